@@ -1,0 +1,54 @@
+// How an op records itself on the tape: FormulaNode holds one backward rule and what it saved.
+#pragma once
+#include <initializer_list>
+#include <vector>
+
+#include "autograd/grad_mode.h"
+#include "autograd/node.h"
+#include "autograd/saved.h"
+
+namespace tapegrad {
+
+struct FormulaNode;
+// A backward rule: the gradient of the output in, one gradient per forward input out.
+using BackwardFormula = TensorList (*)(FormulaNode& node, const Tensor& grad);
+
+struct FormulaNode final : Node {
+  FormulaNode(const char* name, BackwardFormula formula) : name_(name), formula_(formula) {}
+  const char* name() const override { return name_; }
+  TensorList apply(TensorList&& grads) override { return formula_(*this, grads[0]); }
+  void release_saved() override {
+    for (auto& s : saved_) s.release();
+  }
+
+  void save(const Tensor& t, bool is_output = false) { saved_.emplace_back(t, is_output); }
+  Tensor saved(size_t i) const { return saved_[i].unpack(name_); }
+  // Whether forward input i needs a gradient (torch's needs_input_grad / should_compute_output).
+  bool needs_grad(size_t i) const { return next_edges[i].fn != nullptr; }
+
+  double scalars[2] = {0, 0};  // Python numbers the rule needs (an exponent, clamp bounds)
+  Shape shape;                 // a forward shape the rule needs (sum, mean)
+
+ private:
+  const char* name_;
+  BackwardFormula formula_;
+  std::vector<SavedTensor> saved_;
+};
+
+inline bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
+  if (!GradMode::is_enabled()) return false;
+  for (const Tensor* t : inputs)
+    if (t && *t && (*t)->requires_grad()) return true;
+  return false;
+}
+
+// Where gradients for `t` go: its grad_fn, its AccumulateGrad (a leaf), or nowhere.
+Edge gradient_edge(const Tensor& t);
+
+// After an op computed `out` from `inputs` (null entries: inputs that are not tensors but
+// still count as edges, as a wrapped Python number does): when grad is needed, make the
+// node, link its edges and make it out's grad_fn. Returns the node to save into, or null.
+FormulaNode* record(const char* name, BackwardFormula formula, const Tensor& out,
+                    std::initializer_list<const Tensor*> inputs);
+
+}  // namespace tapegrad

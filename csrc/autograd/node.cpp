@@ -1,0 +1,55 @@
+// Node teardown without recursion, and AccumulateGrad's rule for adding into .grad.
+#include "autograd/node.h"
+
+#include "autograd/grad_mode.h"
+#include "ops/ops.h"
+
+namespace tapegrad {
+
+namespace {
+// Nodes whose last reference was dropped while another release was already draining.
+thread_local std::vector<std::shared_ptr<Node>> t_pending;
+thread_local bool t_draining = false;
+}  // namespace
+
+void release_node(std::shared_ptr<Node>&& node) {
+  if (!node) return;
+  if (node.use_count() > 1) {
+    node.reset();
+    return;
+  }
+  t_pending.push_back(std::move(node));
+  if (t_draining) return;  // the outer loop below will free it
+  t_draining = true;
+  while (!t_pending.empty()) {
+    std::shared_ptr<Node> n = std::move(t_pending.back());
+    t_pending.pop_back();
+    n.reset();  // ~Node pushes its own last-referenced children onto t_pending
+  }
+  t_draining = false;
+}
+
+Node::~Node() {
+  for (auto& e : next_edges) release_node(std::move(e.fn));
+}
+
+std::shared_ptr<Node> make_accumulate_grad(Tensor leaf) { return std::make_shared<AccumulateGrad>(std::move(leaf)); }
+
+TensorList AccumulateGrad::apply(TensorList&& grads) {
+  Tensor& g = grads[0];
+  if (!g) return {};
+  const Tensor& old = variable->grad();
+  if (!old) {
+    // Steal the incoming buffer when nobody else can see it and it has the leaf's layout;
+    // otherwise copy, so .grad never aliases a tensor the user holds.
+    bool private_buffer = g.use_count() == 1 && g->storage().use_count() == 1 && g->strides() == variable->strides();
+    variable->set_grad(private_buffer && !GradMode::is_enabled() ? g : ops::clone(g));
+  } else if (GradMode::is_enabled()) {
+    variable->set_grad(ops::add(old, g));  // create_graph: keep the sum differentiable
+  } else {
+    ops::add_(old, g);
+  }
+  return {};
+}
+
+}  // namespace tapegrad

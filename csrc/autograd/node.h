@@ -1,0 +1,48 @@
+// Node (a grad_fn): its edges to the nodes of its inputs, and the iterative release that frees long graphs.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace tapegrad {
+
+using TensorList = std::vector<Tensor>;
+
+// Where the gradient for one forward input goes, plus what that input looked like, so the
+// engine can sum broadcast gradients back to its shape and check what a node returns.
+struct Edge {
+  std::shared_ptr<Node> fn;  // null when the input needs no gradient (torch shows (None, 0))
+  uint32_t input_nr = 0;
+  Shape shape;
+  DType dtype = DType::Float32;
+  Device device;
+};
+
+struct Node {
+  virtual ~Node();
+  virtual const char* name() const = 0;
+  // Gradients of the forward outputs in, one gradient per next edge out (null = zero).
+  virtual TensorList apply(TensorList&& grads) = 0;
+  // Drops saved tensors after a backward without retain_graph.
+  virtual void release_saved() {}
+  virtual uint32_t num_outputs() const { return 1; }
+
+  std::vector<Edge> next_edges;
+};
+
+// Adds gradients into a leaf's .grad.
+struct AccumulateGrad final : Node {
+  explicit AccumulateGrad(Tensor v) : variable(std::move(v)) {}
+  const char* name() const override { return "torch::autograd::AccumulateGrad"; }
+  TensorList apply(TensorList&& grads) override;
+  Tensor variable;
+};
+
+std::shared_ptr<Node> make_accumulate_grad(Tensor leaf);
+
+// Drops one reference to a node. When it was the last, the node is destroyed by a loop
+// rather than by nested destructors, so a 1,000,000-node chain cannot overflow the stack.
+void release_node(std::shared_ptr<Node>&& node);
+
+}  // namespace tapegrad

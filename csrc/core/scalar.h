@@ -1,0 +1,36 @@
+// A Python number as an op argument: its value and whether it was a bool, int or float (for type promotion).
+#pragma once
+#include <cstdint>
+
+#include "core/dtype.h"
+
+namespace tapegrad {
+
+struct Scalar {
+  enum class Kind : uint8_t { Bool, Int, Float };
+  double value = 0;
+  int64_t ivalue = 0;  // exact value for ints and bools
+  Kind kind = Kind::Float;
+
+  Scalar() = default;
+  Scalar(double v) : value(v), ivalue(int64_t(v)), kind(Kind::Float) {}
+  static Scalar from_int(int64_t v) {
+    Scalar s;
+    s.value = double(v);
+    s.ivalue = v;
+    s.kind = Kind::Int;
+    return s;
+  }
+  static Scalar from_bool(bool b) {
+    Scalar s = from_int(b);
+    s.kind = Kind::Bool;
+    return s;
+  }
+  bool is_floating() const { return kind == Kind::Float; }
+  // The dtype a Python number of this kind would have on its own (float -> default dtype).
+  DType natural_dtype() const {
+    return kind == Kind::Bool ? DType::Bool : kind == Kind::Int ? DType::Int64 : default_dtype();
+  }
+};
+
+}  // namespace tapegrad

@@ -1,0 +1,50 @@
+// Storage lifetime and the allocator registry; scalars avoid the allocator entirely.
+#include "core/storage.h"
+
+#include "core/error.h"
+
+namespace tapegrad {
+
+namespace {
+Allocator* g_allocators[kNumDeviceTypes] = {nullptr, nullptr};
+}
+
+void register_allocator(DeviceType type, Allocator* alloc) { g_allocators[int(type)] = alloc; }
+
+Allocator* allocator_for(DeviceType type) {
+  Allocator* a = g_allocators[int(type)];
+  if (!a) {
+    if (type == DeviceType::CUDA) fail(ErrorKind::Runtime, "Torch not compiled with CUDA enabled");
+    fail(ErrorKind::Runtime, "no allocator registered for this device");
+  }
+  return a;
+}
+
+std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
+  auto s = std::make_shared<Storage>();
+  s->nbytes_ = nbytes;
+  s->device_ = device;
+  if (device.is_cpu() && nbytes <= sizeof(s->inline_)) {
+    // Scalars and tiny tensors dominate small graphs: keep their bytes inside the Storage.
+    s->data_ = s->inline_;
+  } else {
+    s->data_ = allocator_for(device.type)->allocate(nbytes);
+    s->from_allocator_ = true;
+  }
+  return s;
+}
+
+std::shared_ptr<Storage> Storage::wrap(void* data, size_t nbytes, Device device, std::shared_ptr<void> owner) {
+  auto s = std::make_shared<Storage>();
+  s->data_ = data;
+  s->nbytes_ = nbytes;
+  s->device_ = device;
+  s->owner_ = std::move(owner);
+  return s;
+}
+
+Storage::~Storage() {
+  if (from_allocator_) allocator_for(device_.type)->deallocate(data_, nbytes_);
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,71 @@
+// TensorImpl construction, leaf rules and a destructor that never recurses down a long graph.
+#include "core/tensor.h"
+
+#include "autograd/node.h"
+#include "core/error.h"
+
+namespace tapegrad {
+
+Tensor TensorImpl::empty(const Shape& sizes, DType dtype, Device device) {
+  for (int64_t d : sizes)
+    TG_CHECK(d >= 0, "Trying to create tensor with negative dimension ", d, ": ", shape_str(sizes));
+  auto t = std::make_shared<TensorImpl>();
+  t->sizes_ = sizes;
+  t->strides_ = contiguous_strides(sizes);
+  t->numel_ = numel_of(sizes);
+  t->dtype_ = dtype;
+  t->storage_ = Storage::allocate(size_t(t->numel_) * itemsize(dtype), device);
+  return t;
+}
+
+Tensor TensorImpl::view_of(std::shared_ptr<Storage> storage, Shape sizes, Shape strides, int64_t offset,
+                           DType dtype) {
+  auto t = std::make_shared<TensorImpl>();
+  t->storage_ = std::move(storage);
+  t->numel_ = numel_of(sizes);
+  t->sizes_ = std::move(sizes);
+  t->strides_ = std::move(strides);
+  t->offset_ = offset;
+  t->dtype_ = dtype;
+  return t;
+}
+
+TensorImpl::~TensorImpl() {
+  // A tensor may hold the only reference to the head of a long chain of nodes.
+  release_node(std::move(grad_fn_));
+}
+
+bool TensorImpl::is_contiguous() const {
+  int64_t expected = 1;
+  for (size_t i = sizes_.size(); i-- > 0;) {
+    if (sizes_[i] == 1) continue;
+    if (strides_[i] != expected) return false;
+    expected *= sizes_[i];
+  }
+  return true;
+}
+
+void TensorImpl::set_requires_grad(bool r) {
+  if (!is_leaf()) {
+    fail(ErrorKind::Runtime,
+         "you can only change requires_grad flags of leaf variables. If you want to use a computed variable "
+         "in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
+  }
+  if (r && !is_floating(dtype_))
+    fail(ErrorKind::Runtime, "only Tensors of floating point dtype can require gradients");
+  requires_grad_ = r;
+}
+
+void TensorImpl::set_grad_fn(std::shared_ptr<Node> fn, uint32_t output_nr) {
+  grad_fn_ = std::move(fn);
+  output_nr_ = output_nr;
+}
+
+std::shared_ptr<Node> TensorImpl::grad_accumulator() {
+  if (auto acc = grad_accumulator_.lock()) return acc;
+  auto acc = make_accumulate_grad(shared_from_this());
+  grad_accumulator_ = acc;
+  return acc;
+}
+
+}  // namespace tapegrad

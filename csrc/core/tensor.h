@@ -1,0 +1,75 @@
+// TensorImpl: a strided view of a Storage plus the autograd metadata torch keeps on a tensor.
+#pragma once
+#include <memory>
+
+#include "core/dtype.h"
+#include "core/shape.h"
+#include "core/storage.h"
+
+namespace tapegrad {
+
+struct Node;
+class TensorImpl;
+using Tensor = std::shared_ptr<TensorImpl>;
+
+class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
+ public:
+  // A new contiguous, uninitialised tensor.
+  static Tensor empty(const Shape& sizes, DType dtype, Device device = Device());
+  // A tensor sharing `storage` (a view or an alias); no autograd history.
+  static Tensor view_of(std::shared_ptr<Storage> storage, Shape sizes, Shape strides, int64_t offset, DType dtype);
+
+  TensorImpl() = default;
+  TensorImpl(const TensorImpl&) = delete;
+  TensorImpl& operator=(const TensorImpl&) = delete;
+  ~TensorImpl();
+
+  // --- data ---
+  const Shape& sizes() const { return sizes_; }
+  const Shape& strides() const { return strides_; }
+  int64_t dim() const { return int64_t(sizes_.size()); }
+  int64_t numel() const { return numel_; }
+  int64_t storage_offset() const { return offset_; }
+  DType dtype() const { return dtype_; }
+  Device device() const { return storage_->device(); }
+  const std::shared_ptr<Storage>& storage() const { return storage_; }
+  bool is_contiguous() const;
+  // Address of element 0 (storage base + offset).
+  char* data_ptr() const { return static_cast<char*>(storage_->data()) + offset_ * int64_t(itemsize(dtype_)); }
+  template <class T>
+  T* data() const { return reinterpret_cast<T*>(data_ptr()); }
+
+  uint32_t version() const { return storage_->version(); }
+  void bump_version() { storage_->bump_version(); }
+
+  // --- autograd ---
+  // A non-leaf requires grad because it has a grad_fn; a leaf only if flagged.
+  bool requires_grad() const { return requires_grad_ || grad_fn_ != nullptr; }
+  void set_requires_grad(bool r);  // checks leafness and dtype as torch does
+  bool is_leaf() const { return grad_fn_ == nullptr; }
+  const std::shared_ptr<Node>& grad_fn() const { return grad_fn_; }
+  uint32_t output_nr() const { return output_nr_; }
+  void set_grad_fn(std::shared_ptr<Node> fn, uint32_t output_nr = 0);
+  const Tensor& grad() const { return grad_; }
+  void set_grad(Tensor g) { grad_ = std::move(g); }
+  bool retains_grad() const { return retains_grad_; }
+  void set_retains_grad(bool r) { retains_grad_ = r; }
+  // The leaf's AccumulateGrad node: created on first use, held weakly so it dies with the graph.
+  std::shared_ptr<Node> grad_accumulator();
+
+ private:
+  std::shared_ptr<Storage> storage_;
+  Shape sizes_;
+  Shape strides_;
+  int64_t offset_ = 0;
+  int64_t numel_ = 1;
+  DType dtype_ = DType::Float32;
+  bool requires_grad_ = false;
+  bool retains_grad_ = false;
+  uint32_t output_nr_ = 0;
+  std::shared_ptr<Node> grad_fn_;
+  std::weak_ptr<Node> grad_accumulator_;
+  Tensor grad_;
+};
+
+}  // namespace tapegrad

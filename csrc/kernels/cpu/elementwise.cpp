@@ -1,0 +1,137 @@
+// CPU elementwise kernels: one functor per op fed to map1/map2, which pick contiguous,
+// scalar-broadcast or strided inner loops.
+#include <cmath>
+
+#include "kernels/cpu/dispatch_types.h"
+#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/loop.h"
+
+namespace tapegrad::cpu {
+namespace {
+
+template <class T, class F>
+void map1(const TensorImpl& in, TensorImpl& out, F f) {
+  const Shape& shape = out.sizes();
+  strided_loop<2>(shape, {byte_strides(out, shape), byte_strides(in, shape)}, {out.data_ptr(), in.data_ptr()},
+                  [&](char** p, const int64_t* s, int64_t n) {
+                    T* o = reinterpret_cast<T*>(p[0]);
+                    const T* x = reinterpret_cast<const T*>(p[1]);
+                    if (s[0] == sizeof(T) && s[1] == sizeof(T)) {
+#pragma omp simd
+                      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i]);
+                    } else {
+                      for (int64_t i = 0; i < n; ++i)
+                        *reinterpret_cast<T*>(p[0] + i * s[0]) = f(*reinterpret_cast<const T*>(p[1] + i * s[1]));
+                    }
+                  });
+}
+
+template <class T, class F>
+void map2(const TensorImpl& x, const TensorImpl& y, TensorImpl& out, F f) {
+  const Shape& shape = out.sizes();
+  strided_loop<3>(shape, {byte_strides(out, shape), byte_strides(x, shape), byte_strides(y, shape)},
+                  {out.data_ptr(), x.data_ptr(), y.data_ptr()}, [&](char** p, const int64_t* s, int64_t n) {
+                    T* o = reinterpret_cast<T*>(p[0]);
+                    const T* a = reinterpret_cast<const T*>(p[1]);
+                    const T* b = reinterpret_cast<const T*>(p[2]);
+                    constexpr int64_t e = sizeof(T);
+                    if (s[0] == e && s[1] == e && s[2] == e) {
+#pragma omp simd
+                      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
+                    } else if (s[0] == e && s[1] == e && s[2] == 0) {
+                      const T bv = *b;
+#pragma omp simd
+                      for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], bv);
+                    } else if (s[0] == e && s[1] == 0 && s[2] == e) {
+                      const T av = *a;
+#pragma omp simd
+                      for (int64_t i = 0; i < n; ++i) o[i] = f(av, b[i]);
+                    } else {
+                      for (int64_t i = 0; i < n; ++i)
+                        *reinterpret_cast<T*>(p[0] + i * s[0]) = f(*reinterpret_cast<const T*>(p[1] + i * s[1]),
+                                                                   *reinterpret_cast<const T*>(p[2] + i * s[2]));
+                    }
+                  });
+}
+
+// Math in the element type for floats; integers and bools go through double and back.
+template <class T>
+using math_t = std::conditional_t<std::is_floating_point_v<T>, T, double>;
+
+template <class T>
+void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, double b_) {
+  using M = math_t<T>;
+  const M a = M(a_), b = M(b_);
+  const bool has_lo = !std::isnan(a_), has_hi = !std::isnan(b_);
+  auto m = [&](auto f) { map1<T>(in, out, [f](T x) { return T(f(M(x))); }); };
+  switch (op) {
+    case UnaryOp::Neg: m([](M x) { return -x; }); break;
+    case UnaryOp::Exp: m([](M x) { return std::exp(x); }); break;
+    case UnaryOp::Log: m([](M x) { return std::log(x); }); break;
+    case UnaryOp::Sin: m([](M x) { return std::sin(x); }); break;
+    case UnaryOp::Cos: m([](M x) { return std::cos(x); }); break;
+    case UnaryOp::Tanh: m([](M x) { return std::tanh(x); }); break;
+    case UnaryOp::Sigmoid: m([](M x) { return M(1) / (M(1) + std::exp(-x)); }); break;
+    case UnaryOp::Relu: m([](M x) { return x > M(0) ? x : (std::isnan(x) ? x : M(0)); }); break;
+    case UnaryOp::Abs: m([](M x) { return std::abs(x); }); break;
+    case UnaryOp::Sqrt: m([](M x) { return std::sqrt(x); }); break;
+    case UnaryOp::Reciprocal: m([](M x) { return M(1) / x; }); break;
+    case UnaryOp::Sign: m([](M x) { return M((x > M(0)) - (x < M(0))); }); break;
+    case UnaryOp::PowScalar:
+      if (a_ == 2.0) m([](M x) { return x * x; });
+      else m([a](M x) { return std::pow(x, a); });
+      break;
+    case UnaryOp::RPowScalar: m([a](M x) { return std::pow(a, x); }); break;
+    case UnaryOp::Clamp:
+      // torch propagates NaN inputs through clamp.
+      m([=](M x) {
+        if (std::isnan(x)) return x;
+        if (has_lo && x < a) x = a;
+        if (has_hi && x > b) x = b;
+        return x;
+      });
+      break;
+    case UnaryOp::InRangeMask:
+      m([=](M x) { return M((!has_lo || x >= a) && (!has_hi || x <= b)); });
+      break;
+    case UnaryOp::GtMask: m([a](M x) { return M(x > a); }); break;
+    case UnaryOp::LtMask: m([a](M x) { return M(x < a); }); break;
+    case UnaryOp::NeMask: m([a](M x) { return M(x != a); }); break;
+    case UnaryOp::MulScalar: m([a](M x) { return x * a; }); break;
+    case UnaryOp::DivScalar: m([a](M x) { return x / a; }); break;
+  }
+}
+
+template <class T>
+void binary_typed(BinaryOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl& out) {
+  using M = math_t<T>;
+  switch (op) {
+    case BinaryOp::Add:
+      if constexpr (std::is_same_v<T, bool>) map2<T>(x, y, out, [](T a, T b) { return T(a || b); });
+      else map2<T>(x, y, out, [](T a, T b) { return T(a + b); });
+      break;
+    case BinaryOp::Sub: map2<T>(x, y, out, [](T a, T b) { return T(a - b); }); break;
+    case BinaryOp::Mul:
+      if constexpr (std::is_same_v<T, bool>) map2<T>(x, y, out, [](T a, T b) { return T(a && b); });
+      else map2<T>(x, y, out, [](T a, T b) { return T(a * b); });
+      break;
+    case BinaryOp::Div: map2<T>(x, y, out, [](T a, T b) { return T(M(a) / M(b)); }); break;
+    case BinaryOp::Pow: map2<T>(x, y, out, [](T a, T b) { return T(std::pow(M(a), M(b))); }); break;
+    case BinaryOp::KeepWhere: map2<T>(x, y, out, [](T a, T b) { return b != T(0) ? a : T(0); }); break;
+    case BinaryOp::PowExpMask:
+      map2<T>(x, y, out, [](T a, T b) { return T(!(a == T(0) && b >= T(0))); });
+      break;
+  }
+}
+
+}  // namespace
+
+void unary(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a, double b) {
+  TG_DISPATCH_ALL(out.dtype(), unary_typed<scalar_t>(op, in, out, a, b));
+}
+
+void binary(BinaryOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl& out) {
+  TG_DISPATCH_ALL(out.dtype(), binary_typed<scalar_t>(op, x, y, out));
+}
+
+}  // namespace tapegrad::cpu

@@ -1,0 +1,8 @@
+// What the rest of tapegrad asks of the CUDA runtime; answered by kernels/cuda/ or no_cuda.cpp.
+#pragma once
+
+namespace tapegrad::cuda {
+bool compiled_with_cuda();
+// Visible CUDA devices; 0 when there is no driver or no GPU (never an error).
+int device_count();
+}  // namespace tapegrad::cuda

@@ -1,0 +1,207 @@
+// Binary arithmetic with broadcasting and torch's type promotion, and the backward rules.
+// Broadcast gradients are summed back to each input's shape by the engine, not here.
+#include <cmath>
+
+#include "autograd/function.h"
+#include "ops/helpers.h"
+
+namespace tapegrad::ops {
+namespace {
+
+// torch's combine_categories: a lower-priority operand only matters if it is of a higher category.
+DType combine(DType higher, DType lower) {
+  if (is_floating(higher)) return higher;
+  if (higher == DType::Bool || is_floating(lower)) return promote_types(higher, lower);
+  return higher;
+}
+
+Tensor run_binary(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype) {
+  check_same_device(a, b);
+  Shape shape = broadcast_shapes(a->sizes(), b->sizes());
+  Tensor out = empty_like_shape(a, shape, dtype);
+  kernels(a).binary(op, *cast_for_compute(a, dtype), *cast_for_compute(b, dtype), *out);
+  return out;
+}
+
+bool is_one(const Scalar& s) { return s.value == 1.0; }
+
+TensorList add_rule(FormulaNode& n, const Tensor& g) {
+  return {g, n.scalars[0] == 1.0 ? g : mul_scalar(g, n.scalars[0])};
+}
+TensorList sub_rule(FormulaNode& n, const Tensor& g) {
+  return {g, n.needs_grad(1) ? (n.scalars[0] == 1.0 ? neg(g) : mul_scalar(g, -n.scalars[0])) : Tensor()};
+}
+TensorList mul_rule(FormulaNode& n, const Tensor& g) {
+  return {n.needs_grad(0) ? mul(g, n.saved(1)) : Tensor(), n.needs_grad(1) ? mul(g, n.saved(0)) : Tensor()};
+}
+TensorList div_rule(FormulaNode& n, const Tensor& g) {
+  Tensor b = n.saved(1);
+  Tensor ga = n.needs_grad(0) ? div(g, b) : Tensor();
+  Tensor gb = n.needs_grad(1) ? div(mul(neg(g), n.saved(0)), mul(b, b)) : Tensor();
+  return {ga, gb};
+}
+
+// self * alpha is applied to the second operand before an add/sub, as torch's alpha does.
+Tensor scaled(const Tensor& t, const Scalar& alpha, DType dtype) {
+  if (is_one(alpha)) return t;
+  Tensor out = empty_like_shape(t, t->sizes(), dtype);
+  kernels(t).unary(UnaryOp::MulScalar, *cast_for_compute(t, dtype), *out, alpha.value, 0);
+  return out;
+}
+
+Tensor add_impl(const Tensor& a, const Tensor& b, const Tensor* b_edge, const Scalar& alpha, DType dt,
+                const char* name, BackwardFormula rule, BinaryOp op) {
+  Tensor out = run_binary(op, a, scaled(b, alpha, dt), dt);
+  if (FormulaNode* n = record(name, rule, out, {&a, b_edge})) n->scalars[0] = alpha.value;
+  return out;
+}
+
+}  // namespace
+
+void check_same_device(const Tensor& a, const Tensor& b) {
+  if (a->device() != b->device())
+    fail(ErrorKind::Runtime, "Expected all tensors to be on the same device, but found at least two devices, ",
+         a->device().str(), " and ", b->device().str(), "!");
+}
+
+DType result_type(const Tensor& a, const Tensor& b) {
+  bool da = a->dim() > 0, db = b->dim() > 0;
+  if (da == db) return promote_types(a->dtype(), b->dtype());
+  return da ? combine(a->dtype(), b->dtype()) : combine(b->dtype(), a->dtype());
+}
+
+DType result_type(const Tensor& a, const Scalar& b) { return combine(a->dtype(), b.natural_dtype()); }
+
+Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  return add_impl(a, b, &b, alpha, result_type(a, b), "AddBackward0", add_rule, BinaryOp::Add);
+}
+Tensor add(const Tensor& a, const Scalar& b, const Scalar& alpha) {
+  DType dt = result_type(a, b);
+  return add_impl(a, scalar_tensor(b, dt, a->device()), nullptr, alpha, dt, "AddBackward0", add_rule, BinaryOp::Add);
+}
+
+Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  TG_CHECK(!(a->dtype() == DType::Bool && b->dtype() == DType::Bool),
+           "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+           "`logical_xor()` operator instead.");
+  return add_impl(a, b, &b, alpha, result_type(a, b), "SubBackward0", sub_rule, BinaryOp::Sub);
+}
+Tensor sub(const Tensor& a, const Scalar& b, const Scalar& alpha) {
+  DType dt = result_type(a, b);
+  return add_impl(a, scalar_tensor(b, dt, a->device()), nullptr, alpha, dt, "SubBackward0", sub_rule, BinaryOp::Sub);
+}
+
+Tensor rsub(const Tensor& a, const Scalar& b) {
+  DType dt = result_type(a, b);
+  Tensor out = run_binary(BinaryOp::Sub, scalar_tensor(b, dt, a->device()), a, dt);
+  record("RsubBackward1", [](FormulaNode&, const Tensor& g) -> TensorList { return {neg(g)}; }, out, {&a});
+  return out;
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+  Tensor out = run_binary(BinaryOp::Mul, a, b, result_type(a, b));
+  if (FormulaNode* n = record("MulBackward0", mul_rule, out, {&a, &b})) {
+    n->save(a);
+    n->save(b);
+  }
+  return out;
+}
+Tensor mul(const Tensor& a, const Scalar& b) {
+  DType dt = result_type(a, b);
+  Tensor bt = scalar_tensor(b, dt, a->device());
+  Tensor out = run_binary(BinaryOp::Mul, a, bt, dt);
+  if (FormulaNode* n = record("MulBackward0", mul_rule, out, {&a, nullptr})) {
+    n->save(a);
+    n->save(bt);
+  }
+  return out;
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+  DType dt = result_type(a, b);
+  if (!is_floating(dt)) dt = default_dtype();  // true division
+  Tensor out = run_binary(BinaryOp::Div, a, b, dt);
+  if (FormulaNode* n = record("DivBackward0", div_rule, out, {&a, &b})) {
+    n->save(a);
+    n->save(b);
+  }
+  return out;
+}
+Tensor div(const Tensor& a, const Scalar& b) {
+  DType dt = result_type(a, b);
+  if (!is_floating(dt)) dt = default_dtype();
+  Tensor bt = scalar_tensor(b, dt, a->device());
+  Tensor out = run_binary(BinaryOp::Div, a, bt, dt);
+  if (FormulaNode* n = record("DivBackward0", div_rule, out, {&a, nullptr})) {
+    n->save(a);
+    n->save(bt);
+  }
+  return out;
+}
+
+Tensor rdiv(const Tensor& a, const Scalar& b) { return mul(reciprocal(a), b); }
+
+Tensor pow(const Tensor& a, const Scalar& e) {
+  DType dt = result_type(a, e);
+  if (is_integral(dt, false) && !e.is_floating() && e.ivalue < 0)
+    fail(ErrorKind::Runtime, "Integers to negative integer powers are not allowed.");
+  Tensor ac = cast_for_compute(a, dt);
+  Tensor out = empty_like_shape(a, a->sizes(), dt);
+  kernels(a).unary(UnaryOp::PowScalar, *ac, *out, e.value, 0);
+  if (FormulaNode* n = record("PowBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        double ex = n.scalars[0];
+        if (ex == 0.0) return {zeros_like(g)};
+        return {mul(g, mul_scalar(pow(n.saved(0), Scalar(ex - 1.0)), ex))};
+      }, out, {&a})) {
+    n->save(a);
+    n->scalars[0] = e.value;
+  }
+  return out;
+}
+
+Tensor pow(const Scalar& base, const Tensor& e) {
+  DType dt = result_type(e, base);
+  if (!is_floating(dt) && base.is_floating()) dt = default_dtype();
+  Tensor ec = cast_for_compute(e, dt);
+  Tensor out = empty_like_shape(e, e->sizes(), dt);
+  kernels(e).unary(UnaryOp::RPowScalar, *ec, *out, base.value, 0);
+  if (FormulaNode* n = record("PowBackward2", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        double b = n.scalars[0];
+        Tensor r = n.saved(0);
+        if (b == 0.0) {
+          // 0 ** e has derivative 0 in e wherever e >= 0.
+          Tensor factor = mul_scalar(r, std::log(b));
+          return {mul(g, keep_where(factor, mask(n.saved(1), int(UnaryOp::LtMask), 0.0)))};
+        }
+        return {mul(g, mul_scalar(r, std::log(b)))};
+      }, out, {&e})) {
+    n->save(out, true);
+    n->save(e);
+    n->scalars[0] = base.value;
+  }
+  return out;
+}
+
+Tensor pow(const Tensor& a, const Tensor& b) {
+  Tensor out = run_binary(BinaryOp::Pow, a, b, result_type(a, b));
+  if (FormulaNode* n = record("PowBackward1", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        Tensor self = n.saved(0), ex = n.saved(1);
+        Tensor ga, gb;
+        if (n.needs_grad(0)) {
+          Tensor d = mul(g, mul(ex, pow(self, sub(ex, Scalar(1.0)))));
+          ga = keep_where(d, mask(ex, int(UnaryOp::NeMask), 0.0));
+        }
+        if (n.needs_grad(1)) {
+          Tensor r = n.saved(2);
+          gb = mul(g, keep_where(mul(r, log(self)), pow_exponent_mask(self, ex)));
+        }
+        return {ga, gb};
+      }, out, {&a, &b})) {
+    n->save(a);
+    n->save(b);
+    n->save(out, true);
+  }
+  return out;
+}
+
+}  // namespace tapegrad::ops

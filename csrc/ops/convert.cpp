@@ -1,0 +1,46 @@
+// Copies, dtype conversion, detaching, and the in-place writes the engine needs.
+#include "autograd/function.h"
+#include "ops/helpers.h"
+
+namespace tapegrad::ops {
+
+Tensor clone(const Tensor& t) {
+  Tensor out = empty_like_shape(t, t->sizes(), t->dtype());
+  kernels(t).copy(*t, *out);
+  record("CloneBackward0", [](FormulaNode&, const Tensor& g) -> TensorList { return {g}; }, out, {&t});
+  return out;
+}
+
+Tensor contiguous(const Tensor& t) { return t->is_contiguous() ? t : clone(t); }
+
+Tensor to_dtype(const Tensor& t, DType dtype) {
+  if (t->dtype() == dtype) return t;
+  Tensor out = cast_for_compute(t, dtype);
+  if (!is_floating(dtype)) return out;  // integer results never carry history
+  record("ToCopyBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    return {to_dtype(g, n.next_edges[0].dtype)};
+  }, out, {&t});
+  return out;
+}
+
+Tensor detach(const Tensor& t) {
+  return TensorImpl::view_of(t->storage(), t->sizes(), t->strides(), t->storage_offset(), t->dtype());
+}
+
+void add_(const Tensor& self, const Tensor& other) {
+  check_same_device(self, other);
+  TG_CHECK(is_expandable_to(other->sizes(), self->sizes()), "output with shape ", shape_str(self->sizes()),
+           " doesn't match the broadcast shape ", shape_str(broadcast_shapes(self->sizes(), other->sizes())));
+  Tensor o = cast_for_compute(other, self->dtype());
+  kernels(self).binary(BinaryOp::Add, *self, *o, *self);
+  self->bump_version();
+}
+
+void fill_(const Tensor& self, double value) {
+  kernels(self).fill(*self, value);
+  self->bump_version();
+}
+
+void zero_(const Tensor& self) { fill_(self, 0.0); }
+
+}  // namespace tapegrad::ops

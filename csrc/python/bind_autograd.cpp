@@ -1,0 +1,77 @@
+// Autograd's Python face: Node (grad_fn) objects, grad mode, and the engine entry points.
+#include <pybind11/stl.h>
+
+#include <sstream>
+
+#include "autograd/engine.h"
+#include "autograd/grad_mode.h"
+#include "autograd/node.h"
+#include "core/error.h"
+#include "python/bind_common.h"
+
+namespace tapegrad::py {
+namespace {
+
+TensorList tensors_from(pyb::handle h, const char* what) {
+  TensorList out;
+  if (h.is_none()) return out;
+  if (is_tensor(h)) return {h.cast<Tensor>()};
+  for (auto item : h) {
+    if (item.is_none()) {
+      out.emplace_back();
+    } else if (is_tensor(item)) {
+      out.push_back(item.cast<Tensor>());
+    } else {
+      fail(ErrorKind::Type, what, " must be a Tensor or a sequence of Tensors");
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void bind_autograd(pyb::module_& m) {
+  pyb::class_<Node, std::shared_ptr<Node>>(m, "Node")
+      .def("name", [](const Node& n) { return std::string(n.name()); })
+      .def_property_readonly("next_functions", [](const Node& n) {
+        pyb::tuple t(n.next_edges.size());
+        for (size_t i = 0; i < n.next_edges.size(); ++i) {
+          const Edge& e = n.next_edges[i];
+          t[i] = pyb::make_tuple(e.fn ? pyb::cast(e.fn) : pyb::none(), e.input_nr);
+        }
+        return t;
+      })
+      .def_property_readonly("variable", [](Node& n) -> Tensor {
+        auto* acc = dynamic_cast<AccumulateGrad*>(&n);
+        if (!acc) fail(ErrorKind::Runtime, "'", n.name(), "' object has no attribute 'variable'");
+        return acc->variable;
+      })
+      .def("__repr__", [](const Node& n) {
+        std::string name = n.name();
+        auto pos = name.rfind("::");
+        if (pos != std::string::npos) name = name.substr(pos + 2);
+        std::ostringstream os;
+        os << "<" << name << " object at " << static_cast<const void*>(&n) << ">";
+        return os.str();
+      });
+
+  m.def("is_grad_enabled", &GradMode::is_enabled);
+  m.def("_set_grad_enabled", &GradMode::set_enabled);
+
+  m.def("_run_backward", [](pyb::handle tensors, pyb::handle grad_tensors, bool keep_graph, bool create_graph,
+                            pyb::handle inputs, bool allow_unused) {
+    TensorList outs = tensors_from(tensors, "tensors");
+    TensorList grads = tensors_from(grad_tensors, "grad_tensors");
+    TensorList ins = tensors_from(inputs, "inputs");
+    TensorList result;
+    {
+      pyb::gil_scoped_release release;
+      result = run_backward(outs, grads, keep_graph, create_graph, ins, allow_unused);
+    }
+    pyb::tuple t(result.size());
+    for (size_t i = 0; i < result.size(); ++i) t[i] = result[i] ? pyb::cast(result[i]) : pyb::none();
+    return t;
+  });
+}
+
+}  // namespace tapegrad::py

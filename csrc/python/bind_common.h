@@ -1,0 +1,21 @@
+// Declarations shared by the binding files: one bind_* function per area of the Python API.
+#pragma once
+#include <pybind11/pybind11.h>
+
+#include "python/py_convert.h"
+
+namespace tapegrad::py {
+void bind_types(pyb::module_& m);      // dtype, device, errors
+void bind_tensor(pyb::module_& m);     // the Tensor class
+void bind_functions(pyb::module_& m);  // tapegrad.<op>(...) and creation functions
+void bind_autograd(pyb::module_& m);   // Node, grad mode, backward
+
+// Calls f(tensor) or g(scalar) for the right-hand operand; NotImplemented for anything else,
+// so Python can try the reflected operator and raise its own TypeError.
+template <class TensorFn, class ScalarFn>
+pyb::object with_operand(pyb::handle other, TensorFn f, ScalarFn g) {
+  if (is_tensor(other)) return pyb::cast(f(other.cast<Tensor>()));
+  if (auto s = scalar_from(other)) return pyb::cast(g(*s));
+  return pyb::reinterpret_borrow<pyb::object>(Py_NotImplemented);
+}
+}  // namespace tapegrad::py

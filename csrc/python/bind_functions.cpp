@@ -1,0 +1,156 @@
+// Module-level functions: tapegrad.tensor / zeros / ones / full ... and tapegrad.<op>(input, ...).
+#include "core/error.h"
+#include "ops/ops.h"
+#include "python/bind_common.h"
+
+namespace tapegrad::py {
+namespace {
+
+using UnaryFn = Tensor (*)(const Tensor&);
+
+template <UnaryFn F>
+void def_unary(pyb::module_& m, const char* name) {
+  m.def(name, [name](pyb::handle x) { return F(tensor_arg(x, name, "input", 1)); }, pyb::arg("input"));
+}
+
+Tensor finish(Tensor t, bool requires_grad) {
+  if (requires_grad) {
+    if (!is_floating(t->dtype()))
+      fail(ErrorKind::Runtime, "Only Tensors of floating point and complex dtype can require gradients");
+    t->set_requires_grad(true);
+  }
+  return t;
+}
+
+// A creation function f(*size, dtype=None, device=None, requires_grad=False) filling `value`.
+void def_filled(pyb::module_& m, const char* name, double value) {
+  m.def(name, [name, value](pyb::args size, pyb::handle dtype, pyb::handle device, bool requires_grad) {
+    DType dt = optional_dtype(dtype).value_or(default_dtype());
+    return finish(ops::full(shape_from_args(size, name), value, dt, device_from(device)), requires_grad);
+  }, pyb::kw_only(), pyb::arg("dtype") = pyb::none(), pyb::arg("device") = pyb::none(),
+        pyb::arg("requires_grad") = false);
+}
+
+void def_filled_like(pyb::module_& m, const char* name, double value) {
+  m.def(name, [name, value](pyb::handle input, pyb::handle dtype, pyb::handle device, bool requires_grad) {
+    Tensor t = tensor_arg(input, name, "input", 1);
+    DType dt = optional_dtype(dtype).value_or(t->dtype());
+    Device dev = device.is_none() ? t->device() : device_from(device);
+    return finish(ops::full(t->sizes(), value, dt, dev), requires_grad);
+  }, pyb::arg("input"), pyb::kw_only(), pyb::arg("dtype") = pyb::none(), pyb::arg("device") = pyb::none(),
+        pyb::arg("requires_grad") = false);
+}
+
+Scalar scalar_arg(pyb::handle h, const char* fn, const char* arg, int pos) {
+  if (auto s = scalar_from(h)) return *s;
+  fail(ErrorKind::Type, fn, "(): argument '", arg, "' (position ", pos, ") must be Tensor or Number, not ",
+       std::string(pyb::str(h.get_type().attr("__name__"))));
+}
+
+// f(input, other): tensor/tensor, tensor/number, or number/tensor via the reflected form.
+template <class TT, class TS, class ST>
+pyb::object binary_call(pyb::handle a, pyb::handle b, const char* fn, TT tt, TS ts, ST st) {
+  if (is_tensor(a)) {
+    Tensor x = a.cast<Tensor>();
+    if (is_tensor(b)) return pyb::cast(tt(x, b.cast<Tensor>()));
+    return pyb::cast(ts(x, scalar_arg(b, fn, "other", 2)));
+  }
+  Scalar s = scalar_arg(a, fn, "input", 1);
+  return pyb::cast(st(s, tensor_arg(b, fn, "other", 2)));
+}
+
+}  // namespace
+
+void bind_functions(pyb::module_& m) {
+  using pyb::arg;
+  m.def("tensor", [](pyb::handle data, pyb::handle dtype, pyb::handle device, bool requires_grad) {
+    return finish(tensor_from_data(data, optional_dtype(dtype), device_from(device)), requires_grad);
+  }, arg("data"), pyb::kw_only(), arg("dtype") = pyb::none(), arg("device") = pyb::none(),
+        arg("requires_grad") = false);
+  def_filled(m, "zeros", 0.0);
+  def_filled(m, "ones", 1.0);
+  def_filled(m, "empty", 0.0);  // zero-filled: reading it is then at least deterministic
+  def_filled_like(m, "zeros_like", 0.0);
+  def_filled_like(m, "ones_like", 1.0);
+  def_filled_like(m, "empty_like", 0.0);
+  m.def("full", [](pyb::handle size, pyb::handle value, pyb::handle dtype, pyb::handle device, bool requires_grad) {
+    Scalar v = scalar_arg(value, "full", "fill_value", 2);
+    DType dt = optional_dtype(dtype).value_or(v.natural_dtype());
+    pyb::args args = pyb::reinterpret_borrow<pyb::args>(pyb::make_tuple(size));
+    return finish(ops::full(shape_from_args(args, "full"), v.value, dt, device_from(device)), requires_grad);
+  }, arg("size"), arg("fill_value"), pyb::kw_only(), arg("dtype") = pyb::none(), arg("device") = pyb::none(),
+        arg("requires_grad") = false);
+  m.def("full_like", [](pyb::handle input, pyb::handle value, pyb::handle dtype, bool requires_grad) {
+    Tensor t = tensor_arg(input, "full_like", "input", 1);
+    Scalar v = scalar_arg(value, "full_like", "fill_value", 2);
+    return finish(ops::full(t->sizes(), v.value, optional_dtype(dtype).value_or(t->dtype()), t->device()),
+                  requires_grad);
+  }, arg("input"), arg("fill_value"), pyb::kw_only(), arg("dtype") = pyb::none(), arg("requires_grad") = false);
+  m.def("is_tensor", [](pyb::handle h) { return is_tensor(h); });
+  m.def("numel", [](pyb::handle x) { return tensor_arg(x, "numel", "input", 1)->numel(); });
+
+  def_unary<&ops::neg>(m, "neg");
+  def_unary<&ops::neg>(m, "negative");
+  def_unary<&ops::exp>(m, "exp");
+  def_unary<&ops::log>(m, "log");
+  def_unary<&ops::sin>(m, "sin");
+  def_unary<&ops::cos>(m, "cos");
+  def_unary<&ops::tanh>(m, "tanh");
+  def_unary<&ops::sigmoid>(m, "sigmoid");
+  def_unary<&ops::relu>(m, "relu");
+  def_unary<&ops::abs>(m, "abs");
+  def_unary<&ops::sqrt>(m, "sqrt");
+  def_unary<&ops::reciprocal>(m, "reciprocal");
+  def_unary<&ops::sign>(m, "sign");
+  def_unary<&ops::clone>(m, "clone");
+  def_unary<&ops::detach>(m, "detach");
+
+  for (const char* name : {"clamp", "clip"}) {
+    m.def(name, [name](pyb::handle x, pyb::handle lo, pyb::handle hi) {
+      Tensor t = tensor_arg(x, name, "input", 1);
+      std::optional<Scalar> min, max;
+      if (!lo.is_none()) min = scalar_arg(lo, name, "min", 2);
+      if (!hi.is_none()) max = scalar_arg(hi, name, "max", 3);
+      return ops::clamp(t, min, max);
+    }, arg("input"), arg("min") = pyb::none(), arg("max") = pyb::none());
+  }
+  m.def("sum", [](pyb::handle x, pyb::handle dtype) { return ops::sum(tensor_arg(x, "sum", "input", 1), optional_dtype(dtype)); },
+        arg("input"), pyb::kw_only(), arg("dtype") = pyb::none());
+  m.def("mean", [](pyb::handle x, pyb::handle dtype) { return ops::mean(tensor_arg(x, "mean", "input", 1), optional_dtype(dtype)); },
+        arg("input"), pyb::kw_only(), arg("dtype") = pyb::none());
+
+  m.def("add", [](pyb::handle a, pyb::handle b, pyb::handle alpha) {
+    Scalar al = scalar_arg(alpha, "add", "alpha", 3);
+    return binary_call(a, b, "add", [&](const Tensor& x, const Tensor& y) { return ops::add(x, y, al); },
+                       [&](const Tensor& x, const Scalar& s) { return ops::add(x, s, al); },
+                       [&](const Scalar& s, const Tensor& y) { return ops::add(ops::mul_scalar(y, al.value), s); });
+  }, arg("input"), arg("other"), pyb::kw_only(), arg("alpha") = 1);
+  m.def("sub", [](pyb::handle a, pyb::handle b, pyb::handle alpha) {
+    Scalar al = scalar_arg(alpha, "sub", "alpha", 3);
+    return binary_call(a, b, "sub", [&](const Tensor& x, const Tensor& y) { return ops::sub(x, y, al); },
+                       [&](const Tensor& x, const Scalar& s) { return ops::sub(x, s, al); },
+                       [&](const Scalar& s, const Tensor& y) { return ops::rsub(ops::mul_scalar(y, al.value), s); });
+  }, arg("input"), arg("other"), pyb::kw_only(), arg("alpha") = 1);
+  m.def("rsub", [](pyb::handle a, pyb::handle b) {
+    Tensor x = tensor_arg(a, "rsub", "input", 1);
+    if (is_tensor(b)) return ops::sub(b.cast<Tensor>(), x);
+    return ops::rsub(x, scalar_arg(b, "rsub", "other", 2));
+  }, arg("input"), arg("other"));
+  m.def("mul", [](pyb::handle a, pyb::handle b) {
+    return binary_call(a, b, "mul", [](const Tensor& x, const Tensor& y) { return ops::mul(x, y); },
+                       [](const Tensor& x, const Scalar& s) { return ops::mul(x, s); },
+                       [](const Scalar& s, const Tensor& y) { return ops::mul(y, s); });
+  }, arg("input"), arg("other"));
+  m.def("div", [](pyb::handle a, pyb::handle b) {
+    return binary_call(a, b, "div", [](const Tensor& x, const Tensor& y) { return ops::div(x, y); },
+                       [](const Tensor& x, const Scalar& s) { return ops::div(x, s); },
+                       [](const Scalar& s, const Tensor& y) { return ops::rdiv(y, s); });
+  }, arg("input"), arg("other"));
+  m.def("pow", [](pyb::handle a, pyb::handle b) {
+    return binary_call(a, b, "pow", [](const Tensor& x, const Tensor& y) { return ops::pow(x, y); },
+                       [](const Tensor& x, const Scalar& s) { return ops::pow(x, s); },
+                       [](const Scalar& s, const Tensor& y) { return ops::pow(s, y); });
+  }, arg("input"), arg("exponent"));
+}
+
+}  // namespace tapegrad::py

@@ -1,0 +1,265 @@
+// The Tensor class: properties, methods and Python operators, each a thin call into ops::.
+#include <pybind11/stl.h>
+
+#include "autograd/engine.h"
+#include "autograd/node.h"
+#include "core/error.h"
+#include "ops/ops.h"
+#include "python/bind_common.h"
+
+namespace tapegrad::py {
+namespace {
+
+std::optional<Scalar> optional_scalar(pyb::handle h, const char* fn, const char* arg) {
+  if (h.is_none()) return std::nullopt;
+  if (auto s = scalar_from(h)) return s;
+  fail(ErrorKind::Type, fn, "(): argument '", arg, "' must be Number, not ", std::string(pyb::str(h.get_type().attr("__name__"))));
+}
+
+int64_t wrap_dim(int64_t dim, int64_t ndim) {
+  int64_t n = ndim == 0 ? 1 : ndim;
+  if (dim < -n || dim >= n)
+    fail(ErrorKind::Index, "Dimension out of range (expected to be in range of [", -n, ", ", n - 1, "], but got ",
+         dim, ")");
+  return dim < 0 ? dim + n : dim;
+}
+
+void set_grad(const Tensor& self, pyb::handle value) {
+  if (value.is_none()) {
+    self->set_grad(nullptr);
+    return;
+  }
+  if (!is_tensor(value))
+    fail(ErrorKind::Type, "assigned grad expected to be a Tensor or None but got grad of type ",
+         std::string(pyb::str(value.get_type().attr("__name__"))));
+  Tensor g = value.cast<Tensor>();
+  if (g->dtype() != self->dtype())
+    fail(ErrorKind::Runtime, "attempting to assign a gradient with dtype '", dtype_name(g->dtype()),
+         "' to a tensor with grad_dtype '", dtype_scalar_type_name(self->dtype()),
+         "'. The gradient must match the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
+         "tensor's grad_dtype attribute with a specific dtype, or None to allow any dtype. Set grad_dtype with "
+         "caution. Diverging the dtypes of a tensor and its gradient may break downstream systems that assume "
+         "they match.");
+  if (g->sizes() != self->sizes())
+    fail(ErrorKind::Runtime, "attempting to assign a gradient of size '", shape_str(g->sizes()),
+         "' to a tensor of size '", shape_str(self->sizes()),
+         "'. Please ensure that the gradient and the tensor are the same size");
+  if (g->device() != self->device())
+    fail(ErrorKind::Runtime, "attempting to assign a gradient located on device with index '", int(g->device().index),
+         "' to a tensor located on device with index '", int(self->device().index),
+         "'. Please ensure that the gradient and the tensor are on the same device");
+  self->set_grad(g);
+}
+
+void backward(const Tensor& self, pyb::handle gradient, pyb::handle retain_graph, bool create_graph,
+              pyb::handle inputs) {
+  Tensor g = gradient.is_none() ? Tensor() : tensor_arg(gradient, "backward", "gradient", 1);
+  bool keep = retain_graph.is_none() ? create_graph : retain_graph.cast<bool>();
+  TG_CHECK(inputs.is_none(), "backward(inputs=...) is not supported yet; use tapegrad.autograd.grad");
+  pyb::gil_scoped_release release;
+  run_backward({self}, {g}, keep, create_graph);
+}
+
+// Tensor.to(dtype) / to(device) / to(device, dtype) / to(other) with keywords dtype=, device=, copy=.
+Tensor to(const Tensor& self, pyb::args args, pyb::kwargs kwargs) {
+  std::optional<DType> dtype;
+  std::optional<Device> device;
+  bool copy = false;
+  for (auto a : args) {
+    if (pyb::isinstance<PyDType>(a)) dtype = dtype_from(a);
+    else if (is_tensor(a)) dtype = a.cast<Tensor>()->dtype(), device = a.cast<Tensor>()->device();
+    else device = device_from(a);
+  }
+  if (kwargs.contains("dtype")) dtype = optional_dtype(kwargs["dtype"]);
+  if (kwargs.contains("device")) device = device_from(kwargs["device"]);
+  if (kwargs.contains("copy")) copy = kwargs["copy"].cast<bool>();
+  if (device && device->type != self->device().type) fail(ErrorKind::Runtime, "Torch not compiled with CUDA enabled");
+  Tensor out = dtype ? ops::to_dtype(self, *dtype) : self;
+  if (copy && out == self) out = ops::clone(self);
+  return out;
+}
+
+}  // namespace
+
+void bind_tensor(pyb::module_& m) {
+  using pyb::arg;
+  pyb::class_<TensorImpl, Tensor> cls(m, "Tensor");
+  cls.def(pyb::init([](pyb::args args) {
+       // torch.Tensor(data) copies data as float32; torch.Tensor(2, 3) is uninitialised of that shape.
+       if (args.size() == 1 && !PyLong_Check(args[0].ptr()) && !PyTuple_Check(args[0].ptr()))
+         return tensor_from_data(args[0], DType::Float32, Device());
+       return ops::full(shape_from_args(args, "Tensor"), 0.0, DType::Float32);
+     }))
+      // --- properties ---
+      .def_property_readonly("shape", [](const Tensor& t) { return size_object(t->sizes()); })
+      .def_property_readonly("dtype", [](const Tensor& t) { return dtype_object(t->dtype()); })
+      .def_property_readonly("device", [](const Tensor& t) { return device_object(t->device()); })
+      .def_property_readonly("is_cuda", [](const Tensor& t) { return t->device().is_cuda(); })
+      .def_property_readonly("ndim", &TensorImpl::dim)
+      .def_property_readonly("is_leaf", &TensorImpl::is_leaf)
+      .def_property_readonly("grad_fn", [](const Tensor& t) { return t->grad_fn(); })
+      .def_property_readonly("_version", [](const Tensor& t) { return t->version(); })
+      .def_property("requires_grad", [](const Tensor& t) { return t->requires_grad(); },
+                    [](const Tensor& t, bool r) { t->set_requires_grad(r); })
+      .def_property("grad", [](const Tensor& t) { return t->grad(); }, &set_grad)
+      .def_property_readonly("data", &ops::detach)
+      // --- size and layout ---
+      .def("size", [](const Tensor& t, pyb::object dim) -> pyb::object {
+        if (dim.is_none()) return size_object(t->sizes());
+        return pyb::int_(t->sizes().empty() ? 1 : t->sizes()[size_t(wrap_dim(dim.cast<int64_t>(), t->dim()))]);
+      }, arg("dim") = pyb::none())
+      .def("stride", [](const Tensor& t, pyb::object dim) -> pyb::object {
+        if (dim.is_none()) return pyb::tuple(pyb::cast(t->strides()));
+        return pyb::int_(t->strides().empty() ? 1 : t->strides()[size_t(wrap_dim(dim.cast<int64_t>(), t->dim()))]);
+      }, arg("dim") = pyb::none())
+      .def("dim", &TensorImpl::dim)
+      .def("ndimension", &TensorImpl::dim)
+      .def("numel", &TensorImpl::numel)
+      .def("nelement", &TensorImpl::numel)
+      .def("element_size", [](const Tensor& t) { return itemsize(t->dtype()); })
+      .def("storage_offset", &TensorImpl::storage_offset)
+      .def("is_contiguous", &TensorImpl::is_contiguous)
+      .def("is_floating_point", [](const Tensor& t) { return is_floating(t->dtype()); })
+      // --- conversion to Python ---
+      .def("item", &item)
+      .def("tolist", [](const Tensor& t) { return to_numpy(ops::detach(t)).attr("tolist")(); })
+      .def("numpy", [](const Tensor& t, bool force) { return to_numpy(force ? ops::clone(ops::detach(t)) : t); },
+           arg("force") = false)
+      .def("__array__", [](const Tensor& t, pyb::object dtype, pyb::object) -> pyb::object {
+        pyb::array a = to_numpy(t);
+        return dtype.is_none() ? pyb::object(a) : a.attr("astype")(dtype);
+      }, arg("dtype") = pyb::none(), arg("copy") = pyb::none())
+      .def("__len__", [](const Tensor& t) {
+        if (t->dim() == 0) fail(ErrorKind::Type, "len() of a 0-d tensor");
+        return t->sizes()[0];
+      })
+      .def("__bool__", [](const Tensor& t) {
+        if (t->numel() != 1)
+          fail(ErrorKind::Runtime, "Boolean value of Tensor with ", t->numel() == 0 ? "no values" : "more than one value",
+               " is ambiguous");
+        return item(t).cast<double>() != 0;
+      })
+      .def("__float__", [](const Tensor& t) {
+        TG_CHECK_KIND(t->numel() == 1, Value, "only one element tensors can be converted to Python scalars");
+        return item(t).cast<double>();
+      })
+      .def("__int__", [](const Tensor& t) {
+        TG_CHECK_KIND(t->numel() == 1, Value, "only one element tensors can be converted to Python scalars");
+        pyb::object v = item(t);
+        return pyb::int_(PyFloat_Check(v.ptr()) ? pyb::int_(v) : v);
+      })
+      // --- autograd ---
+      .def("backward", &backward, arg("gradient") = pyb::none(), arg("retain_graph") = pyb::none(),
+           arg("create_graph") = false, arg("inputs") = pyb::none())
+      .def("requires_grad_", [](const Tensor& t, bool r) { t->set_requires_grad(r); return t; },
+           arg("requires_grad") = true)
+      .def("detach", &ops::detach)
+      // --- copies and dtype ---
+      .def("clone", &ops::clone)
+      .def("contiguous", &ops::contiguous)
+      .def("to", &to)
+      .def("float", [](const Tensor& t) { return ops::to_dtype(t, DType::Float32); })
+      .def("double", [](const Tensor& t) { return ops::to_dtype(t, DType::Float64); })
+      .def("long", [](const Tensor& t) { return ops::to_dtype(t, DType::Int64); })
+      .def("int", [](const Tensor& t) { return ops::to_dtype(t, DType::Int32); })
+      .def("bool", [](const Tensor& t) { return ops::to_dtype(t, DType::Bool); })
+      .def("type_as", [](const Tensor& t, const Tensor& o) { return ops::to_dtype(t, o->dtype()); })
+      .def("zero_", [](const Tensor& t) { ops::zero_(t); return t; })
+      .def("fill_", [](const Tensor& t, pyb::handle v) {
+        ops::fill_(t, optional_scalar(v, "fill_", "value").value().value);
+        return t;
+      })
+      // --- math ---
+      .def("neg", &ops::neg)
+      .def("exp", &ops::exp)
+      .def("log", &ops::log)
+      .def("sin", &ops::sin)
+      .def("cos", &ops::cos)
+      .def("tanh", &ops::tanh)
+      .def("sigmoid", &ops::sigmoid)
+      .def("relu", &ops::relu)
+      .def("abs", &ops::abs)
+      .def("sqrt", &ops::sqrt)
+      .def("reciprocal", &ops::reciprocal)
+      .def("sign", &ops::sign)
+      .def("clamp", [](const Tensor& t, pyb::handle lo, pyb::handle hi) {
+        return ops::clamp(t, optional_scalar(lo, "clamp", "min"), optional_scalar(hi, "clamp", "max"));
+      }, arg("min") = pyb::none(), arg("max") = pyb::none())
+      .def("clip", [](const Tensor& t, pyb::handle lo, pyb::handle hi) {
+        return ops::clamp(t, optional_scalar(lo, "clip", "min"), optional_scalar(hi, "clip", "max"));
+      }, arg("min") = pyb::none(), arg("max") = pyb::none())
+      .def("sum", [](const Tensor& t, pyb::handle dtype) { return ops::sum(t, optional_dtype(dtype)); },
+           pyb::kw_only(), arg("dtype") = pyb::none())
+      .def("mean", [](const Tensor& t, pyb::handle dtype) { return ops::mean(t, optional_dtype(dtype)); },
+           pyb::kw_only(), arg("dtype") = pyb::none())
+      .def("expand", [](const Tensor& t, pyb::args sizes) { return ops::expand(t, shape_from_args(sizes, "expand")); })
+      .def("expand_as", [](const Tensor& t, const Tensor& o) { return ops::expand(t, o->sizes()); })
+      .def("add", [](const Tensor& t, pyb::handle o, pyb::handle alpha) {
+        Scalar a = optional_scalar(alpha, "add", "alpha").value();
+        if (is_tensor(o)) return ops::add(t, o.cast<Tensor>(), a);
+        return ops::add(t, optional_scalar(o, "add", "other").value(), a);
+      }, arg("other"), pyb::kw_only(), arg("alpha") = 1)
+      .def("sub", [](const Tensor& t, pyb::handle o, pyb::handle alpha) {
+        Scalar a = optional_scalar(alpha, "sub", "alpha").value();
+        if (is_tensor(o)) return ops::sub(t, o.cast<Tensor>(), a);
+        return ops::sub(t, optional_scalar(o, "sub", "other").value(), a);
+      }, arg("other"), pyb::kw_only(), arg("alpha") = 1)
+      .def("mul", [](const Tensor& t, pyb::handle o) {
+        if (is_tensor(o)) return ops::mul(t, o.cast<Tensor>());
+        return ops::mul(t, optional_scalar(o, "mul", "other").value());
+      })
+      .def("div", [](const Tensor& t, pyb::handle o) {
+        if (is_tensor(o)) return ops::div(t, o.cast<Tensor>());
+        return ops::div(t, optional_scalar(o, "div", "other").value());
+      })
+      .def("pow", [](const Tensor& t, pyb::handle e) {
+        if (is_tensor(e)) return ops::pow(t, e.cast<Tensor>());
+        return ops::pow(t, optional_scalar(e, "pow", "exponent").value());
+      })
+      // --- operators ---
+      .def("__add__", [](const Tensor& t, pyb::handle o) {
+        return with_operand(o, [&](const Tensor& b) { return ops::add(t, b); },
+                            [&](const Scalar& s) { return ops::add(t, s); });
+      })
+      .def("__radd__", [](const Tensor& t, pyb::handle o) {
+        return with_operand(o, [&](const Tensor& b) { return ops::add(b, t); },
+                            [&](const Scalar& s) { return ops::add(t, s); });
+      })
+      .def("__sub__", [](const Tensor& t, pyb::handle o) {
+        return with_operand(o, [&](const Tensor& b) { return ops::sub(t, b); },
+                            [&](const Scalar& s) { return ops::sub(t, s); });
+      })
+      .def("__rsub__", [](const Tensor& t, pyb::handle o) {
+        return with_operand(o, [&](const Tensor& b) { return ops::sub(b, t); },
+                            [&](const Scalar& s) { return ops::rsub(t, s); });
+      })
+      .def("__mul__", [](const Tensor& t, pyb::handle o) {
+        return with_operand(o, [&](const Tensor& b) { return ops::mul(t, b); },
+                            [&](const Scalar& s) { return ops::mul(t, s); });
+      })
+      .def("__rmul__", [](const Tensor& t, pyb::handle o) {
+        return with_operand(o, [&](const Tensor& b) { return ops::mul(b, t); },
+                            [&](const Scalar& s) { return ops::mul(t, s); });
+      })
+      .def("__truediv__", [](const Tensor& t, pyb::handle o) {
+        return with_operand(o, [&](const Tensor& b) { return ops::div(t, b); },
+                            [&](const Scalar& s) { return ops::div(t, s); });
+      })
+      .def("__rtruediv__", [](const Tensor& t, pyb::handle o) {
+        return with_operand(o, [&](const Tensor& b) { return ops::div(b, t); },
+                            [&](const Scalar& s) { return ops::rdiv(t, s); });
+      })
+      .def("__pow__", [](const Tensor& t, pyb::handle o) {
+        return with_operand(o, [&](const Tensor& b) { return ops::pow(t, b); },
+                            [&](const Scalar& s) { return ops::pow(t, s); });
+      })
+      .def("__rpow__", [](const Tensor& t, pyb::handle o) {
+        return with_operand(o, [&](const Tensor& b) { return ops::pow(b, t); },
+                            [&](const Scalar& s) { return ops::pow(s, t); });
+      })
+      .def("__neg__", &ops::neg)
+      .def("__abs__", &ops::abs)
+      .def("__pos__", [](const Tensor& t) { return t; });
+}
+
+}  // namespace tapegrad::py

@@ -1,0 +1,267 @@
+// Python <-> core conversions; every malformed input becomes torch's exception type and text.
+#include "python/py_convert.h"
+
+#include <cstring>
+#include <vector>
+
+#include "core/error.h"
+#include "ops/ops.h"
+
+namespace tapegrad::py {
+
+namespace {
+PyObject* g_dtype_objects[kNumDTypes] = {};  // leaked on purpose: they live as long as the interpreter
+PyObject* g_size_class = nullptr;
+
+std::string type_name(pyb::handle h) { return pyb::str(pyb::type::handle_of(h).attr("__name__")); }
+}  // namespace
+
+pyb::object dtype_object(DType t) {
+  PyObject*& slot = g_dtype_objects[int(t)];
+  if (!slot) slot = pyb::cast(PyDType{t}).release().ptr();
+  return pyb::reinterpret_borrow<pyb::object>(slot);
+}
+
+DType dtype_from(pyb::handle h) {
+  if (pyb::isinstance<PyDType>(h)) return h.cast<PyDType&>().dtype;
+  fail(ErrorKind::Type, "dtype must be a tapegrad.dtype (e.g. tapegrad.float32), not ", type_name(h));
+}
+
+std::optional<DType> optional_dtype(pyb::handle h) {
+  if (h.is_none()) return std::nullopt;
+  return dtype_from(h);
+}
+
+Device device_from(pyb::handle h) {
+  if (h.is_none()) return Device();
+  if (pyb::isinstance<Device>(h)) return h.cast<Device>();
+  if (pyb::isinstance<pyb::str>(h)) return parse_device(h.cast<std::string>());
+  if (PyLong_Check(h.ptr())) return Device{DeviceType::CUDA, int8_t(h.cast<int>())};
+  fail(ErrorKind::Type, "device must be a tapegrad.device or a string, not ", type_name(h));
+}
+
+pyb::object device_object(Device d) { return pyb::cast(d); }
+
+bool is_tensor(pyb::handle h) { return pyb::isinstance<TensorImpl>(h); }
+
+std::optional<Scalar> scalar_from(pyb::handle h) {
+  PyObject* o = h.ptr();
+  if (PyFloat_Check(o)) return Scalar(PyFloat_AS_DOUBLE(o));
+  if (PyBool_Check(o)) return Scalar::from_bool(o == Py_True);
+  if (PyLong_Check(o)) {
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow) fail(ErrorKind::Runtime, "Overflow when unpacking long long");
+    return Scalar::from_int(v);
+  }
+  // numpy scalars (np.float32(2.5), np.int64(3)) behave as the Python number they hold.
+  if (pyb::hasattr(h, "dtype") && pyb::hasattr(h, "item") && !is_tensor(h) &&
+      pyb::getattr(h, "ndim", pyb::int_(1)).cast<int>() == 0) {
+    pyb::object v = h.attr("item")();
+    if (PyFloat_Check(v.ptr()) || PyLong_Check(v.ptr())) return scalar_from(v);
+  }
+  return std::nullopt;
+}
+
+Tensor tensor_arg(pyb::handle h, const char* fn, const char* arg, int position) {
+  if (is_tensor(h)) return h.cast<Tensor>();
+  fail(ErrorKind::Type, fn, "(): argument '", arg, "' (position ", position, ") must be Tensor, not ",
+       h.is_none() ? std::string("NoneType") : type_name(h));
+}
+
+// ---------- torch.tensor(data) ----------
+namespace {
+
+struct Flattened {
+  Shape shape;
+  std::vector<double> values;
+  std::vector<int64_t> ints;  // exact integer values, for int64 results
+  int kind = -1;              // highest Scalar::Kind seen
+};
+
+bool is_sequence(pyb::handle h) {
+  return PyList_Check(h.ptr()) || PyTuple_Check(h.ptr()) || (is_tensor(h) && h.cast<Tensor>()->dim() > 0);
+}
+
+void flatten(pyb::handle h, size_t depth, Flattened& f) {
+  if (depth == f.shape.size()) {
+    if (is_sequence(h) || (pyb::isinstance<pyb::array>(h) && h.cast<pyb::array>().ndim() > 0)) {
+      // Deeper than the first element said: torch reports the element it cannot read as a number.
+      fail(ErrorKind::Type, "'", type_name(h), "' object cannot be interpreted as an integer");
+    }
+    std::optional<Scalar> s;
+    if (is_tensor(h)) {
+      s = scalar_from(item(h.cast<Tensor>()));
+    } else {
+      s = scalar_from(h);
+    }
+    if (!s) {
+      if (h.is_none() && depth == 0) fail(ErrorKind::Runtime, "Could not infer dtype of NoneType");
+      fail(ErrorKind::Type, "new(): invalid data type '", type_name(h), "'");
+    }
+    f.values.push_back(s->value);
+    f.ints.push_back(s->ivalue);
+    f.kind = std::max(f.kind, int(s->kind));
+    return;
+  }
+  if (!is_sequence(h)) {
+    if (scalar_from(h)) fail(ErrorKind::Type, "not a sequence");
+    fail(ErrorKind::Type, "new(): invalid data type '", type_name(h), "'");
+  }
+  pyb::sequence seq = pyb::reinterpret_borrow<pyb::sequence>(h);
+  int64_t n = int64_t(pyb::len(seq));
+  if (n != f.shape[depth])
+    fail(ErrorKind::Value, "expected sequence of length ", f.shape[depth], " at dim ", depth, " (got ", n, ")");
+  for (int64_t i = 0; i < n; ++i) flatten(seq[size_t(i)], depth + 1, f);
+}
+
+// The shape implied by following first elements down.
+Shape infer_shape(pyb::handle h) {
+  Shape shape;
+  pyb::object cur = pyb::reinterpret_borrow<pyb::object>(h);
+  while (is_sequence(cur)) {
+    if (is_tensor(cur)) {
+      for (int64_t d : cur.cast<Tensor>()->sizes()) shape.push_back(d);
+      break;
+    }
+    size_t n = pyb::len(cur);
+    shape.push_back(int64_t(n));
+    if (n == 0) break;
+    cur = pyb::reinterpret_borrow<pyb::sequence>(cur)[0];
+  }
+  return shape;
+}
+
+DType numpy_dtype(const pyb::dtype& dt) {
+  char kind = dt.kind();
+  size_t size = size_t(dt.itemsize());
+  if (kind == 'f' && size == 4) return DType::Float32;
+  if (kind == 'f' && size == 8) return DType::Float64;
+  if (kind == 'i' && size == 8) return DType::Int64;
+  if (kind == 'i' && size == 4) return DType::Int32;
+  if (kind == 'b') return DType::Bool;
+  fail(ErrorKind::Type, "can't convert np.ndarray of type numpy.", std::string(pyb::str(dt)),
+       ". The only supported types are: float64, float32, int64, int32, and bool.");
+}
+
+Tensor from_numpy_copy(pyb::array arr, std::optional<DType> dtype, Device device) {
+  DType src = numpy_dtype(arr.dtype());
+  Shape shape(arr.shape(), arr.shape() + arr.ndim());
+  pyb::array c = pyb::array::ensure(arr, pyb::array::c_style);
+  Tensor t = TensorImpl::empty(shape, src);
+  if (t->numel() > 0) std::memcpy(t->data_ptr(), c.data(), size_t(t->numel()) * itemsize(src));
+  if (dtype && *dtype != src) t = ops::to_dtype(t, *dtype);
+  TG_CHECK(device.is_cpu(), "Torch not compiled with CUDA enabled");
+  return t;
+}
+
+}  // namespace
+
+Tensor tensor_from_data(pyb::handle data, std::optional<DType> dtype, Device device) {
+  TG_CHECK(device.is_cpu(), "Torch not compiled with CUDA enabled");
+  // The common case first: one Python float.
+  if (PyFloat_Check(data.ptr())) {
+    DType dt = dtype.value_or(default_dtype());
+    return ops::scalar_tensor(Scalar(PyFloat_AS_DOUBLE(data.ptr())), dt, device);
+  }
+  if (is_tensor(data)) {
+    Tensor src = data.cast<Tensor>();
+    PyErr_WarnEx(PyExc_UserWarning,
+                 "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                 "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
+                 1);
+    if (PyErr_Occurred()) throw pyb::error_already_set();
+    Tensor copy = ops::clone(ops::detach(src));
+    return dtype ? ops::to_dtype(copy, *dtype) : copy;
+  }
+  if (pyb::isinstance<pyb::array>(data)) return from_numpy_copy(data.cast<pyb::array>(), dtype, device);
+
+  Flattened f;
+  f.shape = infer_shape(data);
+  f.values.reserve(size_t(numel_of(f.shape)));
+  flatten(data, 0, f);
+  DType natural = f.kind == int(Scalar::Kind::Float) ? default_dtype()
+                  : f.kind == int(Scalar::Kind::Int) ? DType::Int64
+                  : f.kind == int(Scalar::Kind::Bool) ? DType::Bool
+                                                       : default_dtype();  // empty lists are float
+  DType dt = dtype.value_or(natural);
+  Tensor t = TensorImpl::empty(f.shape, dt, device);
+  size_t n = f.values.size();
+  switch (dt) {
+    case DType::Float32: for (size_t i = 0; i < n; ++i) t->data<float>()[i] = float(f.values[i]); break;
+    case DType::Float64: for (size_t i = 0; i < n; ++i) t->data<double>()[i] = f.values[i]; break;
+    case DType::Int64:
+      for (size_t i = 0; i < n; ++i) t->data<int64_t>()[i] = f.kind == 2 ? int64_t(f.values[i]) : f.ints[i];
+      break;
+    case DType::Int32:
+      for (size_t i = 0; i < n; ++i) t->data<int32_t>()[i] = f.kind == 2 ? int32_t(f.values[i]) : int32_t(f.ints[i]);
+      break;
+    case DType::Bool: for (size_t i = 0; i < n; ++i) t->data<bool>()[i] = f.values[i] != 0; break;
+  }
+  return t;
+}
+
+// ---------- tensor -> Python ----------
+pyb::array to_numpy(const Tensor& t) {
+  if (t->requires_grad())
+    fail(ErrorKind::Runtime, "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.");
+  TG_CHECK_KIND(t->device().is_cpu(), Type,
+                "can't convert ", t->device().str(), " device type tensor to numpy. Use Tensor.cpu() to copy the "
+                "tensor to host memory first.");
+  const char* fmt = nullptr;
+  switch (t->dtype()) {
+    case DType::Float32: fmt = "float32"; break;
+    case DType::Float64: fmt = "float64"; break;
+    case DType::Int64: fmt = "int64"; break;
+    case DType::Int32: fmt = "int32"; break;
+    case DType::Bool: fmt = "bool"; break;
+  }
+  std::vector<pyb::ssize_t> shape(t->sizes().begin(), t->sizes().end());
+  std::vector<pyb::ssize_t> strides;
+  for (int64_t s : t->strides()) strides.push_back(pyb::ssize_t(s * int64_t(itemsize(t->dtype()))));
+  // The capsule keeps the storage alive as long as the array (numpy shares, never copies).
+  auto* keep = new std::shared_ptr<Storage>(t->storage());
+  pyb::capsule base(keep, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
+  return pyb::array(pyb::dtype(fmt), shape, strides, t->data_ptr(), base);
+}
+
+pyb::object item(const Tensor& t) {
+  if (t->numel() != 1)
+    fail(ErrorKind::Runtime, "a Tensor with ", t->numel(), " elements cannot be converted to Scalar");
+  TG_CHECK(t->device().is_cpu(), "item() of a CUDA tensor is not available in this build");
+  switch (t->dtype()) {
+    case DType::Float32: return pyb::float_(double(*t->data<float>()));
+    case DType::Float64: return pyb::float_(*t->data<double>());
+    case DType::Int64: return pyb::int_(*t->data<int64_t>());
+    case DType::Int32: return pyb::int_(*t->data<int32_t>());
+    case DType::Bool: return pyb::bool_(*t->data<bool>());
+  }
+  return pyb::none();
+}
+
+// ---------- shapes ----------
+void set_size_class(pyb::object cls) { g_size_class = cls.release().ptr(); }
+
+pyb::object size_object(const Shape& s) {
+  pyb::tuple tup(s.size());
+  for (size_t i = 0; i < s.size(); ++i) tup[i] = pyb::int_(s[i]);
+  if (!g_size_class) return std::move(tup);
+  return pyb::reinterpret_borrow<pyb::object>(g_size_class)(tup);
+}
+
+Shape shape_from_args(const pyb::args& args, const char* fn) {
+  pyb::sequence seq = args;
+  if (args.size() == 1 && (PyList_Check(args[0].ptr()) || PyTuple_Check(args[0].ptr())))
+    seq = pyb::reinterpret_borrow<pyb::sequence>(args[0]);
+  Shape shape;
+  for (size_t i = 0; i < pyb::len(seq); ++i) {
+    pyb::object v = seq[i];
+    if (!PyLong_Check(v.ptr()) || PyBool_Check(v.ptr()))
+      fail(ErrorKind::Type, fn, "(): argument 'size' (position ", i + 1,
+           ") must be tuple of ints, but found element of type ", type_name(v), " at pos ", i);
+    shape.push_back(v.cast<int64_t>());
+  }
+  return shape;
+}
+
+}  // namespace tapegrad::py

@@ -1,0 +1,45 @@
+// Conversions between Python objects and the core: numbers, dtypes, devices, nested data, numpy.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <optional>
+
+#include "core/scalar.h"
+#include "core/tensor.h"
+
+namespace tapegrad::py {
+namespace pyb = pybind11;
+
+// The Python dtype object (tapegrad.float32 ...), one singleton per DType.
+struct PyDType {
+  DType dtype;
+};
+pyb::object dtype_object(DType t);
+DType dtype_from(pyb::handle h);  // TypeError if h is not a dtype
+std::optional<DType> optional_dtype(pyb::handle h);
+
+Device device_from(pyb::handle h);  // accepts a tapegrad.device or a string
+pyb::object device_object(Device d);
+
+bool is_tensor(pyb::handle h);
+// A Python bool/int/float (or numpy scalar) as a Scalar; nullopt when h is not a number.
+std::optional<Scalar> scalar_from(pyb::handle h);
+// The tensor argument `h` of function `fn`, or torch's TypeError naming what it got.
+Tensor tensor_arg(pyb::handle h, const char* fn, const char* arg, int position);
+
+// torch.tensor(data, dtype=...): numbers, nested sequences, numpy arrays, tensors (copied).
+Tensor tensor_from_data(pyb::handle data, std::optional<DType> dtype, Device device);
+
+// A numpy array sharing t's memory (CPU only).
+pyb::array to_numpy(const Tensor& t);
+// Python scalar (float/int/bool) for a one-element tensor.
+pyb::object item(const Tensor& t);
+
+// torch.Size for a shape (the class is registered from Python at import).
+pyb::object size_object(const Shape& s);
+void set_size_class(pyb::object cls);
+// Shape arguments: f(2, 3), f((2, 3)), f([2, 3]), f(torch.Size([2, 3])).
+Shape shape_from_args(const pyb::args& args, const char* fn);
+
+}  // namespace tapegrad::py

@@ -1,0 +1,83 @@
+"""tapegrad: PyTorch's autograd API over a small C++ engine. `import tapegrad as torch` and go."""
+from tapegrad import _C
+from tapegrad._C import (  # noqa: F401  (re-exported public names)
+    Tensor,
+    abs,
+    add,
+    bool,
+    clamp,
+    clip,
+    clone,
+    cos,
+    detach,
+    device,
+    div,
+    dtype,
+    empty,
+    empty_like,
+    exp,
+    float32,
+    float64,
+    full,
+    full_like,
+    get_default_dtype,
+    int32,
+    int64,
+    is_grad_enabled,
+    is_tensor,
+    log,
+    mean,
+    mul,
+    neg,
+    negative,
+    numel,
+    ones,
+    ones_like,
+    pow,
+    reciprocal,
+    relu,
+    rsub,
+    set_default_dtype,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    sub,
+    sum,
+    tanh,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from tapegrad._size import Size
+from tapegrad._tensor_str import format_tensor as _format_tensor
+from tapegrad._tensor_str import set_printoptions  # noqa: F401
+from tapegrad import autograd, cuda  # noqa: F401
+from tapegrad.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: F401
+
+__version__ = "0.1.0"
+
+float = float32
+double = float64
+long = int64
+int = int32
+
+_C._set_size_class(Size)
+
+
+def _repr(self, *, tensor_contents=None):
+    """Formats exactly as torch prints a tensor (values, dtype, device, grad suffixes)."""
+    dev = self.device
+    return _format_tensor(
+        self.detach().numpy() if dev.type == "cpu" else self.detach().cpu().numpy(),
+        repr(self.dtype)[len("torch."):],
+        default_dtype=repr(get_default_dtype())[len("torch."):],
+        device=None if dev.type == "cpu" else str(dev),
+        requires_grad=self.requires_grad,
+        grad_fn_name=self.grad_fn.name() if self.grad_fn is not None else None,
+    )
+
+
+Tensor.__repr__ = _repr
+Tensor.__str__ = _repr
+Tensor.__hash__ = object.__hash__

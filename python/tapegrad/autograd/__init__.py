@@ -1,0 +1,34 @@
+"""tapegrad.autograd: backward() and grad() over the C++ engine, and the grad-mode switches."""
+from tapegrad import _C
+from tapegrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+
+__all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+
+
+def _as_tuple(x):
+    if x is None:
+        return None
+    if isinstance(x, _C.Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulates d(tensors)/d(leaves) into the leaves' .grad, seeded with grad_tensors."""
+    tensors = _as_tuple(tensors)
+    grad_tensors = _as_tuple(grad_tensors) or (None,) * len(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        raise RuntimeError("backward(inputs=...) is not supported yet; use tapegrad.autograd.grad")
+    _C._run_backward(tensors, grad_tensors, retain_graph, create_graph, None, False)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None):
+    """Returns d(outputs)/d(inputs) without touching any .grad."""
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    return _C._run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs, bool(allow_unused))

@@ -1,0 +1,94 @@
+"""no_grad / enable_grad / set_grad_enabled: context managers and decorators over the C++ thread-local flag."""
+import functools
+
+from tapegrad import _C
+
+
+class _GradModeContext:
+    """Base: sets the mode on enter, restores the previous one on exit; also works as a decorator."""
+
+    _enabled = True
+
+    def __enter__(self):
+        self._prev = _C.is_grad_enabled()
+        _C._set_grad_enabled(self._enabled)
+        return None
+
+    def __exit__(self, exc_type, exc, tb):
+        _C._set_grad_enabled(self._prev)
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    def clone(self):
+        return self.__class__()
+
+
+class no_grad(_GradModeContext):
+    """Disables gradient recording in this thread: results have requires_grad=False."""
+
+    _enabled = False
+
+    def __init__(self, orig_func=None):
+        # Allows the bare decorator form `@no_grad` as well as `@no_grad()`.
+        if orig_func is not None:
+            self._wrapped = self(orig_func)
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class enable_grad(_GradModeContext):
+    """Re-enables gradient recording inside a no_grad region."""
+
+    _enabled = True
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+    def __init__(self, orig_func=None):
+        pass
+
+
+class set_grad_enabled(_GradModeContext):
+    """Sets grad mode to `mode` immediately (like torch) and restores the old mode on exit when used with `with`."""
+
+    def __init__(self, mode):
+        self._prev = _C.is_grad_enabled()
+        self._enabled = bool(mode)
+        _C._set_grad_enabled(self._enabled)
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, exc_type, exc, tb):
+        _C._set_grad_enabled(self._prev)
+        return False
+
+    def __call__(self, fn):
+        _C._set_grad_enabled(self._prev)
+        mode = self._enabled
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    def clone(self):
+        return self.__class__(self._enabled)
+
+
+def is_grad_enabled():
+    return _C.is_grad_enabled()
