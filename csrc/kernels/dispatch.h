@@ -16,6 +16,8 @@ enum class UnaryOp {
   GtMask,        // x > a
   LtMask,        // x < a
   NeMask,        // x != a
+  AddScalar,     // x + a
+  RSubScalar,    // a - x
   MulScalar,     // x * a
   DivScalar,     // x / a
 };

@@ -25,6 +25,21 @@ Tensor run_binary(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype) {
 
 bool is_one(const Scalar& s) { return s.value == 1.0; }
 
+// Float results with a Python number take a unary kernel with the number as a parameter:
+// no wrapped 0-dim tensor is allocated or saved. Integer results keep the exact binary path.
+bool scalar_fast_path(DType dt) { return is_floating(dt); }
+
+Tensor run_scalar(UnaryOp op, const Tensor& a, double s, DType dt) {
+  Tensor out = empty_like_shape(a, a->sizes(), dt);
+  kernels(a).unary(op, *cast_for_compute(a, dt), *out, s, 0);
+  return out;
+}
+
+// Rules for tensor-op-number: the number's edge is (None, 0), as in torch.
+TensorList add_scalar_rule(FormulaNode&, const Tensor& g) { return {g, Tensor()}; }
+TensorList mul_scalar_rule(FormulaNode& n, const Tensor& g) { return {mul_scalar(g, n.scalars[0]), Tensor()}; }
+TensorList div_scalar_rule(FormulaNode& n, const Tensor& g) { return {div_scalar(g, n.scalars[0]), Tensor()}; }
+
 TensorList add_rule(FormulaNode& n, const Tensor& g) {
   return {g, n.scalars[0] == 1.0 ? g : mul_scalar(g, n.scalars[0])};
 }
@@ -77,6 +92,11 @@ Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
 }
 Tensor add(const Tensor& a, const Scalar& b, const Scalar& alpha) {
   DType dt = result_type(a, b);
+  if (scalar_fast_path(dt) && is_one(alpha)) {
+    Tensor out = run_scalar(UnaryOp::AddScalar, a, b.value, dt);
+    record("AddBackward0", add_scalar_rule, out, {&a, nullptr});
+    return out;
+  }
   return add_impl(a, scalar_tensor(b, dt, a->device()), nullptr, alpha, dt, "AddBackward0", add_rule, BinaryOp::Add);
 }
 
@@ -88,12 +108,18 @@ Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
 }
 Tensor sub(const Tensor& a, const Scalar& b, const Scalar& alpha) {
   DType dt = result_type(a, b);
+  if (scalar_fast_path(dt) && is_one(alpha)) {
+    Tensor out = run_scalar(UnaryOp::AddScalar, a, -b.value, dt);  // x + (-b) rounds exactly as x - b
+    record("SubBackward0", add_scalar_rule, out, {&a, nullptr});
+    return out;
+  }
   return add_impl(a, scalar_tensor(b, dt, a->device()), nullptr, alpha, dt, "SubBackward0", sub_rule, BinaryOp::Sub);
 }
 
 Tensor rsub(const Tensor& a, const Scalar& b) {
   DType dt = result_type(a, b);
-  Tensor out = run_binary(BinaryOp::Sub, scalar_tensor(b, dt, a->device()), a, dt);
+  Tensor out = scalar_fast_path(dt) ? run_scalar(UnaryOp::RSubScalar, a, b.value, dt)
+                                    : run_binary(BinaryOp::Sub, scalar_tensor(b, dt, a->device()), a, dt);
   record("RsubBackward1", [](FormulaNode&, const Tensor& g) -> TensorList { return {neg(g)}; }, out, {&a});
   return out;
 }
@@ -108,6 +134,11 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 Tensor mul(const Tensor& a, const Scalar& b) {
   DType dt = result_type(a, b);
+  if (scalar_fast_path(dt)) {
+    Tensor out = run_scalar(UnaryOp::MulScalar, a, b.value, dt);
+    if (FormulaNode* n = record("MulBackward0", mul_scalar_rule, out, {&a, nullptr})) n->scalars[0] = b.value;
+    return out;
+  }
   Tensor bt = scalar_tensor(b, dt, a->device());
   Tensor out = run_binary(BinaryOp::Mul, a, bt, dt);
   if (FormulaNode* n = record("MulBackward0", mul_rule, out, {&a, nullptr})) {
@@ -130,6 +161,11 @@ Tensor div(const Tensor& a, const Tensor& b) {
 Tensor div(const Tensor& a, const Scalar& b) {
   DType dt = result_type(a, b);
   if (!is_floating(dt)) dt = default_dtype();
+  if (scalar_fast_path(dt)) {
+    Tensor out = run_scalar(UnaryOp::DivScalar, a, b.value, dt);
+    if (FormulaNode* n = record("DivBackward0", div_scalar_rule, out, {&a, nullptr})) n->scalars[0] = b.value;
+    return out;
+  }
   Tensor bt = scalar_tensor(b, dt, a->device());
   Tensor out = run_binary(BinaryOp::Div, a, bt, dt);
   if (FormulaNode* n = record("DivBackward0", div_rule, out, {&a, nullptr})) {

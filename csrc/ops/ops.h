@@ -40,7 +40,9 @@ Tensor sqrt(const Tensor& x);
 Tensor reciprocal(const Tensor& x);
 Tensor sign(const Tensor& x);
 Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max);
-Tensor mul_scalar(const Tensor& x, double s);  // internal: x * s in x's dtype (no type promotion)
+// Internal: x * s and x / s in x's dtype (no type promotion), differentiable.
+Tensor mul_scalar(const Tensor& x, double s);
+Tensor div_scalar(const Tensor& x, double s);
 
 // --- helpers for backward rules (masks.cpp) ---
 // A non-differentiable 0/1 mask in x's dtype: op is one of the *Mask UnaryOps.

@@ -143,4 +143,13 @@ Tensor mul_scalar(const Tensor& x, double s) {
   return out;
 }
 
+Tensor div_scalar(const Tensor& x, double s) {
+  Tensor out = run_unary(UnaryOp::DivScalar, x, x->dtype(), s);
+  if (FormulaNode* n = record("DivBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {div_scalar(g, n.scalars[0])};
+      }, out, {&x}))
+    n->scalars[0] = s;
+  return out;
+}
+
 }  // namespace tapegrad::ops

@@ -97,6 +97,8 @@ void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, d
     case UnaryOp::GtMask: m([a](M x) { return M(x > a); }); break;
     case UnaryOp::LtMask: m([a](M x) { return M(x < a); }); break;
     case UnaryOp::NeMask: m([a](M x) { return M(x != a); }); break;
+    case UnaryOp::AddScalar: m([a](M x) { return x + a; }); break;
+    case UnaryOp::RSubScalar: m([a](M x) { return a - x; }); break;
     case UnaryOp::MulScalar: m([a](M x) { return x * a; }); break;
     case UnaryOp::DivScalar: m([a](M x) { return x / a; }); break;
   }

@@ -1,0 +1,214 @@
+# Shared parity helpers: run the same torch-API lambda through tapegrad and torch and compare.
+import re
+
+import numpy as np
+import pytest
+import torch
+
+import tapegrad
+
+LIBS = (tapegrad, torch)
+
+FLOAT_DTYPES = ("float32", "float64")
+ALL_DTYPES = ("float32", "float64", "int64", "int32", "bool")
+SHAPES = [(), (5,), (3, 4), (2, 3, 4)]
+BROADCAST_PAIRS = [((3, 1), (1, 4)), ((4,), (3, 4)), ((), (2, 3)), ((2, 1, 4), (3, 1))]
+
+# Tolerances per result dtype: float32 kernels may differ from torch's by a few ULP
+# (vectorised transcendental math), float64 is expected to be essentially exact.
+TOLS = {"float32": dict(rtol=2e-5, atol=2e-6), "float64": dict(rtol=1e-12, atol=1e-13)}
+GRAD_TOLS = {"float32": dict(rtol=5e-5, atol=5e-6), "float64": dict(rtol=1e-11, atol=1e-12)}
+
+
+@pytest.fixture(autouse=True)
+def _restore_global_state():
+    """Grad mode and the default dtype are process-global in both libraries: always restore them."""
+    yield
+    for lib in LIBS:
+        lib.set_grad_enabled(True)
+        lib.set_default_dtype(lib.float32)
+
+
+def dt(lib, name):
+    """The dtype object called `name` ("float32", ...) in lib."""
+    return None if name is None else getattr(lib, name)
+
+
+def dname(dtype):
+    """'float32' for torch.float32 or tapegrad.float32."""
+    return str(dtype).replace("torch.", "")
+
+
+def to_numpy(t):
+    return t.detach().numpy()
+
+
+def make(lib, arr, dtype=None, requires_grad=False):
+    """A lib tensor with the values of numpy array/number `arr`."""
+    return lib.tensor(np.array(arr).tolist() if np.ndim(arr) else np.array(arr).item(),
+                      dtype=dt(lib, dtype), requires_grad=requires_grad)
+
+
+def make_pair(arr, dtype=None, requires_grad=False):
+    return make(tapegrad, arr, dtype, requires_grad), make(torch, arr, dtype, requires_grad)
+
+
+def assert_tensor_equal(ours, theirs, *, rtol=None, atol=None, what="output"):
+    """Same type (tensor), shape, dtype, requires_grad-independent values within tolerance."""
+    assert isinstance(ours, tapegrad.Tensor), f"{what}: expected tapegrad.Tensor, got {type(ours)}"
+    assert isinstance(theirs, torch.Tensor)
+    assert tuple(ours.shape) == tuple(theirs.shape), f"{what}: shape {tuple(ours.shape)} != {tuple(theirs.shape)}"
+    assert dname(ours.dtype) == dname(theirs.dtype), f"{what}: dtype {ours.dtype} != {theirs.dtype}"
+    a, b = to_numpy(ours), to_numpy(theirs)
+    name = dname(theirs.dtype)
+    if name in TOLS:
+        tol = TOLS[name].copy()
+        if rtol is not None:
+            tol["rtol"] = rtol
+        if atol is not None:
+            tol["atol"] = atol
+        np.testing.assert_allclose(a, b, equal_nan=True, err_msg=what, **tol)
+    else:
+        np.testing.assert_array_equal(a, b, err_msg=what)
+
+
+def _per_input(value, n):
+    if isinstance(value, (list, tuple)):
+        assert len(value) == n
+        return list(value)
+    return [value] * n
+
+
+def run_both(fn, *arrays, dtype="float32", requires_grad=True, upstream="random", seed=0,
+             rtol=None, atol=None, grad_rtol=None, grad_atol=None, check_grad_fn=True):
+    """Runs fn(lib, *tensors) in tapegrad and torch on the same data and compares everything.
+
+    `fn` is written against the torch API. `dtype` and `requires_grad` apply to every input or
+    are per-input lists (requires_grad is forced off for non-float inputs). `upstream` is
+    "random" (a fixed random gradient with the output's shape), "sum" (backward of out.sum())
+    or None (forward only). Compares the output's values, dtype, shape, requires_grad and
+    grad_fn name, and every input's .grad (None-ness, dtype, shape, values).
+    Returns (ours_out, torch_out, ours_inputs, torch_inputs).
+    """
+    n = len(arrays)
+    dtypes = _per_input(dtype, n)
+    rgs = [bool(rg) and d in FLOAT_DTYPES for rg, d in zip(_per_input(requires_grad, n), dtypes)]
+    ours_in = [make(tapegrad, a, d, rg) for a, d, rg in zip(arrays, dtypes, rgs)]
+    theirs_in = [make(torch, a, d, rg) for a, d, rg in zip(arrays, dtypes, rgs)]
+
+    ours_out = fn(tapegrad, *ours_in)
+    theirs_out = fn(torch, *theirs_in)
+    assert_tensor_equal(ours_out, theirs_out, rtol=rtol, atol=atol)
+    assert ours_out.requires_grad == theirs_out.requires_grad
+    assert ours_out.is_leaf == theirs_out.is_leaf
+    if check_grad_fn:
+        ours_name = None if ours_out.grad_fn is None else ours_out.grad_fn.name()
+        theirs_name = None if theirs_out.grad_fn is None else theirs_out.grad_fn.name()
+        assert ours_name == theirs_name
+
+    if upstream is not None and theirs_out.requires_grad:
+        if upstream == "random":
+            rng = np.random.default_rng(seed)
+            g = rng.standard_normal(tuple(theirs_out.shape))
+            gname = dname(theirs_out.dtype)
+            ours_out.backward(make(tapegrad, g, gname))
+            theirs_out.backward(make(torch, g, gname))
+        elif upstream == "sum":
+            ours_out.sum().backward()
+            theirs_out.sum().backward()
+        else:
+            raise ValueError(upstream)
+        for i, (o, t) in enumerate(zip(ours_in, theirs_in)):
+            if t.grad is None:
+                assert o.grad is None, f"input {i}: torch has no grad, tapegrad has {o.grad}"
+                continue
+            assert o.grad is not None, f"input {i}: tapegrad has no grad"
+            tol = GRAD_TOLS[dname(t.grad.dtype)]
+            assert_tensor_equal(o.grad, t.grad, rtol=grad_rtol or tol["rtol"],
+                                atol=grad_atol or tol["atol"], what=f"grad of input {i}")
+    return ours_out, theirs_out, ours_in, theirs_in
+
+
+def numeric_gradcheck(fn, *arrays, eps=1e-6, rtol=1e-5, atol=1e-6, seed=0):
+    """Finite-difference check of tapegrad's analytic gradient, in float64.
+
+    Checks the vector-Jacobian product v^T J against central differences of <v, fn(x)>
+    for a fixed random v, element by element for every input.
+    """
+    arrays = [np.array(a, dtype=np.float64) for a in arrays]
+    inputs = [make(tapegrad, a, "float64", True) for a in arrays]
+    out = fn(tapegrad, *inputs)
+    assert dname(out.dtype) == "float64"
+    v = np.random.default_rng(seed).standard_normal(tuple(out.shape))
+    out.backward(make(tapegrad, v, "float64"))
+
+    def f(vals):
+        with tapegrad.no_grad():
+            r = fn(tapegrad, *[make(tapegrad, a, "float64") for a in vals])
+        return float(np.sum(to_numpy(r) * v))
+
+    for i, a in enumerate(arrays):
+        assert inputs[i].grad is not None, f"input {i} got no gradient"
+        analytic = to_numpy(inputs[i].grad)
+        assert analytic.shape == a.shape
+        numeric = np.zeros_like(a)
+        flat = numeric.reshape(-1)
+        for j in range(a.size):
+            plus, minus = [x.copy() for x in arrays], [x.copy() for x in arrays]
+            plus[i].reshape(-1)[j] += eps
+            minus[i].reshape(-1)[j] -= eps
+            flat[j] = (f(plus) - f(minus)) / (2 * eps)
+        np.testing.assert_allclose(analytic, numeric, rtol=rtol, atol=atol,
+                                   err_msg=f"analytic vs numeric gradient of input {i}")
+
+
+def double_backward_both(fn, *arrays, dtype="float64", seed=0, rtol=1e-10, atol=1e-12):
+    """Second derivatives: g = grad(fn(x), x, v, create_graph=True); then grad(<g, w>, x), vs torch."""
+    rng = np.random.default_rng(seed)
+    results = {}
+    for lib in LIBS:
+        xs = [make(lib, a, dtype, True) for a in arrays]
+        out = fn(lib, *xs)
+        v = make(lib, np.random.default_rng(seed).standard_normal(tuple(out.shape)), dtype)
+        firsts = lib.autograd.grad(out, xs, v, create_graph=True)
+        assert all(g.requires_grad for g in firsts)
+        ws = [make(lib, np.random.default_rng(seed + 1 + k).standard_normal(tuple(g.shape)), dtype)
+              for k, g in enumerate(firsts)]
+        seconds = lib.autograd.grad(firsts, xs, ws, allow_unused=True)
+        results[lib.__name__] = (firsts, seconds)
+    del rng
+    (of, os_), (tf, ts) = results["tapegrad"], results["torch"]
+    for k, (o, t) in enumerate(zip(of, tf)):
+        assert_tensor_equal(o, t, rtol=rtol, atol=atol, what=f"first grad {k}")
+    for k, (o, t) in enumerate(zip(os_, ts)):
+        if t is None:
+            assert o is None or np.all(to_numpy(o) == 0), f"second grad {k}: torch None, tapegrad {o}"
+        else:
+            assert o is not None, f"second grad {k}: tapegrad None"
+            assert_tensor_equal(o, t, rtol=rtol, atol=atol, what=f"second grad {k}")
+
+
+def capture(fn, lib):
+    """(result, None) or (None, exception) of fn(lib)."""
+    try:
+        return fn(lib), None
+    except Exception as e:  # noqa: BLE001 - we compare whatever torch raises
+        return None, e
+
+
+def expect_same_error(fn, *, message=True):
+    """torch must raise for fn(torch); tapegrad must raise the same type (and exact message)."""
+    _, terr = capture(fn, torch)
+    assert terr is not None, "oracle did not raise; test is wrong"
+    pattern = r"\A" + re.escape(str(terr)) + r"\Z" if message else None
+    with pytest.raises(type(terr), match=pattern) as info:
+        fn(tapegrad)
+    assert type(info.value) is type(terr) or isinstance(info.value, type(terr))
+    return info.value, terr
+
+
+def expect_same_result(fn, **kw):
+    """fn(lib) returns a tensor in both libraries (neither raises); compare them."""
+    ours, theirs = fn(tapegrad), fn(torch)
+    assert_tensor_equal(ours, theirs, **kw)
+    return ours, theirs
