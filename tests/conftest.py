@@ -164,7 +164,6 @@ def numeric_gradcheck(fn, *arrays, eps=1e-6, rtol=1e-5, atol=1e-6, seed=0):
 
 def double_backward_both(fn, *arrays, dtype="float64", seed=0, rtol=1e-10, atol=1e-12):
     """Second derivatives: g = grad(fn(x), x, v, create_graph=True); then grad(<g, w>, x), vs torch."""
-    rng = np.random.default_rng(seed)
     results = {}
     for lib in LIBS:
         xs = [make(lib, a, dtype, True) for a in arrays]
@@ -176,15 +175,15 @@ def double_backward_both(fn, *arrays, dtype="float64", seed=0, rtol=1e-10, atol=
               for k, g in enumerate(firsts)]
         seconds = lib.autograd.grad(firsts, xs, ws, allow_unused=True)
         results[lib.__name__] = (firsts, seconds)
-    del rng
     (of, os_), (tf, ts) = results["tapegrad"], results["torch"]
     for k, (o, t) in enumerate(zip(of, tf)):
         assert_tensor_equal(o, t, rtol=rtol, atol=atol, what=f"first grad {k}")
     for k, (o, t) in enumerate(zip(os_, ts)):
-        if t is None:
-            assert o is None or np.all(to_numpy(o) == 0), f"second grad {k}: torch None, tapegrad {o}"
+        # None and an all-zero gradient mean the same thing here (torch itself varies by op).
+        if t is None or o is None:
+            other = o if t is None else t
+            assert other is None or np.all(to_numpy(other) == 0), f"second grad {k}: {o} vs torch {t}"
         else:
-            assert o is not None, f"second grad {k}: tapegrad None"
             assert_tensor_equal(o, t, rtol=rtol, atol=atol, what=f"second grad {k}")
 
 
@@ -201,9 +200,9 @@ def expect_same_error(fn, *, message=True):
     _, terr = capture(fn, torch)
     assert terr is not None, "oracle did not raise; test is wrong"
     pattern = r"\A" + re.escape(str(terr)) + r"\Z" if message else None
-    with pytest.raises(type(terr), match=pattern) as info:
+    with pytest.raises(Exception, match=pattern) as info:
         fn(tapegrad)
-    assert type(info.value) is type(terr) or isinstance(info.value, type(terr))
+    assert type(info.value) is type(terr), f"tapegrad raised {type(info.value).__name__}: {info.value}"
     return info.value, terr
 
 
