@@ -253,6 +253,7 @@ def test_third_derivative_of_tanh():
     np.testing.assert_allclose(out["tapegrad"], out["torch"], rtol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning")
 def test_create_graph_backward_accumulates_graph_grad():
     ref = {}
     for lib in (tapegrad, torch):

@@ -2,6 +2,7 @@
 #include "core/storage.h"
 
 #include "core/error.h"
+#include "kernels/cuda_runtime.h"
 
 namespace tapegrad {
 
@@ -14,7 +15,7 @@ void register_allocator(DeviceType type, Allocator* alloc) { g_allocators[int(ty
 Allocator* allocator_for(DeviceType type) {
   Allocator* a = g_allocators[int(type)];
   if (!a) {
-    if (type == DeviceType::CUDA) fail(ErrorKind::Runtime, "Torch not compiled with CUDA enabled");
+    if (type == DeviceType::CUDA) cuda_unavailable();
     fail(ErrorKind::Runtime, "no allocator registered for this device");
   }
   return a;

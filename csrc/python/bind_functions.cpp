@@ -25,7 +25,7 @@ Tensor finish(Tensor t, bool requires_grad) {
 // A creation function f(*size, dtype=None, device=None, requires_grad=False) filling `value`.
 void def_filled(pyb::module_& m, const char* name, double value) {
   m.def(name, [name, value](pyb::args size, pyb::handle dtype, pyb::handle device, bool requires_grad) {
-    DType dt = optional_dtype(dtype).value_or(default_dtype());
+    DType dt = optional_dtype(dtype, name).value_or(default_dtype());
     return finish(ops::full(shape_from_args(size, name), value, dt, device_from(device)), requires_grad);
   }, pyb::kw_only(), pyb::arg("dtype") = pyb::none(), pyb::arg("device") = pyb::none(),
         pyb::arg("requires_grad") = false);
@@ -34,7 +34,7 @@ void def_filled(pyb::module_& m, const char* name, double value) {
 void def_filled_like(pyb::module_& m, const char* name, double value) {
   m.def(name, [name, value](pyb::handle input, pyb::handle dtype, pyb::handle device, bool requires_grad) {
     Tensor t = tensor_arg(input, name, "input", 1);
-    DType dt = optional_dtype(dtype).value_or(t->dtype());
+    DType dt = optional_dtype(dtype, name).value_or(t->dtype());
     Device dev = device.is_none() ? t->device() : device_from(device);
     return finish(ops::full(t->sizes(), value, dt, dev), requires_grad);
   }, pyb::arg("input"), pyb::kw_only(), pyb::arg("dtype") = pyb::none(), pyb::arg("device") = pyb::none(),
@@ -75,7 +75,7 @@ void bind_functions(pyb::module_& m) {
   def_filled_like(m, "empty_like", 0.0);
   m.def("full", [](pyb::handle size, pyb::handle value, pyb::handle dtype, pyb::handle device, bool requires_grad) {
     Scalar v = scalar_arg(value, "full", "fill_value", 2);
-    DType dt = optional_dtype(dtype).value_or(v.natural_dtype());
+    DType dt = optional_dtype(dtype, "full").value_or(v.natural_dtype());
     pyb::args args = pyb::reinterpret_borrow<pyb::args>(pyb::make_tuple(size));
     return finish(ops::full(shape_from_args(args, "full"), v.value, dt, device_from(device)), requires_grad);
   }, arg("size"), arg("fill_value"), pyb::kw_only(), arg("dtype") = pyb::none(), arg("device") = pyb::none(),
@@ -83,7 +83,7 @@ void bind_functions(pyb::module_& m) {
   m.def("full_like", [](pyb::handle input, pyb::handle value, pyb::handle dtype, bool requires_grad) {
     Tensor t = tensor_arg(input, "full_like", "input", 1);
     Scalar v = scalar_arg(value, "full_like", "fill_value", 2);
-    return finish(ops::full(t->sizes(), v.value, optional_dtype(dtype).value_or(t->dtype()), t->device()),
+    return finish(ops::full(t->sizes(), v.value, optional_dtype(dtype, "full_like").value_or(t->dtype()), t->device()),
                   requires_grad);
   }, arg("input"), arg("fill_value"), pyb::kw_only(), arg("dtype") = pyb::none(), arg("requires_grad") = false);
   m.def("is_tensor", [](pyb::handle h) { return is_tensor(h); });
@@ -114,9 +114,9 @@ void bind_functions(pyb::module_& m) {
       return ops::clamp(t, min, max);
     }, arg("input"), arg("min") = pyb::none(), arg("max") = pyb::none());
   }
-  m.def("sum", [](pyb::handle x, pyb::handle dtype) { return ops::sum(tensor_arg(x, "sum", "input", 1), optional_dtype(dtype)); },
+  m.def("sum", [](pyb::handle x, pyb::handle dtype) { return ops::sum(tensor_arg(x, "sum", "input", 1), optional_dtype(dtype, "sum")); },
         arg("input"), pyb::kw_only(), arg("dtype") = pyb::none());
-  m.def("mean", [](pyb::handle x, pyb::handle dtype) { return ops::mean(tensor_arg(x, "mean", "input", 1), optional_dtype(dtype)); },
+  m.def("mean", [](pyb::handle x, pyb::handle dtype) { return ops::mean(tensor_arg(x, "mean", "input", 1), optional_dtype(dtype, "mean")); },
         arg("input"), pyb::kw_only(), arg("dtype") = pyb::none());
 
   m.def("add", [](pyb::handle a, pyb::handle b, pyb::handle alpha) {

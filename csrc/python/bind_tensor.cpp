@@ -4,6 +4,7 @@
 #include "autograd/engine.h"
 #include "autograd/node.h"
 #include "core/error.h"
+#include "kernels/dispatch.h"
 #include "ops/ops.h"
 #include "python/bind_common.h"
 
@@ -70,10 +71,10 @@ Tensor to(const Tensor& self, pyb::args args, pyb::kwargs kwargs) {
     else if (is_tensor(a)) dtype = a.cast<Tensor>()->dtype(), device = a.cast<Tensor>()->device();
     else device = device_from(a);
   }
-  if (kwargs.contains("dtype")) dtype = optional_dtype(kwargs["dtype"]);
+  if (kwargs.contains("dtype")) dtype = optional_dtype(kwargs["dtype"], "to");
   if (kwargs.contains("device")) device = device_from(kwargs["device"]);
   if (kwargs.contains("copy")) copy = kwargs["copy"].cast<bool>();
-  if (device && device->type != self->device().type) fail(ErrorKind::Runtime, "Torch not compiled with CUDA enabled");
+  if (device && device->type != self->device().type) kernels_for(*device);  // raises for a device without kernels
   Tensor out = dtype ? ops::to_dtype(self, *dtype) : self;
   if (copy && out == self) out = ops::clone(self);
   return out;
@@ -188,9 +189,9 @@ void bind_tensor(pyb::module_& m) {
       .def("clip", [](const Tensor& t, pyb::handle lo, pyb::handle hi) {
         return ops::clamp(t, optional_scalar(lo, "clip", "min"), optional_scalar(hi, "clip", "max"));
       }, arg("min") = pyb::none(), arg("max") = pyb::none())
-      .def("sum", [](const Tensor& t, pyb::handle dtype) { return ops::sum(t, optional_dtype(dtype)); },
+      .def("sum", [](const Tensor& t, pyb::handle dtype) { return ops::sum(t, optional_dtype(dtype, "sum")); },
            pyb::kw_only(), arg("dtype") = pyb::none())
-      .def("mean", [](const Tensor& t, pyb::handle dtype) { return ops::mean(t, optional_dtype(dtype)); },
+      .def("mean", [](const Tensor& t, pyb::handle dtype) { return ops::mean(t, optional_dtype(dtype, "mean")); },
            pyb::kw_only(), arg("dtype") = pyb::none())
       .def("expand", [](const Tensor& t, pyb::args sizes) { return ops::expand(t, shape_from_args(sizes, "expand")); })
       .def("expand_as", [](const Tensor& t, const Tensor& o) { return ops::expand(t, o->sizes()); })

@@ -51,6 +51,7 @@ void bind_types(pyb::module_& m) {
         case ErrorKind::Value: type = PyExc_ValueError; break;
         case ErrorKind::Type: type = PyExc_TypeError; break;
         case ErrorKind::Index: type = PyExc_IndexError; break;
+        case ErrorKind::Assertion: type = PyExc_AssertionError; break;
       }
       PyErr_SetString(type, e.what());
     } catch (const std::bad_alloc&) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/dispatch.h"
 #include "ops/ops.h"
 
 namespace tapegrad::py {
@@ -27,8 +28,10 @@ DType dtype_from(pyb::handle h) {
   fail(ErrorKind::Type, "dtype must be a tapegrad.dtype (e.g. tapegrad.float32), not ", type_name(h));
 }
 
-std::optional<DType> optional_dtype(pyb::handle h) {
+std::optional<DType> optional_dtype(pyb::handle h, const char* fn) {
   if (h.is_none()) return std::nullopt;
+  if (!pyb::isinstance<PyDType>(h))
+    fail(ErrorKind::Type, fn, "(): argument 'dtype' must be torch.dtype, not ", type_name(h));
   return dtype_from(h);
 }
 
@@ -51,7 +54,7 @@ std::optional<Scalar> scalar_from(pyb::handle h) {
   if (PyLong_Check(o)) {
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
-    if (overflow) fail(ErrorKind::Runtime, "Overflow when unpacking long long");
+    if (overflow) fail(ErrorKind::Value, "Overflow when unpacking long long");
     return Scalar::from_int(v);
   }
   // numpy scalars (np.float32(2.5), np.int64(3)) behave as the Python number they hold.
@@ -151,14 +154,14 @@ Tensor from_numpy_copy(pyb::array arr, std::optional<DType> dtype, Device device
   Tensor t = TensorImpl::empty(shape, src);
   if (t->numel() > 0) std::memcpy(t->data_ptr(), c.data(), size_t(t->numel()) * itemsize(src));
   if (dtype && *dtype != src) t = ops::to_dtype(t, *dtype);
-  TG_CHECK(device.is_cpu(), "Torch not compiled with CUDA enabled");
+  kernels_for(device);  // raises the right error for a device without kernels
   return t;
 }
 
 }  // namespace
 
 Tensor tensor_from_data(pyb::handle data, std::optional<DType> dtype, Device device) {
-  TG_CHECK(device.is_cpu(), "Torch not compiled with CUDA enabled");
+  kernels_for(device);  // raises the right error for a device without kernels
   // The common case first: one Python float.
   if (PyFloat_Check(data.ptr())) {
     DType dt = dtype.value_or(default_dtype());

@@ -17,7 +17,7 @@ struct PyDType {
 };
 pyb::object dtype_object(DType t);
 DType dtype_from(pyb::handle h);  // TypeError if h is not a dtype
-std::optional<DType> optional_dtype(pyb::handle h);
+std::optional<DType> optional_dtype(pyb::handle h, const char* fn = "tensor");
 
 Device device_from(pyb::handle h);  // accepts a tapegrad.device or a string
 pyb::object device_object(Device d);

@@ -50,8 +50,6 @@ from tapegrad._C import (  # noqa: F401  (re-exported public names)
     zeros_like,
 )
 from tapegrad._size import Size
-from tapegrad._tensor_str import format_tensor as _format_tensor
-from tapegrad._tensor_str import set_printoptions  # noqa: F401
 from tapegrad import autograd, cuda  # noqa: F401
 from tapegrad.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: F401
 
@@ -65,10 +63,19 @@ int = int32
 _C._set_size_class(Size)
 
 
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """torch.set_printoptions; the formatter (and numpy) load on first use to keep import fast."""
+    from tapegrad import _tensor_str
+
+    _tensor_str.set_printoptions(precision, threshold, edgeitems, linewidth, profile, sci_mode)
+
+
 def _repr(self, *, tensor_contents=None):
     """Formats exactly as torch prints a tensor (values, dtype, device, grad suffixes)."""
+    from tapegrad._tensor_str import format_tensor
+
     dev = self.device
-    return _format_tensor(
+    return format_tensor(
         self.detach().numpy() if dev.type == "cpu" else self.detach().cpu().numpy(),
         repr(self.dtype)[len("torch."):],
         default_dtype=repr(get_default_dtype())[len("torch."):],

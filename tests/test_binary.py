@@ -1,0 +1,333 @@
+# Binary ops: values, broadcasting, Python-number operands, type promotion, gradients vs torch.
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import tapegrad
+import torch
+from conftest import (
+    ALL_DTYPES,
+    BROADCAST_PAIRS,
+    FLOAT_DTYPES,
+    SHAPES,
+    capture,
+    double_backward_both,
+    expect_same_error,
+    expect_same_result,
+    numeric_gradcheck,
+    run_both,
+)
+
+# op -> (domain of a, domain of b, function form, method form, operator form)
+BINARY = {
+    "add": ("any", "any", lambda lib, a, b: lib.add(a, b), lambda lib, a, b: a.add(b), lambda lib, a, b: a + b),
+    "sub": ("any", "any", lambda lib, a, b: lib.sub(a, b), lambda lib, a, b: a.sub(b), lambda lib, a, b: a - b),
+    "mul": ("any", "any", lambda lib, a, b: lib.mul(a, b), lambda lib, a, b: a.mul(b), lambda lib, a, b: a * b),
+    "div": ("any", "nonzero", lambda lib, a, b: lib.div(a, b), lambda lib, a, b: a.div(b),
+            lambda lib, a, b: a / b),
+    "pow": ("positive", "any", lambda lib, a, b: lib.pow(a, b), lambda lib, a, b: a.pow(b),
+            lambda lib, a, b: a ** b),
+    "add_alpha": ("any", "any", lambda lib, a, b: lib.add(a, b, alpha=2.5),
+                  lambda lib, a, b: a.add(b, alpha=-3), lambda lib, a, b: a + 2.5 * b),
+    "sub_alpha": ("any", "any", lambda lib, a, b: lib.sub(a, b, alpha=2.5),
+                  lambda lib, a, b: a.sub(b, alpha=-3), lambda lib, a, b: a - 2.5 * b),
+    "rsub": ("any", "any", lambda lib, a, b: lib.rsub(a, b), lambda lib, a, b: b - a, lambda lib, a, b: -a + b),
+}
+FORMS = {"function": 2, "method": 3, "operator": 4}
+
+
+def _values(domain, rng, shape):
+    if domain == "positive":
+        return rng.uniform(0.5, 2.0, shape)
+    if domain == "nonzero":
+        return rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+    return rng.uniform(-2.0, 2.0, shape)
+
+
+def _data(op, sa, sb, seed=0):
+    rng = np.random.default_rng(seed)
+    return _values(BINARY[op][0], rng, sa), _values(BINARY[op][1], rng, sb)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("form", sorted(FORMS))
+@pytest.mark.parametrize("op", sorted(BINARY))
+def test_binary_same_shape(op, form, dtype, shape):
+    run_both(BINARY[op][FORMS[form]], *_data(op, shape, shape), dtype=dtype)
+
+
+@pytest.mark.parametrize("swap", [False, True])
+@pytest.mark.parametrize("shapes", BROADCAST_PAIRS, ids=str)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("op", sorted(BINARY))
+def test_binary_broadcast(op, dtype, shapes, swap):
+    sa, sb = shapes[::-1] if swap else shapes
+    run_both(BINARY[op][FORMS["operator"]], *_data(op, sa, sb), dtype=dtype)
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "pow"])
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_binary_broadcast_hypothesis(op, data):
+    shapes = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, max_side=3))
+    sa, sb = shapes.input_shapes
+    da, db = BINARY[op][0], BINARY[op][1]
+    lo = 0.25 if da == "positive" else -3.0
+    a = data.draw(hnp.arrays(np.float64, sa, elements=st.floats(lo, 3.0)))
+    b = data.draw(hnp.arrays(np.float64, sb, elements=st.floats(-3.0, 3.0)))
+    if db == "nonzero":
+        b = np.where(np.abs(b) < 0.25, 0.25, b)
+    dtype = data.draw(st.sampled_from(FLOAT_DTYPES))
+    rg = data.draw(st.sampled_from([(True, True), (True, False), (False, True)]))
+    run_both(BINARY[op][FORMS["operator"]], a, b, dtype=dtype, requires_grad=list(rg),
+             rtol=1e-4 if dtype == "float32" else None, atol=1e-5 if dtype == "float32" else None)
+
+
+@pytest.mark.parametrize("op", sorted(BINARY))
+@pytest.mark.parametrize("shapes", [((2, 3), (2, 3)), ((3, 1), (1, 4)), ((), (2, 3)), ((2, 1, 4), (3, 1))], ids=str)
+def test_binary_gradcheck(op, shapes):
+    numeric_gradcheck(BINARY[op][FORMS["function"]], *_data(op, *shapes, seed=2))
+
+
+@pytest.mark.parametrize("which", [0, 1])
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "pow"])
+def test_binary_only_one_input_requires_grad(op, which):
+    rg = [which == 0, which == 1]
+    out, _, ins, _ = run_both(BINARY[op][FORMS["operator"]], *_data(op, (3, 1), (1, 4)), requires_grad=rg)
+    assert ins[1 - which].grad is None
+
+
+@pytest.mark.parametrize("op", sorted(BINARY))
+def test_binary_same_tensor_both_sides(op):
+    x = _values("positive", np.random.default_rng(5), (2, 3))
+    fn = BINARY[op][FORMS["operator"]]
+    run_both(lambda lib, a: fn(lib, a, a), x)
+    numeric_gradcheck(lambda lib, a: fn(lib, a, a), x)
+
+
+# ---- Python numbers on either side ----
+
+NUMBERS = [2, -3, 0, 2.5, -0.75, True, False]
+NUM_OPS = {
+    "add": (lambda x, s: x + s, lambda x, s: s + x),
+    "sub": (lambda x, s: x - s, lambda x, s: s - x),
+    "mul": (lambda x, s: x * s, lambda x, s: s * x),
+    "div": (lambda x, s: x / s, lambda x, s: s / x),
+    "pow": (lambda x, s: x ** s, lambda x, s: s ** x),
+}
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("side", ["right", "left"])
+@pytest.mark.parametrize("number", NUMBERS, ids=repr)
+@pytest.mark.parametrize("op", sorted(NUM_OPS))
+def test_float_tensor_with_python_number(op, number, side, dtype):
+    fn = NUM_OPS[op][0 if side == "right" else 1]
+    positive = op == "pow" and side == "right"  # x ** s: keep the base positive
+    x = np.random.default_rng(1).uniform(0.5, 2.0, (2, 3)) * (1 if positive else np.array([1, -1, 1]))
+    run_both(lambda lib, t: fn(t, number), x, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+@pytest.mark.parametrize("side", ["right", "left"])
+@pytest.mark.parametrize("number", [2, -3, 0, 2.5, True], ids=repr)
+@pytest.mark.parametrize("op", sorted(NUM_OPS))
+def test_integer_tensor_with_python_number(op, number, side, dtype):
+    """Result dtype/values follow torch, including its errors (bool subtraction, int ** negative int)."""
+    fn = NUM_OPS[op][0 if side == "right" else 1]
+    values = [True, False, True] if dtype == "bool" else [3, 1, 2, 5]
+
+    def build(lib):
+        return fn(lib.tensor(values, dtype=getattr(lib, dtype)), number)
+
+    _, err = capture(build, torch)
+    if err is not None:
+        expect_same_error(build)
+    else:
+        expect_same_result(build)
+
+
+# ---- type promotion: tensor/tensor (0-dim and not), mixed float widths, gradients keep input dtypes ----
+
+PROMO_OPS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "pow": lambda a, b: a ** b,
+}
+
+
+def _promo_values(dtype, shape):
+    base = {"bool": [True, False, True], "int64": [2, 3, 1], "int32": [1, 2, 4],
+            "float32": [1.5, 0.5, 2.0], "float64": [0.25, 1.75, 3.0]}[dtype]
+    return base[0] if shape == () else base
+
+
+@pytest.mark.parametrize("b_shape", [(), (3,)], ids=["0dim", "1dim"])
+@pytest.mark.parametrize("a_shape", [(), (3,)], ids=["0dim", "1dim"])
+@pytest.mark.parametrize("db", ALL_DTYPES)
+@pytest.mark.parametrize("da", ALL_DTYPES)
+@pytest.mark.parametrize("op", sorted(PROMO_OPS))
+def test_type_promotion_tensor_tensor(op, da, db, a_shape, b_shape):
+    fn = PROMO_OPS[op]
+
+    def build(lib):
+        a = lib.tensor(_promo_values(da, a_shape), dtype=getattr(lib, da))
+        b = lib.tensor(_promo_values(db, b_shape), dtype=getattr(lib, db))
+        return fn(a, b)
+
+    _, err = capture(build, torch)
+    if err is not None:
+        expect_same_error(build)
+    else:
+        expect_same_result(build)
+
+
+PROMO_GRAD_CASES = [
+    # (dtype a, shape a, dtype b, shape b)
+    ("float32", (3,), "float64", ()),
+    ("float64", (), "float32", (3,)),
+    ("float32", (3,), "float64", (3,)),
+    ("float64", (2, 3), "float32", (3,)),
+    ("float32", (), "float64", ()),
+]
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "pow"])
+@pytest.mark.parametrize("case", PROMO_GRAD_CASES, ids=str)
+def test_mixed_float_promotion_gradients(op, case):
+    """Each input's .grad has that input's dtype and shape; the output has torch's result dtype."""
+    da, sa, db, sb = case
+    rng = np.random.default_rng(4)
+    a, b = rng.uniform(0.5, 2.0, sa), rng.uniform(0.5, 2.0, sb)
+    fn = PROMO_OPS[op]
+    run_both(lambda lib, x, y: fn(x, y), a, b, dtype=[da, db], grad_rtol=1e-5, grad_atol=1e-6)
+
+
+@pytest.mark.parametrize("int_dtype", ["int64", "int32", "bool"])
+@pytest.mark.parametrize("op", ["add", "mul", "div", "pow"])
+def test_int_tensor_with_float_tensor_requiring_grad(op, int_dtype):
+    a = np.array([1, 0, 1]) if int_dtype == "bool" else np.array([1, 2, 3])
+    b = np.array([0.5, 1.5, 2.5])
+    fn = PROMO_OPS[op]
+    run_both(lambda lib, x, y: fn(x, y), a, b, dtype=[int_dtype, "float32"])
+    run_both(lambda lib, x, y: fn(y, x), a, b, dtype=[int_dtype, "float64"])
+
+
+def test_int_div_int_is_float():
+    expect_same_result(lambda lib: lib.tensor([1, 2, 3]) / lib.tensor([2, 4, 5]))
+    expect_same_result(lambda lib: lib.tensor([1, 2, 3], dtype=lib.int32) / 2)
+    expect_same_result(lambda lib: 7 / lib.tensor([1, 2, 3]))
+    expect_same_result(lambda lib: lib.tensor([True, False]) / lib.tensor([True, True]))
+    expect_same_result(lambda lib: lib.div(lib.tensor([1, 2, 3]), lib.tensor(2)))
+
+
+@pytest.mark.parametrize("default", FLOAT_DTYPES)
+def test_promotion_with_default_dtype(default):
+    for lib in (tapegrad, torch):
+        lib.set_default_dtype(getattr(lib, default))
+    expect_same_result(lambda lib: lib.tensor([1, 2]) + 0.5)
+    expect_same_result(lambda lib: lib.tensor([1, 2]) / lib.tensor([3, 4]))
+    expect_same_result(lambda lib: lib.tensor([True, False]) * 1.5)
+    expect_same_result(lambda lib: lib.tensor([1.0, 2.0], dtype=lib.float32) + 0.5)
+
+
+def test_broadcast_shape_mismatch_error():
+    expect_same_error(lambda lib: lib.zeros(3) + lib.zeros(4))
+    expect_same_error(lambda lib: lib.zeros(2, 3) * lib.zeros(3, 2))
+    expect_same_error(lambda lib: lib.ones(2, 3, 4) / lib.ones(5, 1))
+
+
+def test_int_pow_negative_int_tensor_exponent():
+    expect_same_result(lambda lib: lib.tensor([2, 1, -1]) ** lib.tensor([-1, -2, -3]))
+
+
+# ---- pow edge cases (tensor exponent; base 0; exponent 0/2) ----
+
+POW_EDGES = {
+    "base0_exp0": ([0.0, 0.0], [0.0, 2.0]),
+    "base0_exp2": ([0.0, 1.0], [2.0, 2.0]),
+    "base0_exp_half": ([0.0, 4.0], [0.5, 0.5]),
+    "base_neg_int_exp": ([-2.0, -1.5], [2.0, 3.0]),
+    "exp_zero": ([3.0, 0.5], [0.0, 0.0]),
+    "base_one": ([1.0, 1.0], [5.0, -3.0]),
+}
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("case", sorted(POW_EDGES))
+def test_pow_tensor_exponent_edges(case, dtype):
+    a, b = POW_EDGES[case]
+    run_both(lambda lib, x, y: x ** y, np.array(a), np.array(b), dtype=dtype)
+
+
+@pytest.mark.parametrize("exponent", [0, 0.0, 2, 1, 0.5, -1.0])
+def test_pow_number_exponent_at_zero(exponent):
+    run_both(lambda lib, x: lib.pow(x, exponent), np.array([0.0, 1.0, 2.0]), dtype="float64")
+
+
+@pytest.mark.parametrize("base", [0, 0.0, 1, 2.5, -2.0])
+def test_pow_number_base(base):
+    run_both(lambda lib, x: lib.pow(base, x), np.array([0.0, 1.0, 2.0, -1.5]), dtype="float64")
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_div_by_zero_tensor(dtype):
+    run_both(lambda lib, x, y: x / y, np.array([1.0, -1.0, 0.0]), np.array([0.0, 0.0, 0.0]), dtype=dtype)
+
+
+# ---- double backward ----
+
+SECOND = {
+    "mul": lambda lib, a, b: a * b,
+    "mul_square": lambda lib, a, b: a * a * b,
+    "div": lambda lib, a, b: a / b,
+    "div_number": lambda lib, a, b: 2.0 / a + b / 3.0,
+    "pow": lambda lib, a, b: a ** b,
+    "pow_mixed": lambda lib, a, b: (a ** 2.5) * (1.5 ** b),
+    "add_sub": lambda lib, a, b: (a + b) * (a - b),
+    "broadcast_mul": lambda lib, a, b: a * b.expand(2, 3) * a,
+}
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("op", sorted(SECOND))
+def test_binary_double_backward(op, dtype):
+    rng = np.random.default_rng(6)
+    a, b = rng.uniform(0.5, 2.0, (2, 3)), rng.uniform(0.5, 2.0, (2, 3))
+    if op == "broadcast_mul":
+        b = b[:1]
+    tol = {} if dtype == "float64" else dict(rtol=1e-4, atol=1e-5)
+    double_backward_both(SECOND[op], a, b, dtype=dtype, **tol)
+
+
+def test_double_backward_broadcast_shapes():
+    rng = np.random.default_rng(7)
+    double_backward_both(lambda lib, a, b: a * b / (a + 2.0) ** b, rng.uniform(0.5, 2, (3, 1)),
+                         rng.uniform(0.5, 2, (1, 4)))
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "pow"])
+def test_number_operands_do_not_leak_into_graph(op):
+    """The result of x op 2 has exactly one tensor input edge, like torch."""
+    for lhs in (True, False):
+        f = NUM_OPS[op][0 if lhs else 1]
+        outs = {}
+        for lib in (tapegrad, torch):
+            x = lib.tensor([1.5, 2.0], requires_grad=True)
+            y = f(x, 2)
+            outs[lib.__name__] = [(None if n is None else n.name(), i) for n, i in y.grad_fn.next_functions]
+        assert outs["tapegrad"] == outs["torch"]
+
+
+@pytest.mark.parametrize("combo", list(itertools.product(["float32", "float64"], repeat=2)))
+def test_mixed_dtype_broadcast_chain(combo):
+    rng = np.random.default_rng(8)
+    run_both(lambda lib, a, b: ((a * b).exp() / (a + 3.0)).sigmoid() - b ** 2,
+             rng.uniform(-1, 1, (2, 1, 3)), rng.uniform(-1, 1, (4, 1)), dtype=list(combo),
+             grad_rtol=1e-5, grad_atol=1e-6)
