@@ -99,20 +99,21 @@ def custom_case(name):
 # ---------------------------------------------------------------------------
 # Cases
 
-SCALAR_OPS = {"add": "op(x, x)", "mul": "op(x, x)", "sin": "op(x)", "sigmoid": "op(x)"}
+# op name -> the timed statement (the case is named after it).
+SCALAR_OPS = {"add": "add(x, x)", "mul": "mul(x, x)", "sin": "sin(x)", "sigmoid": "sigmoid(x)"}
 
 
 def _scalar_op_setup(op_name):
     def setup(lib):
         # x is created once; only the op (and freeing its result) is timed.
-        ns = {"op": getattr(lib, op_name), "x": lib.tensor(3.0, requires_grad=True)}
+        ns = {op_name: getattr(lib, op_name), "x": lib.tensor(3.0, requires_grad=True)}
         return SCALAR_OPS[op_name], ns
 
     return setup
 
 
-for _op in SCALAR_OPS:
-    case(f"op: {_op}(x), x requires grad", size="scalar", target=1.0)(_scalar_op_setup(_op))
+for _op, _stmt in SCALAR_OPS.items():
+    case(f"op: {_stmt}, x requires grad", size="scalar", target=1.0)(_scalar_op_setup(_op))
 
 
 @case("seed: z = sin(x**2) fwd+bwd", size="scalar", target=0.25)
@@ -201,7 +202,7 @@ def time_alternating(loops, *, rounds, sample_ns, warmup_ns):
     finally:
         if gc_was_enabled:
             gc.enable()
-    return {name: dict(_stats(samples[name]), inner=inner[name]) for name in names}
+    return {name: dict(_stats(samples[name]), calls_per_sample=inner[name]) for name in names}
 
 
 def row(name, size, unit, ours, theirs, *, target=None, target_kind="ratio", extra=None):
@@ -223,7 +224,7 @@ def run_timed(c, libs, opts):
                            warmup_ns=opts.warmup_ns)
     us = {name: res[name]["median"] / 1e3 for name in libs}
     return [row(c["name"], c["size"], "us", us["tapegrad"], us["torch"], target=c["target"],
-                extra={name: res[name] for name in libs})]
+                extra={name: {"ns_per_call": res[name]} for name in libs})]
 
 
 # ---------------------------------------------------------------------------
@@ -255,7 +256,8 @@ def _status_kb(field):
 
 
 def chain_memory_child(lib_name, n_ops):
-    """Runs in a fresh process: RSS growth while a chain of n_ops is alive, printed as JSON."""
+    """Runs in a fresh process: RSS growth while a chain of n_ops is alive (and the times of
+    its forward and backward passes), printed as JSON."""
     lib = _import(lib_name)
     x = lib.tensor(1.0, requires_grad=True)
     warm = build_chain(lib, x, 10_000)  # first-use allocations belong to the baseline
@@ -271,9 +273,14 @@ def chain_memory_child(lib_name, n_ops):
         hwm_reset = True
     except OSError:
         hwm_reset = False
+    clock = time.perf_counter_ns
+    t0 = clock()
     y = build_chain(lib, x, n_ops)
+    t1 = clock()
     after_forward_kb = _status_kb("VmRSS")
+    t2 = clock()
     y.backward()
+    t3 = clock()
     after_backward_kb = _status_kb("VmRSS")
     peak_kb = _status_kb("VmHWM")  # the graph is still alive here
     del y
@@ -285,7 +292,9 @@ def chain_memory_child(lib_name, n_ops):
         peak_mb=(peak_kb - base_kb) / 1024,
         after_free_mb=(after_free_kb - base_kb) / 1024,
         hwm_reset=hwm_reset,
-        grad=float(x.grad.item()),
+        forward_us_per_op=(t1 - t0) / n_ops / 1e3,
+        backward_us_per_node=(t3 - t2) / n_ops / 1e3,
+        x_grad=float(x.grad.item()),
     )))
 
 
@@ -300,52 +309,63 @@ def _chain_memory(lib_name, n_ops):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-@custom_case("chain: 1M ops, y = sin(y * 1.00002)")
+@custom_case("chain: 1M ops of y = sin(y * 1.00002)")
 def chain_case(libs, opts):
+    """Forward us/op and backward us/node of a 1M-op chain, and the RSS the graph costs.
+
+    Timings: opts.chain_rounds rounds in this process, libraries alternating (the
+    order swapped every round), gc off. Memory: one fresh subprocess per library,
+    so neither library's allocator caches or import footprint affect the other.
+    With chain_rounds == 0 (--quick) the timings come from those subprocesses.
+    """
     n = opts.chain_ops
     size = f"{n:,} ops"
-    for lib in libs.values():  # warm up both engines and allocators
-        x = lib.tensor(1.0, requires_grad=True)
-        build_chain(lib, x, 20_000).backward()
-    fwd = {name: [] for name in libs}
-    bwd = {name: [] for name in libs}
-    free = {name: [] for name in libs}
-    grads = {}
-    clock = time.perf_counter_ns
     names = list(libs)
-    gc_was_enabled = gc.isenabled()
-    gc.collect()
-    gc.disable()
-    try:
-        for r in range(opts.chain_rounds):
-            for name in names if r % 2 == 0 else reversed(names):
-                lib = libs[name]
-                x = lib.tensor(1.0, requires_grad=True)
-                t0 = clock()
-                y = build_chain(lib, x, n)
-                t1 = clock()
-                y.backward()
-                t2 = clock()
-                del y
-                t3 = clock()
-                fwd[name].append((t1 - t0) / n / 1e3)
-                bwd[name].append((t2 - t1) / n / 1e3)
-                free[name].append((t3 - t2) / n / 1e3)
-                grads[name] = float(x.grad.item())
-                del x
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    med = {k: {name: statistics.median(v[name]) for name in names}
-           for k, v in (("fwd", fwd), ("bwd", bwd), ("free", free))}
+    samples = {name: dict(forward_us_per_op=[], backward_us_per_node=[], free_us_per_node=[])
+               for name in names}
+    if opts.chain_rounds:
+        for lib in libs.values():  # warm up both engines and allocators
+            build_chain(lib, lib.tensor(1.0, requires_grad=True), 20_000).backward()
+        clock = time.perf_counter_ns
+        gc_was_enabled = gc.isenabled()
+        gc.collect()
+        gc.disable()
+        try:
+            for r in range(opts.chain_rounds):
+                for name in names if r % 2 == 0 else reversed(names):
+                    lib = libs[name]
+                    x = lib.tensor(1.0, requires_grad=True)
+                    t0 = clock()
+                    y = build_chain(lib, x, n)
+                    t1 = clock()
+                    y.backward()
+                    t2 = clock()
+                    del y  # the graph is freed here
+                    t3 = clock()
+                    for key, dt in zip(samples[name], (t1 - t0, t2 - t1, t3 - t2)):
+                        samples[name][key].append(dt / n / 1e3)
+                    samples[name]["x_grad"] = float(x.grad.item())
+                    del x
+        finally:
+            if gc_was_enabled:
+                gc.enable()
     mem = {name: _chain_memory(name, n) for name in names}
-    extra_t = {name: dict(forward_us_per_op=fwd[name], backward_us_per_node=bwd[name],
-                          free_us_per_node=free[name], x_grad=grads[name]) for name in names}
+    if not opts.chain_rounds:
+        for name in names:
+            for key in ("forward_us_per_op", "backward_us_per_node"):
+                samples[name][key].append(mem[name][key])
+            samples[name]["x_grad"] = mem[name]["x_grad"]
+    for name in names:
+        samples[name]["timed_in"] = "this process" if opts.chain_rounds else "fresh subprocess"
+
+    def med(name, key):
+        return statistics.median(samples[name][key])
+
     return [
-        row("chain: forward per op", size, "us", med["fwd"]["tapegrad"], med["fwd"]["torch"],
-            target=1.0, target_kind="abs", extra=extra_t),
-        row("chain: backward per node", size, "us", med["bwd"]["tapegrad"], med["bwd"]["torch"],
-            target=0.5, target_kind="abs"),
+        row("chain: forward per op", size, "us", med("tapegrad", "forward_us_per_op"),
+            med("torch", "forward_us_per_op"), target=1.0, target_kind="abs", extra=samples),
+        row("chain: backward per node", size, "us", med("tapegrad", "backward_us_per_node"),
+            med("torch", "backward_us_per_node"), target=0.5, target_kind="abs"),
         row("chain: peak RSS growth, graph alive", size, "MB", mem["tapegrad"]["peak_mb"],
             mem["torch"]["peak_mb"], extra=mem),
     ]
@@ -457,7 +477,7 @@ def parse_args(argv):
     opts.sample_ns = 1_000_000 if opts.quick else 3_000_000
     opts.warmup_ns = 30_000_000 if opts.quick else 100_000_000
     opts.chain_ops = CHAIN_OPS
-    opts.chain_rounds = 1 if opts.quick else 3
+    opts.chain_rounds = 0 if opts.quick else 3
     return opts
 
 
@@ -466,13 +486,14 @@ def main(argv=None):
     if opts._chain_memory:
         chain_memory_child(opts._chain_memory[0], int(opts._chain_memory[1]))
         return 0
-    libs = {"tapegrad": _import("tapegrad"), "torch": _import("torch")}
-    info = machine_info(libs)
     wanted = [s.strip() for s in opts.cases.split(",") if s.strip()]
     selected = [c for c in CASES if not wanted or any(s in c["name"] for s in wanted)]
     if not selected:
-        print(f"no case matches {opts.cases!r}; cases: " + ", ".join(c["name"] for c in CASES))
+        print(f"no case matches {opts.cases!r}; the cases are:")
+        print("\n".join("  " + c["name"] for c in CASES))
         return 2
+    libs = {"tapegrad": _import("tapegrad"), "torch": _import("torch")}
+    info = machine_info(libs)
     print(f"{info['cpu']}, {info['cores']} cores; python {info['python']}, torch "
           f"{info['torch']} ({info['torch_threads']} threads), tapegrad {info['tapegrad']}"
           + (" [quick]" if opts.quick else ""))

@@ -69,6 +69,18 @@ def test_binary_broadcast(op, dtype, shapes, swap):
     run_both(BINARY[op][FORMS["operator"]], *_data(op, sa, sb), dtype=dtype)
 
 
+# Gradients that only need a leading size-1 dimension dropped (no actual summation).
+SQUEEZE_PAIRS = [((4,), (1, 4)), ((), (1, 1)), ((), (1,)), ((3,), (1, 1, 3)), ((2, 3), (1, 2, 3))]
+
+
+@pytest.mark.parametrize("swap", [False, True])
+@pytest.mark.parametrize("shapes", SQUEEZE_PAIRS, ids=str)
+@pytest.mark.parametrize("op", ["add", "mul", "div"])
+def test_binary_broadcast_leading_ones(op, shapes, swap):
+    sa, sb = shapes[::-1] if swap else shapes
+    run_both(BINARY[op][FORMS["operator"]], *_data(op, sa, sb), dtype="float64")
+
+
 @pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "pow"])
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
@@ -129,7 +141,13 @@ def test_float_tensor_with_python_number(op, number, side, dtype):
     fn = NUM_OPS[op][0 if side == "right" else 1]
     positive = op == "pow" and side == "right"  # x ** s: keep the base positive
     x = np.random.default_rng(1).uniform(0.5, 2.0, (2, 3)) * (1 if positive else np.array([1, -1, 1]))
-    run_both(lambda lib, t: fn(t, number), x, dtype=dtype)
+    _, err = capture(lambda lib: fn(lib.tensor(x.tolist(), dtype=getattr(lib, dtype)), number), torch)
+    if err is not None:  # e.g. subtraction with a bool
+        expect_same_error(lambda lib: fn(lib.tensor(x.tolist(), dtype=getattr(lib, dtype)), number))
+        return
+    # torch 2.13 hits an internal assert in the backward of `bool ** tensor`: compare the forward only.
+    upstream = None if (op == "pow" and side == "left" and isinstance(number, bool)) else "random"
+    run_both(lambda lib, t: fn(t, number), x, dtype=dtype, upstream=upstream)
 
 
 @pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
@@ -212,6 +230,8 @@ def test_mixed_float_promotion_gradients(op, case):
 @pytest.mark.parametrize("int_dtype", ["int64", "int32", "bool"])
 @pytest.mark.parametrize("op", ["add", "mul", "div", "pow"])
 def test_int_tensor_with_float_tensor_requiring_grad(op, int_dtype):
+    if op == "pow" and int_dtype == "bool":
+        pytest.skip("torch 2.13's pow backward itself fails on a bool exponent (it subtracts 1 from it)")
     a = np.array([1, 0, 1]) if int_dtype == "bool" else np.array([1, 2, 3])
     b = np.array([0.5, 1.5, 2.5])
     fn = PROMO_OPS[op]

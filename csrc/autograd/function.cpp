@@ -17,21 +17,40 @@ Edge gradient_edge(const Tensor& t) {
   return e;
 }
 
+namespace {
+template <class Inputs>
+void link_edges(FormulaNode& node, const Inputs& inputs) {
+  node.next_edges.reserve(inputs.size());
+  for (const Tensor* t : inputs) {
+    if (t && *t && (*t)->requires_grad()) {
+      node.next_edges.push_back(gradient_edge(*t));
+    } else {
+      node.next_edges.emplace_back();
+    }
+  }
+}
+}  // namespace
+
 FormulaNode* record(const char* name, BackwardFormula formula, const Tensor& out,
                     std::initializer_list<const Tensor*> inputs) {
   if (!any_requires_grad(inputs)) return nullptr;
   auto node = std::make_shared<FormulaNode>(name, formula);
-  node->next_edges.reserve(inputs.size());
-  for (const Tensor* t : inputs) {
-    if (t && *t && (*t)->requires_grad()) {
-      node->next_edges.push_back(gradient_edge(*t));
-    } else {
-      node->next_edges.emplace_back();
-    }
-  }
+  link_edges(*node, inputs);
   FormulaNode* raw = node.get();
   out->set_grad_fn(std::move(node), 0);
   return raw;
+}
+
+FormulaNode* record_multi(const char* name, MultiBackwardFormula formula, const TensorList& outs,
+                          const std::vector<const Tensor*>& inputs) {
+  if (!GradMode::is_enabled()) return nullptr;
+  bool needed = false;
+  for (const Tensor* t : inputs) needed = needed || (t && *t && (*t)->requires_grad());
+  if (!needed) return nullptr;
+  auto node = std::make_shared<FormulaNode>(name, formula, uint32_t(outs.size()));
+  link_edges(*node, inputs);
+  for (size_t i = 0; i < outs.size(); ++i) outs[i]->set_grad_fn(node, uint32_t(i));
+  return node.get();
 }
 
 }  // namespace tapegrad

@@ -12,11 +12,19 @@ namespace tapegrad {
 struct FormulaNode;
 // A backward rule: the gradient of the output in, one gradient per forward input out.
 using BackwardFormula = TensorList (*)(FormulaNode& node, const Tensor& grad);
+// The same for ops with several outputs (split, unbind): one gradient per output in, null
+// where an output received none.
+using MultiBackwardFormula = TensorList (*)(FormulaNode& node, const TensorList& grads);
 
 struct FormulaNode final : Node {
   FormulaNode(const char* name, BackwardFormula formula) : name_(name), formula_(formula) {}
+  FormulaNode(const char* name, MultiBackwardFormula formula, uint32_t outputs)
+      : name_(name), multi_formula_(formula), num_outputs_(outputs) {}
   const char* name() const override { return name_; }
-  TensorList apply(TensorList&& grads) override { return formula_(*this, grads[0]); }
+  uint32_t num_outputs() const override { return num_outputs_; }
+  TensorList apply(TensorList&& grads) override {
+    return multi_formula_ ? multi_formula_(*this, grads) : formula_(*this, grads[0]);
+  }
   void release_saved() override {
     for (auto& s : saved_) s.release();
   }
@@ -28,10 +36,13 @@ struct FormulaNode final : Node {
 
   double scalars[2] = {0, 0};  // Python numbers the rule needs (an exponent, clamp bounds)
   Shape shape;                 // a forward shape the rule needs (sum, mean)
+  Shape ints;                  // integer arguments the rule needs (dims, indices, sizes)
 
  private:
   const char* name_;
-  BackwardFormula formula_;
+  BackwardFormula formula_ = nullptr;
+  MultiBackwardFormula multi_formula_ = nullptr;
+  uint32_t num_outputs_ = 1;
   std::vector<SavedTensor> saved_;
 };
 
@@ -50,5 +61,8 @@ Edge gradient_edge(const Tensor& t);
 // node, link its edges and make it out's grad_fn. Returns the node to save into, or null.
 FormulaNode* record(const char* name, BackwardFormula formula, const Tensor& out,
                     std::initializer_list<const Tensor*> inputs);
+// The same for several outputs sharing one node (output i gets output_nr i).
+FormulaNode* record_multi(const char* name, MultiBackwardFormula formula, const TensorList& outs,
+                          const std::vector<const Tensor*>& inputs);
 
 }  // namespace tapegrad

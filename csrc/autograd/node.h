@@ -7,7 +7,7 @@
 
 namespace tapegrad {
 
-using TensorList = std::vector<Tensor>;
+
 
 // Where the gradient for one forward input goes, plus what that input looked like, so the
 // engine can sum broadcast gradients back to its shape and check what a node returns.

@@ -14,6 +14,14 @@ std::string shape_str(const Shape& s) {
   return r + "]";
 }
 
+int64_t wrap_dim(int64_t dim, int64_t ndim) {
+  int64_t n = ndim == 0 ? 1 : ndim;
+  if (dim < -n || dim >= n)
+    fail(ErrorKind::Index, "Dimension out of range (expected to be in range of [", -n, ", ", n - 1, "], but got ",
+         dim, ")");
+  return dim < 0 ? dim + n : dim;
+}
+
 Shape broadcast_shapes(const Shape& a, const Shape& b) {
   if (a == b) return a;
   size_t n = a.size() > b.size() ? a.size() : b.size();

@@ -27,6 +27,10 @@ inline Shape contiguous_strides(const Shape& sizes) {
 // "[2, 3]", as torch writes a size in messages.
 std::string shape_str(const Shape& s);
 
+// A possibly negative dim as an index in [0, ndim); torch's IndexError when out of range.
+// A 0-dim tensor accepts dims -1 and 0, as in torch.
+int64_t wrap_dim(int64_t dim, int64_t ndim);
+
 // torch's broadcasting; raises torch's RuntimeError when the shapes do not broadcast.
 Shape broadcast_shapes(const Shape& a, const Shape& b);
 

@@ -1,6 +1,7 @@
 // TensorImpl: a strided view of a Storage plus the autograd metadata torch keeps on a tensor.
 #pragma once
 #include <memory>
+#include <vector>
 
 #include "core/dtype.h"
 #include "core/shape.h"
@@ -11,6 +12,7 @@ namespace tapegrad {
 struct Node;
 class TensorImpl;
 using Tensor = std::shared_ptr<TensorImpl>;
+using TensorList = std::vector<Tensor>;
 
 class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
  public:

@@ -22,22 +22,49 @@ enum class UnaryOp {
   DivScalar,     // x / a
 };
 
+enum class ReduceOp { Sum, Prod, Max, Min };
+
 enum class BinaryOp {
   Add, Sub, Mul, Div, Pow,
+  Maximum, Minimum,  // NaN-propagating
   KeepWhere,    // y != 0 ? x : 0 (a where() against zero, exact for inf/NaN x)
   PowExpMask,   // 1 unless x == 0 and y >= 0: where d(x**y)/dy is taken as 0
 };
+
+enum class CompareOp { Eq, Ne, Lt, Le, Gt, Ge };
 
 struct KernelTable {
   // out = op(in); in and out have the same dtype, out is contiguous with in's shape.
   void (*unary)(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a, double b);
   // out = op(x, y); x and y share out's dtype and broadcast to out's shape. out may alias x (in-place).
   void (*binary)(BinaryOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl& out);
-  // out = sum of in over the dims where out (broadcast against in) has size 1 or is missing.
-  void (*sum_to)(const TensorImpl& in, TensorImpl& out);
+  // out(bool) = x op y; x and y share a dtype and broadcast to out's shape.
+  void (*compare)(CompareOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl& out);
+  // out = cond ? x : y; cond is bool, x/y/out share a dtype, all broadcast to out's shape.
+  void (*where)(const TensorImpl& cond, const TensorImpl& x, const TensorImpl& y, TensorImpl& out);
+  // out = op over in's elements along the dims where out (broadcast against in) has size 1 or
+  // is missing; in and out share a dtype (Max/Min propagate NaN).
+  void (*reduce)(ReduceOp op, const TensorImpl& in, TensorImpl& out);
+  // Max/Min along `dim`: values (in's dtype) and int64 indices of the first extreme (NaN wins),
+  // both with in's shape but size 1 at dim.
+  void (*reduce_arg)(ReduceOp op, const TensorImpl& in, int64_t dim, TensorImpl& values, TensorImpl& indices);
+  // Running Sum/Prod along `dim` (exclusive: excludes the element itself; reverse: from the end).
+  void (*scan)(ReduceOp op, const TensorImpl& in, int64_t dim, TensorImpl& out, bool exclusive, bool reverse);
+  // Numerically stable (log_)softmax along `dim`.
+  void (*softmax)(const TensorImpl& in, int64_t dim, TensorImpl& out, bool log);
   // dst = src, converting dtype and broadcasting src to dst's shape.
   void (*copy)(const TensorImpl& src, TensorImpl& dst);
   void (*fill)(TensorImpl& dst, double value);
+  // dst[i] = start + i * step over dst's elements in row-major order.
+  void (*arange)(TensorImpl& dst, double start, double step);
+  // out[b..., r...] = src[idx0[b], ..., idxk-1[b], r...]: src's first k dims are indexed by
+  // int64 tensors all viewed with the shape B; out has shape B + src's remaining dims.
+  // Raises torch's IndexError for an index out of range (negative indices wrap).
+  void (*index)(const TensorImpl& src, const TensorList& idx, TensorImpl& out);
+  // dst[idx0[b], ..., r...] = (or +=) values[b..., r...]; values broadcast to B + rest.
+  void (*index_put)(TensorImpl& dst, const TensorList& idx, const TensorImpl& values, bool accumulate);
+  // The int64 [n, ndim] coordinates of the non-zero elements, in row-major order.
+  Tensor (*nonzero)(const TensorImpl& in);
 };
 
 // Registered by each backend at load time.

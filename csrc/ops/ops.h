@@ -80,3 +80,91 @@ DType result_type(const Tensor& a, const Scalar& b);
 void check_same_device(const Tensor& a, const Tensor& b);
 
 }  // namespace tapegrad::ops
+
+namespace tapegrad::ops {
+
+// --- views: share storage with their input (view.cpp) ---
+Tensor view(const Tensor& x, const Shape& shape);     // ViewBackward0; -1 infers one size
+Tensor reshape(const Tensor& x, const Shape& shape);  // a view when strides allow, else a copy
+Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = -1);
+Tensor squeeze(const Tensor& x);                      // every size-1 dim
+Tensor squeeze(const Tensor& x, const Shape& dims);   // the given dims (one dim: SqueezeBackward1)
+Tensor unsqueeze(const Tensor& x, int64_t dim);
+Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1);
+Tensor t(const Tensor& x);
+Tensor permute(const Tensor& x, const Shape& dims);
+Tensor select(const Tensor& x, int64_t dim, int64_t index);
+Tensor slice(const Tensor& x, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end, int64_t step = 1);
+Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length);
+TensorList split(const Tensor& x, int64_t split_size, int64_t dim = 0);
+TensorList split_with_sizes(const Tensor& x, const Shape& sizes, int64_t dim = 0);
+TensorList chunk(const Tensor& x, int64_t chunks, int64_t dim = 0);
+TensorList unbind(const Tensor& x, int64_t dim = 0);
+// Backward helpers: the gradient of a select/slice scattered into zeros of the input's shape.
+Tensor select_backward(const Tensor& grad, const Shape& sizes, int64_t dim, int64_t index);
+Tensor slice_backward(const Tensor& grad, const Shape& sizes, int64_t dim, int64_t start, int64_t end, int64_t step);
+
+// --- joining (join.cpp) ---
+Tensor cat(const TensorList& tensors, int64_t dim = 0);
+Tensor stack(const TensorList& tensors, int64_t dim = 0);
+
+// Writes src into dst (broadcasting, converting dtype); bumps dst's version. No autograd.
+void copy_into(const Tensor& dst, const Tensor& src);
+
+}  // namespace tapegrad::ops
+
+namespace tapegrad::ops {
+
+// --- advanced indexing (index.cpp); `indices` has one entry per leading dim of x, null = ':' ---
+Tensor index(const Tensor& x, const TensorList& indices);                      // IndexBackward0
+Tensor index_put(const Tensor& x, const TensorList& indices, const Tensor& values, bool accumulate);
+void index_put_(const Tensor& x, const TensorList& indices, const Tensor& values, bool accumulate);  // no autograd
+Tensor nonzero(const Tensor& x);
+Tensor arange(double start, double end, double step, DType dtype, Device device = Device());
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
+Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha);
+
+}  // namespace tapegrad::ops
+
+namespace tapegrad::ops {
+
+// --- comparisons and selection (select.cpp); comparisons return bool tensors ---
+Tensor compare(const Tensor& a, const Tensor& b, int compare_op);  // a CompareOp
+Tensor compare(const Tensor& a, const Scalar& b, int compare_op);
+Tensor logical_and(const Tensor& a, const Tensor& b);
+Tensor logical_or(const Tensor& a, const Tensor& b);
+Tensor logical_xor(const Tensor& a, const Tensor& b);
+Tensor logical_not(const Tensor& a);
+Tensor isnan(const Tensor& a);
+Tensor isinf(const Tensor& a);
+Tensor isfinite(const Tensor& a);
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);  // WhereBackward0
+Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value);  // MaskedFillBackward0
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+
+// --- reductions over dims (reduce.cpp); empty dims = every dim ---
+Tensor sum(const Tensor& x, const Shape& dims, bool keepdim, std::optional<DType> dtype = std::nullopt);
+Tensor mean(const Tensor& x, const Shape& dims, bool keepdim, std::optional<DType> dtype = std::nullopt);
+Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim, std::optional<DType> dtype = std::nullopt);
+Tensor amax(const Tensor& x, const Shape& dims, bool keepdim);
+Tensor amin(const Tensor& x, const Shape& dims, bool keepdim);
+Tensor max(const Tensor& x);  // MaxBackward1: ties share the gradient
+Tensor min(const Tensor& x);
+std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim);  // (values, indices)
+std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim);
+Tensor argmax(const Tensor& x, std::optional<int64_t> dim, bool keepdim);
+Tensor argmin(const Tensor& x, std::optional<int64_t> dim, bool keepdim);
+Tensor var(const Tensor& x, const Shape& dims, double correction, bool keepdim);
+Tensor std(const Tensor& x, const Shape& dims, double correction, bool keepdim);
+Tensor norm(const Tensor& x, double p, const Shape& dims, bool keepdim);
+Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim);
+Tensor softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype = std::nullopt);
+Tensor log_softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype = std::nullopt);
+Tensor cumsum(const Tensor& x, int64_t dim, std::optional<DType> dtype = std::nullopt);
+Tensor any(const Tensor& x, const Shape& dims, bool keepdim);
+Tensor all(const Tensor& x, const Shape& dims, bool keepdim);
+
+}  // namespace tapegrad::ops

@@ -1,4 +1,8 @@
-// Full reductions (sum, mean) and the broadcast pair expand / sum_to, with their backward rules.
+// Reductions (full and over dims), their backward rules, and the broadcast pair expand / sum_to.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 #include "autograd/function.h"
 #include "ops/helpers.h"
 
@@ -11,17 +15,79 @@ DType sum_dtype(const Tensor& x, std::optional<DType> dtype) {
   return is_floating(x->dtype()) ? x->dtype() : DType::Int64;
 }
 
-Tensor sum_all(const Tensor& x, DType dt) {
-  Tensor xc = cast_for_compute(x, dt);
-  Tensor out = empty_like_shape(x, {}, dt);
-  kernels(x).sum_to(*xc, *out);
+// Which dims a reduction covers (all when `dims` is empty), as a sorted unique list.
+Shape reduced_dims(const Tensor& x, const Shape& dims) {
+  Shape out;
+  if (dims.empty()) {
+    for (int64_t d = 0; d < x->dim(); ++d) out.push_back(d);
+    return out;
+  }
+  for (int64_t d : dims) {
+    int64_t w = wrap_dim(d, x->dim());
+    TG_CHECK(std::find(out.begin(), out.end(), w) == out.end(), "dim ", w,
+             " appears multiple times in the list of dims");
+    if (x->dim() > 0) out.push_back(w);
+  }
+  std::sort(out.begin(), out.end());
   return out;
+}
+
+Shape keepdim_shape(const Tensor& x, const Shape& rd) {
+  Shape s = x->sizes();
+  for (int64_t d : rd) s[size_t(d)] = 1;
+  return s;
+}
+
+Shape final_shape(const Tensor& x, const Shape& rd, bool keepdim) {
+  if (keepdim) return keepdim_shape(x, rd);
+  Shape s;
+  for (int64_t d = 0; d < x->dim(); ++d)
+    if (!std::binary_search(rd.begin(), rd.end(), d)) s.push_back(x->sizes()[size_t(d)]);
+  return s;
+}
+
+int64_t count_of(const Tensor& x, const Shape& rd) {
+  int64_t n = 1;
+  for (int64_t d : rd) n *= x->sizes()[size_t(d)];
+  return n;
+}
+
+// Runs a kernel reduction into the keepdim layout, then drops the dims unless keepdim.
+Tensor run_reduce(ReduceOp op, const Tensor& x, const Shape& rd, bool keepdim, DType dt) {
+  Tensor xc = cast_for_compute(x, dt);
+  Shape kshape = keepdim_shape(x, rd);
+  Tensor out = empty_like_shape(x, kshape, dt);
+  kernels(x).reduce(op, *xc, *out);
+  if (keepdim) return out;
+  return TensorImpl::view_of(out->storage(), final_shape(x, rd, false), contiguous_strides(final_shape(x, rd, false)),
+                             0, dt);
+}
+
+// A gradient of a reduced result brought back to the keepdim layout.
+Tensor keep_dims(const Tensor& g, const FormulaNode& n) {
+  bool keepdim = n.scalars[1] != 0;
+  if (keepdim || g->dim() == int64_t(n.shape.size())) return g;
+  Tensor r = g;
+  for (int64_t d : n.ints) r = unsqueeze(r, d);
+  return r;
+}
+
+FormulaNode* record_reduction(const char* name, BackwardFormula rule, const Tensor& out, const Tensor& x,
+                              const Shape& rd, bool keepdim) {
+  FormulaNode* n = record(name, rule, out, {&x});
+  if (n) {
+    n->shape = x->sizes();
+    n->ints = rd;
+    n->scalars[1] = keepdim;
+  }
+  return n;
 }
 
 }  // namespace
 
+// ---------- full reductions ----------
 Tensor sum(const Tensor& x, std::optional<DType> dtype) {
-  Tensor out = sum_all(x, sum_dtype(x, dtype));
+  Tensor out = run_reduce(ReduceOp::Sum, x, reduced_dims(x, {}), false, sum_dtype(x, dtype));
   if (FormulaNode* n = record("SumBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {expand(g, n.shape)};
       }, out, {&x}))
@@ -29,13 +95,18 @@ Tensor sum(const Tensor& x, std::optional<DType> dtype) {
   return out;
 }
 
+namespace {
+void check_mean_dtype(DType dt, bool given) {
+  if (!is_floating(dt))
+    fail(ErrorKind::Runtime, "mean(): could not infer output dtype. ", given ? "Optional dtype" : "Input dtype",
+         " must be either a floating point or complex dtype. Got: ", dtype_scalar_type_name(dt));
+}
+}  // namespace
+
 Tensor mean(const Tensor& x, std::optional<DType> dtype) {
   DType dt = dtype ? *dtype : x->dtype();
-  if (!is_floating(dt))
-    fail(ErrorKind::Runtime, "mean(): could not infer output dtype. ",
-         dtype ? "Optional dtype" : "Input dtype", " must be either a floating point or complex dtype. Got: ",
-         dtype_scalar_type_name(dt));
-  Tensor out = sum_all(x, dt);
+  check_mean_dtype(dt, dtype.has_value());
+  Tensor out = run_reduce(ReduceOp::Sum, x, reduced_dims(x, {}), false, dt);
   // Divide in the element type, as torch does (not multiply by 1/n).
   kernels(x).unary(UnaryOp::DivScalar, *out, *out, double(x->numel()), 0);
   if (FormulaNode* n = record("MeanBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
@@ -45,12 +116,291 @@ Tensor mean(const Tensor& x, std::optional<DType> dtype) {
   return out;
 }
 
+// ---------- reductions over dims ----------
+Tensor sum(const Tensor& x, const Shape& dims, bool keepdim, std::optional<DType> dtype) {
+  Shape rd = reduced_dims(x, dims);
+  Tensor out = run_reduce(ReduceOp::Sum, x, rd, keepdim, sum_dtype(x, dtype));
+  record_reduction("SumBackward1", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    return {expand(keep_dims(g, n), n.shape)};
+  }, out, x, rd, keepdim);
+  return out;
+}
+
+Tensor mean(const Tensor& x, const Shape& dims, bool keepdim, std::optional<DType> dtype) {
+  DType dt = dtype ? *dtype : x->dtype();
+  check_mean_dtype(dt, dtype.has_value());
+  Shape rd = reduced_dims(x, dims);
+  Tensor out = run_reduce(ReduceOp::Sum, x, rd, keepdim, dt);
+  kernels(x).unary(UnaryOp::DivScalar, *out, *out, double(count_of(x, rd)), 0);
+  if (FormulaNode* n = record_reduction("MeanBackward1", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {div_scalar(expand(keep_dims(g, n), n.shape), n.scalars[0])};
+      }, out, x, rd, keepdim))
+    n->scalars[0] = double(count_of(x, rd));
+  return out;
+}
+
+Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim, std::optional<DType> dtype) {
+  Shape rd = dim ? reduced_dims(x, {*dim}) : reduced_dims(x, {});
+  Tensor out = run_reduce(ReduceOp::Prod, x, rd, dim ? keepdim : false, sum_dtype(x, dtype));
+  auto rule = [](FormulaNode& n, const Tensor& g) -> TensorList {
+    // d prod / d x_i is the product of the others: exclusive running products from both ends.
+    Tensor x = n.saved(0);
+    Tensor flat = n.ints.size() == 1 ? x : reshape(x, {-1});
+    int64_t d = n.ints.size() == 1 ? n.ints[0] : 0;
+    Tensor before = empty_like_shape(flat, flat->sizes(), flat->dtype());
+    Tensor after = empty_like_shape(flat, flat->sizes(), flat->dtype());
+    kernels(flat).scan(ReduceOp::Prod, *flat, d, *before, true, false);
+    kernels(flat).scan(ReduceOp::Prod, *flat, d, *after, true, true);
+    Tensor others = reshape(mul(before, after), n.shape);
+    return {mul(expand(keep_dims(g, n), n.shape), others)};
+  };
+  if (FormulaNode* n = record_reduction(dim ? "ProdBackward1" : "ProdBackward0", rule, out, x, rd,
+                                        dim ? keepdim : false))
+    n->save(x);
+  return out;
+}
+
+namespace {
+// amax/amin and full max/min: ties share the gradient evenly (torch's evenly_distribute rule).
+TensorList extreme_rule(FormulaNode& n, const Tensor& g) {
+  Tensor x = n.saved(0);
+  Tensor r = keep_dims(n.saved(1), n);
+  Tensor hits = cast_for_compute(compare(x, r, 0 /* Eq */), g->dtype());
+  Tensor count = sum(hits, n.ints, true);
+  return {div(mul(expand(keep_dims(g, n), n.shape), hits), count)};
+}
+
+Tensor extreme(const Tensor& x, const Shape& dims, bool keepdim, bool is_max, const char* name) {
+  Shape rd = reduced_dims(x, dims);
+  for (int64_t d : rd)
+    TG_CHECK_KIND(x->sizes()[size_t(d)] > 0, Index, name[0] == 'A' ? (is_max ? "amax" : "amin") : (is_max ? "max" : "min"),
+                  "(): Expected reduction dim ", d, " to have non-zero size.");
+  if (x->numel() == 0)
+    fail(ErrorKind::Runtime, is_max ? "max" : "min",
+         "(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the "
+         "'dim' argument.");
+  Tensor out = run_reduce(is_max ? ReduceOp::Max : ReduceOp::Min, x, rd, keepdim, x->dtype());
+  if (FormulaNode* n = record_reduction(name, extreme_rule, out, x, rd, keepdim)) {
+    n->save(x);
+    n->save(out, true);
+  }
+  return out;
+}
+
+std::pair<Tensor, Tensor> extreme_dim(const Tensor& x, int64_t dim, bool keepdim, bool is_max) {
+  int64_t d = wrap_dim(dim, x->dim());
+  if (x->dim() > 0)
+    TG_CHECK_KIND(x->sizes()[size_t(d)] > 0, Index, is_max ? "max" : "min", "(): Expected reduction dim ", d,
+                  " to have non-zero size.");
+  Shape rd = x->dim() ? Shape{d} : Shape{};
+  Shape kshape = keepdim_shape(x, rd);
+  Tensor values = empty_like_shape(x, kshape, x->dtype());
+  Tensor indices = empty_like_shape(x, kshape, DType::Int64);
+  kernels(x).reduce_arg(is_max ? ReduceOp::Max : ReduceOp::Min, *x, x->dim() ? d : 0, *values, *indices);
+  if (!keepdim && x->dim() > 0) {
+    AutoGradMode off(false);
+    values = squeeze(values, {d});
+    indices = squeeze(indices, {d});
+  }
+  if (FormulaNode* n = record_reduction(is_max ? "MaxBackward0" : "MinBackward0",
+                                        [](FormulaNode& n, const Tensor& g) -> TensorList {
+                                          Tensor zeros = full(n.shape, 0.0, g->dtype(), g->device());
+                                          if (n.ints.empty()) return {add(zeros, g)};
+                                          return {scatter_add(zeros, n.ints[0], keep_dims(n.saved(0), n), keep_dims(g, n))};
+                                        },
+                                        values, x, rd, keepdim))
+    n->save(indices);
+  return {values, indices};
+}
+
+Tensor arg_extreme(const Tensor& x, std::optional<int64_t> dim, bool keepdim, bool is_max) {
+  const char* fn = is_max ? "argmax" : "argmin";
+  if (!dim) {
+    TG_CHECK(x->numel() > 0, fn, "(): Expected reduction dim to be specified for input.numel() == 0.");
+    Tensor flat = reshape(detach(x), {-1});
+    Tensor idx = extreme_dim(flat, 0, false, is_max).second;
+    if (keepdim) return reshape(idx, Shape(size_t(x->dim()), 1));
+    return idx;
+  }
+  AutoGradMode off(false);
+  return extreme_dim(x, *dim, keepdim, is_max).second;
+}
+}  // namespace
+
+Tensor amax(const Tensor& x, const Shape& dims, bool keepdim) { return extreme(x, dims, keepdim, true, "AmaxBackward0"); }
+Tensor amin(const Tensor& x, const Shape& dims, bool keepdim) { return extreme(x, dims, keepdim, false, "AminBackward0"); }
+Tensor max(const Tensor& x) { return extreme(x, {}, false, true, "MaxBackward1"); }
+Tensor min(const Tensor& x) { return extreme(x, {}, false, false, "MinBackward1"); }
+std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) { return extreme_dim(x, dim, keepdim, true); }
+std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) { return extreme_dim(x, dim, keepdim, false); }
+Tensor argmax(const Tensor& x, std::optional<int64_t> dim, bool keepdim) { return arg_extreme(x, dim, keepdim, true); }
+Tensor argmin(const Tensor& x, std::optional<int64_t> dim, bool keepdim) { return arg_extreme(x, dim, keepdim, false); }
+
+namespace {
+// (x - mean) over the reduced dims, the quantity var/std and their rules share.
+Tensor centered(const Tensor& x, const Shape& rd) { return sub(x, mean(x, rd, true)); }
+
+Tensor var_backward(const Tensor& g_keep, const Tensor& x, const FormulaNode& n) {
+  double dof = n.scalars[0];
+  return mul(mul_scalar(g_keep, 2.0 / dof), centered(x, n.ints));
+}
+}  // namespace
+
+Tensor var(const Tensor& x, const Shape& dims, double correction, bool keepdim) {
+  TG_CHECK(is_floating(x->dtype()), "std and var only support floating point and complex dtypes");
+  Shape rd = reduced_dims(x, dims);
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    Tensor c = centered(x, rd);
+    out = div_scalar(sum(mul(c, c), rd, keepdim), double(count_of(x, rd)) - correction);
+  }
+  if (FormulaNode* n = record_reduction("VarBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {var_backward(keep_dims(g, n), n.saved(0), n)};
+      }, out, x, rd, keepdim)) {
+    n->save(x);
+    n->scalars[0] = double(count_of(x, rd)) - correction;
+  }
+  return out;
+}
+
+Tensor std(const Tensor& x, const Shape& dims, double correction, bool keepdim) {
+  Shape rd = reduced_dims(x, dims);
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    out = sqrt(var(x, dims, correction, keepdim));
+  }
+  if (FormulaNode* n = record_reduction("StdBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        Tensor s = keep_dims(n.saved(1), n);
+        return {var_backward(div(keep_dims(g, n), mul_scalar(s, 2.0)), n.saved(0), n)};
+      }, out, x, rd, keepdim)) {
+    n->save(x);
+    n->save(out, true);
+    n->scalars[0] = double(count_of(x, rd)) - correction;
+  }
+  return out;
+}
+
+Tensor norm(const Tensor& x, double p, const Shape& dims, bool keepdim) {
+  TG_CHECK(is_floating(x->dtype()), "linalg.vector_norm: Expected a floating point or complex tensor as input. Got ",
+           dtype_scalar_type_name(x->dtype()));
+  Shape rd = reduced_dims(x, dims);
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    Tensor a = abs(x);
+    if (std::isinf(p)) out = p > 0 ? amax(a, rd, keepdim) : amin(a, rd, keepdim);
+    else if (p == 2) out = sqrt(sum(mul(x, x), rd, keepdim));
+    else if (p == 1) out = sum(a, rd, keepdim);
+    else if (p == 0) out = sum(cast_for_compute(compare(x, Scalar(0.0), 1 /* Ne */), x->dtype()), rd, keepdim);
+    else out = pow(sum(pow(a, Scalar(p)), rd, keepdim), Scalar(1.0 / p));
+  }
+  if (FormulaNode* n = record_reduction("LinalgVectorNormBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        double p = n.scalars[0];
+        Tensor x = n.saved(0), r = keep_dims(n.saved(1), n), gk = keep_dims(g, n);
+        if (p == 0) return {zeros_like(x)};
+        if (std::isinf(p)) {
+          Tensor a = abs(x);
+          Tensor hits = cast_for_compute(compare(a, r, 0 /* Eq */), x->dtype());
+          return {div(mul(mul(sign(x), hits), gk), sum(hits, n.ints, true))};
+        }
+        if (p == 1) return {mul(sign(x), gk)};
+        Tensor zero_norm = compare(r, Scalar(0.0), 0 /* Eq */);
+        if (p == 2) {
+          Tensor scale = keep_where(div(gk, r), cast_for_compute(logical_not(zero_norm), x->dtype()));
+          return {mul(x, scale)};
+        }
+        // x |x|^(p-2) g / norm^(p-1)
+        Tensor scale = keep_where(div(gk, pow(r, Scalar(p - 1))), cast_for_compute(logical_not(zero_norm), x->dtype()));
+        return {mul(mul(x, pow(abs(x), Scalar(p - 2))), scale)};
+      }, out, x, rd, keepdim)) {
+    n->save(x);
+    n->save(out, true);
+    n->scalars[0] = p;
+  }
+  return out;
+}
+
+Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim) {
+  Shape rd = reduced_dims(x, dims);
+  Tensor xf = is_floating(x->dtype()) ? x : cast_for_compute(x, default_dtype());
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    Tensor m = amax(xf, rd, true);
+    // Infinite maxima would give inf - inf; shift by 0 there instead.
+    m = keep_where(m, cast_for_compute(isfinite(m), m->dtype()));
+    Tensor s = log(sum(exp(sub(xf, m)), rd, true));
+    out = add(s, m);
+    if (!keepdim) out = reshape(out, final_shape(x, rd, false));
+  }
+  if (FormulaNode* n = record_reduction("LogsumexpBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        Tensor r = keep_dims(n.saved(1), n);
+        return {mul(keep_dims(g, n), exp(sub(n.saved(0), r)))};
+      }, out, x, rd, keepdim)) {
+    n->save(x);
+    n->save(out, true);
+  }
+  return out;
+}
+
+namespace {
+Tensor softmax_impl(const Tensor& x_in, int64_t dim, std::optional<DType> dtype, bool log) {
+  Tensor x = cast_for_compute(x_in, dtype.value_or(float_result_type(x_in)));
+  int64_t d = wrap_dim(dim, x->dim());
+  Tensor out = empty_like_shape(x, x->sizes(), x->dtype());
+  kernels(x).softmax(*x, x->dim() ? d : 0, *out, log);
+  auto rule = log ? [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor y = n.saved(0);
+    return {sub(g, mul(exp(y), sum(g, {n.ints[0]}, true)))};
+  } : [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor y = n.saved(0);
+    return {mul(y, sub(g, sum(mul(g, y), {n.ints[0]}, true)))};
+  };
+  if (FormulaNode* n = record(log ? "LogSoftmaxBackward0" : "SoftmaxBackward0", rule, out, {&x_in})) {
+    n->save(out, true);
+    n->ints = {d};
+  }
+  return out;
+}
+
+Tensor cumsum_impl(const Tensor& x, int64_t d, bool reverse) {
+  Tensor out = empty_like_shape(x, x->sizes(), x->dtype());
+  kernels(x).scan(ReduceOp::Sum, *x, x->dim() ? d : 0, *out, false, reverse);
+  if (FormulaNode* n = record("CumsumBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {cumsum_impl(g, n.ints[0], n.ints[1] == 0)};
+      }, out, {&x}))
+    n->ints = {d, reverse ? 1 : 0};
+  return out;
+}
+}  // namespace
+
+Tensor softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype) { return softmax_impl(x, dim, dtype, false); }
+Tensor log_softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype) { return softmax_impl(x, dim, dtype, true); }
+
+Tensor cumsum(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
+  int64_t d = wrap_dim(dim, x->dim());
+  Tensor xc = cast_for_compute(x, sum_dtype(x, dtype));
+  Tensor out = cumsum_impl(xc, d, false);
+  if (xc != x && out->grad_fn()) out->set_grad_fn(nullptr);  // integer inputs never carry history
+  return out;
+}
+
+Tensor any(const Tensor& x, const Shape& dims, bool keepdim) {
+  return run_reduce(ReduceOp::Max, cast_for_compute(x, DType::Bool), reduced_dims(x, dims), keepdim, DType::Bool);
+}
+Tensor all(const Tensor& x, const Shape& dims, bool keepdim) {
+  return run_reduce(ReduceOp::Min, cast_for_compute(x, DType::Bool), reduced_dims(x, dims), keepdim, DType::Bool);
+}
+
+// ---------- broadcasting ----------
 Tensor sum_to(const Tensor& x, const Shape& shape) {
   if (x->sizes() == shape) return x;
   TG_CHECK(is_expandable_to(shape, x->sizes()), "size {", shape_str(shape).substr(1, std::string::npos),
            " is not expandable to size {", shape_str(x->sizes()).substr(1), "}.");
   Tensor out = empty_like_shape(x, shape, x->dtype());
-  kernels(x).sum_to(*x, *out);
+  kernels(x).reduce(ReduceOp::Sum, *x, *out);
   if (FormulaNode* n = record("SumBackward1", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {expand(g, n.shape)};
       }, out, {&x}))

@@ -9,6 +9,21 @@ void bind_types(pyb::module_& m);      // dtype, device, errors
 void bind_tensor(pyb::module_& m);     // the Tensor class
 void bind_functions(pyb::module_& m);  // tapegrad.<op>(...) and creation functions
 void bind_autograd(pyb::module_& m);   // Node, grad mode, backward
+void bind_shape(pyb::module_& m);      // views, indexing, joining
+void bind_reduce(pyb::module_& m);     // reductions, comparisons, selection
+
+using TensorClass = pyb::class_<TensorImpl, Tensor>;
+inline TensorClass tensor_class(pyb::module_& m) { return pyb::reinterpret_borrow<TensorClass>(m.attr("Tensor")); }
+
+// Registers f both as a Tensor method and as tapegrad.<name>(input, ...).
+template <class F, class... Extra>
+void def_both(pyb::module_& m, TensorClass& cls, const char* name, F&& f, const Extra&... extra) {
+  cls.def(name, f, extra...);
+  m.def(name, f, pyb::arg("input"), extra...);
+}
+
+// A dim argument: None (all dims), an int, or a sequence of ints.
+Shape dims_arg(pyb::handle h);
 
 // Calls f(tensor) or g(scalar) for the right-hand operand; NotImplemented for anything else,
 // so Python can try the reflected operator and raise its own TypeError.

@@ -17,14 +17,6 @@ std::optional<Scalar> optional_scalar(pyb::handle h, const char* fn, const char*
   fail(ErrorKind::Type, fn, "(): argument '", arg, "' must be Number, not ", std::string(pyb::str(h.get_type().attr("__name__"))));
 }
 
-int64_t wrap_dim(int64_t dim, int64_t ndim) {
-  int64_t n = ndim == 0 ? 1 : ndim;
-  if (dim < -n || dim >= n)
-    fail(ErrorKind::Index, "Dimension out of range (expected to be in range of [", -n, ", ", n - 1, "], but got ",
-         dim, ")");
-  return dim < 0 ? dim + n : dim;
-}
-
 void set_grad(const Tensor& self, pyb::handle value) {
   if (value.is_none()) {
     self->set_grad(nullptr);

@@ -79,4 +79,6 @@ PYBIND11_MODULE(_C, m) {
   tapegrad::py::bind_tensor(m);
   tapegrad::py::bind_functions(m);
   tapegrad::py::bind_autograd(m);
+  tapegrad::py::bind_shape(m);
+  tapegrad::py::bind_reduce(m);
 }

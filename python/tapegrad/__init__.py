@@ -49,6 +49,62 @@ from tapegrad._C import (  # noqa: F401  (re-exported public names)
     zeros,
     zeros_like,
 )
+from tapegrad._C import (  # noqa: F401  (views, indexing, reductions, comparisons)
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    cat,
+    chunk,
+    concat,
+    concatenate,
+    cumsum,
+    eq,
+    flatten,
+    gather,
+    ge,
+    gt,
+    index_add,
+    index_select,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    log_softmax,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    logsumexp,
+    lt,
+    masked_fill,
+    maximum,
+    minimum,
+    narrow,
+    ne,
+    nonzero,
+    norm,
+    permute,
+    prod,
+    reshape,
+    scatter_add,
+    select,
+    softmax,
+    split,
+    squeeze,
+    stack,
+    std,
+    swapaxes,
+    t,
+    transpose,
+    unbind,
+    unsqueeze,
+    var,
+    where,
+)
+from tapegrad import return_types
 from tapegrad._size import Size
 from tapegrad import autograd, cuda  # noqa: F401
 from tapegrad.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: F401
@@ -83,6 +139,26 @@ def _repr(self, *, tensor_contents=None):
         requires_grad=self.requires_grad,
         grad_fn_name=self.grad_fn.name() if self.grad_fn is not None else None,
     )
+
+
+def _extreme(method, pair_type):
+    def reduce(self, dim=None, keepdim=False):
+        r = method(self, dim, keepdim)
+        return pair_type(r) if isinstance(r, tuple) else r
+
+    return reduce
+
+
+Tensor.max = _extreme(Tensor._max, return_types.max)
+Tensor.min = _extreme(Tensor._min, return_types.min)
+
+
+def max(input, dim=None, keepdim=False):  # noqa: A001  (torch's name)
+    return input.max(dim, keepdim)
+
+
+def min(input, dim=None, keepdim=False):  # noqa: A001
+    return input.min(dim, keepdim)
 
 
 Tensor.__repr__ = _repr

@@ -119,6 +119,22 @@ void binary_typed(BinaryOp op, const TensorImpl& x, const TensorImpl& y, TensorI
       break;
     case BinaryOp::Div: map2<T>(x, y, out, [](T a, T b) { return T(M(a) / M(b)); }); break;
     case BinaryOp::Pow: map2<T>(x, y, out, [](T a, T b) { return T(std::pow(M(a), M(b))); }); break;
+    case BinaryOp::Maximum:
+      map2<T>(x, y, out, [](T a, T b) {
+        if constexpr (std::is_floating_point_v<T>) {
+          if (std::isnan(a) || std::isnan(b)) return std::isnan(a) ? a : b;
+        }
+        return a > b ? a : b;
+      });
+      break;
+    case BinaryOp::Minimum:
+      map2<T>(x, y, out, [](T a, T b) {
+        if constexpr (std::is_floating_point_v<T>) {
+          if (std::isnan(a) || std::isnan(b)) return std::isnan(a) ? a : b;
+        }
+        return a < b ? a : b;
+      });
+      break;
     case BinaryOp::KeepWhere: map2<T>(x, y, out, [](T a, T b) { return b != T(0) ? a : T(0); }); break;
     case BinaryOp::PowExpMask:
       map2<T>(x, y, out, [](T a, T b) { return T(!(a == T(0) && b >= T(0))); });
@@ -126,7 +142,52 @@ void binary_typed(BinaryOp op, const TensorImpl& x, const TensorImpl& y, TensorI
   }
 }
 
+template <class T, class F>
+void compare_map(const TensorImpl& x, const TensorImpl& y, TensorImpl& out, F f) {
+  const Shape& shape = out.sizes();
+  strided_loop<3>(shape, {byte_strides(out, shape), byte_strides(x, shape), byte_strides(y, shape)},
+                  {out.data_ptr(), x.data_ptr(), y.data_ptr()}, [&](char** p, const int64_t* s, int64_t n) {
+                    for (int64_t i = 0; i < n; ++i)
+                      *reinterpret_cast<bool*>(p[0] + i * s[0]) =
+                          f(*reinterpret_cast<const T*>(p[1] + i * s[1]), *reinterpret_cast<const T*>(p[2] + i * s[2]));
+                  });
+}
+
+template <class T>
+void compare_typed(CompareOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl& out) {
+  switch (op) {
+    case CompareOp::Eq: compare_map<T>(x, y, out, [](T a, T b) { return a == b; }); break;
+    case CompareOp::Ne: compare_map<T>(x, y, out, [](T a, T b) { return a != b; }); break;
+    case CompareOp::Lt: compare_map<T>(x, y, out, [](T a, T b) { return a < b; }); break;
+    case CompareOp::Le: compare_map<T>(x, y, out, [](T a, T b) { return a <= b; }); break;
+    case CompareOp::Gt: compare_map<T>(x, y, out, [](T a, T b) { return a > b; }); break;
+    case CompareOp::Ge: compare_map<T>(x, y, out, [](T a, T b) { return a >= b; }); break;
+  }
+}
+
+template <class T>
+void where_typed(const TensorImpl& cond, const TensorImpl& x, const TensorImpl& y, TensorImpl& out) {
+  const Shape& shape = out.sizes();
+  strided_loop<4>(shape,
+                  {byte_strides(out, shape), byte_strides(cond, shape), byte_strides(x, shape), byte_strides(y, shape)},
+                  {out.data_ptr(), cond.data_ptr(), x.data_ptr(), y.data_ptr()},
+                  [](char** p, const int64_t* s, int64_t n) {
+                    for (int64_t i = 0; i < n; ++i)
+                      *reinterpret_cast<T*>(p[0] + i * s[0]) = *reinterpret_cast<const bool*>(p[1] + i * s[1])
+                                                                   ? *reinterpret_cast<const T*>(p[2] + i * s[2])
+                                                                   : *reinterpret_cast<const T*>(p[3] + i * s[3]);
+                  });
+}
+
 }  // namespace
+
+void compare(CompareOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl& out) {
+  TG_DISPATCH_ALL(x.dtype(), compare_typed<scalar_t>(op, x, y, out));
+}
+
+void where(const TensorImpl& cond, const TensorImpl& x, const TensorImpl& y, TensorImpl& out) {
+  TG_DISPATCH_ALL(out.dtype(), where_typed<scalar_t>(cond, x, y, out));
+}
 
 void unary(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a, double b) {
   TG_DISPATCH_ALL(out.dtype(), unary_typed<scalar_t>(op, in, out, a, b));

@@ -5,7 +5,16 @@
 namespace tapegrad::cpu {
 void unary(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a, double b);
 void binary(BinaryOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl& out);
-void sum_to(const TensorImpl& in, TensorImpl& out);
+void compare(CompareOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl& out);
+void where(const TensorImpl& cond, const TensorImpl& x, const TensorImpl& y, TensorImpl& out);
+void reduce(ReduceOp op, const TensorImpl& in, TensorImpl& out);
+void reduce_arg(ReduceOp op, const TensorImpl& in, int64_t dim, TensorImpl& values, TensorImpl& indices);
+void scan(ReduceOp op, const TensorImpl& in, int64_t dim, TensorImpl& out, bool exclusive, bool reverse);
+void softmax(const TensorImpl& in, int64_t dim, TensorImpl& out, bool log);
 void copy(const TensorImpl& src, TensorImpl& dst);
 void fill(TensorImpl& dst, double value);
+void arange(TensorImpl& dst, double start, double step);
+void index(const TensorImpl& src, const TensorList& idx, TensorImpl& out);
+void index_put(TensorImpl& dst, const TensorList& idx, const TensorImpl& values, bool accumulate);
+Tensor nonzero(const TensorImpl& in);
 }  // namespace tapegrad::cpu

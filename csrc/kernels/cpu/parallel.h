@@ -1,0 +1,13 @@
+// A tiny persistent thread pool: parallel_for splits [0, n) into one chunk per core above a grain size.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+namespace tapegrad::cpu {
+
+int num_threads();
+void set_num_threads(int n);
+// Runs f(begin, end) over disjoint chunks covering [0, n); inline when n < 2 * grain.
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& f);
+
+}  // namespace tapegrad::cpu

@@ -1,0 +1,288 @@
+// Advanced indexing and the gather/scatter family, all through two kernels (index, index_put):
+// the indexed dims are permuted to the front, the other dims ride along as a block.
+#include <algorithm>
+#include <cmath>
+
+#include "autograd/function.h"
+#include "ops/helpers.h"
+
+namespace tapegrad::ops {
+namespace {
+
+// How one indexing expression maps onto the kernels.
+struct IndexPlan {
+  TensorList idx;   // int64 index tensors, expanded to the broadcast shape B
+  Shape positions;  // the dims of x they index
+  Shape x_perm;     // permutation of x putting indexed dims first
+  Shape out_shape;  // the result's shape as torch lays it out
+  Shape out_perm;   // permutation of the result giving the kernel's B + rest layout
+};
+
+Tensor as_long_index(const Tensor& t) {
+  if (t->dtype() == DType::Int64) return t;
+  TG_CHECK_KIND(t->dtype() == DType::Int32, Index, "tensors used as indices must be long, int, byte or bool tensors");
+  return cast_for_compute(t, DType::Int64);
+}
+
+IndexPlan plan(const Tensor& x, const TensorList& indices) {
+  IndexPlan p;
+  TensorList longs;
+  for (size_t d = 0; d < indices.size(); ++d) {
+    const Tensor& t = indices[d];
+    if (!t) continue;
+    TG_CHECK_KIND(t->device() == x->device(), Index, "indices should be either on cpu or on the same device as the "
+                                                     "indexed tensor (", x->device().str(), ")");
+    p.positions.push_back(int64_t(d));
+    longs.push_back(as_long_index(t));
+  }
+  Shape b;
+  for (size_t k = 0; k < longs.size(); ++k) {
+    if (k == 0) {
+      b = longs[0]->sizes();
+      continue;
+    }
+    Shape prev = b;
+    try {
+      b = broadcast_shapes(b, longs[k]->sizes());
+    } catch (const Error&) {
+      std::string shapes;
+      for (size_t j = 0; j < longs.size(); ++j) shapes += (j ? ", " : "") + shape_str(longs[j]->sizes());
+      fail(ErrorKind::Index, "shape mismatch: indexing tensors could not be broadcast together with shapes ", shapes);
+    }
+  }
+  AutoGradMode off(false);
+  for (const Tensor& t : longs) p.idx.push_back(expand(t, b));
+  const int64_t nd = x->dim(), nb = int64_t(b.size()), k = int64_t(p.positions.size());
+  std::vector<bool> indexed(size_t(nd), false);
+  for (int64_t d : p.positions) indexed[size_t(d)] = true;
+  p.x_perm = p.positions;
+  Shape others;
+  for (int64_t d = 0; d < nd; ++d)
+    if (!indexed[size_t(d)]) p.x_perm.push_back(d), others.push_back(x->sizes()[size_t(d)]);
+  bool adjacent = p.positions.back() - p.positions.front() == k - 1;
+  int64_t lead = adjacent ? p.positions.front() : 0;  // dims of x that stay before B in the result
+  p.out_shape.assign(others.begin(), others.begin() + lead);
+  p.out_shape.insert(p.out_shape.end(), b.begin(), b.end());
+  p.out_shape.insert(p.out_shape.end(), others.begin() + lead, others.end());
+  for (int64_t i = 0; i < nb; ++i) p.out_perm.push_back(lead + i);
+  for (int64_t i = 0; i < lead; ++i) p.out_perm.push_back(i);
+  for (int64_t i = lead + nb; i < int64_t(p.out_shape.size()); ++i) p.out_perm.push_back(i);
+  return p;
+}
+
+// Gathers through a plan into a fresh tensor.
+Tensor run_index(const Tensor& x, const IndexPlan& p) {
+  Tensor out = empty_like_shape(x, p.out_shape, x->dtype());
+  AutoGradMode off(false);
+  Tensor xp = permute(x, p.x_perm);
+  Tensor ok = permute(out, p.out_perm);
+  kernels(x).index(*xp, p.idx, *ok);
+  return out;
+}
+
+TensorList unpack_indices(FormulaNode& n, size_t first, size_t ndims) {
+  TensorList idx(ndims);
+  for (size_t k = 0; k < n.ints.size(); ++k) idx[size_t(n.ints[k])] = n.saved(first + k);
+  return idx;
+}
+
+}  // namespace
+
+Tensor index(const Tensor& x, const TensorList& indices) {
+  TG_CHECK_KIND(int64_t(indices.size()) <= x->dim(), Index, "too many indices for tensor of dimension ", x->dim());
+  IndexPlan p = plan(x, indices);
+  Tensor out = run_index(x, p);
+  if (FormulaNode* n = record("IndexBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        Tensor zeros = full(n.shape, 0.0, g->dtype(), g->device());
+        return {index_put(zeros, unpack_indices(n, 0, n.shape.size()), g, true)};
+      }, out, {&x})) {
+    n->shape = x->sizes();
+    n->ints = p.positions;
+    for (int64_t d : p.positions) n->save(indices[size_t(d)]);
+  }
+  return out;
+}
+
+void index_put_(const Tensor& x, const TensorList& indices, const Tensor& values, bool accumulate) {
+  TG_CHECK_KIND(int64_t(indices.size()) <= x->dim(), Index, "too many indices for tensor of dimension ", x->dim());
+  IndexPlan p = plan(x, indices);
+  TG_CHECK(is_expandable_to(values->sizes(), p.out_shape), "shape mismatch: value tensor of shape ",
+           shape_str(values->sizes()), " cannot be broadcast to indexing result of shape ", shape_str(p.out_shape));
+  AutoGradMode off(false);
+  Tensor v = permute(expand(cast_for_compute(values, x->dtype()), p.out_shape), p.out_perm);
+  Tensor xp = permute(x, p.x_perm);
+  kernels(x).index_put(*xp, p.idx, *v, accumulate);
+  x->bump_version();
+}
+
+Tensor index_put(const Tensor& x, const TensorList& indices, const Tensor& values, bool accumulate) {
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    out = clone(x);
+  }
+  index_put_(out, indices, values, accumulate);
+  if (FormulaNode* n = record("IndexPutBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        TensorList idx = unpack_indices(n, 0, n.shape.size());
+        Tensor gx;
+        if (n.needs_grad(0)) {
+          // Accumulating keeps every gradient of x; overwriting zeroes the written places.
+          gx = n.scalars[0] != 0 ? g : index_put(g, idx, full({}, 0.0, g->dtype(), g->device()), false);
+        }
+        Tensor gv = n.needs_grad(1) ? index(g, idx) : Tensor();
+        return {gx, gv};
+      }, out, {&x, &values})) {
+    n->shape = x->sizes();
+    for (size_t d = 0; d < indices.size(); ++d)
+      if (indices[d]) n->ints.push_back(int64_t(d)), n->save(indices[d]);
+    n->scalars[0] = accumulate ? 1 : 0;
+  }
+  return out;
+}
+
+Tensor nonzero(const Tensor& x) { return kernels(x).nonzero(*x); }
+
+Tensor arange(double start, double end, double step, DType dtype, Device device) {
+  TG_CHECK(step != 0, "step must be nonzero");
+  TG_CHECK((step > 0 && end >= start) || (step < 0 && end <= start),
+           "upper bound and larger bound inconsistent with step sign");
+  int64_t n = int64_t(std::ceil((end - start) / step));
+  Tensor t = TensorImpl::empty({std::max<int64_t>(n, 0)}, dtype, device);
+  kernels(t).arange(*t, start, step);
+  return t;
+}
+
+namespace {
+// Index tensors that address every element of `index`'s shape, with `index` itself at `dim`:
+// gather/scatter expressed as advanced indexing.
+TensorList grid_indices(const Tensor& index, int64_t dim) {
+  TensorList idx;
+  for (int64_t d = 0; d < index->dim(); ++d) {
+    if (d == dim) {
+      idx.push_back(as_long_index(index));
+      continue;
+    }
+    Shape s(size_t(index->dim()), 1);
+    s[size_t(d)] = index->sizes()[size_t(d)];
+    idx.push_back(view(arange(0, double(index->sizes()[size_t(d)]), 1, DType::Int64, index->device()), s));
+  }
+  return idx;
+}
+
+void check_gather_index(const Tensor& x, int64_t dim, const Tensor& index, const char* fn) {
+  TG_CHECK(index->dtype() == DType::Int64, fn, "(): Expected dtype int64 for index");
+  TG_CHECK(index->dim() == x->dim() || (index->dim() <= 1 && x->dim() <= 1),
+           "Index tensor must have the same number of dimensions as ", fn == std::string("gather") ? "input" : "self",
+           " tensor");
+  for (int64_t d = 0; d < index->dim(); ++d)
+    if (d != dim)
+      TG_CHECK(index->sizes()[size_t(d)] <= x->sizes()[size_t(d)], "Size does not match at dimension ", d,
+               " expected index ", shape_str(index->sizes()), " to be no larger than self ", shape_str(x->sizes()),
+               " apart from dimension ", dim);
+}
+}  // namespace
+
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+  TG_CHECK(index->dim() <= 1, "index_select(): Index is supposed to be a vector");
+  TG_CHECK(index->dtype() == DType::Int64 || index->dtype() == DType::Int32,
+           "index_select(): Expected dtype int32 or int64 for index");
+  int64_t d = wrap_dim(dim, x->dim());
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    TensorList idx(size_t(d + 1));
+    idx[size_t(d)] = index->dim() == 0 ? view(index, {1}) : index;
+    out = x->dim() == 0 ? ops::index(view(x, {1}), idx) : ops::index(x, idx);
+    if (x->dim() == 0) out = view(out, {});
+  }
+  if (FormulaNode* n = record("IndexSelectBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        Tensor zeros = full(n.shape, 0.0, g->dtype(), g->device());
+        return {index_add(zeros, n.ints[0], n.saved(0), g, Scalar::from_int(1))};
+      }, out, {&x})) {
+    n->shape = x->sizes();
+    n->ints = {d};
+    n->save(index);
+  }
+  return out;
+}
+
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
+  int64_t d = wrap_dim(dim, x->dim());
+  check_gather_index(x, d, index, "gather");
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    out = ops::index(x, grid_indices(index, d));
+  }
+  if (FormulaNode* n = record("GatherBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        Tensor zeros = full(n.shape, 0.0, g->dtype(), g->device());
+        return {scatter_add(zeros, n.ints[0], n.saved(0), g)};
+      }, out, {&x})) {
+    n->shape = x->sizes();
+    n->ints = {d};
+    n->save(index);
+  }
+  return out;
+}
+
+Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
+  int64_t d = wrap_dim(dim, x->dim());
+  check_gather_index(x, d, index, "scatter_add");
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    TensorList idx = grid_indices(index, d);
+    // Only the part of src covered by index is scattered.
+    Tensor part = src;
+    for (int64_t i = 0; i < index->dim(); ++i) part = narrow(part, i, 0, index->sizes()[size_t(i)]);
+    out = clone(x);
+    index_put_(out, idx, cast_for_compute(part, x->dtype()), true);
+  }
+  if (FormulaNode* n = record("ScatterAddBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        Tensor gs;
+        if (n.needs_grad(1)) {
+          // src's gradient is g gathered back, zero-padded where src reaches past index.
+          gs = gather(g, n.ints[0], n.saved(0));
+          for (int64_t i = 0; i < gs->dim(); ++i) {
+            if (gs->sizes()[size_t(i)] == n.shape[size_t(i)]) continue;
+            Shape padded = gs->sizes();
+            padded[size_t(i)] = n.shape[size_t(i)];
+            gs = slice_backward(gs, padded, i, 0, gs->sizes()[size_t(i)], 1);
+          }
+        }
+        return {g, gs};
+      }, out, {&x, &src})) {
+    n->shape = src->sizes();
+    n->ints = {d};
+    n->save(index);
+  }
+  return out;
+}
+
+Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha) {
+  int64_t d = wrap_dim(dim, x->dim());
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    TensorList idx(size_t(d + 1));
+    idx[size_t(d)] = index;
+    out = clone(x);
+    Tensor src = alpha.value == 1.0 ? source : mul_scalar(source, alpha.value);
+    index_put_(out, idx, src, true);
+  }
+  if (FormulaNode* n = record("IndexAddBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        Tensor gs;
+        if (n.needs_grad(1)) {
+          gs = index_select(g, n.ints[0], n.saved(0));
+          if (n.scalars[0] != 1.0) gs = mul_scalar(gs, n.scalars[0]);
+        }
+        return {g, gs};
+      }, out, {&x, &source})) {
+    n->ints = {d};
+    n->save(index);
+    n->scalars[0] = alpha.value;
+  }
+  return out;
+}
+
+}  // namespace tapegrad::ops

@@ -1,0 +1,131 @@
+// Comparisons (bool results), logical ops, where/masked_fill and maximum/minimum with their rules.
+#include <limits>
+
+#include "autograd/function.h"
+#include "ops/helpers.h"
+
+namespace tapegrad::ops {
+namespace {
+
+Tensor run_compare(CompareOp op, const Tensor& a, const Tensor& b, DType dt) {
+  check_same_device(a, b);
+  Tensor out = empty_like_shape(a, broadcast_shapes(a->sizes(), b->sizes()), DType::Bool);
+  kernels(a).compare(op, *cast_for_compute(a, dt), *cast_for_compute(b, dt), *out);
+  return out;
+}
+
+Tensor as_bool(const Tensor& t) { return cast_for_compute(t, DType::Bool); }
+
+// A bool mask as a 0/1 tensor of `dtype`, for keep_where.
+Tensor mask_of(const Tensor& m, DType dtype) { return cast_for_compute(m, dtype); }
+
+}  // namespace
+
+Tensor compare(const Tensor& a, const Tensor& b, int op) {
+  return run_compare(CompareOp(op), a, b, result_type(a, b));
+}
+
+Tensor compare(const Tensor& a, const Scalar& b, int op) {
+  DType dt = result_type(a, b);
+  return run_compare(CompareOp(op), a, scalar_tensor(b, dt, a->device()), dt);
+}
+
+Tensor logical_and(const Tensor& a, const Tensor& b) {
+  Tensor out = empty_like_shape(a, broadcast_shapes(a->sizes(), b->sizes()), DType::Bool);
+  kernels(a).binary(BinaryOp::Mul, *as_bool(a), *as_bool(b), *out);
+  return out;
+}
+Tensor logical_or(const Tensor& a, const Tensor& b) {
+  Tensor out = empty_like_shape(a, broadcast_shapes(a->sizes(), b->sizes()), DType::Bool);
+  kernels(a).binary(BinaryOp::Add, *as_bool(a), *as_bool(b), *out);
+  return out;
+}
+Tensor logical_xor(const Tensor& a, const Tensor& b) {
+  return run_compare(CompareOp::Ne, as_bool(a), as_bool(b), DType::Bool);
+}
+Tensor logical_not(const Tensor& a) { return compare(as_bool(a), Scalar::from_bool(false), int(CompareOp::Eq)); }
+
+Tensor isnan(const Tensor& a) {
+  if (!is_floating(a->dtype())) return full(a->sizes(), 0.0, DType::Bool, a->device());
+  return run_compare(CompareOp::Ne, a, a, a->dtype());
+}
+Tensor isinf(const Tensor& a) {
+  if (!is_floating(a->dtype())) return full(a->sizes(), 0.0, DType::Bool, a->device());
+  AutoGradMode off(false);
+  return compare(abs(a), Scalar(std::numeric_limits<double>::infinity()), int(CompareOp::Eq));
+}
+Tensor isfinite(const Tensor& a) {
+  if (!is_floating(a->dtype())) return full(a->sizes(), 1.0, DType::Bool, a->device());
+  AutoGradMode off(false);
+  // x - x is 0 for finite x and NaN for inf/NaN.
+  return compare(sub(a, a), Scalar(0.0), int(CompareOp::Eq));
+}
+
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  TG_CHECK(cond->dtype() == DType::Bool, "where expected condition to be a boolean tensor, but got a tensor with dtype ",
+           dtype_scalar_type_name(cond->dtype()));
+  check_same_device(cond, a);
+  check_same_device(a, b);
+  DType dt = result_type(a, b);
+  Shape shape = broadcast_shapes(cond->sizes(), broadcast_shapes(a->sizes(), b->sizes()));
+  Tensor out = empty_like_shape(a, shape, dt);
+  kernels(a).where(*cond, *cast_for_compute(a, dt), *cast_for_compute(b, dt), *out);
+  if (FormulaNode* n = record("WhereBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        Tensor c = n.saved(0);
+        return {n.needs_grad(0) ? keep_where(g, mask_of(c, g->dtype())) : Tensor(),
+                n.needs_grad(1) ? keep_where(g, mask_of(logical_not(c), g->dtype())) : Tensor()};
+      }, out, {&a, &b}))
+    n->save(cond);
+  return out;
+}
+
+Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value) {
+  TG_CHECK(mask->dtype() == DType::Bool, "masked_fill_ only supports boolean masks, but got mask with dtype ",
+           dtype_name(mask->dtype()));
+  TG_CHECK(value->dim() == 0, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ",
+           value->dim(), " dimension(s).");
+  TG_CHECK(is_expandable_to(mask->sizes(), x->sizes()), "The size of tensor a (", mask->sizes().empty() ? 1 : mask->sizes().back(),
+           ") must match the size of tensor b (", x->sizes().empty() ? 1 : x->sizes().back(), ") at non-singleton dimension ",
+           x->dim() - 1);
+  Tensor out = empty_like_shape(x, x->sizes(), x->dtype());
+  kernels(x).where(*mask, *cast_for_compute(value, x->dtype()), *x, *out);
+  if (FormulaNode* n = record("MaskedFillBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {keep_where(g, mask_of(logical_not(n.saved(0)), g->dtype()))};
+      }, out, {&x}))
+    n->save(mask);
+  return out;
+}
+
+namespace {
+// d max(a, b): the larger side takes the gradient, ties split it in half (torch's rule).
+TensorList extremum_rule(FormulaNode& n, const Tensor& g) {
+  Tensor a = n.saved(0), b = n.saved(1);
+  bool is_max = n.scalars[0] != 0;
+  Tensor half = keep_where(mul_scalar(g, 0.5), mask_of(compare(a, b, int(CompareOp::Eq)), g->dtype()));
+  Tensor whole = keep_where(g, mask_of(compare(a, b, int(CompareOp::Ne)), g->dtype()));
+  Tensor shared = add(half, whole);
+  CompareOp a_wins = is_max ? CompareOp::Ge : CompareOp::Le;
+  CompareOp b_wins = is_max ? CompareOp::Le : CompareOp::Ge;
+  return {n.needs_grad(0) ? keep_where(shared, mask_of(compare(a, b, int(a_wins)), g->dtype())) : Tensor(),
+          n.needs_grad(1) ? keep_where(shared, mask_of(compare(a, b, int(b_wins)), g->dtype())) : Tensor()};
+}
+
+Tensor extremum(const Tensor& a, const Tensor& b, bool is_max) {
+  check_same_device(a, b);
+  DType dt = result_type(a, b);
+  Tensor out = empty_like_shape(a, broadcast_shapes(a->sizes(), b->sizes()), dt);
+  kernels(a).binary(is_max ? BinaryOp::Maximum : BinaryOp::Minimum, *cast_for_compute(a, dt),
+                    *cast_for_compute(b, dt), *out);
+  if (FormulaNode* n = record(is_max ? "MaximumBackward0" : "MinimumBackward0", extremum_rule, out, {&a, &b})) {
+    n->save(a);
+    n->save(b);
+    n->scalars[0] = is_max;
+  }
+  return out;
+}
+}  // namespace
+
+Tensor maximum(const Tensor& a, const Tensor& b) { return extremum(a, b, true); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return extremum(a, b, false); }
+
+}  // namespace tapegrad::ops

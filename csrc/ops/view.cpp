@@ -1,0 +1,356 @@
+// View ops: new sizes/strides/offset over the same storage, each with its backward rule.
+#include <algorithm>
+#include <numeric>
+
+#include "autograd/function.h"
+#include "ops/helpers.h"
+
+namespace tapegrad::ops {
+namespace {
+
+Tensor make_view(const Tensor& x, Shape sizes, Shape strides, int64_t offset) {
+  return TensorImpl::view_of(x->storage(), std::move(sizes), std::move(strides), offset, x->dtype());
+}
+
+// Resolves one -1 and checks the element count, with torch's messages.
+Shape infer_size(const Shape& shape, int64_t numel) {
+  Shape out = shape;
+  int64_t known = 1;
+  int infer = -1;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i] == -1) {
+      TG_CHECK(infer < 0, "only one dimension can be inferred");
+      infer = int(i);
+    } else {
+      TG_CHECK(out[i] >= 0, "invalid shape dimension ", out[i]);
+      known *= out[i];
+    }
+  }
+  if (infer >= 0) {
+    TG_CHECK(known != 0 && numel % known == 0, "shape '", shape_str(shape), "' is invalid for input of size ", numel);
+    out[size_t(infer)] = numel / known;
+  } else {
+    TG_CHECK(known == numel, "shape '", shape_str(shape), "' is invalid for input of size ", numel);
+  }
+  return out;
+}
+
+// Strides that view `old` memory as `shape`, if they exist (torch's computeStride).
+std::optional<Shape> view_strides(const Tensor& x, const Shape& shape) {
+  if (x->is_contiguous() || x->numel() == 0) return contiguous_strides(shape);
+  const Shape& os = x->sizes();
+  const Shape& ost = x->strides();
+  Shape st(shape.size(), 0);
+  int64_t view_d = int64_t(shape.size()) - 1;
+  int64_t chunk_base = ost.back(), tensor_numel = 1, view_numel = 1;
+  for (int64_t d = int64_t(os.size()) - 1; d >= 0; --d) {
+    tensor_numel *= os[size_t(d)];
+    if (d == 0 || (os[size_t(d - 1)] != 1 && ost[size_t(d - 1)] != tensor_numel * chunk_base)) {
+      while (view_d >= 0 && (view_numel < tensor_numel || shape[size_t(view_d)] == 1)) {
+        st[size_t(view_d)] = view_numel * chunk_base;
+        view_numel *= shape[size_t(view_d)];
+        --view_d;
+      }
+      if (view_numel != tensor_numel) return std::nullopt;
+      if (d > 0) {
+        chunk_base = ost[size_t(d - 1)];
+        tensor_numel = view_numel = 1;
+      }
+    }
+  }
+  if (view_d != -1) return std::nullopt;
+  return st;
+}
+
+TensorList reshape_rule(FormulaNode& n, const Tensor& g) { return {reshape(g, n.shape)}; }
+
+Tensor view_as_shape(const Tensor& x, const Shape& shape, const Shape& strides, const char* name) {
+  Tensor out = make_view(x, shape, strides, x->storage_offset());
+  if (FormulaNode* n = record(name, reshape_rule, out, {&x})) n->shape = x->sizes();
+  return out;
+}
+
+}  // namespace
+
+Tensor view(const Tensor& x, const Shape& shape_in) {
+  Shape shape = infer_size(shape_in, x->numel());
+  auto st = view_strides(x, shape);
+  TG_CHECK(st, "view size is not compatible with input tensor's size and stride (at least one dimension spans across "
+               "two contiguous subspaces). Use .reshape(...) instead.");
+  return view_as_shape(x, shape, *st, "ViewBackward0");
+}
+
+Tensor reshape(const Tensor& x, const Shape& shape_in) {
+  Shape shape = infer_size(shape_in, x->numel());
+  if (auto st = view_strides(x, shape)) return view_as_shape(x, shape, *st, "ViewBackward0");
+  Tensor c = clone(x);
+  return view_as_shape(c, shape, contiguous_strides(shape), "UnsafeViewBackward0");
+}
+
+Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
+  if (x->dim() == 0) return reshape(x, {1});
+  int64_t s = wrap_dim(start_dim, x->dim()), e = wrap_dim(end_dim, x->dim());
+  TG_CHECK(s <= e, "flatten() has invalid args: start_dim cannot come after end_dim");
+  if (s == e) return x;
+  Shape shape(x->sizes().begin(), x->sizes().begin() + s);
+  int64_t merged = 1;
+  for (int64_t d = s; d <= e; ++d) merged *= x->sizes()[size_t(d)];
+  shape.push_back(merged);
+  shape.insert(shape.end(), x->sizes().begin() + e + 1, x->sizes().end());
+  return reshape(x, shape);
+}
+
+namespace {
+Tensor squeeze_impl(const Tensor& x, const std::vector<bool>& drop, const char* name) {
+  Shape sizes, strides;
+  for (size_t d = 0; d < x->sizes().size(); ++d) {
+    if (drop[d] && x->sizes()[d] == 1) continue;
+    sizes.push_back(x->sizes()[d]);
+    strides.push_back(x->strides()[d]);
+  }
+  Tensor out = make_view(x, sizes, strides, x->storage_offset());
+  if (FormulaNode* n = record(name, reshape_rule, out, {&x})) n->shape = x->sizes();
+  return out;
+}
+}  // namespace
+
+Tensor squeeze(const Tensor& x) { return squeeze_impl(x, std::vector<bool>(x->sizes().size(), true), "SqueezeBackward0"); }
+
+Tensor squeeze(const Tensor& x, const Shape& dims) {
+  std::vector<bool> drop(x->sizes().size(), false);
+  for (int64_t d : dims) {
+    int64_t w = wrap_dim(d, x->dim());
+    if (x->dim() > 0) drop[size_t(w)] = true;
+  }
+  return squeeze_impl(x, drop, dims.size() == 1 ? "SqueezeBackward1" : "SqueezeBackward2");
+}
+
+Tensor unsqueeze(const Tensor& x, int64_t dim) {
+  int64_t d = wrap_dim(dim, x->dim() + 1);
+  Shape sizes = x->sizes(), strides = x->strides();
+  int64_t st = size_t(d) < sizes.size() ? sizes[size_t(d)] * strides[size_t(d)] : 1;
+  sizes.insert(sizes.begin() + d, 1);
+  strides.insert(strides.begin() + d, st);
+  Tensor out = make_view(x, sizes, strides, x->storage_offset());
+  if (FormulaNode* n = record("UnsqueezeBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {squeeze(g, {n.ints[0]})};
+      }, out, {&x}))
+    n->ints = {d};
+  return out;
+}
+
+namespace {
+Tensor transpose_view(const Tensor& x, int64_t a, int64_t b) {
+  Shape sizes = x->sizes(), strides = x->strides();
+  if (!sizes.empty()) {
+    std::swap(sizes[size_t(a)], sizes[size_t(b)]);
+    std::swap(strides[size_t(a)], strides[size_t(b)]);
+  }
+  return make_view(x, sizes, strides, x->storage_offset());
+}
+}  // namespace
+
+Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
+  int64_t a = wrap_dim(dim0, x->dim()), b = wrap_dim(dim1, x->dim());
+  Tensor out = transpose_view(x, a, b);
+  if (FormulaNode* n = record("TransposeBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {transpose(g, n.ints[0], n.ints[1])};
+      }, out, {&x}))
+    n->ints = {a, b};
+  return out;
+}
+
+Tensor t(const Tensor& x) {
+  TG_CHECK(x->dim() <= 2, "t() expects a tensor with <= 2 dimensions, but self is ", x->dim(), "D");
+  Tensor out = x->dim() < 2 ? make_view(x, x->sizes(), x->strides(), x->storage_offset()) : transpose_view(x, 0, 1);
+  record("TBackward0", [](FormulaNode&, const Tensor& g) -> TensorList { return {t(g)}; }, out, {&x});
+  return out;
+}
+
+Tensor permute(const Tensor& x, const Shape& dims) {
+  int64_t nd = x->dim();
+  TG_CHECK(int64_t(dims.size()) == nd, "permute(sparse_coo): number of dimensions in the tensor input does not match "
+                                       "the length of the desired ordering of dimensions i.e. input.dim() = ",
+           nd, " is not equal to len(dims) = ", dims.size());
+  Shape sizes(static_cast<size_t>(nd)), strides(static_cast<size_t>(nd)), inverse(static_cast<size_t>(nd));
+  std::vector<bool> seen(size_t(nd), false);
+  for (int64_t i = 0; i < nd; ++i) {
+    int64_t d = wrap_dim(dims[size_t(i)], nd);
+    TG_CHECK(!seen[size_t(d)], "permute(): duplicate dims are not allowed.");
+    seen[size_t(d)] = true;
+    sizes[size_t(i)] = x->sizes()[size_t(d)];
+    strides[size_t(i)] = x->strides()[size_t(d)];
+    inverse[size_t(d)] = i;
+  }
+  Tensor out = make_view(x, sizes, strides, x->storage_offset());
+  if (FormulaNode* n = record("PermuteBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {permute(g, n.ints)};
+      }, out, {&x}))
+    n->ints = inverse;
+  return out;
+}
+
+Tensor select(const Tensor& x, int64_t dim, int64_t index) {
+  TG_CHECK_KIND(x->dim() > 0, Index, "select() cannot be applied to a 0-dim tensor.");
+  int64_t d = wrap_dim(dim, x->dim());
+  int64_t size = x->sizes()[size_t(d)];
+  if (index < -size || index >= size)
+    fail(ErrorKind::Index, "index ", index, " is out of bounds for dimension ", d, " with size ", size);
+  int64_t i = index < 0 ? index + size : index;
+  Shape sizes = x->sizes(), strides = x->strides();
+  int64_t offset = x->storage_offset() + i * strides[size_t(d)];
+  sizes.erase(sizes.begin() + d);
+  strides.erase(strides.begin() + d);
+  Tensor out = make_view(x, sizes, strides, offset);
+  if (FormulaNode* n = record("SelectBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {select_backward(g, n.shape, n.ints[0], n.ints[1])};
+      }, out, {&x})) {
+    n->shape = x->sizes();
+    n->ints = {d, i};
+  }
+  return out;
+}
+
+Tensor slice(const Tensor& x, int64_t dim, std::optional<int64_t> start_in, std::optional<int64_t> end_in,
+             int64_t step) {
+  TG_CHECK_KIND(x->dim() > 0, Index, "slice() cannot be applied to a 0-dim tensor.");
+  TG_CHECK_KIND(step > 0, Value, "step must be greater than zero");
+  int64_t d = wrap_dim(dim, x->dim());
+  int64_t size = x->sizes()[size_t(d)];
+  // Python's clamping of out-of-range bounds.
+  auto clampi = [size](int64_t v) { return std::min(std::max(v < 0 ? v + size : v, int64_t(0)), size); };
+  int64_t start = start_in ? clampi(*start_in) : 0;
+  int64_t end = end_in ? clampi(*end_in) : size;
+  if (end < start) end = start;
+  Shape sizes = x->sizes(), strides = x->strides();
+  sizes[size_t(d)] = (end - start + step - 1) / step;
+  strides[size_t(d)] *= step;
+  Tensor out = make_view(x, sizes, strides, x->storage_offset() + start * x->strides()[size_t(d)]);
+  if (FormulaNode* n = record("SliceBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {slice_backward(g, n.shape, n.ints[0], n.ints[1], n.ints[2], n.ints[3])};
+      }, out, {&x})) {
+    n->shape = x->sizes();
+    n->ints = {d, start, end, step};
+  }
+  return out;
+}
+
+Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
+  TG_CHECK_KIND(x->dim() > 0, Index, "narrow() cannot be applied to a 0-dim tensor.");
+  int64_t d = wrap_dim(dim, x->dim());
+  int64_t size = x->sizes()[size_t(d)];
+  if (start < 0) start += size;
+  TG_CHECK_KIND(start >= 0 && start <= size, Index, "start out of range (expected to be in range of [", -size, ", ",
+                size, "], but got ", start, ")");
+  TG_CHECK(length >= 0 && start + length <= size, "start (", start, ") + length (", length,
+           ") exceeds dimension size (", size, ").");
+  return slice(x, d, start, start + length, 1);
+}
+
+namespace {
+// Gradients of split pieces, zeros where a piece got none, joined back along the dim.
+TensorList split_rule(FormulaNode& n, const TensorList& grads) {
+  int64_t dim = n.ints[0];
+  TensorList parts;
+  for (size_t i = 0; i < grads.size(); ++i) {
+    if (grads[i]) {
+      parts.push_back(grads[i]);
+    } else {
+      Shape s = n.shape;
+      s[size_t(dim)] = n.ints[i + 1];
+      parts.push_back(full(s, 0.0, n.next_edges[0].dtype, n.next_edges[0].device));
+    }
+  }
+  return {cat(parts, dim)};
+}
+}  // namespace
+
+TensorList split_with_sizes(const Tensor& x, const Shape& sizes, int64_t dim) {
+  int64_t d = wrap_dim(dim, x->dim());
+  int64_t total = 0;
+  for (int64_t s : sizes) total += s;
+  TG_CHECK(total == x->sizes()[size_t(d)], "split_with_sizes expects split_sizes to sum exactly to ",
+           x->sizes()[size_t(d)], " (input tensor's size at dimension ", d, "), but got split_sizes=", shape_str(sizes));
+  TensorList outs;
+  int64_t start = 0;
+  {
+    AutoGradMode off(false);  // the pieces share one SplitBackward0 node, made below
+    for (int64_t s : sizes) {
+      outs.push_back(slice(x, d, start, start + s, 1));
+      start += s;
+    }
+  }
+  if (FormulaNode* n = record_multi("SplitBackward0", split_rule, outs, {&x})) {
+    n->shape = x->sizes();
+    n->ints = {d};
+    n->ints.insert(n->ints.end(), sizes.begin(), sizes.end());
+  }
+  return outs;
+}
+
+TensorList split(const Tensor& x, int64_t split_size, int64_t dim) {
+  TG_CHECK(x->dim() > 0, "split expects at least a 1-dimensional tensor");
+  int64_t d = wrap_dim(dim, x->dim());
+  int64_t size = x->sizes()[size_t(d)];
+  TG_CHECK(split_size > 0 || size == 0, "split_size can only be 0 if dimension size is 0, but got dimension size of ",
+           size);
+  Shape sizes;
+  for (int64_t s = 0; s < size; s += split_size) sizes.push_back(std::min(split_size, size - s));
+  if (sizes.empty()) sizes.push_back(0);
+  return split_with_sizes(x, sizes, d);
+}
+
+TensorList chunk(const Tensor& x, int64_t chunks, int64_t dim) {
+  TG_CHECK(x->dim() > 0, "chunk expects at least a 1-dimensional tensor");
+  TG_CHECK(chunks > 0, "chunk expects `chunks` to be greater than 0, got: ", chunks);
+  int64_t size = x->sizes()[size_t(wrap_dim(dim, x->dim()))];
+  int64_t each = (size + chunks - 1) / chunks;
+  return split(x, std::max(each, int64_t(1)), dim);
+}
+
+TensorList unbind(const Tensor& x, int64_t dim) {
+  TG_CHECK_KIND(x->dim() > 0, Index, "Dimension specified as 0 but tensor has no dimensions");
+  int64_t d = wrap_dim(dim, x->dim());
+  TensorList outs;
+  {
+    AutoGradMode off(false);
+    for (int64_t i = 0; i < x->sizes()[size_t(d)]; ++i) outs.push_back(select(x, d, i));
+  }
+  if (FormulaNode* n = record_multi("UnbindBackward0", [](FormulaNode& n, const TensorList& grads) -> TensorList {
+        TensorList parts;
+        Shape piece = n.shape;
+        piece.erase(piece.begin() + n.ints[0]);
+        for (const Tensor& g : grads)
+          parts.push_back(g ? g : full(piece, 0.0, n.next_edges[0].dtype, n.next_edges[0].device));
+        return {stack(parts, n.ints[0])};
+      }, outs, {&x})) {
+    n->shape = x->sizes();
+    n->ints = {d};
+  }
+  return outs;
+}
+
+Tensor select_backward(const Tensor& grad, const Shape& sizes, int64_t dim, int64_t index) {
+  Tensor out = full(sizes, 0.0, grad->dtype(), grad->device());
+  copy_into(select(detach(out), dim, index), detach(grad));
+  if (FormulaNode* n = record("SelectBackwardBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {select(g, n.ints[0], n.ints[1])};
+      }, out, {&grad}))
+    n->ints = {dim, index};
+  return out;
+}
+
+Tensor slice_backward(const Tensor& grad, const Shape& sizes, int64_t dim, int64_t start, int64_t end, int64_t step) {
+  Tensor out = full(sizes, 0.0, grad->dtype(), grad->device());
+  {
+    AutoGradMode off(false);
+    copy_into(slice(out, dim, start, end, step), grad);
+  }
+  if (FormulaNode* n = record("SliceBackwardBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {slice(g, n.ints[0], n.ints[1], n.ints[2], n.ints[3])};
+      }, out, {&grad}))
+    n->ints = {dim, start, end, step};
+  return out;
+}
+
+}  // namespace tapegrad::ops

@@ -1,0 +1,165 @@
+// Reductions, comparisons, logical ops and selection for Python.
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "kernels/dispatch.h"
+#include "ops/ops.h"
+#include "python/bind_common.h"
+
+namespace tapegrad::py {
+namespace {
+
+std::optional<int64_t> opt_dim(pyb::handle h) {
+  if (h.is_none()) return std::nullopt;
+  return h.cast<int64_t>();
+}
+
+// norm's p: a number, 'fro' (2 over the given dims) or inf.
+double norm_p(pyb::handle p) {
+  if (p.is_none()) return 2.0;
+  if (pyb::isinstance<pyb::str>(p)) {
+    std::string s = p.cast<std::string>();
+    TG_CHECK(s == "fro", "norm(): p='", s, "' is not supported; use a number, 'fro' or inf");
+    return 2.0;
+  }
+  return p.cast<double>();
+}
+
+// var/std's correction from correction= or the older unbiased=.
+double correction_arg(pyb::handle correction, pyb::handle unbiased) {
+  if (!correction.is_none()) return correction.cast<double>();
+  if (!unbiased.is_none()) return unbiased.cast<bool>() ? 1.0 : 0.0;
+  return 1.0;
+}
+
+template <CompareOp Op>
+pyb::object compare_op(const Tensor& t, pyb::handle o) {
+  return with_operand(o, [&](const Tensor& b) { return ops::compare(t, b, int(Op)); },
+                      [&](const Scalar& s) { return ops::compare(t, s, int(Op)); });
+}
+
+// The tensor or number `other` as a tensor shaped for where/maximum.
+Tensor operand(pyb::handle h, const Tensor& like) {
+  if (is_tensor(h)) return h.cast<Tensor>();
+  auto s = scalar_from(h);
+  if (!s) fail(ErrorKind::Type, "expected a Tensor or a number, got ", std::string(pyb::str(h.get_type().attr("__name__"))));
+  return ops::scalar_tensor(*s, ops::result_type(like, *s), like->device());
+}
+
+}  // namespace
+
+void bind_reduce(pyb::module_& m) {
+  using pyb::arg;
+  TensorClass cls = tensor_class(m);
+  auto none = pyb::none();
+
+  // sum/mean keep their fast full-reduction forms (SumBackward0 / MeanBackward0) when dim is None.
+  def_both(m, cls, "sum", [](const Tensor& t, pyb::handle dim, bool keepdim, pyb::handle dtype) {
+    auto dt = optional_dtype(dtype, "sum");
+    if (dim.is_none()) return keepdim ? ops::sum(t, {}, true, dt) : ops::sum(t, dt);
+    return ops::sum(t, dims_arg(dim), keepdim, dt);
+  }, arg("dim") = none, arg("keepdim") = false, pyb::kw_only(), arg("dtype") = none);
+  def_both(m, cls, "mean", [](const Tensor& t, pyb::handle dim, bool keepdim, pyb::handle dtype) {
+    auto dt = optional_dtype(dtype, "mean");
+    if (dim.is_none()) return keepdim ? ops::mean(t, {}, true, dt) : ops::mean(t, dt);
+    return ops::mean(t, dims_arg(dim), keepdim, dt);
+  }, arg("dim") = none, arg("keepdim") = false, pyb::kw_only(), arg("dtype") = none);
+  def_both(m, cls, "prod", [](const Tensor& t, pyb::handle dim, bool keepdim, pyb::handle dtype) {
+    return ops::prod(t, opt_dim(dim), keepdim, optional_dtype(dtype, "prod"));
+  }, arg("dim") = none, arg("keepdim") = false, pyb::kw_only(), arg("dtype") = none);
+  def_both(m, cls, "amax", [](const Tensor& t, pyb::handle dim, bool keepdim) { return ops::amax(t, dims_arg(dim), keepdim); },
+           arg("dim") = pyb::tuple(), arg("keepdim") = false);
+  def_both(m, cls, "amin", [](const Tensor& t, pyb::handle dim, bool keepdim) { return ops::amin(t, dims_arg(dim), keepdim); },
+           arg("dim") = pyb::tuple(), arg("keepdim") = false);
+  // max/min: full, with a dim (values, indices), or elementwise against another tensor.
+  for (bool is_max : {true, false}) {
+    cls.def(is_max ? "_max" : "_min", [is_max](const Tensor& t, pyb::handle dim, bool keepdim) -> pyb::object {
+      if (dim.is_none()) return pyb::cast(is_max ? ops::max(t) : ops::min(t));
+      if (is_tensor(dim)) return pyb::cast(is_max ? ops::maximum(t, dim.cast<Tensor>()) : ops::minimum(t, dim.cast<Tensor>()));
+      auto r = is_max ? ops::max(t, dim.cast<int64_t>(), keepdim) : ops::min(t, dim.cast<int64_t>(), keepdim);
+      return pyb::make_tuple(r.first, r.second);
+    }, arg("dim") = none, arg("keepdim") = false);
+  }
+  def_both(m, cls, "argmax", [](const Tensor& t, pyb::handle dim, bool keepdim) { return ops::argmax(t, opt_dim(dim), keepdim); },
+           arg("dim") = none, arg("keepdim") = false);
+  def_both(m, cls, "argmin", [](const Tensor& t, pyb::handle dim, bool keepdim) { return ops::argmin(t, opt_dim(dim), keepdim); },
+           arg("dim") = none, arg("keepdim") = false);
+  def_both(m, cls, "var", [](const Tensor& t, pyb::handle dim, pyb::handle unbiased, bool keepdim, pyb::handle correction) {
+    if (PyBool_Check(dim.ptr())) return ops::var(t, {}, dim.cast<bool>() ? 1.0 : 0.0, keepdim);
+    return ops::var(t, dims_arg(dim), correction_arg(correction, unbiased), keepdim);
+  }, arg("dim") = none, arg("unbiased") = none, arg("keepdim") = false, pyb::kw_only(), arg("correction") = none);
+  def_both(m, cls, "std", [](const Tensor& t, pyb::handle dim, pyb::handle unbiased, bool keepdim, pyb::handle correction) {
+    if (PyBool_Check(dim.ptr())) return ops::std(t, {}, dim.cast<bool>() ? 1.0 : 0.0, keepdim);
+    return ops::std(t, dims_arg(dim), correction_arg(correction, unbiased), keepdim);
+  }, arg("dim") = none, arg("unbiased") = none, arg("keepdim") = false, pyb::kw_only(), arg("correction") = none);
+  def_both(m, cls, "norm", [](const Tensor& t, pyb::handle p, pyb::handle dim, bool keepdim) {
+    return ops::norm(t, norm_p(p), dims_arg(dim), keepdim);
+  }, arg("p") = "fro", arg("dim") = none, arg("keepdim") = false);
+  def_both(m, cls, "logsumexp", [](const Tensor& t, pyb::handle dim, bool keepdim) {
+    return ops::logsumexp(t, dims_arg(dim), keepdim);
+  }, arg("dim"), arg("keepdim") = false);
+  def_both(m, cls, "softmax", [](const Tensor& t, int64_t dim, pyb::handle dtype) {
+    return ops::softmax(t, dim, optional_dtype(dtype, "softmax"));
+  }, arg("dim"), arg("dtype") = none);
+  def_both(m, cls, "log_softmax", [](const Tensor& t, int64_t dim, pyb::handle dtype) {
+    return ops::log_softmax(t, dim, optional_dtype(dtype, "log_softmax"));
+  }, arg("dim"), arg("dtype") = none);
+  def_both(m, cls, "cumsum", [](const Tensor& t, int64_t dim, pyb::handle dtype) {
+    return ops::cumsum(t, dim, optional_dtype(dtype, "cumsum"));
+  }, arg("dim"), pyb::kw_only(), arg("dtype") = none);
+  def_both(m, cls, "any", [](const Tensor& t, pyb::handle dim, bool keepdim) { return ops::any(t, dims_arg(dim), keepdim); },
+           arg("dim") = none, arg("keepdim") = false);
+  def_both(m, cls, "all", [](const Tensor& t, pyb::handle dim, bool keepdim) { return ops::all(t, dims_arg(dim), keepdim); },
+           arg("dim") = none, arg("keepdim") = false);
+
+  // Comparisons: methods, operators and functions.
+  cls.def("__eq__", &compare_op<CompareOp::Eq>)
+      .def("__ne__", &compare_op<CompareOp::Ne>)
+      .def("__lt__", &compare_op<CompareOp::Lt>)
+      .def("__le__", &compare_op<CompareOp::Le>)
+      .def("__gt__", &compare_op<CompareOp::Gt>)
+      .def("__ge__", &compare_op<CompareOp::Ge>)
+      .def("__and__", [](const Tensor& a, const Tensor& b) { return ops::logical_and(a, b); })
+      .def("__or__", [](const Tensor& a, const Tensor& b) { return ops::logical_or(a, b); })
+      .def("__xor__", [](const Tensor& a, const Tensor& b) { return ops::logical_xor(a, b); })
+      .def("__invert__", [](const Tensor& a) {
+        TG_CHECK(a->dtype() == DType::Bool, "bitwise_not is only supported for bool tensors in tapegrad");
+        return ops::logical_not(a);
+      });
+  const std::pair<const char*, pyb::object (*)(const Tensor&, pyb::handle)> cmps[] = {
+      {"eq", &compare_op<CompareOp::Eq>}, {"ne", &compare_op<CompareOp::Ne>}, {"lt", &compare_op<CompareOp::Lt>},
+      {"le", &compare_op<CompareOp::Le>}, {"gt", &compare_op<CompareOp::Gt>}, {"ge", &compare_op<CompareOp::Ge>}};
+  for (auto& [name, fn] : cmps) def_both(m, cls, name, fn, arg("other"));
+  def_both(m, cls, "logical_and", &ops::logical_and, arg("other"));
+  def_both(m, cls, "logical_or", &ops::logical_or, arg("other"));
+  def_both(m, cls, "logical_xor", &ops::logical_xor, arg("other"));
+  def_both(m, cls, "logical_not", &ops::logical_not);
+  def_both(m, cls, "isnan", &ops::isnan);
+  def_both(m, cls, "isinf", &ops::isinf);
+  def_both(m, cls, "isfinite", &ops::isfinite);
+  def_both(m, cls, "maximum", &ops::maximum, arg("other"));
+  def_both(m, cls, "minimum", &ops::minimum, arg("other"));
+  def_both(m, cls, "masked_fill", [](const Tensor& t, const Tensor& mask, pyb::handle value) {
+    return ops::masked_fill(t, mask, operand(value, t));
+  }, arg("mask"), arg("value"));
+  cls.def("where", [](const Tensor& t, const Tensor& cond, pyb::handle other) {
+    return ops::where(cond, t, operand(other, t));
+  }, arg("condition"), arg("other"));
+  m.def("where", [](const Tensor& cond, pyb::handle a, pyb::handle b) -> pyb::object {
+    if (a.is_none() && b.is_none()) {
+      pyb::object nz = pyb::module_::import("tapegrad").attr("nonzero");
+      return nz(cond, pyb::arg("as_tuple") = true);
+    }
+    Tensor ta = is_tensor(a) ? a.cast<Tensor>() : Tensor(), tb = is_tensor(b) ? b.cast<Tensor>() : Tensor();
+    const Tensor& like = ta ? ta : tb ? tb : cond;
+    if (!ta) ta = operand(a, tb ? tb : ops::full({}, 0.0, default_dtype(), cond->device()));
+    if (!tb) tb = operand(b, ta);
+    (void)like;
+    return pyb::cast(ops::where(cond, ta, tb));
+  }, arg("condition"), arg("input") = none, arg("other") = none);
+}
+
+}  // namespace tapegrad::py
