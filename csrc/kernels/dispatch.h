@@ -63,9 +63,15 @@ struct KernelTable {
   void (*index)(const TensorImpl& src, const TensorList& idx, TensorImpl& out);
   // dst[idx0[b], ..., r...] = (or +=) values[b..., r...]; values broadcast to B + rest.
   void (*index_put)(TensorImpl& dst, const TensorList& idx, const TensorImpl& values, bool accumulate);
+  // out[b] = a[b] @ b[b] for 3-D a [B, M, K], b [B, K, N], out [B, M, N] (out contiguous; a and b
+  // any strides, batch stride 0 allowed for broadcasting).
+  void (*bmm)(const TensorImpl& a, const TensorImpl& b, TensorImpl& out);
   // The int64 [n, ndim] coordinates of the non-zero elements, in row-major order.
   Tensor (*nonzero)(const TensorImpl& in);
 };
+
+// Where the CPU BLAS library lives (set once from Python at import; loaded on first use).
+void set_blas_library_path(const std::string& path);
 
 // Registered by each backend at load time.
 void register_kernels(DeviceType type, const KernelTable* table);

@@ -88,7 +88,9 @@ Tensor view(const Tensor& x, const Shape& shape);     // ViewBackward0; -1 infer
 Tensor reshape(const Tensor& x, const Shape& shape);  // a view when strides allow, else a copy
 Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = -1);
 Tensor squeeze(const Tensor& x);                      // every size-1 dim
-Tensor squeeze(const Tensor& x, const Shape& dims);   // the given dims (one dim: SqueezeBackward1)
+// The given dims (one dim: SqueezeBackward1); `name` overrides the node name for internal uses.
+Tensor squeeze(const Tensor& x, const Shape& dims, const char* name = nullptr);
+Tensor unsafe_view(const Tensor& x, const Shape& shape);  // reshape named UnsafeViewBackward0, as matmul's
 Tensor unsqueeze(const Tensor& x, int64_t dim);
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1);
 Tensor t(const Tensor& x);
@@ -166,5 +168,17 @@ Tensor log_softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype = st
 Tensor cumsum(const Tensor& x, int64_t dim, std::optional<DType> dtype = std::nullopt);
 Tensor any(const Tensor& x, const Shape& dims, bool keepdim);
 Tensor all(const Tensor& x, const Shape& dims, bool keepdim);
+
+}  // namespace tapegrad::ops
+
+namespace tapegrad::ops {
+
+// --- matrix products (linalg.cpp) ---
+Tensor mm(const Tensor& a, const Tensor& b);       // MmBackward0
+Tensor bmm(const Tensor& a, const Tensor& b);      // BmmBackward0
+Tensor mv(const Tensor& a, const Tensor& v);       // MvBackward0
+Tensor dot(const Tensor& a, const Tensor& b);      // DotBackward0
+Tensor outer(const Tensor& a, const Tensor& b);    // a[:, None] * b
+Tensor matmul(const Tensor& a, const Tensor& b);   // torch.matmul's rules for 1-D, 2-D and batched N-D
 
 }  // namespace tapegrad::ops

@@ -87,6 +87,13 @@ Tensor reshape(const Tensor& x, const Shape& shape_in) {
   return view_as_shape(c, shape, contiguous_strides(shape), "UnsafeViewBackward0");
 }
 
+Tensor unsafe_view(const Tensor& x, const Shape& shape_in) {
+  Shape shape = infer_size(shape_in, x->numel());
+  auto st = view_strides(x, shape);
+  if (!st) return reshape(x, shape);
+  return view_as_shape(x, shape, *st, "UnsafeViewBackward0");
+}
+
 Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
   if (x->dim() == 0) return reshape(x, {1});
   int64_t s = wrap_dim(start_dim, x->dim()), e = wrap_dim(end_dim, x->dim());
@@ -116,13 +123,13 @@ Tensor squeeze_impl(const Tensor& x, const std::vector<bool>& drop, const char* 
 
 Tensor squeeze(const Tensor& x) { return squeeze_impl(x, std::vector<bool>(x->sizes().size(), true), "SqueezeBackward0"); }
 
-Tensor squeeze(const Tensor& x, const Shape& dims) {
+Tensor squeeze(const Tensor& x, const Shape& dims, const char* name) {
   std::vector<bool> drop(x->sizes().size(), false);
   for (int64_t d : dims) {
     int64_t w = wrap_dim(d, x->dim());
     if (x->dim() > 0) drop[size_t(w)] = true;
   }
-  return squeeze_impl(x, drop, dims.size() == 1 ? "SqueezeBackward1" : "SqueezeBackward2");
+  return squeeze_impl(x, drop, name ? name : dims.size() == 1 ? "SqueezeBackward1" : "SqueezeBackward2");
 }
 
 Tensor unsqueeze(const Tensor& x, int64_t dim) {

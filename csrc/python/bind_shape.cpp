@@ -3,6 +3,7 @@
 
 #include "autograd/function.h"
 #include "core/error.h"
+#include "kernels/dispatch.h"
 #include "ops/ops.h"
 #include "python/bind_common.h"
 
@@ -286,6 +287,21 @@ void bind_shape(pyb::module_& m) {
   for (const char* name : {"cat", "concat", "concatenate"}) {
     m.def(name, [](const TensorList& ts, int64_t dim) { return ops::cat(ts, dim); }, arg("tensors"), arg("dim") = 0);
   }
+  def_both(m, cls, "matmul", &ops::matmul, arg("other"));
+  def_both(m, cls, "mm", &ops::mm, arg("mat2"));
+  def_both(m, cls, "bmm", &ops::bmm, arg("mat2"));
+  def_both(m, cls, "mv", &ops::mv, arg("vec"));
+  def_both(m, cls, "dot", &ops::dot, arg("tensor"));
+  def_both(m, cls, "outer", &ops::outer, arg("vec2"));
+  cls.def("__matmul__", [](const Tensor& a, pyb::handle b) -> pyb::object {
+    if (!is_tensor(b)) return pyb::reinterpret_borrow<pyb::object>(Py_NotImplemented);
+    return pyb::cast(ops::matmul(a, b.cast<Tensor>()));
+  });
+  cls.def("__rmatmul__", [](const Tensor& a, pyb::handle b) -> pyb::object {
+    if (!is_tensor(b)) return pyb::reinterpret_borrow<pyb::object>(Py_NotImplemented);
+    return pyb::cast(ops::matmul(b.cast<Tensor>(), a));
+  });
+  m.def("_set_blas_library_path", &set_blas_library_path);
   m.def("stack", [](const TensorList& ts, int64_t dim) { return ops::stack(ts, dim); }, arg("tensors"), arg("dim") = 0);
 }
 

@@ -61,6 +61,12 @@ from tapegrad._C import (  # noqa: F401  (views, indexing, reductions, compariso
     concat,
     concatenate,
     cumsum,
+    bmm,
+    dot,
+    matmul,
+    mm,
+    mv,
+    outer,
     eq,
     flatten,
     gather,
@@ -117,6 +123,22 @@ long = int64
 int = int32
 
 _C._set_size_class(Size)
+
+
+def _find_blas():
+    """The path of scipy-openblas32's library, found without importing it (matmul loads it on first use)."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("scipy_openblas32")
+    if spec is None or not spec.submodule_search_locations:
+        return ""
+    lib_dir = os.path.join(list(spec.submodule_search_locations)[0], "lib")
+    names = [n for n in os.listdir(lib_dir) if n.startswith("libscipy_openblas")] if os.path.isdir(lib_dir) else []
+    return os.path.join(lib_dir, sorted(names)[0]) if names else ""
+
+
+_C._set_blas_library_path(_find_blas())
 
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):

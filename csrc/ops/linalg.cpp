@@ -1,0 +1,147 @@
+// Matrix products on the device's batched-gemm kernel, and matmul's dispatch over ranks.
+#include "autograd/function.h"
+#include "ops/helpers.h"
+
+namespace tapegrad::ops {
+namespace {
+
+void check_matmul_dtypes(const Tensor& a, const Tensor& b, const char* fn) {
+  check_same_device(a, b);
+  if (a->dtype() != b->dtype())
+    fail(ErrorKind::Runtime, "expected m1 and m2 to have the same dtype, but got: ", dtype_name(a->dtype()), " != ",
+         dtype_name(b->dtype()));
+  (void)fn;
+}
+
+// a [B, M, K] @ b [B, K, N] with batch dims of size 1 broadcasting, no history.
+Tensor raw_bmm(const Tensor& a, const Tensor& b) {
+  int64_t batch = std::max(a->sizes()[0], b->sizes()[0]);
+  Tensor out = empty_like_shape(a, {batch, a->sizes()[1], b->sizes()[2]}, a->dtype());
+  kernels(a).bmm(*a, *b, *out);
+  return out;
+}
+
+Tensor as3d(const Tensor& m) {
+  return TensorImpl::view_of(m->storage(), {1, m->sizes()[0], m->sizes()[1]},
+                             {0, m->strides()[0], m->strides()[1]}, m->storage_offset(), m->dtype());
+}
+
+}  // namespace
+
+Tensor mm(const Tensor& a, const Tensor& b) {
+  TG_CHECK(a->dim() == 2, "self must be a matrix");
+  TG_CHECK(b->dim() == 2, "mat2 must be a matrix");
+  TG_CHECK(a->sizes()[1] == b->sizes()[0], "mat1 and mat2 shapes cannot be multiplied (", a->sizes()[0], "x",
+           a->sizes()[1], " and ", b->sizes()[0], "x", b->sizes()[1], ")");
+  check_matmul_dtypes(a, b, "mm");
+  Tensor r = raw_bmm(as3d(a), as3d(b));
+  Tensor out = TensorImpl::view_of(r->storage(), {a->sizes()[0], b->sizes()[1]},
+                                   contiguous_strides({a->sizes()[0], b->sizes()[1]}), 0, r->dtype());
+  if (FormulaNode* n = record("MmBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {n.needs_grad(0) ? mm(g, t(n.saved(1))) : Tensor(), n.needs_grad(1) ? mm(t(n.saved(0)), g) : Tensor()};
+      }, out, {&a, &b})) {
+    n->save(a);
+    n->save(b);
+  }
+  return out;
+}
+
+Tensor bmm(const Tensor& a, const Tensor& b) {
+  TG_CHECK(a->dim() == 3, "batch1 must be a 3D tensor");
+  TG_CHECK(b->dim() == 3, "batch2 must be a 3D tensor");
+  TG_CHECK(a->sizes()[0] == b->sizes()[0], "batch1 and batch2 must have same number of batches, got ", a->sizes()[0],
+           " and ", b->sizes()[0]);
+  TG_CHECK(a->sizes()[2] == b->sizes()[1], "Expected size for first two dimensions of batch2 tensor to be: [",
+           a->sizes()[0], ", ", a->sizes()[2], "] but got: [", b->sizes()[0], ", ", b->sizes()[1], "].");
+  check_matmul_dtypes(a, b, "bmm");
+  Tensor out = raw_bmm(a, b);
+  if (FormulaNode* n = record("BmmBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {n.needs_grad(0) ? bmm(g, transpose(n.saved(1), 1, 2)) : Tensor(),
+                n.needs_grad(1) ? bmm(transpose(n.saved(0), 1, 2), g) : Tensor()};
+      }, out, {&a, &b})) {
+    n->save(a);
+    n->save(b);
+  }
+  return out;
+}
+
+Tensor mv(const Tensor& a, const Tensor& v) {
+  TG_CHECK(a->dim() == 2 && v->dim() == 1, "vector + matrix @ vector expected, got ", a->dim(), ", ", a->dim(), ", ",
+           v->dim());
+  TG_CHECK(a->sizes()[1] == v->sizes()[0], "size mismatch, got input (", a->sizes()[0], "), mat (", a->sizes()[0], "x",
+           a->sizes()[1], "), vec (", v->sizes()[0], ")");
+  check_matmul_dtypes(a, v, "mv");
+  Tensor col = TensorImpl::view_of(v->storage(), {1, v->sizes()[0], 1}, {0, v->strides()[0], 1}, v->storage_offset(),
+                                   v->dtype());
+  Tensor r = raw_bmm(as3d(a), col);
+  Tensor out = TensorImpl::view_of(r->storage(), {a->sizes()[0]}, {1}, 0, r->dtype());
+  if (FormulaNode* n = record("MvBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {n.needs_grad(0) ? outer(g, n.saved(1)) : Tensor(), n.needs_grad(1) ? mv(t(n.saved(0)), g) : Tensor()};
+      }, out, {&a, &v})) {
+    n->save(a);
+    n->save(v);
+  }
+  return out;
+}
+
+Tensor dot(const Tensor& a, const Tensor& b) {
+  TG_CHECK(a->dim() == 1 && b->dim() == 1, "1D tensors expected, but got ", a->dim(), "D and ", b->dim(), "D tensors");
+  TG_CHECK(a->sizes()[0] == b->sizes()[0], "inconsistent tensor size, expected tensor [", a->sizes()[0],
+           "] and src [", b->sizes()[0], "] to have the same number of elements, but got ", a->sizes()[0], " and ",
+           b->sizes()[0], " elements respectively");
+  check_matmul_dtypes(a, b, "dot");
+  Tensor row = TensorImpl::view_of(a->storage(), {1, 1, a->sizes()[0]}, {0, 1, a->strides()[0]}, a->storage_offset(),
+                                   a->dtype());
+  Tensor col = TensorImpl::view_of(b->storage(), {1, b->sizes()[0], 1}, {0, b->strides()[0], 1}, b->storage_offset(),
+                                   b->dtype());
+  Tensor r = raw_bmm(row, col);
+  Tensor out = TensorImpl::view_of(r->storage(), {}, {}, 0, r->dtype());
+  if (FormulaNode* n = record("DotBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {n.needs_grad(0) ? mul(g, n.saved(1)) : Tensor(), n.needs_grad(1) ? mul(g, n.saved(0)) : Tensor()};
+      }, out, {&a, &b})) {
+    n->save(a);
+    n->save(b);
+  }
+  return out;
+}
+
+Tensor outer(const Tensor& a, const Tensor& b) {
+  TG_CHECK(a->dim() == 1 && b->dim() == 1, "outer: Expected 1-D argument self, but got ", a->dim(), "-D");
+  return mul(unsqueeze(a, 1), b);
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  const int64_t da = a->dim(), db = b->dim();
+  TG_CHECK(da > 0 && db > 0, "both arguments to matmul need to be at least 1D, but they are ", da, "D and ", db, "D");
+  if (da == 1 && db == 1) return dot(a, b);
+  if (da == 2 && db == 1) return mv(a, b);
+  if (da == 1 && db == 2) return squeeze(mm(unsqueeze(a, 0), b), {0}, "SqueezeBackward4");
+  if (da == 2 && db == 2) return mm(a, b);
+  if (da >= 3 && db <= 2) {
+    // Fold a's batch dims into rows: one mm, then view back.
+    Tensor bb = db == 1 ? unsqueeze(b, 1) : b;
+    Shape out_shape(a->sizes().begin(), a->sizes().end() - 1);
+    Tensor folded = reshape(a, {-1, a->sizes().back()});
+    Tensor r = mm(folded, bb);
+    if (db == 2) out_shape.push_back(b->sizes()[1]);
+    return unsafe_view(r, out_shape);
+  }
+  // General batched case: broadcast the batch dims, then bmm.
+  Tensor aa = da == 1 ? unsqueeze(a, 0) : a;
+  Tensor bb = db == 1 ? unsqueeze(b, 1) : b;
+  Shape ba(aa->sizes().begin(), aa->sizes().end() - 2), bbatch(bb->sizes().begin(), bb->sizes().end() - 2);
+  Shape batch = broadcast_shapes(ba, bbatch);
+  int64_t nb = numel_of(batch);
+  Shape ea = batch, eb = batch;
+  ea.insert(ea.end(), aa->sizes().end() - 2, aa->sizes().end());
+  eb.insert(eb.end(), bb->sizes().end() - 2, bb->sizes().end());
+  Tensor a3 = reshape(expand(aa, ea), {nb, aa->sizes()[aa->dim() - 2], aa->sizes().back()});
+  Tensor b3 = reshape(expand(bb, eb), {nb, bb->sizes()[bb->dim() - 2], bb->sizes().back()});
+  Tensor r = bmm(a3, b3);
+  Shape out_shape = batch;
+  if (da > 1) out_shape.push_back(aa->sizes()[aa->dim() - 2]);
+  if (db > 1) out_shape.push_back(bb->sizes().back());
+  return unsafe_view(r, out_shape);
+}
+
+}  // namespace tapegrad::ops
