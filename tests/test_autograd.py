@@ -1,6 +1,9 @@
 # Engine semantics vs torch: accumulation, retain_graph, errors, grad modes, graph structure.
 import gc
+import os
 import re
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -8,7 +11,7 @@ import pytest
 
 import tapegrad
 import torch
-from conftest import LIBS, assert_tensor_equal, capture, expect_same_error, run_both, to_numpy
+from conftest import LIBS, assert_tensor_equal, capture, expect_same_error, package_root, run_both, to_numpy
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -546,6 +549,26 @@ def test_diamond_with_intermediate_used_many_times():
         return total
 
     run_both(f, np.array([0.1, 0.5, -0.7]), dtype="float64")
+
+
+CRASH_CANARIES = {
+    "mul_leading_one": ("x = tg.ones(4, requires_grad=True); (x * tg.ones(1, 4)).sum().backward()",
+                        "[1.0, 1.0, 1.0, 1.0]"),
+    "expand_leading_one": ("x = tg.ones(4, requires_grad=True); x.expand(1, 4).sum().backward()",
+                           "[1.0, 1.0, 1.0, 1.0]"),
+    "scalar_to_1x1": ("x = tg.tensor(2.0, requires_grad=True); (x + tg.ones(1, 1)).backward(tg.ones(1, 1))", "1.0"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CRASH_CANARIES))
+def test_broadcast_backward_dropping_leading_ones_does_not_kill_interpreter(case):
+    """Runs in a subprocess so that a crash shows as a failure here (the in-process tests would abort the run)."""
+    snippet, expected = CRASH_CANARIES[case]
+    env = dict(os.environ, PYTHONPATH=package_root())
+    r = subprocess.run([sys.executable, "-c", f"import tapegrad as tg; {snippet}; print(x.grad.tolist())"],
+                       env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, f"interpreter died with exit code {r.returncode}: {r.stderr[-300:]}"
+    assert r.stdout.strip() == expected
 
 
 def test_long_chain_backward_does_not_crash():

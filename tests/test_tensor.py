@@ -10,8 +10,17 @@ import pytest
 
 import tapegrad
 import torch
-from conftest import ALL_DTYPES, FLOAT_DTYPES, LIBS, assert_tensor_equal, capture, expect_same_error, \
-    expect_same_result, run_both
+from conftest import (
+    ALL_DTYPES,
+    FLOAT_DTYPES,
+    LIBS,
+    assert_tensor_equal,
+    capture,
+    expect_same_error,
+    expect_same_result,
+    package_root,
+    run_both,
+)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -496,7 +505,8 @@ def test_default_dtype(default):
     assert tapegrad.get_default_dtype() == tapegrad.float32
 
 
-@pytest.mark.parametrize("scalar", [np.float32(1.5), np.float64(1.5), np.int32(2), [np.float32(1.5)], [np.float32(1), 2.0]],
+@pytest.mark.parametrize("scalar",
+                         [np.float32(1.5), np.float64(1.5), np.int32(2), [np.float32(1.5)], [np.float32(1), 2.0]],
                          ids=["f32", "f64", "i32", "list_f32", "list_f32_float"])
 def test_numpy_scalar_dtype_under_float64_default(scalar):
     def go(lib):
@@ -593,7 +603,8 @@ def test_repr_depends_on_default_dtype(default):
 # ---- packaging ----
 
 def test_import_does_not_import_torch():
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+    # PYTHONPATH=python in a checkout; package_root() is that same directory for the package under test.
+    env = dict(os.environ, PYTHONPATH=package_root())
     r = subprocess.run([sys.executable, "-c", "import tapegrad, sys; assert 'torch' not in sys.modules, 'torch'"],
                        env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr

@@ -1,6 +1,7 @@
 // The seam between ops and devices: each backend fills one KernelTable; ops call through it.
 #pragma once
 #include "core/device.h"
+#include "core/generator.h"
 #include "core/tensor.h"
 
 namespace tapegrad {
@@ -29,6 +30,13 @@ enum class BinaryOp {
   Maximum, Minimum,  // NaN-propagating
   KeepWhere,    // y != 0 ? x : 0 (a where() against zero, exact for inf/NaN x)
   PowExpMask,   // 1 unless x == 0 and y >= 0: where d(x**y)/dy is taken as 0
+};
+
+enum class RandomDist {
+  Uniform,     // [a, b)
+  Normal,      // mean a, std b
+  Integers,    // uniform integers in [a, b)
+  Permutation  // a random permutation of 0..n-1 (dst is 1-D int64)
 };
 
 enum class CompareOp { Eq, Ne, Lt, Le, Gt, Ge };
@@ -66,6 +74,8 @@ struct KernelTable {
   // out[b] = a[b] @ b[b] for 3-D a [B, M, K], b [B, K, N], out [B, M, N] (out contiguous; a and b
   // any strides, batch stride 0 allowed for broadcasting).
   void (*bmm)(const TensorImpl& a, const TensorImpl& b, TensorImpl& out);
+  // Fills contiguous dst with draws from `gen`.
+  void (*random)(RandomDist dist, TensorImpl& dst, double a, double b, Generator& gen);
   // The int64 [n, ndim] coordinates of the non-zero elements, in row-major order.
   Tensor (*nonzero)(const TensorImpl& in);
 };

@@ -1,4 +1,6 @@
 // Creating tensors: empty, full, the *_like family and wrapped Python numbers.
+#include <algorithm>
+
 #include "ops/helpers.h"
 
 namespace tapegrad::ops {
@@ -27,6 +29,34 @@ Tensor scalar_tensor(const Scalar& s, DType dtype, Device device) {
     }
   } else {
     kernels(t).fill(*t, s.value);
+  }
+  return t;
+}
+
+}  // namespace tapegrad::ops
+
+namespace tapegrad::ops {
+
+Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device) {
+  TG_CHECK(steps >= 0, "linspace(): number of steps must be non-negative");
+  if (steps == 1) return full({1}, start, dtype, device);
+  // torch's symmetric formula: the first half counts up from start, the second down from end.
+  double step = steps > 1 ? (end - start) / double(steps - 1) : 0;
+  Tensor i = arange(0, double(steps), 1, DType::Float64, device);
+  Tensor up = add(mul_scalar(i, step), Scalar(start));
+  Tensor down = rsub(mul_scalar(rsub(i, Scalar(double(steps - 1))), step), Scalar(end));
+  Tensor first_half = compare(i, Scalar(double(steps / 2)), 2 /* Lt */);
+  return to_dtype(where(first_half, up, down), dtype);
+}
+
+Tensor eye(int64_t n, int64_t m, DType dtype, Device device) {
+  TG_CHECK(n >= 0, "n must be greater or equal to 0, got ", n);
+  TG_CHECK(m >= 0, "m must be greater or equal to 0, got ", m);
+  Tensor t = full({n, m}, 0.0, dtype, device);
+  int64_t k = std::min(n, m);
+  if (k > 0) {
+    Tensor d = arange(0, double(k), 1, DType::Int64, device);
+    index_put_(t, {d, d}, full({}, 1.0, dtype, device), false);
   }
   return t;
 }

@@ -2,6 +2,7 @@
 #pragma once
 #include <optional>
 
+#include "core/generator.h"
 #include "core/scalar.h"
 #include "core/tensor.h"
 
@@ -180,5 +181,14 @@ Tensor mv(const Tensor& a, const Tensor& v);       // MvBackward0
 Tensor dot(const Tensor& a, const Tensor& b);      // DotBackward0
 Tensor outer(const Tensor& a, const Tensor& b);    // a[:, None] * b
 Tensor matmul(const Tensor& a, const Tensor& b);   // torch.matmul's rules for 1-D, 2-D and batched N-D
+
+}  // namespace tapegrad::ops
+
+namespace tapegrad::ops {
+
+// --- creation with values (factory.cpp) and random draws (random.cpp) ---
+Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device = Device());
+Tensor eye(int64_t n, int64_t m, DType dtype, Device device = Device());
+Tensor random(int dist, const Shape& shape, double a, double b, DType dtype, Device device, Generator* gen);
 
 }  // namespace tapegrad::ops

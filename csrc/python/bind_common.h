@@ -11,6 +11,7 @@ void bind_functions(pyb::module_& m);  // tapegrad.<op>(...) and creation functi
 void bind_autograd(pyb::module_& m);   // Node, grad mode, backward
 void bind_shape(pyb::module_& m);      // views, indexing, joining
 void bind_reduce(pyb::module_& m);     // reductions, comparisons, selection
+void bind_creation(pyb::module_& m);   // arange, random, Generator, numpy/DLPack exchange
 
 using TensorClass = pyb::class_<TensorImpl, Tensor>;
 inline TensorClass tensor_class(pyb::module_& m) { return pyb::reinterpret_borrow<TensorClass>(m.attr("Tensor")); }

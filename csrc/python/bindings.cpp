@@ -81,4 +81,5 @@ PYBIND11_MODULE(_C, m) {
   tapegrad::py::bind_autograd(m);
   tapegrad::py::bind_shape(m);
   tapegrad::py::bind_reduce(m);
+  tapegrad::py::bind_creation(m);
 }

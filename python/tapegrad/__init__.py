@@ -110,12 +110,40 @@ from tapegrad._C import (  # noqa: F401  (views, indexing, reductions, compariso
     var,
     where,
 )
+from tapegrad._C import (  # noqa: F401  (creation, randomness, interop)
+    Generator,
+    arange,
+    default_generator,
+    eye,
+    from_dlpack,
+    from_numpy,
+    initial_seed,
+    linspace,
+    manual_seed,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+)
 from tapegrad import return_types
 from tapegrad._size import Size
 from tapegrad import autograd, cuda  # noqa: F401
 from tapegrad.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: F401
 
 __version__ = "0.1.0"
+
+def as_tensor(data, dtype=None, device=None):
+    """Shares memory with a numpy array or tensor when no conversion is needed, else copies."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if type(data).__module__ == "numpy" and type(data).__name__ == "ndarray":
+        t = from_numpy(data)
+        return t if dtype is None else t.to(dtype)
+    return tensor(data, dtype=dtype, device=device)
+
 
 float = float32
 double = float64

@@ -17,5 +17,6 @@ void arange(TensorImpl& dst, double start, double step);
 void index(const TensorImpl& src, const TensorList& idx, TensorImpl& out);
 void index_put(TensorImpl& dst, const TensorList& idx, const TensorImpl& values, bool accumulate);
 Tensor nonzero(const TensorImpl& in);
+void random(RandomDist dist, TensorImpl& dst, double a, double b, Generator& gen);
 void bmm(const TensorImpl& a, const TensorImpl& b, TensorImpl& out);
 }  // namespace tapegrad::cpu

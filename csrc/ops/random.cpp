@@ -1,0 +1,18 @@
+// Random tensors: uniform, normal, integers and permutations from a Generator.
+#include "core/generator.h"
+#include "ops/helpers.h"
+
+namespace tapegrad::ops {
+
+Tensor random(int dist, const Shape& shape, double a, double b, DType dtype, Device device, Generator* gen) {
+  Tensor t = TensorImpl::empty(shape, dtype, device);
+  std::shared_ptr<Generator> keep;
+  if (!gen) {
+    keep = default_generator();
+    gen = keep.get();
+  }
+  kernels(t).random(RandomDist(dist), *t, a, b, *gen);
+  return t;
+}
+
+}  // namespace tapegrad::ops

@@ -1,0 +1,234 @@
+// Creation functions (arange, linspace, eye, random draws), the Generator, and zero-copy
+// exchange with numpy (from_numpy) and any DLPack producer or consumer.
+#include <pybind11/stl.h>
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/generator.h"
+#include "kernels/dispatch.h"
+#include "ops/ops.h"
+#include "python/bind_common.h"
+#include "python/dlpack.h"
+
+namespace tapegrad::py {
+namespace {
+
+Tensor finish(Tensor t, bool requires_grad) {
+  if (requires_grad) {
+    if (!is_floating(t->dtype()))
+      fail(ErrorKind::Runtime, "Only Tensors of floating point and complex dtype can require gradients");
+    t->set_requires_grad(true);
+  }
+  return t;
+}
+
+Generator* generator_arg(pyb::handle h) { return h.is_none() ? nullptr : h.cast<Generator*>(); }
+
+// Keeps a Python object alive as a Storage owner; drops it under the GIL.
+std::shared_ptr<void> py_owner(pyb::handle obj) {
+  obj.inc_ref();
+  return std::shared_ptr<void>(obj.ptr(), [](void* p) {
+    pyb::gil_scoped_acquire gil;
+    Py_DECREF(static_cast<PyObject*>(p));
+  });
+}
+
+Tensor from_numpy(pyb::handle obj) {
+  if (!pyb::isinstance<pyb::array>(obj))
+    fail(ErrorKind::Type, "expected np.ndarray (got ", std::string(pyb::str(obj.get_type().attr("__name__"))), ")");
+  pyb::array arr = obj.cast<pyb::array>();
+  std::optional<DType> dt;
+  char kind = arr.dtype().kind();
+  size_t size = size_t(arr.dtype().itemsize());
+  if (kind == 'f' && size == 4) dt = DType::Float32;
+  if (kind == 'f' && size == 8) dt = DType::Float64;
+  if (kind == 'i' && size == 8) dt = DType::Int64;
+  if (kind == 'i' && size == 4) dt = DType::Int32;
+  if (kind == 'b') dt = DType::Bool;
+  if (!dt)
+    fail(ErrorKind::Type, "can't convert np.ndarray of type numpy.", std::string(pyb::str(arr.dtype())),
+         ". The only supported types are: float64, float32, int64, int32, and bool.");
+  Shape sizes(arr.shape(), arr.shape() + arr.ndim()), strides;
+  int64_t extent = 1;
+  for (int i = 0; i < arr.ndim(); ++i) {
+    int64_t s = arr.strides()[i];
+    if (s < 0)
+      fail(ErrorKind::Value, "At least one stride in the given numpy array is negative, and tensors with negative "
+                             "strides are not currently supported. (You can probably work around this by making a "
+                             "copy of your array  with array.copy().) ");
+    TG_CHECK_KIND(s % int64_t(size) == 0, Value, "given numpy array strides not a multiple of the element byte size. "
+                                                 "Copy the numpy array to reallocate the memory.");
+    strides.push_back(s / int64_t(size));
+    if (sizes.back() > 0) extent += (sizes[size_t(i)] - 1) * (s / int64_t(size));
+  }
+  auto storage = Storage::wrap(const_cast<void*>(arr.data()), size_t(extent) * size, Device(), py_owner(arr));
+  return TensorImpl::view_of(storage, sizes, strides, 0, *dt);
+}
+
+// ---------- DLPack ----------
+struct DLContext {
+  Tensor keep;
+  Shape shape, strides;
+  dlpack::ManagedTensor managed;
+};
+
+pyb::capsule to_dlpack(const Tensor& t) {
+  if (t->requires_grad())
+    fail(ErrorKind::Runtime, "Can't export tensors that require gradient, use tensor.detach()");
+  auto* ctx = new DLContext{t, t->sizes(), t->strides(), {}};
+  auto& dl = ctx->managed.dl_tensor;
+  dl.data = t->storage()->data();
+  dl.byte_offset = uint64_t(t->storage_offset()) * itemsize(t->dtype());
+  dl.device = {t->device().is_cpu() ? dlpack::kCPU : dlpack::kCUDA, t->device().is_cpu() ? 0 : std::max(0, int(t->device().index))};
+  dl.ndim = int32_t(t->dim());
+  uint8_t code = is_floating(t->dtype()) ? dlpack::kFloat : t->dtype() == DType::Bool ? dlpack::kBool : dlpack::kInt;
+  dl.dtype = {code, uint8_t(itemsize(t->dtype()) * 8), 1};
+  dl.shape = ctx->shape.data();
+  dl.strides = ctx->strides.data();
+  ctx->managed.manager_ctx = ctx;
+  ctx->managed.deleter = [](dlpack::ManagedTensor* self) { delete static_cast<DLContext*>(self->manager_ctx); };
+  // An unconsumed capsule frees its tensor; a consumer renames it to "used_dltensor" and owns it.
+  return pyb::capsule(&ctx->managed, "dltensor", [](PyObject* cap) {
+    if (PyCapsule_IsValid(cap, "dltensor")) {
+      auto* m = static_cast<dlpack::ManagedTensor*>(PyCapsule_GetPointer(cap, "dltensor"));
+      if (m && m->deleter) m->deleter(m);
+    } else {
+      PyErr_Clear();
+    }
+  });
+}
+
+Tensor from_dlpack(pyb::handle obj) {
+  pyb::object cap_obj = pyb::hasattr(obj, "__dlpack__") ? obj.attr("__dlpack__")() : pyb::reinterpret_borrow<pyb::object>(obj);
+  PyObject* cap = cap_obj.ptr();
+  if (!PyCapsule_IsValid(cap, "dltensor"))
+    fail(ErrorKind::Type, "from_dlpack expects an object with __dlpack__ or a 'dltensor' capsule");
+  auto* m = static_cast<dlpack::ManagedTensor*>(PyCapsule_GetPointer(cap, "dltensor"));
+  const auto& dl = m->dl_tensor;
+  TG_CHECK(dl.device.device_type == dlpack::kCPU, "from_dlpack: only CPU tensors are supported in this build");
+  std::optional<DType> dt;
+  if (dl.dtype.lanes == 1) {
+    if (dl.dtype.code == dlpack::kFloat && dl.dtype.bits == 32) dt = DType::Float32;
+    if (dl.dtype.code == dlpack::kFloat && dl.dtype.bits == 64) dt = DType::Float64;
+    if (dl.dtype.code == dlpack::kInt && dl.dtype.bits == 64) dt = DType::Int64;
+    if (dl.dtype.code == dlpack::kInt && dl.dtype.bits == 32) dt = DType::Int32;
+    if (dl.dtype.code == dlpack::kBool && dl.dtype.bits == 8) dt = DType::Bool;
+  }
+  TG_CHECK(dt, "from_dlpack: unsupported dtype (code ", int(dl.dtype.code), ", ", int(dl.dtype.bits), " bits)");
+  Shape sizes(dl.shape, dl.shape + dl.ndim);
+  Shape strides = dl.strides ? Shape(dl.strides, dl.strides + dl.ndim) : contiguous_strides(sizes);
+  int64_t extent = 1;
+  for (int i = 0; i < dl.ndim; ++i)
+    if (sizes[size_t(i)] > 0) extent += (sizes[size_t(i)] - 1) * strides[size_t(i)];
+  // We own the managed tensor now: rename the capsule so nobody else frees it.
+  PyCapsule_SetName(cap, "used_dltensor");
+  std::shared_ptr<void> owner(m, [](void* p) {
+    auto* mt = static_cast<dlpack::ManagedTensor*>(p);
+    if (mt->deleter) mt->deleter(mt);
+  });
+  char* base = static_cast<char*>(dl.data) + dl.byte_offset;
+  auto storage = Storage::wrap(base, size_t(extent) * itemsize(*dt), Device(), owner);
+  return TensorImpl::view_of(storage, sizes, strides, 0, *dt);
+}
+
+}  // namespace
+
+void bind_creation(pyb::module_& m) {
+  using pyb::arg;
+  auto none = pyb::none();
+  pyb::class_<Generator, std::shared_ptr<Generator>>(m, "Generator")
+      .def(pyb::init([](pyb::handle device) {
+        device_from(device);
+        return std::make_shared<Generator>();
+      }), arg("device") = "cpu")
+      .def("manual_seed", [](std::shared_ptr<Generator> g, int64_t seed) { g->manual_seed(uint64_t(seed)); return g; })
+      .def("initial_seed", &Generator::initial_seed)
+      .def("seed", &Generator::seed)
+      .def_property_readonly("device", [](const Generator&) { return device_object(Device()); });
+  m.def("default_generator", &default_generator);
+  m.def("manual_seed", [](int64_t seed) {
+    auto g = default_generator();
+    g->manual_seed(uint64_t(seed));
+    return g;
+  }, arg("seed"));
+  m.def("initial_seed", [] { return default_generator()->initial_seed(); });
+  m.def("seed", [] { return default_generator()->seed(); });
+
+  m.def("arange", [](pyb::handle a, pyb::handle b, pyb::handle c, pyb::handle dtype, pyb::handle device, bool rg) {
+    // arange(end) / arange(start, end) / arange(start, end, step); any float makes it float.
+    std::vector<pyb::handle> given;
+    for (pyb::handle h : {a, b, c})
+      if (!h.is_none()) given.push_back(h);
+    TG_CHECK_KIND(!given.empty(), Type, "arange() missing required argument 'end'");
+    std::vector<Scalar> v;
+    bool floating = false;
+    for (pyb::handle h : given) {
+      auto s = scalar_from(h);
+      if (!s) fail(ErrorKind::Type, "arange(): argument 'end' must be Number, not ", std::string(pyb::str(h.get_type().attr("__name__"))));
+      floating = floating || s->is_floating();
+      v.push_back(*s);
+    }
+    double start = v.size() > 1 ? v[0].value : 0, end = v.size() > 1 ? v[1].value : v[0].value;
+    double step = v.size() > 2 ? v[2].value : 1;
+    DType dt = optional_dtype(dtype, "arange").value_or(floating ? default_dtype() : DType::Int64);
+    TG_CHECK(std::isfinite(start) && std::isfinite(end), "unsupported range: ", start, " -> ", end);
+    return finish(ops::arange(start, end, step, dt, device_from(device)), rg);
+  }, arg("start"), arg("end") = none, arg("step") = none, pyb::kw_only(), arg("dtype") = none, arg("device") = none,
+        arg("requires_grad") = false);
+  m.def("linspace", [](double start, double end, int64_t steps, pyb::handle dtype, pyb::handle device, bool rg) {
+    return finish(ops::linspace(start, end, steps, optional_dtype(dtype, "linspace").value_or(default_dtype()),
+                                device_from(device)), rg);
+  }, arg("start"), arg("end"), arg("steps"), pyb::kw_only(), arg("dtype") = none, arg("device") = none,
+        arg("requires_grad") = false);
+  m.def("eye", [](int64_t n, pyb::handle mcols, pyb::handle dtype, pyb::handle device, bool rg) {
+    int64_t cols = mcols.is_none() ? n : mcols.cast<int64_t>();
+    return finish(ops::eye(n, cols, optional_dtype(dtype, "eye").value_or(default_dtype()), device_from(device)), rg);
+  }, arg("n"), arg("m") = none, pyb::kw_only(), arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
+
+  for (auto [name, dist, a, b] : {std::tuple{"rand", RandomDist::Uniform, 0.0, 1.0},
+                                  std::tuple{"randn", RandomDist::Normal, 0.0, 1.0}}) {
+    m.def(name, [name, dist, a, b](pyb::args size, pyb::handle gen, pyb::handle dtype, pyb::handle device, bool rg) {
+      DType dt = optional_dtype(dtype, name).value_or(default_dtype());
+      TG_CHECK(is_floating(dt), "\"", name, "\" not implemented for '", dtype_scalar_type_name(dt), "'");
+      return finish(ops::random(int(dist), shape_from_args(size, name), a, b, dt, device_from(device), generator_arg(gen)), rg);
+    }, pyb::kw_only(), arg("generator") = none, arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
+    std::string like = std::string(name) + "_like";
+    m.def(like.c_str(), [name, dist, a, b](const Tensor& t, pyb::handle dtype, bool rg) {
+      DType dt = optional_dtype(dtype, name).value_or(t->dtype());
+      return finish(ops::random(int(dist), t->sizes(), a, b, dt, t->device(), nullptr), rg);
+    }, arg("input"), pyb::kw_only(), arg("dtype") = none, arg("requires_grad") = false);
+  }
+  m.def("randint", [](pyb::args args, pyb::handle gen, pyb::handle dtype, pyb::handle device, bool rg) {
+    // randint(high, size) or randint(low, high, size)
+    TG_CHECK_KIND(args.size() == 2 || args.size() == 3, Type, "randint() expects (high, size) or (low, high, size)");
+    int64_t low = args.size() == 3 ? args[0].cast<int64_t>() : 0;
+    int64_t high = args[args.size() - 2].cast<int64_t>();
+    TG_CHECK(low < high, "random_ expects 'from' to be less than 'to', but got from=", low, " >= to=", high);
+    Shape shape = shape_from_args(pyb::reinterpret_borrow<pyb::args>(pyb::make_tuple(args[args.size() - 1])), "randint");
+    DType dt = optional_dtype(dtype, "randint").value_or(DType::Int64);
+    return finish(ops::random(int(RandomDist::Integers), shape, double(low), double(high), dt, device_from(device),
+                              generator_arg(gen)), rg);
+  }, pyb::kw_only(), arg("generator") = none, arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
+  m.def("randperm", [](int64_t n, pyb::handle gen, pyb::handle dtype, pyb::handle device) {
+    TG_CHECK(n >= 0, "n must be non-negative, got", n);
+    DType dt = optional_dtype(dtype, "randperm").value_or(DType::Int64);
+    return ops::random(int(RandomDist::Permutation), {n}, 0, 0, dt, device_from(device), generator_arg(gen));
+  }, arg("n"), pyb::kw_only(), arg("generator") = none, arg("dtype") = none, arg("device") = none);
+
+  m.def("from_numpy", &from_numpy, arg("ndarray"));
+  m.def("from_dlpack", &from_dlpack, arg("ext_tensor"));
+  TensorClass cls = tensor_class(m);
+  cls.def("__dlpack__", [](const Tensor& t, pyb::kwargs) { return to_dlpack(t); })
+      .def("__dlpack_device__", [](const Tensor& t) {
+        return pyb::make_tuple(t->device().is_cpu() ? int(dlpack::kCPU) : int(dlpack::kCUDA),
+                               t->device().is_cpu() ? 0 : std::max(0, int(t->device().index)));
+      })
+      .def("__index__", [](const Tensor& t) {
+        TG_CHECK_KIND(t->numel() == 1 && is_integral(t->dtype(), true), Type,
+                      "only integer tensors of a single element can be converted to an index");
+        return item(t);
+      });
+}
+
+}  // namespace tapegrad::py
