@@ -131,9 +131,8 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
   TensorList result;
   for (size_t i = 0; i < captures.size(); ++i) {
     if (!captures[i].grad && !allow_unused)
-      fail(ErrorKind::Runtime,
-           "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True "
-           "if this is the desired behavior.");
+      fail(ErrorKind::Runtime, "The differentiated Tensor at index ", i,
+           " appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.");
     result.push_back(captures[i].grad);
   }
   return result;

@@ -23,11 +23,15 @@ struct FormulaNode final : Node {
   const char* name() const override { return name_; }
   uint32_t num_outputs() const override { return num_outputs_; }
   TensorList apply(TensorList&& grads) override {
+    if (released_scalars_) SavedTensor::raise_freed();
     return multi_formula_ ? multi_formula_(*this, grads) : formula_(*this, grads[0]);
   }
   void release_saved() override {
     for (auto& s : saved_) s.release();
+    released_scalars_ = saves_scalars_;
   }
+  // Where torch saves a Python number as a tensor (x * 2), a second backward must fail as it does.
+  void mark_saves_scalars() { saves_scalars_ = true; }
 
   void save(const Tensor& t, bool is_output = false) { saved_.emplace_back(t, is_output); }
   Tensor saved(size_t i) const { return saved_[i].unpack(name_); }
@@ -43,6 +47,8 @@ struct FormulaNode final : Node {
   BackwardFormula formula_ = nullptr;
   MultiBackwardFormula multi_formula_ = nullptr;
   uint32_t num_outputs_ = 1;
+  bool saves_scalars_ = false;
+  bool released_scalars_ = false;
   std::vector<SavedTensor> saved_;
 };
 

@@ -17,14 +17,16 @@ SavedTensor::SavedTensor(const Tensor& t, bool is_output) : saved_version_(t->ve
   }
 }
 
+void SavedTensor::raise_freed() {
+  fail(ErrorKind::Runtime,
+       "Trying to backward through the graph a second time (or directly access saved tensors after they "
+       "have already been freed). Saved intermediate values of the graph are freed when you call "
+       ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+       "graph a second time or if you need to access saved tensors after calling backward.");
+}
+
 Tensor SavedTensor::unpack(const char* owner) const {
-  if (released_) {
-    fail(ErrorKind::Runtime,
-         "Trying to backward through the graph a second time (or directly access saved tensors after they "
-         "have already been freed). Saved intermediate values of the graph are freed when you call "
-         ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
-         "graph a second time or if you need to access saved tensors after calling backward.");
-  }
+  if (released_) raise_freed();
   if (data_->version() != saved_version_) {
     std::string which = "[torch." + std::string(dtype_scalar_type_name(data_->dtype())) + "Tensor";
     if (data_->dim() > 0) which += " " + shape_str(data_->sizes());

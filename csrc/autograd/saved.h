@@ -15,6 +15,7 @@ class SavedTensor {
 
   // Checks the in-place version and that the graph has not been freed; `owner` names the node.
   Tensor unpack(const char* owner) const;
+  [[noreturn]] static void raise_freed();
   void release() {
     data_.reset();
     released_ = true;

@@ -13,7 +13,7 @@ struct Scalar {
   Kind kind = Kind::Float;
 
   Scalar() = default;
-  Scalar(double v) : value(v), ivalue(int64_t(v)), kind(Kind::Float) {}
+  Scalar(double v) : value(v), ivalue(v > -9.2e18 && v < 9.2e18 ? int64_t(v) : 0), kind(Kind::Float) {}
   static Scalar from_int(int64_t v) {
     Scalar s;
     s.value = double(v);

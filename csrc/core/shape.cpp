@@ -26,8 +26,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b) {
   if (a == b) return a;
   size_t n = a.size() > b.size() ? a.size() : b.size();
   Shape out(n);
-  for (size_t i = 0; i < n; ++i) {
-    // Align from the right, as numpy and torch do.
+  for (size_t i = n; i-- > 0;) {
+    // Align from the right, as numpy and torch do (and report the rightmost mismatch, as torch does).
     int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
     int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
     if (da == db || db == 1) {

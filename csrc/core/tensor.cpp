@@ -47,12 +47,13 @@ bool TensorImpl::is_contiguous() const {
 
 void TensorImpl::set_requires_grad(bool r) {
   if (!is_leaf()) {
+    if (r) fail(ErrorKind::Runtime, "you can only change requires_grad flags of leaf variables.");
     fail(ErrorKind::Runtime,
          "you can only change requires_grad flags of leaf variables. If you want to use a computed variable "
          "in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
   }
   if (r && !is_floating(dtype_))
-    fail(ErrorKind::Runtime, "only Tensors of floating point dtype can require gradients");
+    fail(ErrorKind::Runtime, "only Tensors of floating point and complex dtype can require gradients");
   requires_grad_ = r;
 }
 

@@ -25,6 +25,15 @@ Tensor run_binary(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype) {
 
 bool is_one(const Scalar& s) { return s.value == 1.0; }
 
+void check_sub_operands(bool a_bool, bool b_bool) {
+  if (a_bool && b_bool)
+    fail(ErrorKind::Runtime, "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                             "`logical_xor()` operator instead.");
+  if (a_bool || b_bool)
+    fail(ErrorKind::Runtime, "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                             "to invert a mask, use the `~` or `logical_not()` operator instead.");
+}
+
 // Float results with a Python number take a unary kernel with the number as a parameter:
 // no wrapped 0-dim tensor is allocated or saved. Integer results keep the exact binary path.
 bool scalar_fast_path(DType dt) { return is_floating(dt); }
@@ -101,12 +110,11 @@ Tensor add(const Tensor& a, const Scalar& b, const Scalar& alpha) {
 }
 
 Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
-  TG_CHECK(!(a->dtype() == DType::Bool && b->dtype() == DType::Bool),
-           "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
-           "`logical_xor()` operator instead.");
+  check_sub_operands(a->dtype() == DType::Bool, b->dtype() == DType::Bool);
   return add_impl(a, b, &b, alpha, result_type(a, b), "SubBackward0", sub_rule, BinaryOp::Sub);
 }
 Tensor sub(const Tensor& a, const Scalar& b, const Scalar& alpha) {
+  check_sub_operands(a->dtype() == DType::Bool, b.kind == Scalar::Kind::Bool);
   DType dt = result_type(a, b);
   if (scalar_fast_path(dt) && is_one(alpha)) {
     Tensor out = run_scalar(UnaryOp::AddScalar, a, -b.value, dt);  // x + (-b) rounds exactly as x - b
@@ -116,7 +124,17 @@ Tensor sub(const Tensor& a, const Scalar& b, const Scalar& alpha) {
   return add_impl(a, scalar_tensor(b, dt, a->device()), nullptr, alpha, dt, "SubBackward0", sub_rule, BinaryOp::Sub);
 }
 
+Tensor rsub(const Tensor& a, const Tensor& b) {
+  check_sub_operands(a->dtype() == DType::Bool, b->dtype() == DType::Bool);
+  Tensor out = run_binary(BinaryOp::Sub, b, a, result_type(a, b));
+  record("RsubBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    return {n.needs_grad(0) ? neg(g) : Tensor(), g};
+  }, out, {&a, &b});
+  return out;
+}
+
 Tensor rsub(const Tensor& a, const Scalar& b) {
+  check_sub_operands(a->dtype() == DType::Bool, b.kind == Scalar::Kind::Bool);
   DType dt = result_type(a, b);
   Tensor out = scalar_fast_path(dt) ? run_scalar(UnaryOp::RSubScalar, a, b.value, dt)
                                     : run_binary(BinaryOp::Sub, scalar_tensor(b, dt, a->device()), a, dt);
@@ -136,7 +154,10 @@ Tensor mul(const Tensor& a, const Scalar& b) {
   DType dt = result_type(a, b);
   if (scalar_fast_path(dt)) {
     Tensor out = run_scalar(UnaryOp::MulScalar, a, b.value, dt);
-    if (FormulaNode* n = record("MulBackward0", mul_scalar_rule, out, {&a, nullptr})) n->scalars[0] = b.value;
+    if (FormulaNode* n = record("MulBackward0", mul_scalar_rule, out, {&a, nullptr})) {
+      n->scalars[0] = b.value;
+      n->mark_saves_scalars();
+    }
     return out;
   }
   Tensor bt = scalar_tensor(b, dt, a->device());
@@ -163,7 +184,10 @@ Tensor div(const Tensor& a, const Scalar& b) {
   if (!is_floating(dt)) dt = default_dtype();
   if (scalar_fast_path(dt)) {
     Tensor out = run_scalar(UnaryOp::DivScalar, a, b.value, dt);
-    if (FormulaNode* n = record("DivBackward0", div_scalar_rule, out, {&a, nullptr})) n->scalars[0] = b.value;
+    if (FormulaNode* n = record("DivBackward0", div_scalar_rule, out, {&a, nullptr})) {
+      n->scalars[0] = b.value;
+      n->mark_saves_scalars();
+    }
     return out;
   }
   Tensor bt = scalar_tensor(b, dt, a->device());
@@ -198,6 +222,7 @@ Tensor pow(const Tensor& a, const Scalar& e) {
 Tensor pow(const Scalar& base, const Tensor& e) {
   DType dt = result_type(e, base);
   if (!is_floating(dt) && base.is_floating()) dt = default_dtype();
+  if (dt == DType::Bool) fail(ErrorKind::NotImplemented, "\"pow\" not implemented for 'Bool'");
   Tensor ec = cast_for_compute(e, dt);
   Tensor out = empty_like_shape(e, e->sizes(), dt);
   kernels(e).unary(UnaryOp::RPowScalar, *ec, *out, base.value, 0);
@@ -219,6 +244,7 @@ Tensor pow(const Scalar& base, const Tensor& e) {
 }
 
 Tensor pow(const Tensor& a, const Tensor& b) {
+  if (result_type(a, b) == DType::Bool) fail(ErrorKind::NotImplemented, "\"pow\" not implemented for 'Bool'");
   Tensor out = run_binary(BinaryOp::Pow, a, b, result_type(a, b));
   if (FormulaNode* n = record("PowBackward1", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Tensor self = n.saved(0), ex = n.saved(1);

@@ -59,6 +59,7 @@ Tensor add(const Tensor& a, const Scalar& b, const Scalar& alpha = Scalar::from_
 Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha = Scalar::from_int(1));
 Tensor sub(const Tensor& a, const Scalar& b, const Scalar& alpha = Scalar::from_int(1));
 Tensor rsub(const Tensor& a, const Scalar& b);  // b - a (RsubBackward1)
+Tensor rsub(const Tensor& a, const Tensor& b);  // b - a (RsubBackward0)
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Scalar& b);
 Tensor div(const Tensor& a, const Tensor& b);

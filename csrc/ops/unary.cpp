@@ -80,6 +80,7 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 Tensor relu(const Tensor& x) {
+  TG_CHECK(x->dtype() != DType::Bool, "Boolean inputs not supported for relu");
   Tensor out = run_unary(UnaryOp::Relu, x, x->dtype());
   if (FormulaNode* n = record("ReluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {keep_where(g, mask(n.saved(0), int(UnaryOp::GtMask), 0.0))};
@@ -89,6 +90,7 @@ Tensor relu(const Tensor& x) {
 }
 
 Tensor abs(const Tensor& x) {
+  if (x->dtype() == DType::Bool) fail(ErrorKind::NotImplemented, "\"abs_cpu\" not implemented for 'Bool'");
   Tensor out = run_unary(UnaryOp::Abs, x, x->dtype());
   if (FormulaNode* n = record("AbsBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {mul(g, sign(n.saved(0)))};

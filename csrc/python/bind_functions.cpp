@@ -25,8 +25,12 @@ Tensor finish(Tensor t, bool requires_grad) {
 // A creation function f(*size, dtype=None, device=None, requires_grad=False) filling `value`.
 void def_filled(pyb::module_& m, const char* name, double value) {
   m.def(name, [name, value](pyb::args size, pyb::handle dtype, pyb::handle device, bool requires_grad) {
+    if (size.empty()) fail(ErrorKind::Type, name, "() missing 1 required positional arguments: \"size\"");
     DType dt = optional_dtype(dtype, name).value_or(default_dtype());
-    return finish(ops::full(shape_from_args(size, name), value, dt, device_from(device)), requires_grad);
+    Shape shape = shape_from_args(size, name);
+    if (std::string(name) == "zeros")
+      for (int64_t d : shape) TG_CHECK(d >= 0, "zeros: Dimension size must be non-negative.");
+    return finish(ops::full(shape, value, dt, device_from(device)), requires_grad);
   }, pyb::kw_only(), pyb::arg("dtype") = pyb::none(), pyb::arg("device") = pyb::none(),
         pyb::arg("requires_grad") = false);
 }
@@ -133,7 +137,7 @@ void bind_functions(pyb::module_& m) {
   }, arg("input"), arg("other"), pyb::kw_only(), arg("alpha") = 1);
   m.def("rsub", [](pyb::handle a, pyb::handle b) {
     Tensor x = tensor_arg(a, "rsub", "input", 1);
-    if (is_tensor(b)) return ops::sub(b.cast<Tensor>(), x);
+    if (is_tensor(b)) return ops::rsub(x, b.cast<Tensor>());
     return ops::rsub(x, scalar_arg(b, "rsub", "other", 2));
   }, arg("input"), arg("other"));
   m.def("mul", [](pyb::handle a, pyb::handle b) {

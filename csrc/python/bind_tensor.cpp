@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include "autograd/engine.h"
+#include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "core/error.h"
 #include "kernels/dispatch.h"
@@ -17,6 +18,18 @@ std::optional<Scalar> optional_scalar(pyb::handle h, const char* fn, const char*
   fail(ErrorKind::Type, fn, "(): argument '", arg, "' must be Number, not ", std::string(pyb::str(h.get_type().attr("__name__"))));
 }
 
+// In-place writes to a leaf that requires grad would corrupt its gradient (torch refuses them).
+void check_inplace_leaf(const Tensor& t) {
+  if (GradMode::is_enabled() && t->is_leaf() && t->requires_grad())
+    fail(ErrorKind::Runtime, "a leaf Variable that requires grad is being used in an in-place operation.");
+}
+
+// size(dim)/stride(dim): unlike reductions, a 0-dim tensor has no dim 0 here.
+int64_t dim_of_sized(int64_t dim, int64_t ndim) {
+  if (ndim == 0) fail(ErrorKind::Index, "Dimension specified as ", dim, " but tensor has no dimensions");
+  return wrap_dim(dim, ndim);
+}
+
 void set_grad(const Tensor& self, pyb::handle value) {
   if (value.is_none()) {
     self->set_grad(nullptr);
@@ -24,8 +37,9 @@ void set_grad(const Tensor& self, pyb::handle value) {
   }
   if (!is_tensor(value))
     fail(ErrorKind::Type, "assigned grad expected to be a Tensor or None but got grad of type ",
-         std::string(pyb::str(value.get_type().attr("__name__"))));
+         qualified_type_name(value));
   Tensor g = value.cast<Tensor>();
+  TG_CHECK(g != self, "can't assign Variable as its own grad");
   if (g->dtype() != self->dtype())
     fail(ErrorKind::Runtime, "attempting to assign a gradient with dtype '", dtype_name(g->dtype()),
          "' to a tensor with grad_dtype '", dtype_scalar_type_name(self->dtype()),
@@ -94,16 +108,18 @@ void bind_tensor(pyb::module_& m) {
       .def_property_readonly("_version", [](const Tensor& t) { return t->version(); })
       .def_property("requires_grad", [](const Tensor& t) { return t->requires_grad(); },
                     [](const Tensor& t, bool r) { t->set_requires_grad(r); })
-      .def_property("grad", [](const Tensor& t) { return t->grad(); }, &set_grad)
+      .def("_get_grad", [](const Tensor& t) { return t->grad(); })
+      .def("_set_grad", &set_grad)
+      .def_property_readonly("retains_grad", &TensorImpl::retains_grad)
       .def_property_readonly("data", &ops::detach)
       // --- size and layout ---
       .def("size", [](const Tensor& t, pyb::object dim) -> pyb::object {
         if (dim.is_none()) return size_object(t->sizes());
-        return pyb::int_(t->sizes().empty() ? 1 : t->sizes()[size_t(wrap_dim(dim.cast<int64_t>(), t->dim()))]);
+        return pyb::int_(t->sizes()[size_t(dim_of_sized(dim.cast<int64_t>(), t->dim()))]);
       }, arg("dim") = pyb::none())
       .def("stride", [](const Tensor& t, pyb::object dim) -> pyb::object {
         if (dim.is_none()) return pyb::tuple(pyb::cast(t->strides()));
-        return pyb::int_(t->strides().empty() ? 1 : t->strides()[size_t(wrap_dim(dim.cast<int64_t>(), t->dim()))]);
+        return pyb::int_(t->strides()[size_t(dim_of_sized(dim.cast<int64_t>(), t->dim()))]);
       }, arg("dim") = pyb::none())
       .def("dim", &TensorImpl::dim)
       .def("ndimension", &TensorImpl::dim)
@@ -138,13 +154,17 @@ void bind_tensor(pyb::module_& m) {
       })
       .def("__int__", [](const Tensor& t) {
         TG_CHECK_KIND(t->numel() == 1, Value, "only one element tensors can be converted to Python scalars");
-        pyb::object v = item(t);
-        return pyb::int_(PyFloat_Check(v.ptr()) ? pyb::int_(v) : v);
+        return pyb::reinterpret_steal<pyb::object>(PyNumber_Long(item(t).ptr()));
       })
       // --- autograd ---
       .def("backward", &backward, arg("gradient") = pyb::none(), arg("retain_graph") = pyb::none(),
            arg("create_graph") = false, arg("inputs") = pyb::none())
-      .def("requires_grad_", [](const Tensor& t, bool r) { t->set_requires_grad(r); return t; },
+      .def("requires_grad_", [](const Tensor& t, bool r) {
+        if (r && !is_floating(t->dtype()))
+          fail(ErrorKind::Runtime, "only Tensors of floating point dtype can require gradients");
+        if (!(r && !t->is_leaf())) t->set_requires_grad(r);  // requires_grad_() on a non-leaf is a no-op
+        return t;
+      },
            arg("requires_grad") = true)
       .def("detach", &ops::detach)
       // --- copies and dtype ---
@@ -157,8 +177,22 @@ void bind_tensor(pyb::module_& m) {
       .def("int", [](const Tensor& t) { return ops::to_dtype(t, DType::Int32); })
       .def("bool", [](const Tensor& t) { return ops::to_dtype(t, DType::Bool); })
       .def("type_as", [](const Tensor& t, const Tensor& o) { return ops::to_dtype(t, o->dtype()); })
-      .def("zero_", [](const Tensor& t) { ops::zero_(t); return t; })
+      .def("zero_", [](const Tensor& t) {
+        check_inplace_leaf(t);
+        ops::zero_(t);
+        return t;
+      })
       .def("fill_", [](const Tensor& t, pyb::handle v) {
+        check_inplace_leaf(t);
+        if (is_tensor(v)) {
+          Tensor tv = v.cast<Tensor>();
+          TG_CHECK(tv->dim() == 0, "fill_ only supports 0-dimension value tensor but got tensor with ", tv->dim(),
+                   " dimensions.");
+          v = item(tv).release();
+          ops::fill_(t, optional_scalar(v, "fill_", "value").value().value);
+          v.dec_ref();
+          return t;
+        }
         ops::fill_(t, optional_scalar(v, "fill_", "value").value().value);
         return t;
       })

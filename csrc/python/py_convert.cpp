@@ -47,6 +47,13 @@ pyb::object device_object(Device d) { return pyb::cast(d); }
 
 bool is_tensor(pyb::handle h) { return pyb::isinstance<TensorImpl>(h); }
 
+std::string qualified_type_name(pyb::handle h) {
+  pyb::handle type = pyb::type::handle_of(h);
+  std::string mod = pyb::str(type.attr("__module__"));
+  std::string name = pyb::str(type.attr("__name__"));
+  return mod == "builtins" ? name : mod + "." + name;
+}
+
 std::optional<Scalar> scalar_from(pyb::handle h) {
   PyObject* o = h.ptr();
   if (PyFloat_Check(o)) return Scalar(PyFloat_AS_DOUBLE(o));
@@ -75,12 +82,22 @@ Tensor tensor_arg(pyb::handle h, const char* fn, const char* arg, int position) 
 // ---------- torch.tensor(data) ----------
 namespace {
 
+DType numpy_dtype(const pyb::dtype& dt);
+
 struct Flattened {
   Shape shape;
   std::vector<double> values;
   std::vector<int64_t> ints;  // exact integer values, for int64 results
-  int kind = -1;              // highest Scalar::Kind seen
+  std::optional<DType> dtype;  // promoted over the elements' own dtypes
 };
+
+// numpy scalars carry their own dtype (np.float64 stays float64), as torch honours it.
+std::optional<DType> numpy_scalar_dtype(pyb::handle h) {
+  if (!pyb::hasattr(h, "dtype") || PyFloat_CheckExact(h.ptr()) || PyLong_CheckExact(h.ptr())) return std::nullopt;
+  pyb::object dt = h.attr("dtype");
+  if (!pyb::isinstance<pyb::dtype>(dt)) return std::nullopt;
+  return numpy_dtype(dt.cast<pyb::dtype>());
+}
 
 bool is_sequence(pyb::handle h) {
   return PyList_Check(h.ptr()) || PyTuple_Check(h.ptr()) || (is_tensor(h) && h.cast<Tensor>()->dim() > 0);
@@ -93,23 +110,29 @@ void flatten(pyb::handle h, size_t depth, Flattened& f) {
       fail(ErrorKind::Type, "'", type_name(h), "' object cannot be interpreted as an integer");
     }
     std::optional<Scalar> s;
+    std::optional<DType> own;
     if (is_tensor(h)) {
-      s = scalar_from(item(h.cast<Tensor>()));
+      Tensor t = h.cast<Tensor>();
+      s = scalar_from(item(t));
+      own = t->dtype();
     } else {
       s = scalar_from(h);
+      own = numpy_scalar_dtype(h);
     }
     if (!s) {
-      if (h.is_none() && depth == 0) fail(ErrorKind::Runtime, "Could not infer dtype of NoneType");
-      fail(ErrorKind::Type, "new(): invalid data type '", type_name(h), "'");
+      if (pyb::isinstance<pyb::str>(h)) fail(ErrorKind::Value, "too many dimensions 'str'");
+      fail(ErrorKind::Runtime, "Could not infer dtype of ", type_name(h));
     }
+    if (!own) own = s->natural_dtype();
+    f.dtype = f.dtype ? promote_types(*f.dtype, *own) : *own;
     f.values.push_back(s->value);
     f.ints.push_back(s->ivalue);
-    f.kind = std::max(f.kind, int(s->kind));
     return;
   }
   if (!is_sequence(h)) {
     if (scalar_from(h)) fail(ErrorKind::Type, "not a sequence");
-    fail(ErrorKind::Type, "new(): invalid data type '", type_name(h), "'");
+    if (pyb::isinstance<pyb::str>(h)) fail(ErrorKind::Value, "too many dimensions 'str'");
+    fail(ErrorKind::Runtime, "Could not infer dtype of ", type_name(h));
   }
   pyb::sequence seq = pyb::reinterpret_borrow<pyb::sequence>(h);
   int64_t n = int64_t(pyb::len(seq));
@@ -163,7 +186,7 @@ Tensor from_numpy_copy(pyb::array arr, std::optional<DType> dtype, Device device
 Tensor tensor_from_data(pyb::handle data, std::optional<DType> dtype, Device device) {
   kernels_for(device);  // raises the right error for a device without kernels
   // The common case first: one Python float.
-  if (PyFloat_Check(data.ptr())) {
+  if (PyFloat_CheckExact(data.ptr())) {
     DType dt = dtype.value_or(default_dtype());
     return ops::scalar_tensor(Scalar(PyFloat_AS_DOUBLE(data.ptr())), dt, device);
   }
@@ -179,25 +202,23 @@ Tensor tensor_from_data(pyb::handle data, std::optional<DType> dtype, Device dev
   }
   if (pyb::isinstance<pyb::array>(data)) return from_numpy_copy(data.cast<pyb::array>(), dtype, device);
 
+  if (pyb::isinstance<pyb::str>(data) || pyb::isinstance<pyb::bytes>(data))
+    fail(ErrorKind::Type, "new(): invalid data type '", type_name(data), "'");
   Flattened f;
   f.shape = infer_shape(data);
   f.values.reserve(size_t(numel_of(f.shape)));
   flatten(data, 0, f);
-  DType natural = f.kind == int(Scalar::Kind::Float) ? default_dtype()
-                  : f.kind == int(Scalar::Kind::Int) ? DType::Int64
-                  : f.kind == int(Scalar::Kind::Bool) ? DType::Bool
-                                                       : default_dtype();  // empty lists are float
-  DType dt = dtype.value_or(natural);
+  DType dt = dtype.value_or(f.dtype.value_or(default_dtype()));  // empty lists are float
   Tensor t = TensorImpl::empty(f.shape, dt, device);
   size_t n = f.values.size();
   switch (dt) {
     case DType::Float32: for (size_t i = 0; i < n; ++i) t->data<float>()[i] = float(f.values[i]); break;
     case DType::Float64: for (size_t i = 0; i < n; ++i) t->data<double>()[i] = f.values[i]; break;
     case DType::Int64:
-      for (size_t i = 0; i < n; ++i) t->data<int64_t>()[i] = f.kind == 2 ? int64_t(f.values[i]) : f.ints[i];
+      for (size_t i = 0; i < n; ++i) t->data<int64_t>()[i] = f.ints[i];
       break;
     case DType::Int32:
-      for (size_t i = 0; i < n; ++i) t->data<int32_t>()[i] = f.kind == 2 ? int32_t(f.values[i]) : int32_t(f.ints[i]);
+      for (size_t i = 0; i < n; ++i) t->data<int32_t>()[i] = int32_t(f.ints[i]);
       break;
     case DType::Bool: for (size_t i = 0; i < n; ++i) t->data<bool>()[i] = f.values[i] != 0; break;
   }

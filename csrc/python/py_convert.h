@@ -23,6 +23,8 @@ Device device_from(pyb::handle h);  // accepts a tapegrad.device or a string
 pyb::object device_object(Device d);
 
 bool is_tensor(pyb::handle h);
+// "numpy.ndarray", "int": a type's name as torch prints it in messages.
+std::string qualified_type_name(pyb::handle h);
 // A Python bool/int/float (or numpy scalar) as a Scalar; nullopt when h is not a number.
 std::optional<Scalar> scalar_from(pyb::handle h);
 // The tensor argument `h` of function `fn`, or torch's TypeError naming what it got.

@@ -211,6 +211,41 @@ def min(input, dim=None, keepdim=False):  # noqa: A001
     return input.min(dim, keepdim)
 
 
+_NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+    "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf "
+    "Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
+    "you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+)
+
+
+def _get_grad(self):
+    if not self.is_leaf and not self.retains_grad:
+        import warnings
+
+        warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+    return self._get_grad()
+
+
+Tensor.grad = property(_get_grad, Tensor._set_grad, lambda self: self._set_grad(None), "The gradient (or None).")
+
+_scalar_float = Tensor.__float__
+
+
+def _float(self):
+    if self.requires_grad:
+        import warnings
+
+        warnings.warn(
+            "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+            "Consider using tensor.detach() first.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return _scalar_float(self)
+
+
+Tensor.__float__ = _float
 Tensor.__repr__ = _repr
 Tensor.__str__ = _repr
 Tensor.__hash__ = object.__hash__

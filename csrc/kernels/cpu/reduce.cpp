@@ -173,7 +173,9 @@ void reduce_typed(const TensorImpl& in, TensorImpl& out) {
     }
   }
   if (blocks == 0) {
-    copy(in, out);
+    // Nothing to reduce (only size-1 dims differ): copy through out viewed with in's shape.
+    Tensor view = TensorImpl::view_of(out.storage(), shape, ost, out.storage_offset(), out.dtype());
+    copy(in, *view);
     return;
   }
   if (!in.is_contiguous()) {
