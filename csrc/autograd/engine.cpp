@@ -2,7 +2,8 @@
 // gradients per input, and makes every returned gradient fit its input's shape and dtype.
 #include "autograd/engine.h"
 
-#include <unordered_map>
+#include <cstdint>
+#include <vector>
 
 #include "autograd/function.h"
 #include "autograd/grad_mode.h"
@@ -30,6 +31,53 @@ struct Capture {
 struct NodeState {
   int dependencies = 0;
   TensorList buffer;  // summed gradients, one per forward output of the node
+};
+
+// Per-backward state of every reachable node, in one flat open-addressing table: a million-node
+// graph costs one probe per visit instead of a node-based hash map's scattered allocations.
+class NodeTable {
+ public:
+  explicit NodeTable(size_t expected) { grow(expected * 2 + 16); }
+
+  // The state of n, inserting it if absent; `fresh` tells which.
+  NodeState& get(Node* n, bool* fresh = nullptr) {
+    if ((count_ + 1) * 2 > keys_.size()) grow(keys_.size() * 2);
+    size_t i = slot(n);
+    if (keys_[i] != n) {
+      keys_[i] = n;
+      ++count_;
+      if (fresh) *fresh = true;
+    } else if (fresh) {
+      *fresh = false;
+    }
+    return states_[i];
+  }
+
+ private:
+  size_t slot(Node* n) const {
+    size_t mask = keys_.size() - 1;
+    size_t i = (reinterpret_cast<uintptr_t>(n) >> 4) * 0x9E3779B97F4A7C15ull >> 20 & mask;
+    while (keys_[i] && keys_[i] != n) i = (i + 1) & mask;
+    return i;
+  }
+  void grow(size_t want) {
+    size_t cap = 16;
+    while (cap < want) cap *= 2;
+    std::vector<Node*> old_keys(cap, nullptr);
+    std::vector<NodeState> old_states(cap);
+    old_keys.swap(keys_);
+    old_states.swap(states_);
+    for (size_t i = 0; i < old_keys.size(); ++i) {
+      if (!old_keys[i]) continue;
+      size_t j = slot(old_keys[i]);
+      keys_[j] = old_keys[i];
+      states_[j] = std::move(old_states[i]);
+    }
+  }
+
+  std::vector<Node*> keys_;
+  std::vector<NodeState> states_;
+  size_t count_ = 0;
 };
 
 // The central check: a gradient must match its input's shape (summing broadcast dims) and dtype.
@@ -79,17 +127,16 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
   const bool capturing = !inputs.empty();
 
   // Count how many edges lead into each node reachable from the root.
-  std::unordered_map<Node*, NodeState> state;
-  state.reserve(64);
+  NodeTable state(64);
   std::vector<Node*> stack{root.get()};
-  state[root.get()];
+  state.get(root.get());
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
     for (const Edge& e : n->next_edges) {
       if (!e.fn) continue;
-      auto [it, fresh] = state.try_emplace(e.fn.get());
-      ++it->second.dependencies;
+      bool fresh;
+      ++state.get(e.fn.get(), &fresh).dependencies;
       if (fresh) stack.push_back(e.fn.get());
     }
   }
@@ -99,7 +146,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
   while (!ready.empty()) {
     Node* node = ready.back();
     ready.pop_back();
-    NodeState& ns = state[node];
+    NodeState& ns = state.get(node);
     TensorList grads_in = std::move(ns.buffer);
 
     TensorList grads_out;
@@ -117,7 +164,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     for (size_t i = 0; i < node->next_edges.size(); ++i) {
       const Edge& e = node->next_edges[i];
       if (!e.fn) continue;
-      NodeState& next = state[e.fn.get()];
+      NodeState& next = state.get(e.fn.get());
       if (i < grads_out.size() && grads_out[i]) {
         Tensor g = fit_to_edge(std::move(grads_out[i]), e, *node, i);
         if (next.buffer.size() <= e.input_nr) next.buffer.resize(e.fn->num_outputs());

@@ -34,7 +34,7 @@ void link_edges(FormulaNode& node, const Inputs& inputs) {
 FormulaNode* record(const char* name, BackwardFormula formula, const Tensor& out,
                     std::initializer_list<const Tensor*> inputs) {
   if (!any_requires_grad(inputs)) return nullptr;
-  auto node = std::make_shared<FormulaNode>(name, formula);
+  auto node = std::allocate_shared<FormulaNode>(PoolAllocator<FormulaNode>(), name, formula);
   link_edges(*node, inputs);
   FormulaNode* raw = node.get();
   out->set_grad_fn(std::move(node), 0);

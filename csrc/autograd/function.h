@@ -49,7 +49,7 @@ struct FormulaNode final : Node {
   uint32_t num_outputs_ = 1;
   bool saves_scalars_ = false;
   bool released_scalars_ = false;
-  std::vector<SavedTensor> saved_;
+  std::vector<SavedTensor, PoolAllocator<SavedTensor>> saved_;
 };
 
 inline bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {

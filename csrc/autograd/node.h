@@ -3,6 +3,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/pool.h"
 #include "core/tensor.h"
 
 namespace tapegrad {
@@ -28,7 +29,7 @@ struct Node {
   virtual void release_saved() {}
   virtual uint32_t num_outputs() const { return 1; }
 
-  std::vector<Edge> next_edges;
+  std::vector<Edge, PoolAllocator<Edge>> next_edges;
 };
 
 // Adds gradients into a leaf's .grad.

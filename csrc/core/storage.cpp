@@ -2,6 +2,7 @@
 #include "core/storage.h"
 
 #include "core/error.h"
+#include "core/pool.h"
 #include "kernels/cuda_runtime.h"
 
 namespace tapegrad {
@@ -22,7 +23,7 @@ Allocator* allocator_for(DeviceType type) {
 }
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
-  auto s = std::make_shared<Storage>();
+  auto s = std::allocate_shared<Storage>(PoolAllocator<Storage>());
   s->nbytes_ = nbytes;
   s->device_ = device;
   if (device.is_cpu() && nbytes <= sizeof(s->inline_)) {

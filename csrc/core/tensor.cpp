@@ -3,13 +3,14 @@
 
 #include "autograd/node.h"
 #include "core/error.h"
+#include "core/pool.h"
 
 namespace tapegrad {
 
 Tensor TensorImpl::empty(const Shape& sizes, DType dtype, Device device) {
   for (int64_t d : sizes)
     TG_CHECK(d >= 0, "Trying to create tensor with negative dimension ", d, ": ", shape_str(sizes));
-  auto t = std::make_shared<TensorImpl>();
+  auto t = std::allocate_shared<TensorImpl>(PoolAllocator<TensorImpl>());
   t->sizes_ = sizes;
   t->strides_ = contiguous_strides(sizes);
   t->numel_ = numel_of(sizes);
@@ -20,7 +21,7 @@ Tensor TensorImpl::empty(const Shape& sizes, DType dtype, Device device) {
 
 Tensor TensorImpl::view_of(std::shared_ptr<Storage> storage, Shape sizes, Shape strides, int64_t offset,
                            DType dtype) {
-  auto t = std::make_shared<TensorImpl>();
+  auto t = std::allocate_shared<TensorImpl>(PoolAllocator<TensorImpl>());
   t->storage_ = std::move(storage);
   t->numel_ = numel_of(sizes);
   t->sizes_ = std::move(sizes);

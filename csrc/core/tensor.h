@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "core/pool.h"
 #include "core/shape.h"
 #include "core/storage.h"
 
@@ -12,7 +13,8 @@ namespace tapegrad {
 struct Node;
 class TensorImpl;
 using Tensor = std::shared_ptr<TensorImpl>;
-using TensorList = std::vector<Tensor>;
+// Tensor lists are made per node in every backward: they come from the small-object pool.
+using TensorList = std::vector<Tensor, PoolAllocator<Tensor>>;
 
 class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
  public:
