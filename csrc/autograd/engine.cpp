@@ -2,7 +2,9 @@
 // gradients per input, and makes every returned gradient fit its input's shape and dtype.
 #include "autograd/engine.h"
 
+#include <atomic>
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "autograd/function.h"
@@ -28,57 +30,51 @@ struct Capture {
   Tensor grad;
 };
 
-struct NodeState {
-  int dependencies = 0;
-  TensorList buffer;  // summed gradients, one per forward output of the node
-};
-
-// Per-backward state of every reachable node, in one flat open-addressing table: a million-node
-// graph costs one probe per visit instead of a node-based hash map's scattered allocations.
-class NodeTable {
+// This pass's view of the per-node states: the node's own slot when this pass owns it, else a
+// side table. Claims are released when the pass ends, also when it fails.
+class TaskStates {
  public:
-  explicit NodeTable(size_t expected) { grow(expected * 2 + 16); }
-
-  // The state of n, inserting it if absent; `fresh` tells which.
-  NodeState& get(Node* n, bool* fresh = nullptr) {
-    if ((count_ + 1) * 2 > keys_.size()) grow(keys_.size() * 2);
-    size_t i = slot(n);
-    if (keys_[i] != n) {
-      keys_[i] = n;
-      ++count_;
-      if (fresh) *fresh = true;
-    } else if (fresh) {
-      *fresh = false;
+  TaskStates() : id_(next_id_.fetch_add(1) + 1) {}
+  TaskStates(const TaskStates&) = delete;
+  TaskStates& operator=(const TaskStates&) = delete;
+  ~TaskStates() {
+    for (Node* n : claimed_) {
+      n->task_state.dependencies = 0;
+      n->task_state.buffer.clear();
+      n->task_state.owner.store(0, std::memory_order_release);
     }
-    return states_[i];
+  }
+
+  // During the counting pass: the state of n, claimed now if nobody holds it.
+  NodeTaskState& visit(Node* n, bool* fresh) {
+    uint64_t cur = n->task_state.owner.load(std::memory_order_acquire);
+    if (cur == id_) {
+      *fresh = false;
+      return n->task_state;
+    }
+    if (cur == 0 && n->task_state.owner.compare_exchange_strong(cur, id_)) {
+      claimed_.push_back(n);
+      *fresh = true;
+      return n->task_state;
+    }
+    auto [it, inserted] = side_.try_emplace(n);
+    *fresh = inserted;
+    return it->second;
+  }
+
+  NodeTaskState& at(Node* n) {
+    if (n->task_state.owner.load(std::memory_order_relaxed) == id_) return n->task_state;
+    return side_.at(n);
   }
 
  private:
-  size_t slot(Node* n) const {
-    size_t mask = keys_.size() - 1;
-    size_t i = (reinterpret_cast<uintptr_t>(n) >> 4) * 0x9E3779B97F4A7C15ull >> 20 & mask;
-    while (keys_[i] && keys_[i] != n) i = (i + 1) & mask;
-    return i;
-  }
-  void grow(size_t want) {
-    size_t cap = 16;
-    while (cap < want) cap *= 2;
-    std::vector<Node*> old_keys(cap, nullptr);
-    std::vector<NodeState> old_states(cap);
-    old_keys.swap(keys_);
-    old_states.swap(states_);
-    for (size_t i = 0; i < old_keys.size(); ++i) {
-      if (!old_keys[i]) continue;
-      size_t j = slot(old_keys[i]);
-      keys_[j] = old_keys[i];
-      states_[j] = std::move(old_states[i]);
-    }
-  }
-
-  std::vector<Node*> keys_;
-  std::vector<NodeState> states_;
-  size_t count_ = 0;
+  static std::atomic<uint64_t> next_id_;
+  uint64_t id_;
+  std::vector<Node*> claimed_;
+  std::unordered_map<Node*, NodeTaskState> side_;
 };
+
+std::atomic<uint64_t> TaskStates::next_id_{0};
 
 // The central check: a gradient must match its input's shape (summing broadcast dims) and dtype.
 Tensor fit_to_edge(Tensor g, const Edge& e, const Node& producer, size_t index) {
@@ -127,16 +123,16 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
   const bool capturing = !inputs.empty();
 
   // Count how many edges lead into each node reachable from the root.
-  NodeTable state(64);
+  TaskStates state;
   std::vector<Node*> stack{root.get()};
-  state.get(root.get());
+  bool fresh;
+  state.visit(root.get(), &fresh);
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
     for (const Edge& e : n->next_edges) {
       if (!e.fn) continue;
-      bool fresh;
-      ++state.get(e.fn.get(), &fresh).dependencies;
+      ++state.visit(e.fn.get(), &fresh).dependencies;
       if (fresh) stack.push_back(e.fn.get());
     }
   }
@@ -146,7 +142,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
   while (!ready.empty()) {
     Node* node = ready.back();
     ready.pop_back();
-    NodeState& ns = state.get(node);
+    NodeTaskState& ns = state.at(node);
     TensorList grads_in = std::move(ns.buffer);
 
     TensorList grads_out;
@@ -164,7 +160,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     for (size_t i = 0; i < node->next_edges.size(); ++i) {
       const Edge& e = node->next_edges[i];
       if (!e.fn) continue;
-      NodeState& next = state.get(e.fn.get());
+      NodeTaskState& next = state.at(e.fn.get());
       if (i < grads_out.size() && grads_out[i]) {
         Tensor g = fit_to_edge(std::move(grads_out[i]), e, *node, i);
         if (next.buffer.size() <= e.input_nr) next.buffer.resize(e.fn->num_outputs());

@@ -38,6 +38,7 @@ std::shared_ptr<Node> make_accumulate_grad(Tensor leaf) { return std::make_share
 TensorList AccumulateGrad::apply(TensorList&& grads) {
   Tensor& g = grads[0];
   if (!g) return {};
+  std::lock_guard<std::mutex> lock(mu);
   const Tensor& old = variable->grad();
   if (!old) {
     // Steal the incoming buffer when nobody else can see it and it has the leaf's layout;

@@ -1,6 +1,8 @@
 // Node (a grad_fn): its edges to the nodes of its inputs, and the iterative release that frees long graphs.
 #pragma once
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "core/pool.h"
@@ -20,6 +22,15 @@ struct Edge {
   Device device;
 };
 
+// What one backward pass keeps per node while it runs. It lives on the node so that a pass over
+// a million nodes touches each node's memory, not a side table; a pass claims it through
+// `owner` and another pass running at the same time over the same node uses a side table.
+struct NodeTaskState {
+  std::atomic<uint64_t> owner{0};
+  int dependencies = 0;
+  TensorList buffer;  // summed gradients, one per forward output of the node
+};
+
 struct Node {
   virtual ~Node();
   virtual const char* name() const = 0;
@@ -30,6 +41,7 @@ struct Node {
   virtual uint32_t num_outputs() const { return 1; }
 
   std::vector<Edge, PoolAllocator<Edge>> next_edges;
+  NodeTaskState task_state;
 };
 
 // Adds gradients into a leaf's .grad.
@@ -38,6 +50,7 @@ struct AccumulateGrad final : Node {
   const char* name() const override { return "torch::autograd::AccumulateGrad"; }
   TensorList apply(TensorList&& grads) override;
   Tensor variable;
+  std::mutex mu;  // backward passes in several threads may reach the same leaf
 };
 
 std::shared_ptr<Node> make_accumulate_grad(Tensor leaf);
