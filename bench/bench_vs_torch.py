@@ -42,6 +42,11 @@ import subprocess
 import sys
 import time
 
+# torch's OpenMP workers otherwise spin for a while after each parallel region, on the same two
+# cores tapegrad's threads are about to use: alternating runs would charge torch's spinning to
+# tapegrad. Passive waiting is a documented OpenMP setting; it must be set before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 REPO = pathlib.Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO / "bench" / "results"
 
@@ -147,6 +152,49 @@ def seed_neuron(lib):
 
     return run
 
+
+
+# Tensors issue: matmul forward+backward, reductions over a dim, a strided elementwise op.
+def _matmul_fwd_bwd(n):
+    def setup(lib):
+        lib.manual_seed(0)
+        a = lib.randn(n, n, requires_grad=True)
+        b = lib.randn(n, n, requires_grad=True)
+        g = lib.ones(n, n)
+
+        def run():
+            a.grad = None
+            b.grad = None
+            (a @ b).backward(g)
+
+        return run
+
+    return setup
+
+
+for _n in (64, 256, 1024):
+    case(f"matmul fwd+bwd float32", size=f"{_n}x{_n}", target=1.1)(_matmul_fwd_bwd(_n))
+
+
+def _reduce_dim(op, dim):
+    def setup(lib):
+        lib.manual_seed(0)
+        x = lib.rand(4096, 4096)
+        return f"x.{op}({dim})", {"x": x}
+
+    return setup
+
+
+for _op, _dim in (("sum", 0), ("sum", 1), ("mean", 0), ("mean", 1)):
+    case(f"{_op}(dim={_dim}) float32", size="4096x4096", target=1.0)(_reduce_dim(_op, _dim))
+
+
+@case("strided elementwise: xt * yt (transposed)", size="4096x4096", target=1.5)
+def strided_mul(lib):
+    lib.manual_seed(0)
+    xt = lib.rand(4096, 4096).t()
+    yt = lib.rand(4096, 4096).t()
+    return "xt * yt", {"xt": xt, "yt": yt}
 
 # ---------------------------------------------------------------------------
 # Timing of small cases

@@ -18,7 +18,7 @@ DType combine(DType higher, DType lower) {
 Tensor run_binary(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype) {
   check_same_device(a, b);
   Shape shape = broadcast_shapes(a->sizes(), b->sizes());
-  Tensor out = empty_like_shape(a, shape, dtype);
+  Tensor out = empty_like_layout(a->sizes() == shape ? a : b, shape, dtype);
   kernels(a).binary(op, *cast_for_compute(a, dtype), *cast_for_compute(b, dtype), *out);
   return out;
 }
@@ -39,7 +39,7 @@ void check_sub_operands(bool a_bool, bool b_bool) {
 bool scalar_fast_path(DType dt) { return is_floating(dt); }
 
 Tensor run_scalar(UnaryOp op, const Tensor& a, double s, DType dt) {
-  Tensor out = empty_like_shape(a, a->sizes(), dt);
+  Tensor out = empty_like_layout(a, a->sizes(), dt);
   kernels(a).unary(op, *cast_for_compute(a, dt), *out, s, 0);
   return out;
 }

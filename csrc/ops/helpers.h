@@ -1,5 +1,8 @@
 // Small pieces every op file uses: kernel lookup, output allocation, casting without history.
 #pragma once
+#include <algorithm>
+#include <vector>
+
 #include "core/error.h"
 #include "kernels/dispatch.h"
 #include "ops/ops.h"
@@ -10,6 +13,34 @@ inline const KernelTable& kernels(const Tensor& t) { return kernels_for(t->devic
 
 inline Tensor empty_like_shape(const Tensor& like, const Shape& shape, DType dtype) {
   return TensorImpl::empty(shape, dtype, like->device());
+}
+
+// A fresh tensor shaped like `like` that keeps its memory order when it is dense but not
+// contiguous (a transposed or permuted tensor), as torch's elementwise results do; contiguous
+// otherwise. Elementwise kernels then walk every operand in contiguous runs.
+inline Tensor empty_like_layout(const Tensor& like, const Shape& shape, DType dtype) {
+  if (like->sizes() != shape || like->is_contiguous() || like->dim() < 2) return TensorImpl::empty(shape, dtype, like->device());
+  const int64_t nd = like->dim();
+  std::vector<int64_t> order(static_cast<size_t>(nd));
+  for (int64_t d = 0; d < nd; ++d) order[size_t(d)] = d;
+  const Shape& st = like->strides();
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return st[size_t(a)] > st[size_t(b)]; });
+  int64_t expected = 1;
+  for (int64_t i = nd - 1; i >= 0; --i) {
+    int64_t d = order[size_t(i)];
+    if (shape[size_t(d)] == 1) continue;
+    if (st[size_t(d)] != expected) return TensorImpl::empty(shape, dtype, like->device());  // not dense
+    expected *= shape[size_t(d)];
+  }
+  Shape strides(static_cast<size_t>(nd));
+  int64_t run = 1;
+  for (int64_t i = nd - 1; i >= 0; --i) {
+    int64_t d = order[size_t(i)];
+    strides[size_t(d)] = run;
+    run *= std::max<int64_t>(shape[size_t(d)], 1);
+  }
+  Tensor flat = TensorImpl::empty({numel_of(shape)}, dtype, like->device());
+  return TensorImpl::view_of(flat->storage(), shape, strides, 0, dtype);
 }
 
 // Converts dtype for computing only; the caller records history against the original tensor.

@@ -13,7 +13,7 @@ enum class Save { None, Input, Output };
 
 Tensor run_unary(UnaryOp op, const Tensor& x, DType dtype, double a = 0, double b = 0) {
   Tensor xc = cast_for_compute(x, dtype);
-  Tensor out = empty_like_shape(x, x->sizes(), dtype);
+  Tensor out = empty_like_layout(x, x->sizes(), dtype);
   kernels(x).unary(op, *xc, *out, a, b);
   return out;
 }

@@ -1,6 +1,7 @@
 // The one generic CPU loop: walks an N-d index space for several strided operands and hands
 // the innermost runs to a functor, after merging dims that are laid out back to back.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -19,7 +20,32 @@ inline Shape byte_strides(const TensorImpl& t, const Shape& out_shape) {
 
 // inner(ptrs, strides, n): process n elements, operand k starting at ptrs[k] with byte stride strides[k].
 template <size_t N, class Inner>
-void strided_loop(const Shape& shape, std::array<Shape, N> strides, std::array<char*, N> ptrs, Inner&& inner) {
+void strided_loop(const Shape& shape_in, std::array<Shape, N> strides_in, std::array<char*, N> ptrs, Inner&& inner) {
+  // Walk dims in the memory order of the first operand (largest stride outermost), so a
+  // transposed output is still written, and its inputs read, in contiguous runs.
+  const size_t nd0 = shape_in.size();
+  std::array<int, 16> order;
+  bool reorder = nd0 > 1 && nd0 <= order.size();
+  if (reorder) {
+    for (size_t d = 0; d < nd0; ++d) order[d] = int(d);
+    auto key = [&](int d, size_t k) { return strides_in[k][size_t(d)] < 0 ? -strides_in[k][size_t(d)] : strides_in[k][size_t(d)]; };
+    std::stable_sort(order.begin(), order.begin() + nd0, [&](int a, int b) {
+      for (size_t k = 0; k < N; ++k)
+        if (key(a, k) != key(b, k)) return key(a, k) > key(b, k);
+      return false;
+    });
+    bool identity = true;
+    for (size_t d = 0; d < nd0; ++d) identity = identity && order[d] == int(d);
+    reorder = !identity;
+  }
+  Shape shape = shape_in;
+  std::array<Shape, N> strides = strides_in;
+  if (reorder) {
+    for (size_t d = 0; d < nd0; ++d) {
+      shape[d] = shape_in[size_t(order[d])];
+      for (size_t k = 0; k < N; ++k) strides[k][d] = strides_in[k][size_t(order[d])];
+    }
+  }
   // Drop size-1 dims and merge each dim into its inner neighbour when contiguous with it.
   Shape sizes;
   std::array<Shape, N> st;
