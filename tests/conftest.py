@@ -1,6 +1,7 @@
 # Shared parity helpers: run the same torch-API lambda through tapegrad and torch and compare.
 import pathlib
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -12,6 +13,16 @@ except ImportError:  # keep pure-Python suites (test_printing) collectable witho
     tapegrad = None  # modules that need tapegrad import it themselves and fail loudly.
 
 LIBS = (tapegrad, torch)
+
+# When a hypothesis test fails, hypothesis' pytest plugin imports libcst to suggest a patch; that
+# import emits a DeprecationWarning, which filterwarnings=error turns into an INTERNALERROR that
+# aborts the whole run. Import it once here, quietly, so failures are reported normally.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    try:
+        import hypothesis.extra._patching  # noqa: F401
+    except Exception:  # noqa: BLE001 - optional; without it the plugin simply skips the patch
+        pass
 
 
 def package_root():
@@ -56,6 +67,8 @@ def to_numpy(t):
 
 def make(lib, arr, dtype=None, requires_grad=False):
     """A lib tensor with the values of numpy array/number `arr`."""
+    if np.size(arr) == 0:  # tolist() would lose the shape of an empty array
+        return lib.zeros(np.shape(arr), dtype=dt(lib, dtype), requires_grad=requires_grad)
     return lib.tensor(np.array(arr).tolist() if np.ndim(arr) else np.array(arr).item(),
                       dtype=dt(lib, dtype), requires_grad=requires_grad)
 

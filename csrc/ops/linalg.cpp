@@ -5,12 +5,18 @@
 namespace tapegrad::ops {
 namespace {
 
+// Each product reports mismatched dtypes in its own words, as torch's do.
 void check_matmul_dtypes(const Tensor& a, const Tensor& b, const char* fn) {
   check_same_device(a, b);
-  if (a->dtype() != b->dtype())
-    fail(ErrorKind::Runtime, "expected m1 and m2 to have the same dtype, but got: ", dtype_name(a->dtype()), " != ",
-         dtype_name(b->dtype()));
-  (void)fn;
+  if (a->dtype() == b->dtype()) return;
+  const std::string f = fn;
+  const char* an = dtype_scalar_type_name(a->dtype());
+  const char* bn = dtype_scalar_type_name(b->dtype());
+  if (f == "mv") fail(ErrorKind::Runtime, "addmv input tensors must have the same dtype, but got ", bn, ", ", an, ", and ", bn);
+  if (f == "dot") fail(ErrorKind::Runtime, "dot : expected both vectors to have same dtype, but found ", an, " and ", bn);
+  if (f == "bmm") fail(ErrorKind::Runtime, "expected scalar type ", an, " but found ", bn);
+  fail(ErrorKind::Runtime, "expected m1 and m2 to have the same dtype, but got: ", dtype_name(a->dtype()), " != ",
+       dtype_name(b->dtype()));
 }
 
 // a [B, M, K] @ b [B, K, N] with batch dims of size 1 broadcasting, no history.
@@ -49,10 +55,9 @@ Tensor mm(const Tensor& a, const Tensor& b) {
 Tensor bmm(const Tensor& a, const Tensor& b) {
   TG_CHECK(a->dim() == 3, "batch1 must be a 3D tensor");
   TG_CHECK(b->dim() == 3, "batch2 must be a 3D tensor");
-  TG_CHECK(a->sizes()[0] == b->sizes()[0], "batch1 and batch2 must have same number of batches, got ", a->sizes()[0],
-           " and ", b->sizes()[0]);
-  TG_CHECK(a->sizes()[2] == b->sizes()[1], "Expected size for first two dimensions of batch2 tensor to be: [",
-           a->sizes()[0], ", ", a->sizes()[2], "] but got: [", b->sizes()[0], ", ", b->sizes()[1], "].");
+  TG_CHECK(a->sizes()[0] == b->sizes()[0] && a->sizes()[2] == b->sizes()[1],
+           "Expected size for first two dimensions of batch2 tensor to be: [", a->sizes()[0], ", ", a->sizes()[2],
+           "] but got: [", b->sizes()[0], ", ", b->sizes()[1], "].");
   check_matmul_dtypes(a, b, "bmm");
   Tensor out = raw_bmm(a, b);
   if (FormulaNode* n = record("BmmBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
@@ -66,8 +71,7 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
 }
 
 Tensor mv(const Tensor& a, const Tensor& v) {
-  TG_CHECK(a->dim() == 2 && v->dim() == 1, "vector + matrix @ vector expected, got ", a->dim(), ", ", a->dim(), ", ",
-           v->dim());
+  TG_CHECK(a->dim() == 2 && v->dim() == 1, "vector + matrix @ vector expected, got 1, ", a->dim(), ", ", v->dim());
   TG_CHECK(a->sizes()[1] == v->sizes()[0], "size mismatch, got input (", a->sizes()[0], "), mat (", a->sizes()[0], "x",
            a->sizes()[1], "), vec (", v->sizes()[0], ")");
   check_matmul_dtypes(a, v, "mv");
@@ -119,12 +123,29 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (da == 2 && db == 2) return mm(a, b);
   if (da >= 3 && db <= 2) {
     // Fold a's batch dims into rows: one mm, then view back.
-    Tensor bb = db == 1 ? unsqueeze(b, 1) : b;
     Shape out_shape(a->sizes().begin(), a->sizes().end() - 1);
-    Tensor folded = reshape(a, {-1, a->sizes().back()});
-    Tensor r = mm(folded, bb);
-    if (db == 2) out_shape.push_back(b->sizes()[1]);
-    return unsafe_view(r, out_shape);
+    Tensor folded = reshape(a, {numel_of(out_shape), a->sizes().back()});
+    if (db == 1) return unsafe_view(mv(folded, b), out_shape);
+    out_shape.push_back(b->sizes()[1]);
+    return unsafe_view(mm(folded, b), out_shape);
+  }
+  // A matrix (or a batch of one) times a batch with a requiring grad: fold through the transpose,
+  // (b^T @ a^T)^T made contiguous (CloneBackward0), as torch does to keep a's gradient small.
+  bool a_is_matrix = da <= 2;
+  if (db >= 3 && da >= 3 && da <= db && a->requires_grad()) {
+    a_is_matrix = true;
+    for (int64_t d = 0; d < da - 2; ++d) a_is_matrix = a_is_matrix && a->sizes()[size_t(d)] == 1;
+  }
+  if (db >= 3 && da >= 2 && a_is_matrix && a->requires_grad()) {
+    Tensor a2 = da > 2 ? reshape(a, {a->sizes()[size_t(da - 2)], a->sizes().back()}) : a;
+    const int64_t da2 = a2->dim();
+    Tensor bt = transpose(b, -2, -1);
+    Shape out_shape(bt->sizes().begin(), bt->sizes().end() - 1);
+    Tensor folded = reshape(bt, {numel_of(out_shape), bt->sizes().back()});
+    if (da2 == 1) return unsafe_view(mv(folded, a2), out_shape);
+    out_shape.push_back(a2->sizes()[0]);
+    Tensor r = unsafe_view(mm(folded, t(a2)), out_shape);
+    return contiguous(transpose(r, -2, -1));
   }
   // General batched case: broadcast the batch dims, then bmm.
   Tensor aa = da == 1 ? unsqueeze(a, 0) : a;

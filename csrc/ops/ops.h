@@ -92,7 +92,8 @@ Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = -1);
 Tensor squeeze(const Tensor& x);                      // every size-1 dim
 // The given dims (one dim: SqueezeBackward1); `name` overrides the node name for internal uses.
 Tensor squeeze(const Tensor& x, const Shape& dims, const char* name = nullptr);
-Tensor unsafe_view(const Tensor& x, const Shape& shape);  // reshape named UnsafeViewBackward0, as matmul's
+Tensor unsafe_view(const Tensor& x, const Shape& shape);
+Tensor alias(const Tensor& x);  // the same view of the same storage (AliasBackward0)  // reshape named UnsafeViewBackward0, as matmul's
 Tensor unsqueeze(const Tensor& x, int64_t dim);
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1);
 Tensor t(const Tensor& x);

@@ -87,6 +87,12 @@ Tensor reshape(const Tensor& x, const Shape& shape_in) {
   return view_as_shape(c, shape, contiguous_strides(shape), "UnsafeViewBackward0");
 }
 
+Tensor alias(const Tensor& x) {
+  Tensor out = make_view(x, x->sizes(), x->strides(), x->storage_offset());
+  record("AliasBackward0", [](FormulaNode&, const Tensor& g) -> TensorList { return {g}; }, out, {&x});
+  return out;
+}
+
 Tensor unsafe_view(const Tensor& x, const Shape& shape_in) {
   Shape shape = infer_size(shape_in, x->numel());
   auto st = view_strides(x, shape);

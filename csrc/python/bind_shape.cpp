@@ -156,8 +156,8 @@ Tensor getitem(const Tensor& x, pyb::handle key) {
   TensorList advanced;
   Tensor r = apply_basic(x, items, advanced);
   if (advanced.empty()) {
-    // x[...] and x[()] still return a new tensor object (a view), as torch does.
-    if (r == x) r = ops::view(x, x->sizes());
+    // x[...] and x[()] still return a new tensor object, an alias, as torch does.
+    if (r == x) r = ops::alias(x);
     return r;
   }
   return ops::index(r, advanced);
@@ -166,7 +166,7 @@ Tensor getitem(const Tensor& x, pyb::handle key) {
 // The gradient rule of tensor[index] = value: x's gradient with the written places zeroed,
 // and value's gradient read from those places (summed to value's shape by the engine).
 struct CopySlices final : Node {
-  const char* name() const override { return "CopySlices"; }
+  const char* name() const override { return name_; }
   TensorList apply(TensorList&& grads) override {
     const Tensor& g = grads[0];
     Tensor gx, gv;
@@ -186,6 +186,9 @@ struct CopySlices final : Node {
     return {gx, gv};
   }
   std::vector<IndexItem> items;
+  // torch names the rule after what the write was: an index_put_, a fill_ of everything, or a
+  // copy into a slice (CopySlices).
+  const char* name_ = "torch::autograd::CopySlices";
 };
 
 void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
@@ -201,10 +204,16 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
   if (track && x->is_leaf() && x->requires_grad())
     fail(ErrorKind::Runtime, "a leaf Variable that requires grad is being used in an in-place operation.");
   std::vector<IndexItem> items = parse_index(key);
+  const char* rule = "torch::autograd::CopySlices";
   {
     AutoGradMode off(false);
     TensorList adv;
     Tensor region = apply_basic(x, items, adv);
+    if (region == x || (region->sizes() == x->sizes() && region->strides() == x->strides() &&
+                        region->storage_offset() == x->storage_offset())) {
+      if (!adv.empty()) rule = "IndexPutBackward0";
+      else if (!is_tensor(value)) rule = "FillBackward3";
+    }
     Tensor vc = v->dtype() == x->dtype() ? v : ops::to_dtype(ops::detach(v), x->dtype());
     if (adv.empty()) {
       ops::copy_into(region, vc);
@@ -216,6 +225,7 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
   if (track) {
     auto node = std::make_shared<CopySlices>();
     node->items = items;
+    node->name_ = rule;
     Edge ex = x->requires_grad() ? gradient_edge(x) : Edge();
     Edge ev = v->requires_grad() ? gradient_edge(v) : Edge();
     node->next_edges = {ex, ev};

@@ -2,7 +2,10 @@
 from tapegrad import _C
 from tapegrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
-__all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+__all__ = [
+    "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "functional", "gradcheck", "gradgradcheck",
+]
 
 
 def _as_tuple(x):
@@ -34,3 +37,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     return _C._run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs, bool(allow_unused))
+
+
+from tapegrad.autograd import functional  # noqa: E402  (needs grad() above)
+from tapegrad.autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402
