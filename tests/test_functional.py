@@ -162,7 +162,7 @@ def test_jacobian_create_graph_result_is_differentiable():
     assert ours[0].requires_grad and ours[0].grad_fn is not None
 
 
-def test_jacobian_create_graph_on_input_without_grad_is_detached():
+def test_jacobian_create_graph_on_input_without_grad_flags_like_torch():
     ours, theirs = both(lambda lib: lib.autograd.functional.jacobian(lambda v: v * v, t64(lib, arr(2)),
                                                                      create_graph=True))
     same(ours, theirs)  # requires_grad compared: the inputs did not require grad
@@ -277,6 +277,15 @@ def test_hessian_create_graph_third_derivative():
 
     ours, theirs = both(go)
     same(ours, theirs, rtol=1e-11, atol=1e-12)
+
+
+def test_hessian_of_prod():
+    """d2 prod(x) / dx_i dx_j = prod of the others (i != j): needs a differentiable prod backward."""
+    a = np.array([0.5, -1.5, 2.0, 0.8])
+    ours, theirs = both(lambda lib: lib.autograd.functional.hessian(lambda x: x.prod(), t64(lib, a)))
+    expected = np.array([[0.0 if i == j else np.prod(np.delete(a, [i, j])) for j in range(4)] for i in range(4)])
+    np.testing.assert_allclose(theirs.numpy(), expected, rtol=1e-14)
+    same(ours, theirs)
 
 
 def test_hessian_linear_function_is_zero():

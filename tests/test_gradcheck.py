@@ -9,7 +9,6 @@ import pytest
 import tapegrad
 import torch
 from conftest import LIBS, expect_same_error
-
 from tapegrad.autograd.gradcheck import GradcheckError
 
 gradcheck_module = importlib.import_module("tapegrad.autograd.gradcheck")  # the name alone is the function
@@ -38,7 +37,8 @@ def positive(lib, *shape, seed=0):
 # name -> (function written against the torch API, input maker). Each input maker takes lib.
 OPS = {
     "add": (lambda a, b: a + b, lambda lib: (rand64(lib, 2, 3), rand64(lib, 3, seed=1))),
-    "add_alpha": (lambda a, b: tapegrad_or_torch(a).add(a, b, alpha=2.5), lambda lib: (rand64(lib, 3), rand64(lib, 3, seed=1))),
+    "add_alpha": (lambda a, b: tapegrad_or_torch(a).add(a, b, alpha=2.5),
+                  lambda lib: (rand64(lib, 3), rand64(lib, 3, seed=1))),
     "sub": (lambda a, b: a - b, lambda lib: (rand64(lib, 2, 3), rand64(lib, 2, 1, seed=1))),
     "rsub_scalar": (lambda a: 2.0 - a, lambda lib: (rand64(lib, 4),)),
     "mul": (lambda a, b: a * b, lambda lib: (rand64(lib, 2, 3), rand64(lib, 2, 3, seed=1))),

@@ -22,6 +22,15 @@ void append(std::ostringstream& os, const T& v, const Rest&... rest) {
 }
 }  // namespace detail
 
+// An index past a dim's size inside a kernel; the op layer words it as torch does for that op.
+struct IndexOutOfRange : Error {
+  int64_t value, dim, size;
+  IndexOutOfRange(int64_t v, int64_t d, int64_t s)
+      : Error(ErrorKind::Index, "index " + std::to_string(v) + " is out of bounds for dimension " + std::to_string(d) +
+                                    " with size " + std::to_string(s)),
+        value(v), dim(d), size(s) {}
+};
+
 template <class... Parts>
 [[noreturn]] void fail(ErrorKind kind, const Parts&... parts) {
   std::ostringstream os;

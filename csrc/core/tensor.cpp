@@ -37,6 +37,7 @@ TensorImpl::~TensorImpl() {
 }
 
 bool TensorImpl::is_contiguous() const {
+  if (numel_ == 0) return true;
   int64_t expected = 1;
   for (size_t i = sizes_.size(); i-- > 0;) {
     if (sizes_[i] == 1) continue;

@@ -61,6 +61,11 @@ class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
   // The leaf's AccumulateGrad node: created on first use, held weakly so it dies with the graph.
   std::shared_ptr<Node> grad_accumulator();
 
+  // A view op's result remembers the tensor whose storage it views (torch's ._base), so an
+  // in-place write through the view can update the base's history.
+  const Tensor& view_base() const { return view_base_; }
+  void set_view_base(Tensor base) { view_base_ = std::move(base); }
+
  private:
   std::shared_ptr<Storage> storage_;
   Shape sizes_;
@@ -74,6 +79,7 @@ class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
   std::shared_ptr<Node> grad_fn_;
   std::weak_ptr<Node> grad_accumulator_;
   Tensor grad_;
+  Tensor view_base_;
 };
 
 }  // namespace tapegrad

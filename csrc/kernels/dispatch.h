@@ -21,6 +21,7 @@ enum class UnaryOp {
   RSubScalar,    // a - x
   MulScalar,     // x * a
   DivScalar,     // x / a
+  BitNot,        // ~x for integers, logical not for bools
 };
 
 enum class ReduceOp { Sum, Prod, Max, Min };
@@ -28,6 +29,7 @@ enum class ReduceOp { Sum, Prod, Max, Min };
 enum class BinaryOp {
   Add, Sub, Mul, Div, Pow,
   Maximum, Minimum,  // NaN-propagating
+  BitAnd, BitOr, BitXor,  // integers and bools only
   KeepWhere,    // y != 0 ? x : 0 (a where() against zero, exact for inf/NaN x)
   PowExpMask,   // 1 unless x == 0 and y >= 0: where d(x**y)/dy is taken as 0
 };

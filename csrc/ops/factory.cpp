@@ -13,6 +13,12 @@ Tensor full(const Shape& shape, double value, DType dtype, Device device) {
   return t;
 }
 
+Tensor full_like(const Tensor& t, double value, DType dtype, Device device) {
+  Tensor out = device == t->device() ? empty_like_layout(t, t->sizes(), dtype) : TensorImpl::empty(t->sizes(), dtype, device);
+  kernels(out).fill(*out, value);
+  return out;
+}
+
 Tensor zeros_like(const Tensor& t) { return full(t->sizes(), 0.0, t->dtype(), t->device()); }
 Tensor ones_like(const Tensor& t) { return full(t->sizes(), 1.0, t->dtype(), t->device()); }
 
@@ -38,7 +44,7 @@ Tensor scalar_tensor(const Scalar& s, DType dtype, Device device) {
 namespace tapegrad::ops {
 
 Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device) {
-  TG_CHECK(steps >= 0, "linspace(): number of steps must be non-negative");
+  TG_CHECK(steps >= 0, "number of steps must be non-negative");
   if (steps == 1) return full({1}, start, dtype, device);
   // torch's symmetric formula: the first half counts up from start, the second down from end.
   double step = steps > 1 ? (end - start) / double(steps - 1) : 0;

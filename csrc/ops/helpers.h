@@ -15,9 +15,10 @@ inline Tensor empty_like_shape(const Tensor& like, const Shape& shape, DType dty
   return TensorImpl::empty(shape, dtype, like->device());
 }
 
-// A fresh tensor shaped like `like` that keeps its memory order when it is dense but not
-// contiguous (a transposed or permuted tensor), as torch's elementwise results do; contiguous
-// otherwise. Elementwise kernels then walk every operand in contiguous runs.
+// A fresh tensor shaped like `like` whose dims are laid out in like's memory order (a transposed
+// or permuted input gives a transposed result), as torch's elementwise results are; contiguous
+// when like is contiguous or broadcast (stride 0). Elementwise kernels then walk every operand
+// in contiguous runs.
 inline Tensor empty_like_layout(const Tensor& like, const Shape& shape, DType dtype) {
   if (like->sizes() != shape || like->is_contiguous() || like->dim() < 2) return TensorImpl::empty(shape, dtype, like->device());
   const int64_t nd = like->dim();
@@ -25,13 +26,8 @@ inline Tensor empty_like_layout(const Tensor& like, const Shape& shape, DType dt
   for (int64_t d = 0; d < nd; ++d) order[size_t(d)] = d;
   const Shape& st = like->strides();
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return st[size_t(a)] > st[size_t(b)]; });
-  int64_t expected = 1;
-  for (int64_t i = nd - 1; i >= 0; --i) {
-    int64_t d = order[size_t(i)];
-    if (shape[size_t(d)] == 1) continue;
-    if (st[size_t(d)] != expected) return TensorImpl::empty(shape, dtype, like->device());  // not dense
-    expected *= shape[size_t(d)];
-  }
+  for (int64_t d = 0; d < nd; ++d)
+    if (st[size_t(d)] <= 0 && shape[size_t(d)] > 1) return TensorImpl::empty(shape, dtype, like->device());
   Shape strides(static_cast<size_t>(nd));
   int64_t run = 1;
   for (int64_t i = nd - 1; i >= 0; --i) {
@@ -46,9 +42,15 @@ inline Tensor empty_like_layout(const Tensor& like, const Shape& shape, DType dt
 // Converts dtype for computing only; the caller records history against the original tensor.
 inline Tensor cast_for_compute(const Tensor& t, DType dtype) {
   if (t->dtype() == dtype) return t;
-  Tensor out = TensorImpl::empty(t->sizes(), dtype, t->device());
+  Tensor out = empty_like_layout(t, t->sizes(), dtype);
   kernels(t).copy(*t, *out);
   return out;
+}
+
+// The value of a one-element int64 tensor on the CPU (for checks on index tensors).
+inline int64_t item_of(const Tensor& t) {
+  Tensor c = cast_for_compute(t, DType::Int64);
+  return *c->data<int64_t>();
 }
 
 // Math like sin() on an integer tensor computes in the default float dtype, as torch does.

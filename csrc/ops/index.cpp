@@ -76,6 +76,7 @@ Tensor run_index(const Tensor& x, const IndexPlan& p) {
   AutoGradMode off(false);
   Tensor xp = permute(x, p.x_perm);
   Tensor ok = permute(out, p.out_perm);
+  // An index out of range names its position among the index tensors, as torch's message does.
   kernels(x).index(*xp, p.idx, *ok);
   return out;
 }
@@ -108,6 +109,9 @@ void index_put_(const Tensor& x, const TensorList& indices, const Tensor& values
   IndexPlan p = plan(x, indices);
   TG_CHECK(is_expandable_to(values->sizes(), p.out_shape), "shape mismatch: value tensor of shape ",
            shape_str(values->sizes()), " cannot be broadcast to indexing result of shape ", shape_str(p.out_shape));
+  TG_CHECK(values->dtype() == x->dtype() || values->dim() == 0, "Index put requires the source and destination dtypes "
+           "match, got ", dtype_scalar_type_name(x->dtype()), " for the destination and ",
+           dtype_scalar_type_name(values->dtype()), " for the source.");
   AutoGradMode off(false);
   Tensor v = permute(expand(cast_for_compute(values, x->dtype()), p.out_shape), p.out_perm);
   Tensor xp = permute(x, p.x_perm);
@@ -145,7 +149,7 @@ Tensor nonzero(const Tensor& x) { return kernels(x).nonzero(*x); }
 Tensor arange(double start, double end, double step, DType dtype, Device device) {
   TG_CHECK(step != 0, "step must be nonzero");
   TG_CHECK((step > 0 && end >= start) || (step < 0 && end <= start),
-           "upper bound and larger bound inconsistent with step sign");
+           "upper bound and lower bound inconsistent with step sign");
   int64_t n = int64_t(std::ceil((end - start) / step));
   Tensor t = TensorImpl::empty({std::max<int64_t>(n, 0)}, dtype, device);
   kernels(t).arange(*t, start, step);
@@ -169,8 +173,24 @@ TensorList grid_indices(const Tensor& index, int64_t dim) {
   return idx;
 }
 
+// gather and scatter do not wrap negative indices, and call every bad index a RuntimeError.
+template <class F>
+auto checked_scatter_gather(const Tensor& index, int64_t dim, int64_t size, F f) -> decltype(f()) {
+  if (index->numel() > 0) {
+    AutoGradMode off(false);
+    int64_t lo = item_of(amin(index, {}, false));
+    if (lo < 0) fail(ErrorKind::Runtime, "index ", lo, " is out of bounds for dimension ", dim, " with size ", size);
+  }
+  try {
+    return f();
+  } catch (const IndexOutOfRange& e) {
+    fail(ErrorKind::Runtime, "index ", e.value, " is out of bounds for dimension ", dim, " with size ", size);
+  }
+}
+
 void check_gather_index(const Tensor& x, int64_t dim, const Tensor& index, const char* fn) {
-  TG_CHECK(index->dtype() == DType::Int64, fn, "(): Expected dtype int64 for index");
+  TG_CHECK(index->dtype() == DType::Int64 || index->dtype() == DType::Int32, fn,
+           "(): Expected dtype int32/int64 for index");
   TG_CHECK(index->dim() == x->dim() || (index->dim() <= 1 && x->dim() <= 1),
            "Index tensor must have the same number of dimensions as ", fn == std::string("gather") ? "input" : "self",
            " tensor");
@@ -183,7 +203,7 @@ void check_gather_index(const Tensor& x, int64_t dim, const Tensor& index, const
 }  // namespace
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
-  TG_CHECK(index->dim() <= 1, "index_select(): Index is supposed to be a vector");
+  TG_CHECK_KIND(index->dim() <= 1, Index, "index_select(): Index is supposed to be a vector");
   TG_CHECK(index->dtype() == DType::Int64 || index->dtype() == DType::Int32,
            "index_select(): Expected dtype int32 or int64 for index");
   int64_t d = wrap_dim(dim, x->dim());
@@ -192,7 +212,13 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
     AutoGradMode off(false);
     TensorList idx(size_t(d + 1));
     idx[size_t(d)] = index->dim() == 0 ? view(index, {1}) : index;
-    out = x->dim() == 0 ? ops::index(view(x, {1}), idx) : ops::index(x, idx);
+    // index_select neither wraps negative indices nor names the dim when one is out of range.
+    if (index->numel() > 0 && item_of(amin(index, {}, false)) < 0) fail(ErrorKind::Index, "index out of range in self");
+    try {
+      out = x->dim() == 0 ? ops::index(view(x, {1}), idx) : ops::index(x, idx);
+    } catch (const IndexOutOfRange&) {
+      fail(ErrorKind::Index, "index out of range in self");
+    }
     if (x->dim() == 0) out = view(out, {});
   }
   if (FormulaNode* n = record("IndexSelectBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
@@ -212,7 +238,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   Tensor out;
   {
     AutoGradMode off(false);
-    out = ops::index(x, grid_indices(index, d));
+    out = checked_scatter_gather(index, d, x->sizes()[size_t(d)], [&] { return ops::index(x, grid_indices(index, d)); });
   }
   if (FormulaNode* n = record("GatherBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Tensor zeros = full(n.shape, 0.0, g->dtype(), g->device());
@@ -228,6 +254,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
   int64_t d = wrap_dim(dim, x->dim());
   check_gather_index(x, d, index, "scatter_add");
+  TG_CHECK(src->dtype() == x->dtype(), "scatter(): Expected self.dtype to be equal to src.dtype");
   Tensor out;
   {
     AutoGradMode off(false);
@@ -236,7 +263,7 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
     Tensor part = src;
     for (int64_t i = 0; i < index->dim(); ++i) part = narrow(part, i, 0, index->sizes()[size_t(i)]);
     out = clone(x);
-    index_put_(out, idx, cast_for_compute(part, x->dtype()), true);
+    checked_scatter_gather(index, d, x->sizes()[size_t(d)], [&] { index_put_(out, idx, part, true); return 0; });
   }
   if (FormulaNode* n = record("ScatterAddBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Tensor gs;
@@ -259,16 +286,21 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
   return out;
 }
 
-Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha) {
+Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha_in) {
   int64_t d = wrap_dim(dim, x->dim());
+  int64_t src_size = source->dim() ? source->sizes()[size_t(d)] : 1;
+  TG_CHECK(index->numel() == src_size, "index_add_(): Number of indices (", index->numel(),
+           ") should be equal to source.size(dim): (", src_size, "), for dim: ", d);
+  // Integer tensors take alpha as an integer, as torch does.
+  Scalar alpha = is_floating(x->dtype()) ? alpha_in : Scalar::from_int(alpha_in.ivalue);
   Tensor out;
   {
     AutoGradMode off(false);
     TensorList idx(size_t(d + 1));
     idx[size_t(d)] = index;
     out = clone(x);
-    Tensor src = alpha.value == 1.0 ? source : mul_scalar(source, alpha.value);
-    index_put_(out, idx, src, true);
+    Tensor src = alpha.value == 1.0 ? source : mul(source, alpha);
+    checked_scatter_gather(index, d, x->sizes()[size_t(d)], [&] { index_put_(out, idx, src, true); return 0; });
   }
   if (FormulaNode* n = record("IndexAddBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Tensor gs;

@@ -15,7 +15,7 @@ void copy_into(const Tensor& dst, const Tensor& src) {
 namespace {
 // All-dims-but-one must agree; the result dtype promotes over every input.
 DType check_cat_inputs(const TensorList& ts, int64_t d, const char* fn) {
-  TG_CHECK(!ts.empty(), fn, "(): expected a non-empty list of Tensors");
+  TG_CHECK_KIND(!ts.empty(), Value, "torch.", fn, "(): expected a non-empty list of Tensors");
   DType dt = ts[0]->dtype();
   const Tensor* ref = nullptr;
   for (const Tensor& t : ts) {
@@ -82,7 +82,9 @@ Tensor cat(const TensorList& ts, int64_t dim) {
       int64_t off = 0;
       for (size_t i = 0; i < n.shape.size(); ++i) {
         int64_t s = n.shape[i];
-        grads.push_back(n.needs_grad(i) && s > 0 ? slice(g, n.ints[0], off, off + s, 1) : Tensor());
+        if (!n.needs_grad(i)) grads.emplace_back();
+        else if (s > 0) grads.push_back(slice(g, n.ints[0], off, off + s, 1));
+        else grads.push_back(full(n.next_edges[i].shape, 0.0, g->dtype(), g->device()));
         off += s;
       }
       return grads;

@@ -12,6 +12,8 @@ namespace tapegrad::ops {
 Tensor empty(const Shape& shape, DType dtype, Device device = Device());
 Tensor full(const Shape& shape, double value, DType dtype, Device device = Device());
 Tensor zeros_like(const Tensor& t);
+// `value` everywhere, laid out like t when t is dense (torch's preserve_format).
+Tensor full_like(const Tensor& t, double value, DType dtype, Device device);
 Tensor ones_like(const Tensor& t);
 // A 0-dim tensor holding a Python number, in the dtype it will be used as.
 Tensor scalar_tensor(const Scalar& s, DType dtype, Device device = Device());
@@ -103,6 +105,7 @@ Tensor slice(const Tensor& x, int64_t dim, std::optional<int64_t> start, std::op
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length);
 TensorList split(const Tensor& x, int64_t split_size, int64_t dim = 0);
 TensorList split_with_sizes(const Tensor& x, const Shape& sizes, int64_t dim = 0);
+TensorList split_impl(const Tensor& x, const Shape& sizes, int64_t dim, const char* node_name);
 TensorList chunk(const Tensor& x, int64_t chunks, int64_t dim = 0);
 TensorList unbind(const Tensor& x, int64_t dim = 0);
 // Backward helpers: the gradient of a select/slice scattered into zeros of the input's shape.
@@ -142,11 +145,14 @@ Tensor logical_and(const Tensor& a, const Tensor& b);
 Tensor logical_or(const Tensor& a, const Tensor& b);
 Tensor logical_xor(const Tensor& a, const Tensor& b);
 Tensor logical_not(const Tensor& a);
+// &, |, ^, ~: bitwise on integers, logical on bools (int_op: 0 and, 1 or, 2 xor).
+Tensor bitwise(const Tensor& a, const Tensor& b, int int_op);
+Tensor bitwise_not(const Tensor& a);
 Tensor isnan(const Tensor& a);
 Tensor isinf(const Tensor& a);
 Tensor isfinite(const Tensor& a);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);  // WhereBackward0
-Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value);  // MaskedFillBackward0
+Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value, bool value_is_number);  // MaskedFillBackward0/1
 Tensor maximum(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);
 
@@ -192,5 +198,6 @@ namespace tapegrad::ops {
 Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device = Device());
 Tensor eye(int64_t n, int64_t m, DType dtype, Device device = Device());
 Tensor random(int dist, const Shape& shape, double a, double b, DType dtype, Device device, Generator* gen);
+Tensor random_like(const Tensor& like, int dist, double a, double b, DType dtype);  // keeps like's dense layout
 
 }  // namespace tapegrad::ops

@@ -15,4 +15,12 @@ Tensor random(int dist, const Shape& shape, double a, double b, DType dtype, Dev
   return t;
 }
 
+Tensor random_like(const Tensor& like, int dist, double a, double b, DType dtype) {
+  // A dense permuted layout is still one contiguous block: the kernel fills it in memory order.
+  Tensor t = empty_like_layout(like, like->sizes(), dtype);
+  auto gen = default_generator();
+  kernels(t).random(RandomDist(dist), *t, a, b, *gen);
+  return t;
+}
+
 }  // namespace tapegrad::ops

@@ -143,8 +143,12 @@ Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim, std::opti
   Shape rd = dim ? reduced_dims(x, {*dim}) : reduced_dims(x, {});
   Tensor out = run_reduce(ReduceOp::Prod, x, rd, dim ? keepdim : false, sum_dtype(x, dtype));
   auto rule = [](FormulaNode& n, const Tensor& g) -> TensorList {
-    // d prod / d x_i is the product of the others: exclusive running products from both ends.
     Tensor x = n.saved(0);
+    if (!item_of(any(compare(x, Scalar(0.0), 0 /* Eq */), {}, false))) {
+      // No zeros: d prod / d x_i = prod / x_i, written with ops so it differentiates again.
+      return {mul(expand(keep_dims(g, n), n.shape), div(keep_dims(n.saved(1), n), x))};
+    }
+    // With zeros, the product of the others: exclusive running products from both ends.
     Tensor flat = n.ints.size() == 1 ? x : reshape(x, {-1});
     int64_t d = n.ints.size() == 1 ? n.ints[0] : 0;
     Tensor before = empty_like_shape(flat, flat->sizes(), flat->dtype());
@@ -155,8 +159,10 @@ Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim, std::opti
     return {mul(expand(keep_dims(g, n), n.shape), others)};
   };
   if (FormulaNode* n = record_reduction(dim ? "ProdBackward1" : "ProdBackward0", rule, out, x, rd,
-                                        dim ? keepdim : false))
+                                        dim ? keepdim : false)) {
     n->save(x);
+    n->save(out, true);
+  }
   return out;
 }
 
@@ -171,14 +177,13 @@ TensorList extreme_rule(FormulaNode& n, const Tensor& g) {
 }
 
 Tensor extreme(const Tensor& x, const Shape& dims, bool keepdim, bool is_max, const char* name) {
+  const char* fn = name[0] == 'A' ? (is_max ? "amax" : "amin") : (is_max ? "max" : "min");
+  if (dims.empty() && x->numel() == 0)
+    fail(ErrorKind::Runtime, fn, "(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+                                 "reduction dim with the 'dim' argument.");
   Shape rd = reduced_dims(x, dims);
   for (int64_t d : rd)
-    TG_CHECK_KIND(x->sizes()[size_t(d)] > 0, Index, name[0] == 'A' ? (is_max ? "amax" : "amin") : (is_max ? "max" : "min"),
-                  "(): Expected reduction dim ", d, " to have non-zero size.");
-  if (x->numel() == 0)
-    fail(ErrorKind::Runtime, is_max ? "max" : "min",
-         "(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the "
-         "'dim' argument.");
+    TG_CHECK_KIND(x->sizes()[size_t(d)] > 0, Index, fn, "(): Expected reduction dim ", d, " to have non-zero size.");
   Tensor out = run_reduce(is_max ? ReduceOp::Max : ReduceOp::Min, x, rd, keepdim, x->dtype());
   if (FormulaNode* n = record_reduction(name, extreme_rule, out, x, rd, keepdim)) {
     n->save(x);
@@ -187,10 +192,11 @@ Tensor extreme(const Tensor& x, const Shape& dims, bool keepdim, bool is_max, co
   return out;
 }
 
-std::pair<Tensor, Tensor> extreme_dim(const Tensor& x, int64_t dim, bool keepdim, bool is_max) {
+std::pair<Tensor, Tensor> extreme_dim(const Tensor& x, int64_t dim, bool keepdim, bool is_max,
+                                      const char* fn = nullptr) {
   int64_t d = wrap_dim(dim, x->dim());
   if (x->dim() > 0)
-    TG_CHECK_KIND(x->sizes()[size_t(d)] > 0, Index, is_max ? "max" : "min", "(): Expected reduction dim ", d,
+    TG_CHECK_KIND(x->sizes()[size_t(d)] > 0, Index, fn ? fn : is_max ? "max" : "min", "(): Expected reduction dim ", d,
                   " to have non-zero size.");
   Shape rd = x->dim() ? Shape{d} : Shape{};
   Shape kshape = keepdim_shape(x, rd);
@@ -215,15 +221,16 @@ std::pair<Tensor, Tensor> extreme_dim(const Tensor& x, int64_t dim, bool keepdim
 
 Tensor arg_extreme(const Tensor& x, std::optional<int64_t> dim, bool keepdim, bool is_max) {
   const char* fn = is_max ? "argmax" : "argmin";
+  TG_CHECK(x->dtype() != DType::Bool, fn, "(): does not support bool input");
   if (!dim) {
-    TG_CHECK(x->numel() > 0, fn, "(): Expected reduction dim to be specified for input.numel() == 0.");
+    TG_CHECK_KIND(x->numel() > 0, Index, fn, "(): Expected reduction dim to be specified for input.numel() == 0.");
     Tensor flat = reshape(detach(x), {-1});
     Tensor idx = extreme_dim(flat, 0, false, is_max).second;
     if (keepdim) return reshape(idx, Shape(size_t(x->dim()), 1));
     return idx;
   }
   AutoGradMode off(false);
-  return extreme_dim(x, *dim, keepdim, is_max).second;
+  return extreme_dim(x, *dim, keepdim, is_max, fn).second;
 }
 }  // namespace
 
@@ -272,8 +279,11 @@ Tensor std(const Tensor& x, const Shape& dims, double correction, bool keepdim) 
     out = sqrt(var(x, dims, correction, keepdim));
   }
   if (FormulaNode* n = record_reduction("StdBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        // Where std is 0 torch takes the gradient as 0 rather than g / 0.
         Tensor s = keep_dims(n.saved(1), n);
-        return {var_backward(div(keep_dims(g, n), mul_scalar(s, 2.0)), n.saved(0), n)};
+        Tensor scaled = div(keep_dims(g, n), mul_scalar(s, 2.0));
+        scaled = keep_where(scaled, cast_for_compute(compare(s, Scalar(0.0), 1 /* Ne */), s->dtype()));
+        return {var_backward(scaled, n.saved(0), n)};
       }, out, x, rd, keepdim)) {
     n->save(x);
     n->save(out, true);
@@ -328,7 +338,8 @@ Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim) {
   Tensor out;
   {
     AutoGradMode off(false);
-    Tensor m = amax(xf, rd, true);
+    // Empty reductions have no maximum to shift by: log(sum(exp(x))) is -inf there anyway.
+    Tensor m = x->numel() == 0 ? full(keepdim_shape(x, rd), 0.0, xf->dtype(), x->device()) : amax(xf, rd, true);
     // Infinite maxima would give inf - inf; shift by 0 there instead.
     m = keep_where(m, cast_for_compute(isfinite(m), m->dtype()));
     Tensor s = log(sum(exp(sub(xf, m)), rd, true));
@@ -347,7 +358,11 @@ Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim) {
 
 namespace {
 Tensor softmax_impl(const Tensor& x_in, int64_t dim, std::optional<DType> dtype, bool log) {
-  Tensor x = cast_for_compute(x_in, dtype.value_or(float_result_type(x_in)));
+  DType dt = dtype.value_or(x_in->dtype());
+  if (!is_floating(dt))
+    fail(ErrorKind::NotImplemented, "\"", log ? "log_softmax_lastdim_kernel_impl" : "softmax_lastdim_kernel_impl",
+         "\" not implemented for '", dtype_scalar_type_name(dt), "'");
+  Tensor x = cast_for_compute(x_in, dt);
   int64_t d = wrap_dim(dim, x->dim());
   Tensor out = empty_like_shape(x, x->sizes(), x->dtype());
   kernels(x).softmax(*x, x->dim() ? d : 0, *out, log);
@@ -381,6 +396,7 @@ Tensor log_softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype) { r
 
 Tensor cumsum(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
   int64_t d = wrap_dim(dim, x->dim());
+  if (sum_dtype(x, dtype) == DType::Bool) fail(ErrorKind::NotImplemented, "\"cumsum_out_cpu\" not implemented for 'Bool'");
   Tensor xc = cast_for_compute(x, sum_dtype(x, dtype));
   Tensor out = cumsum_impl(xc, d, false);
   if (xc != x && out->grad_fn()) out->set_grad_fn(nullptr);  // integer inputs never carry history
@@ -434,6 +450,7 @@ Tensor expand(const Tensor& x, const Shape& shape_in) {
     }
   }
   Tensor out = TensorImpl::view_of(x->storage(), shape, strides, x->storage_offset(), x->dtype());
+  out->set_view_base(x->view_base() ? x->view_base() : x);
   if (FormulaNode* n = record("ExpandBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {sum_to(g, n.shape)};
       }, out, {&x}))

@@ -45,6 +45,26 @@ Tensor logical_xor(const Tensor& a, const Tensor& b) {
 }
 Tensor logical_not(const Tensor& a) { return compare(as_bool(a), Scalar::from_bool(false), int(CompareOp::Eq)); }
 
+Tensor bitwise(const Tensor& a, const Tensor& b, int int_op) {
+  static const char* names[] = {"bitwise_and_cpu", "bitwise_or_cpu", "bitwise_xor_cpu"};
+  DType dt = result_type(a, b);
+  if (is_floating(dt))
+    fail(ErrorKind::NotImplemented, "\"", names[int_op], "\" not implemented for '", dtype_scalar_type_name(dt), "'");
+  check_same_device(a, b);
+  Tensor out = empty_like_shape(a, broadcast_shapes(a->sizes(), b->sizes()), dt);
+  BinaryOp op = int_op == 0 ? BinaryOp::BitAnd : int_op == 1 ? BinaryOp::BitOr : BinaryOp::BitXor;
+  kernels(a).binary(op, *cast_for_compute(a, dt), *cast_for_compute(b, dt), *out);
+  return out;
+}
+
+Tensor bitwise_not(const Tensor& a) {
+  if (is_floating(a->dtype()))
+    fail(ErrorKind::Type, "~ (operator.invert) is only implemented on integer and Boolean-type tensors");
+  Tensor out = empty_like_shape(a, a->sizes(), a->dtype());
+  kernels(a).unary(UnaryOp::BitNot, *a, *out, 0, 0);
+  return out;
+}
+
 Tensor isnan(const Tensor& a) {
   if (!is_floating(a->dtype())) return full(a->sizes(), 0.0, DType::Bool, a->device());
   return run_compare(CompareOp::Ne, a, a, a->dtype());
@@ -67,7 +87,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_same_device(cond, a);
   check_same_device(a, b);
   DType dt = result_type(a, b);
-  Shape shape = broadcast_shapes(cond->sizes(), broadcast_shapes(a->sizes(), b->sizes()));
+  Shape shape = broadcast_shapes(b->sizes(), broadcast_shapes(cond->sizes(), a->sizes()));
   Tensor out = empty_like_shape(a, shape, dt);
   kernels(a).where(*cond, *cast_for_compute(a, dt), *cast_for_compute(b, dt), *out);
   if (FormulaNode* n = record("WhereBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
@@ -79,7 +99,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value) {
+Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value, bool value_is_number) {
   TG_CHECK(mask->dtype() == DType::Bool, "masked_fill_ only supports boolean masks, but got mask with dtype ",
            dtype_name(mask->dtype()));
   TG_CHECK(value->dim() == 0, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ",
@@ -89,6 +109,15 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value) {
            x->dim() - 1);
   Tensor out = empty_like_shape(x, x->sizes(), x->dtype());
   kernels(x).where(*mask, *cast_for_compute(value, x->dtype()), *x, *out);
+  if (value->requires_grad() || !value_is_number) {
+    if (FormulaNode* n = record("MaskedFillBackward1", [](FormulaNode& n, const Tensor& g) -> TensorList {
+          Tensor m = n.saved(0);
+          Tensor gv = n.needs_grad(1) ? sum(keep_where(g, mask_of(m, g->dtype())), {}, false) : Tensor();
+          return {n.needs_grad(0) ? keep_where(g, mask_of(logical_not(m), g->dtype())) : Tensor(), gv};
+        }, out, {&x, &value}))
+      n->save(mask);
+    return out;
+  }
   if (FormulaNode* n = record("MaskedFillBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {keep_where(g, mask_of(logical_not(n.saved(0)), g->dtype()))};
       }, out, {&x}))

@@ -9,7 +9,9 @@ namespace tapegrad::ops {
 namespace {
 
 Tensor make_view(const Tensor& x, Shape sizes, Shape strides, int64_t offset) {
-  return TensorImpl::view_of(x->storage(), std::move(sizes), std::move(strides), offset, x->dtype());
+  Tensor v = TensorImpl::view_of(x->storage(), std::move(sizes), std::move(strides), offset, x->dtype());
+  v->set_view_base(x->view_base() ? x->view_base() : x);
+  return v;
 }
 
 // Resolves one -1 and checks the element count, with torch's messages.
@@ -82,7 +84,9 @@ Tensor view(const Tensor& x, const Shape& shape_in) {
 
 Tensor reshape(const Tensor& x, const Shape& shape_in) {
   Shape shape = infer_size(shape_in, x->numel());
-  if (auto st = view_strides(x, shape)) return view_as_shape(x, shape, *st, "ViewBackward0");
+  // torch calls a reshape that needs no copy of a non-contiguous tensor a reshape alias.
+  if (auto st = view_strides(x, shape))
+    return view_as_shape(x, shape, *st, x->is_contiguous() ? "ViewBackward0" : "ReshapeAliasBackward0");
   Tensor c = clone(x);
   return view_as_shape(c, shape, contiguous_strides(shape), "UnsafeViewBackward0");
 }
@@ -208,7 +212,8 @@ Tensor select(const Tensor& x, int64_t dim, int64_t index) {
   int64_t d = wrap_dim(dim, x->dim());
   int64_t size = x->sizes()[size_t(d)];
   if (index < -size || index >= size)
-    fail(ErrorKind::Index, "index ", index, " is out of bounds for dimension ", d, " with size ", size);
+    fail(ErrorKind::Index, "select(): index ", index, " out of range for tensor of size ", shape_str(x->sizes()),
+         " at dimension ", d);
   int64_t i = index < 0 ? index + size : index;
   Shape sizes = x->sizes(), strides = x->strides();
   int64_t offset = x->storage_offset() + i * strides[size_t(d)];
@@ -279,6 +284,10 @@ TensorList split_rule(FormulaNode& n, const TensorList& grads) {
 }  // namespace
 
 TensorList split_with_sizes(const Tensor& x, const Shape& sizes, int64_t dim) {
+  return split_impl(x, sizes, dim, "SplitWithSizesBackward0");
+}
+
+TensorList split_impl(const Tensor& x, const Shape& sizes, int64_t dim, const char* name) {
   int64_t d = wrap_dim(dim, x->dim());
   int64_t total = 0;
   for (int64_t s : sizes) total += s;
@@ -293,7 +302,7 @@ TensorList split_with_sizes(const Tensor& x, const Shape& sizes, int64_t dim) {
       start += s;
     }
   }
-  if (FormulaNode* n = record_multi("SplitBackward0", split_rule, outs, {&x})) {
+  if (FormulaNode* n = record_multi(name, split_rule, outs, {&x})) {
     n->shape = x->sizes();
     n->ints = {d};
     n->ints.insert(n->ints.end(), sizes.begin(), sizes.end());
@@ -310,7 +319,7 @@ TensorList split(const Tensor& x, int64_t split_size, int64_t dim) {
   Shape sizes;
   for (int64_t s = 0; s < size; s += split_size) sizes.push_back(std::min(split_size, size - s));
   if (sizes.empty()) sizes.push_back(0);
-  return split_with_sizes(x, sizes, d);
+  return split_impl(x, sizes, d, "SplitBackward0");
 }
 
 TensorList chunk(const Tensor& x, int64_t chunks, int64_t dim) {

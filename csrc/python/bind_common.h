@@ -12,6 +12,7 @@ void bind_autograd(pyb::module_& m);   // Node, grad mode, backward
 void bind_shape(pyb::module_& m);      // views, indexing, joining
 void bind_reduce(pyb::module_& m);     // reductions, comparisons, selection
 void bind_creation(pyb::module_& m);   // arange, random, Generator, numpy/DLPack exchange
+void bind_index(pyb::module_& m);      // tensor[...] reads and writes
 
 using TensorClass = pyb::class_<TensorImpl, Tensor>;
 inline TensorClass tensor_class(pyb::module_& m) { return pyb::reinterpret_borrow<TensorClass>(m.attr("Tensor")); }

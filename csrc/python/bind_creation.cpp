@@ -23,6 +23,13 @@ Tensor finish(Tensor t, bool requires_grad) {
   return t;
 }
 
+// rand/randn exist for floating dtypes only; torch names the kernel that refuses.
+void check_random_dtype(RandomDist dist, DType dt) {
+  if (is_floating(dt)) return;
+  const char* kernel = dist == RandomDist::Normal ? "normal_kernel_cpu" : "check_uniform_bounds";
+  fail(ErrorKind::NotImplemented, "\"", kernel, "\" not implemented for '", dtype_scalar_type_name(dt), "'");
+}
+
 Generator* generator_arg(pyb::handle h) { return h.is_none() ? nullptr : h.cast<Generator*>(); }
 
 // Keeps a Python object alive as a Storage owner; drops it under the GIL.
@@ -74,12 +81,15 @@ struct DLContext {
 };
 
 pyb::capsule to_dlpack(const Tensor& t) {
-  if (t->requires_grad())
-    fail(ErrorKind::Runtime, "Can't export tensors that require gradient, use tensor.detach()");
+  if (t->requires_grad()) {
+    PyErr_SetString(PyExc_BufferError, "Can't export tensors that require gradient, use tensor.detach()");
+    throw pyb::error_already_set();
+  }
   auto* ctx = new DLContext{t, t->sizes(), t->strides(), {}};
   auto& dl = ctx->managed.dl_tensor;
-  dl.data = t->storage()->data();
-  dl.byte_offset = uint64_t(t->storage_offset()) * itemsize(t->dtype());
+  // Some consumers (torch) insist on a zero byte_offset: point at the first element instead.
+  dl.data = t->data_ptr();
+  dl.byte_offset = 0;
   dl.device = {t->device().is_cpu() ? dlpack::kCPU : dlpack::kCUDA, t->device().is_cpu() ? 0 : std::max(0, int(t->device().index))};
   dl.ndim = int32_t(t->dim());
   uint8_t code = is_floating(t->dtype()) ? dlpack::kFloat : t->dtype() == DType::Bool ? dlpack::kBool : dlpack::kInt;
@@ -174,8 +184,8 @@ void bind_creation(pyb::module_& m) {
     DType dt = optional_dtype(dtype, "arange").value_or(floating ? default_dtype() : DType::Int64);
     TG_CHECK(std::isfinite(start) && std::isfinite(end), "unsupported range: ", start, " -> ", end);
     return finish(ops::arange(start, end, step, dt, device_from(device)), rg);
-  }, arg("start"), arg("end") = none, arg("step") = none, pyb::kw_only(), arg("dtype") = none, arg("device") = none,
-        arg("requires_grad") = false);
+  }, arg("start") = none, arg("end") = none, arg("step") = none, pyb::kw_only(), arg("dtype") = none,
+        arg("device") = none, arg("requires_grad") = false);
   m.def("linspace", [](double start, double end, int64_t steps, pyb::handle dtype, pyb::handle device, bool rg) {
     return finish(ops::linspace(start, end, steps, optional_dtype(dtype, "linspace").value_or(default_dtype()),
                                 device_from(device)), rg);
@@ -190,29 +200,36 @@ void bind_creation(pyb::module_& m) {
                                   std::tuple{"randn", RandomDist::Normal, 0.0, 1.0}}) {
     m.def(name, [name, dist, a, b](pyb::args size, pyb::handle gen, pyb::handle dtype, pyb::handle device, bool rg) {
       DType dt = optional_dtype(dtype, name).value_or(default_dtype());
-      TG_CHECK(is_floating(dt), "\"", name, "\" not implemented for '", dtype_scalar_type_name(dt), "'");
+      check_random_dtype(dist, dt);
       return finish(ops::random(int(dist), shape_from_args(size, name), a, b, dt, device_from(device), generator_arg(gen)), rg);
     }, pyb::kw_only(), arg("generator") = none, arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
     std::string like = std::string(name) + "_like";
     m.def(like.c_str(), [name, dist, a, b](const Tensor& t, pyb::handle dtype, bool rg) {
       DType dt = optional_dtype(dtype, name).value_or(t->dtype());
-      return finish(ops::random(int(dist), t->sizes(), a, b, dt, t->device(), nullptr), rg);
+      check_random_dtype(dist, dt);
+      return finish(ops::random_like(t, int(dist), a, b, dt), rg);
     }, arg("input"), pyb::kw_only(), arg("dtype") = none, arg("requires_grad") = false);
   }
-  m.def("randint", [](pyb::args args, pyb::handle gen, pyb::handle dtype, pyb::handle device, bool rg) {
-    // randint(high, size) or randint(low, high, size)
-    TG_CHECK_KIND(args.size() == 2 || args.size() == 3, Type, "randint() expects (high, size) or (low, high, size)");
-    int64_t low = args.size() == 3 ? args[0].cast<int64_t>() : 0;
-    int64_t high = args[args.size() - 2].cast<int64_t>();
+  m.def("randint", [](pyb::args args, pyb::handle size_kw, pyb::handle gen, pyb::handle dtype, pyb::handle device,
+                      bool rg) {
+    // randint(high, size), randint(low, high, size), or either with size=...
+    std::vector<pyb::handle> pos(args.begin(), args.end());
+    if (!size_kw.is_none()) pos.push_back(size_kw);
+    TG_CHECK_KIND(pos.size() == 2 || pos.size() == 3, Type, "randint() expects (high, size) or (low, high, size)");
+    int64_t low = pos.size() == 3 ? pos[0].cast<int64_t>() : 0;
+    int64_t high = pos[pos.size() - 2].cast<int64_t>();
     TG_CHECK(low < high, "random_ expects 'from' to be less than 'to', but got from=", low, " >= to=", high);
-    Shape shape = shape_from_args(pyb::reinterpret_borrow<pyb::args>(pyb::make_tuple(args[args.size() - 1])), "randint");
+    Shape shape = shape_from_args(pyb::reinterpret_borrow<pyb::args>(pyb::make_tuple(pos.back())), "randint");
     DType dt = optional_dtype(dtype, "randint").value_or(DType::Int64);
+    if (dt == DType::Bool && high > 2) fail(ErrorKind::Runtime, "to - 1 is out of bounds for bool");
     return finish(ops::random(int(RandomDist::Integers), shape, double(low), double(high), dt, device_from(device),
                               generator_arg(gen)), rg);
-  }, pyb::kw_only(), arg("generator") = none, arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
+  }, pyb::kw_only(), arg("size") = none, arg("generator") = none, arg("dtype") = none, arg("device") = none,
+        arg("requires_grad") = false);
   m.def("randperm", [](int64_t n, pyb::handle gen, pyb::handle dtype, pyb::handle device) {
-    TG_CHECK(n >= 0, "n must be non-negative, got", n);
+    TG_CHECK(n >= 0, "Trying to create tensor with negative dimension ", n, ": [", n, "]");
     DType dt = optional_dtype(dtype, "randperm").value_or(DType::Int64);
+    if (dt == DType::Bool) fail(ErrorKind::NotImplemented, "\"randperm\" not implemented for 'Bool'");
     return ops::random(int(RandomDist::Permutation), {n}, 0, 0, dt, device_from(device), generator_arg(gen));
   }, arg("n"), pyb::kw_only(), arg("generator") = none, arg("dtype") = none, arg("device") = none);
 
@@ -227,7 +244,7 @@ void bind_creation(pyb::module_& m) {
       .def("__index__", [](const Tensor& t) {
         TG_CHECK_KIND(t->numel() == 1 && is_integral(t->dtype(), true), Type,
                       "only integer tensors of a single element can be converted to an index");
-        return item(t);
+        return pyb::reinterpret_steal<pyb::object>(PyNumber_Long(item(t).ptr()));
       });
 }
 

@@ -40,7 +40,7 @@ void def_filled_like(pyb::module_& m, const char* name, double value) {
     Tensor t = tensor_arg(input, name, "input", 1);
     DType dt = optional_dtype(dtype, name).value_or(t->dtype());
     Device dev = device.is_none() ? t->device() : device_from(device);
-    return finish(ops::full(t->sizes(), value, dt, dev), requires_grad);
+    return finish(ops::full_like(t, value, dt, dev), requires_grad);
   }, pyb::arg("input"), pyb::kw_only(), pyb::arg("dtype") = pyb::none(), pyb::arg("device") = pyb::none(),
         pyb::arg("requires_grad") = false);
 }
@@ -87,7 +87,7 @@ void bind_functions(pyb::module_& m) {
   m.def("full_like", [](pyb::handle input, pyb::handle value, pyb::handle dtype, bool requires_grad) {
     Tensor t = tensor_arg(input, "full_like", "input", 1);
     Scalar v = scalar_arg(value, "full_like", "fill_value", 2);
-    return finish(ops::full(t->sizes(), v.value, optional_dtype(dtype, "full_like").value_or(t->dtype()), t->device()),
+    return finish(ops::full_like(t, v.value, optional_dtype(dtype, "full_like").value_or(t->dtype()), t->device()),
                   requires_grad);
   }, arg("input"), arg("fill_value"), pyb::kw_only(), arg("dtype") = pyb::none(), arg("requires_grad") = false);
   m.def("is_tensor", [](pyb::handle h) { return is_tensor(h); });

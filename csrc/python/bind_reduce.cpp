@@ -14,6 +14,11 @@ namespace {
 
 std::optional<int64_t> opt_dim(pyb::handle h) {
   if (h.is_none()) return std::nullopt;
+  if (!PyLong_Check(h.ptr()))
+    fail(ErrorKind::Type, "prod() received an invalid combination of arguments - got (",
+         std::string(pyb::str(h.get_type().attr("__name__"))),
+         "), but expected one of:\n * (*, torch.dtype dtype = None)\n * (int dim, bool keepdim = False, *, "
+         "torch.dtype dtype = None)\n");
   return h.cast<int64_t>();
 }
 
@@ -47,6 +52,13 @@ Tensor operand(pyb::handle h, const Tensor& like) {
   auto s = scalar_from(h);
   if (!s) fail(ErrorKind::Type, "expected a Tensor or a number, got ", std::string(pyb::str(h.get_type().attr("__name__"))));
   return ops::scalar_tensor(*s, ops::result_type(like, *s), like->device());
+}
+
+pyb::object bitwise_op(const Tensor& a, pyb::handle b, int op) {
+  if (is_tensor(b)) return pyb::cast(ops::bitwise(a, b.cast<Tensor>(), op));
+  auto s = scalar_from(b);
+  if (!s || s->is_floating()) return pyb::reinterpret_borrow<pyb::object>(Py_NotImplemented);
+  return pyb::cast(ops::bitwise(a, ops::scalar_tensor(*s, ops::result_type(a, *s), a->device()), op));
 }
 
 }  // namespace
@@ -96,7 +108,14 @@ void bind_reduce(pyb::module_& m) {
     return ops::std(t, dims_arg(dim), correction_arg(correction, unbiased), keepdim);
   }, arg("dim") = none, arg("unbiased") = none, arg("keepdim") = false, pyb::kw_only(), arg("correction") = none);
   def_both(m, cls, "norm", [](const Tensor& t, pyb::handle p, pyb::handle dim, bool keepdim) {
-    return ops::norm(t, norm_p(p), dims_arg(dim), keepdim);
+    Shape dims = dims_arg(dim);
+    // 'fro' over more than two dims is a matrix norm torch refuses.
+    if (pyb::isinstance<pyb::str>(p) && dims.size() > 2) {
+      std::string got;
+      for (int64_t d : dims) got += " " + std::to_string(d);
+      fail(ErrorKind::Runtime, "linalg.matrix_norm: dim must be a 2-tuple. Got", got);
+    }
+    return ops::norm(t, norm_p(p), dims, keepdim);
   }, arg("p") = "fro", arg("dim") = none, arg("keepdim") = false);
   def_both(m, cls, "logsumexp", [](const Tensor& t, pyb::handle dim, bool keepdim) {
     return ops::logsumexp(t, dims_arg(dim), keepdim);
@@ -122,13 +141,26 @@ void bind_reduce(pyb::module_& m) {
       .def("__le__", &compare_op<CompareOp::Le>)
       .def("__gt__", &compare_op<CompareOp::Gt>)
       .def("__ge__", &compare_op<CompareOp::Ge>)
-      .def("__and__", [](const Tensor& a, const Tensor& b) { return ops::logical_and(a, b); })
-      .def("__or__", [](const Tensor& a, const Tensor& b) { return ops::logical_or(a, b); })
-      .def("__xor__", [](const Tensor& a, const Tensor& b) { return ops::logical_xor(a, b); })
-      .def("__invert__", [](const Tensor& a) {
-        TG_CHECK(a->dtype() == DType::Bool, "bitwise_not is only supported for bool tensors in tapegrad");
-        return ops::logical_not(a);
+      .def("__and__", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 0); })
+      .def("__rand__", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 0); })
+      .def("__or__", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 1); })
+      .def("__ror__", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 1); })
+      .def("__xor__", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 2); })
+      .def("__rxor__", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 2); })
+      .def("__invert__", &ops::bitwise_not)
+      .def("__contains__", [](const Tensor& t, pyb::handle element) {
+        // torch: (element == self).any()
+        auto r = with_operand(element, [&](const Tensor& b) { return ops::compare(t, b, int(CompareOp::Eq)); },
+                              [&](const Scalar& s) { return ops::compare(t, s, int(CompareOp::Eq)); });
+        if (r.ptr() == Py_NotImplemented)
+          fail(ErrorKind::Runtime, "Tensor.__contains__ only supports Tensor or scalar, but you passed in a ",
+               std::string(pyb::str(element.get_type().attr("__name__"))), ".");
+        return item(ops::any(r.cast<Tensor>(), {}, false)).cast<bool>();
       });
+  def_both(m, cls, "bitwise_and", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 0); }, arg("other"));
+  def_both(m, cls, "bitwise_or", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 1); }, arg("other"));
+  def_both(m, cls, "bitwise_xor", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 2); }, arg("other"));
+  def_both(m, cls, "bitwise_not", &ops::bitwise_not);
   const std::pair<const char*, pyb::object (*)(const Tensor&, pyb::handle)> cmps[] = {
       {"eq", &compare_op<CompareOp::Eq>}, {"ne", &compare_op<CompareOp::Ne>}, {"lt", &compare_op<CompareOp::Lt>},
       {"le", &compare_op<CompareOp::Le>}, {"gt", &compare_op<CompareOp::Gt>}, {"ge", &compare_op<CompareOp::Ge>}};
@@ -143,7 +175,7 @@ void bind_reduce(pyb::module_& m) {
   def_both(m, cls, "maximum", &ops::maximum, arg("other"));
   def_both(m, cls, "minimum", &ops::minimum, arg("other"));
   def_both(m, cls, "masked_fill", [](const Tensor& t, const Tensor& mask, pyb::handle value) {
-    return ops::masked_fill(t, mask, operand(value, t));
+    return ops::masked_fill(t, mask, operand(value, t), !is_tensor(value));
   }, arg("mask"), arg("value"));
   cls.def("where", [](const Tensor& t, const Tensor& cond, pyb::handle other) {
     return ops::where(cond, t, operand(other, t));

@@ -111,7 +111,13 @@ void bind_tensor(pyb::module_& m) {
       .def("_get_grad", [](const Tensor& t) { return t->grad(); })
       .def("_set_grad", &set_grad)
       .def_property_readonly("retains_grad", &TensorImpl::retains_grad)
-      .def_property_readonly("data", &ops::detach)
+      .def_property_readonly("data", [](const Tensor& t) {
+        // Unlike detach(), .data does not share the version counter: a separate Storage over the
+        // same memory (which keeps the original alive).
+        const auto& s = t->storage();
+        auto alias = Storage::wrap(s->data(), s->nbytes(), s->device(), s);
+        return TensorImpl::view_of(alias, t->sizes(), t->strides(), t->storage_offset(), t->dtype());
+      })
       // --- size and layout ---
       .def("size", [](const Tensor& t, pyb::object dim) -> pyb::object {
         if (dim.is_none()) return size_object(t->sizes());

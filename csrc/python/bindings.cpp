@@ -83,4 +83,5 @@ PYBIND11_MODULE(_C, m) {
   tapegrad::py::bind_shape(m);
   tapegrad::py::bind_reduce(m);
   tapegrad::py::bind_creation(m);
+  tapegrad::py::bind_index(m);
 }

@@ -24,6 +24,6 @@
     TG_CASE(Float32, float, __VA_ARGS__)                                                  \
     TG_CASE(Float64, double, __VA_ARGS__)                                                 \
     default:                                                                              \
-      ::tapegrad::fail(::tapegrad::ErrorKind::Runtime, "\"", opname,               \
+      ::tapegrad::fail(::tapegrad::ErrorKind::NotImplemented, "\"", opname,               \
                        "\" not implemented for '", ::tapegrad::dtype_scalar_type_name(dtype), "'"); \
   }

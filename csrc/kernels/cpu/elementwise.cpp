@@ -101,6 +101,10 @@ void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, d
     case UnaryOp::RSubScalar: m([a](M x) { return a - x; }); break;
     case UnaryOp::MulScalar: m([a](M x) { return x * a; }); break;
     case UnaryOp::DivScalar: m([a](M x) { return x / a; }); break;
+    case UnaryOp::BitNot:
+      if constexpr (std::is_same_v<T, bool>) map1<T>(in, out, [](T x) { return !x; });
+      else if constexpr (std::is_integral_v<T>) map1<T>(in, out, [](T x) { return T(~x); });
+      break;
   }
 }
 
@@ -134,6 +138,15 @@ void binary_typed(BinaryOp op, const TensorImpl& x, const TensorImpl& y, TensorI
         }
         return a < b ? a : b;
       });
+      break;
+    case BinaryOp::BitAnd:
+    case BinaryOp::BitOr:
+    case BinaryOp::BitXor:
+      if constexpr (std::is_integral_v<T>) {
+        if (op == BinaryOp::BitAnd) map2<T>(x, y, out, [](T a, T b) { return T(a & b); });
+        else if (op == BinaryOp::BitOr) map2<T>(x, y, out, [](T a, T b) { return T(a | b); });
+        else map2<T>(x, y, out, [](T a, T b) { return T(a ^ b); });
+      }
       break;
     case BinaryOp::KeepWhere: map2<T>(x, y, out, [](T a, T b) { return b != T(0) ? a : T(0); }); break;
     case BinaryOp::PowExpMask:

@@ -28,8 +28,7 @@ struct IndexWalker {
         for (size_t d = 0; d < nb; ++d) e += counter[d] * idx[k]->strides()[d];
         int64_t v = idx[k]->data<int64_t>()[e];
         int64_t size = src_sizes[k];
-        if (v < -size || v >= size)
-          fail(ErrorKind::Index, "index ", v, " is out of bounds for dimension ", k, " with size ", size);
+        if (v < -size || v >= size) throw IndexOutOfRange(v, int64_t(k), size);
         src_off += (v < 0 ? v + size : v) * src_strides[k];
       }
       int64_t other_off = 0;

@@ -142,6 +142,17 @@ class _Perturber:
         self.set(self.orig)
 
 
+def _refresh_outputs(func, inputs, outputs):
+    """Outputs whose graph is still usable after perturbing.
+
+    Off the CPU the perturbation writes through indexing, which moves the inputs' version counters
+    and so invalidates what the first forward saved: run the forward again there.
+    """
+    if all(a.device.type == "cpu" for a in inputs if _is_tensor(a) and a.requires_grad):
+        return outputs
+    return _differentiable_outputs(func(*inputs))
+
+
 def _evaluate(fn, inputs):
     return tuple(_to_numpy(o) for o in _as_tuple(fn(*inputs)))
 
@@ -307,16 +318,18 @@ def _check_no_differentiable_outputs(func, inputs, func_out, eps):
 def _slow_gradcheck(func, func_out, inputs, outputs, eps, rtol, atol, check_grad_dtypes, nondet_tol):
     func_out = _as_tuple(func_out)
     if not outputs:
-        return _check_no_differentiable_outputs(func, inputs, func_out, eps)
+        _check_no_differentiable_outputs(func, inputs, func_out, eps)
+        return outputs
     # numerical[input][output] -> numerical[output][input], differentiable outputs only
     numerical = list(zip(*_numerical_jacobians(func, inputs, func_out, eps)))
     numerical = [nj for o, nj in zip(func_out, numerical) if o.requires_grad]
+    outputs = _refresh_outputs(func, inputs, outputs)
     for i, o in enumerate(outputs):
         analytical = _analytical_jacobians(inputs, o, nondet_tol, check_grad_dtypes, _basis_grad_outputs(o))
         for j, (a, n) in enumerate(zip(analytical, numerical[i])):
             if not _allclose(a, n, rtol, atol):
                 raise GradcheckError(_notallclose_msg(a, n, i, j))
-    return True
+    return outputs
 
 
 # ---- fast mode: compare v^T J u, numerically (J u) and analytically (v^T J) ----
@@ -349,7 +362,7 @@ def _slow_mode_error(func, inputs, outputs, func_out, input_idx, output_idx, rto
     numerical = _numerical_jacobians(func, inputs, func_out, eps)[input_idx]
     diff_out_positions = [k for k, o in enumerate(func_out) if o.requires_grad]
     slow_numerical = numerical[diff_out_positions[output_idx]]
-    o = outputs[output_idx]
+    o = _refresh_outputs(func, inputs, outputs)[output_idx]
     slow_analytical = _analytical_jacobians(inputs, o, float("inf"), False, _basis_grad_outputs(o))[input_idx]
     slow_max_diff = np.abs(slow_numerical - slow_analytical).max()
     msg = (
@@ -381,8 +394,9 @@ def _fast_gradcheck(func, func_out, inputs, outputs, eps, rtol, atol, check_grad
             for jvp in per_input:
                 if jvp.size and np.abs(jvp).max() > nondet_tol:
                     raise GradcheckError("Numerical gradient for function expected to be zero")
-        return True
+        return outputs
 
+    outputs = _refresh_outputs(func, inputs, outputs)
     diff_positions = [k for k, o in enumerate(func_out) if o.requires_grad and _is_float(o)]
     for j, (o, v) in enumerate(zip(outputs, all_v)):
         g = _to_tensor(v.reshape(tuple(o.shape)), o)
@@ -396,7 +410,7 @@ def _fast_gradcheck(func, func_out, inputs, outputs, eps, rtol, atol, check_grad
                     _notallclose_msg(a, n, j, i)
                     + _slow_mode_error(func, inputs, outputs, func_out, i, j, rtol, atol, eps, nondet_tol)
                 )
-    return True
+    return outputs
 
 
 # ---- the extra backward-mode checks ----
@@ -526,7 +540,7 @@ def _gradcheck_helper(func, inputs, eps, atol, rtol, nondet_tol, check_undefined
     func_out = func(*tupled_inputs)
     outputs = _differentiable_outputs(func_out)
     check = _fast_gradcheck if fast_mode else _slow_gradcheck
-    check(func, func_out, tupled_inputs, outputs, eps, rtol, atol, check_grad_dtypes, nondet_tol)
+    outputs = check(func, func_out, tupled_inputs, outputs, eps, rtol, atol, check_grad_dtypes, nondet_tol)
     if outputs:  # with none, the numerical Jacobian was checked to be zero and there is no backward
         _test_backward_mul_by_grad_output(outputs, tupled_inputs)
         if check_undefined_grad:

@@ -1,0 +1,331 @@
+// tensor[...] reads and writes: parsing Python index expressions into views and advanced
+// indexing, and the autograd rule of a write (also through a view of another tensor).
+#include <pybind11/stl.h>
+
+#include "autograd/function.h"
+#include "core/error.h"
+#include "ops/ops.h"
+#include "python/bind_common.h"
+
+namespace tapegrad::py {
+namespace {
+
+// One element of an indexing expression, parsed from Python.
+struct IndexItem {
+  enum Kind { Int, Slice, None, Ellipsis, Tensor_, Bool } kind;
+  int64_t i = 0;
+  std::optional<int64_t> start, stop;
+  int64_t step = 1;
+  Tensor t;
+};
+
+std::optional<int64_t> opt_int(pyb::handle h) {
+  if (h.is_none()) return std::nullopt;
+  if (is_tensor(h)) return item(h.cast<Tensor>()).cast<int64_t>();
+  return h.cast<int64_t>();
+}
+
+IndexItem parse_item(pyb::handle h) {
+  IndexItem it{IndexItem::None};
+  if (h.is_none()) return it;
+  if (h.ptr() == Py_Ellipsis) return {IndexItem::Ellipsis};
+  if (PyBool_Check(h.ptr())) {
+    it.kind = IndexItem::Bool;
+    it.i = h.ptr() == Py_True;
+    return it;
+  }
+  if (PyLong_Check(h.ptr())) {
+    it.kind = IndexItem::Int;
+    it.i = h.cast<int64_t>();
+    return it;
+  }
+  if (PySlice_Check(h.ptr())) {
+    it.kind = IndexItem::Slice;
+    it.start = opt_int(h.attr("start"));
+    it.stop = opt_int(h.attr("stop"));
+    it.step = opt_int(h.attr("step")).value_or(1);
+    TG_CHECK_KIND(it.step != 0, Value, "slice step cannot be zero");
+    return it;
+  }
+  if (pyb::isinstance<pyb::str>(h)) fail(ErrorKind::Type, "new(): invalid data type 'str'");
+  if (is_tensor(h)) {
+    Tensor t = h.cast<Tensor>();
+    if (t->dim() == 0 && is_integral(t->dtype(), false)) {  // a 0-dim integer tensor indexes like an int
+      it.kind = IndexItem::Int;
+      it.i = item(t).cast<int64_t>();
+      return it;
+    }
+    it.kind = IndexItem::Tensor_;
+    it.t = t;
+    return it;
+  }
+  if (PyList_Check(h.ptr()) || PyTuple_Check(h.ptr()) || pyb::isinstance<pyb::array>(h)) {
+    it.kind = IndexItem::Tensor_;
+    it.t = tensor_from_data(h, std::nullopt, Device());
+    if (it.t->numel() == 0 && it.t->dtype() != DType::Bool) it.t = ops::to_dtype(it.t, DType::Int64);
+    return it;
+  }
+  if (auto idx = PyNumber_Index(h.ptr())) {  // numpy integers and other __index__ objects
+    it.kind = IndexItem::Int;
+    it.i = PyLong_AsLongLong(idx);
+    Py_DECREF(idx);
+    return it;
+  }
+  PyErr_Clear();
+  fail(ErrorKind::Index,
+       "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices (got ",
+       std::string(pyb::str(h.get_type().attr("__name__"))), ")");
+}
+
+std::vector<IndexItem> parse_index(pyb::handle key) {
+  std::vector<IndexItem> items;
+  if (PyTuple_Check(key.ptr())) {
+    for (auto h : key) items.push_back(parse_item(h));
+  } else {
+    items.push_back(parse_item(key));
+  }
+  return items;
+}
+
+bool is_full_slice(const IndexItem& it, int64_t size) {
+  return it.kind == IndexItem::Slice && it.step == 1 && (!it.start || *it.start == 0) &&
+         (!it.stop || *it.stop >= size);
+}
+
+// Applies the basic part of an index as views; collects tensor indices per result dim.
+Tensor apply_basic(const Tensor& x, const std::vector<IndexItem>& items, TensorList& advanced) {
+  int64_t consumed = 0;
+  bool ellipsis = false;
+  for (const auto& it : items) {
+    if (it.kind == IndexItem::Int || it.kind == IndexItem::Slice) ++consumed;
+    if (it.kind == IndexItem::Tensor_) consumed += it.t->dtype() == DType::Bool ? it.t->dim() : 1;
+    if (it.kind == IndexItem::Ellipsis) {
+      if (ellipsis) fail(ErrorKind::Index, "an index can only have a single ellipsis ('...')");
+      ellipsis = true;
+    }
+  }
+  if (x->dim() == 0 && consumed > 0)
+    fail(ErrorKind::Index, "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
+                           "C++ to convert a 0-dim tensor to a number");
+  if (consumed > x->dim()) fail(ErrorKind::Index, "too many indices for tensor of dimension ", x->dim());
+  Tensor r = x;
+  int64_t d = 0;     // the dim of r the next item applies to
+  int64_t orig = 0;  // the dim of x it came from (for messages)
+  auto note = [&](int64_t dim, const Tensor& t) {
+    if (int64_t(advanced.size()) <= dim) advanced.resize(size_t(dim + 1));
+    advanced[size_t(dim)] = t;
+  };
+  for (const auto& it : items) {
+    switch (it.kind) {
+      case IndexItem::Int: {
+        int64_t size = r->sizes()[size_t(d)];
+        if (it.i < -size || it.i >= size)
+          fail(ErrorKind::Index, "index ", it.i, " is out of bounds for dimension ", orig, " with size ", size);
+        r = ops::select(r, d, it.i);
+        ++orig;
+        break;
+      }
+      case IndexItem::Slice:
+        // A full slice inside a tuple is no op at all, as in torch (x[0, :] is a plain SelectBackward0).
+        if (items.size() == 1 || !is_full_slice(it, r->sizes()[size_t(d)]))
+          r = ops::slice(r, d, it.start, it.stop, it.step);
+        ++d, ++orig;
+        break;
+      case IndexItem::None: r = ops::unsqueeze(r, d), ++d; break;
+      case IndexItem::Ellipsis: d += x->dim() - consumed, orig += x->dim() - consumed; break;
+      case IndexItem::Bool:
+        r = ops::unsqueeze(r, d);
+        note(d, ops::full({it.i ? 1 : 0}, 0.0, DType::Int64, x->device()));
+        ++d;
+        break;
+      case IndexItem::Tensor_:
+        if (it.t->dtype() == DType::Bool) {
+          // A mask indexes as many dims as it has, through the coordinates of its true elements.
+          for (int64_t k = 0; k < it.t->dim(); ++k) {
+            TG_CHECK_KIND(it.t->sizes()[size_t(k)] == r->sizes()[size_t(d + k)], Index, "The shape of the mask ",
+                          shape_str(it.t->sizes()), " at index ", k, " does not match the shape of the indexed tensor ",
+                          shape_str(r->sizes()), " at index ", d + k);
+          }
+          if (it.t->dim() == 0) {
+            r = ops::unsqueeze(r, d);
+            note(d, ops::full({ops::any(it.t, {}, false)->data<bool>()[0] ? 1 : 0}, 0.0, DType::Int64, x->device()));
+            ++d;
+            break;
+          }
+          Tensor coords = ops::nonzero(it.t);
+          for (int64_t k = 0; k < it.t->dim(); ++k) note(d + k, ops::select(coords, 1, k));
+          d += it.t->dim();
+          orig += it.t->dim();
+        } else {
+          TG_CHECK_KIND(it.t->dtype() == DType::Int64 || it.t->dtype() == DType::Int32, Index,
+                        "tensors used as indices must be long, int, byte or bool tensors");
+          note(d, it.t);
+          ++d, ++orig;
+        }
+        break;
+    }
+  }
+  return r;
+}
+
+Tensor getitem(const Tensor& x, pyb::handle key) {
+  std::vector<IndexItem> items = parse_index(key);
+  TensorList advanced;
+  Tensor r = apply_basic(x, items, advanced);
+  if (advanced.empty()) return r == x ? ops::alias(x) : r;  // x[...] is a new object: an alias
+  return ops::index(r, advanced);
+}
+
+// Where a written tensor sits inside its base: its view geometry in the base's storage.
+struct Region {
+  Shape sizes, strides;
+  int64_t offset = 0;
+  bool whole = true;  // the written tensor is its base itself
+};
+
+// The gradient rule of `target[items] = value`: the base's gradient with the written places
+// zeroed, and value's gradient read from those places (summed to value's shape by the engine).
+// `region` places target inside the base; gradients are laid out like the base so the same
+// geometry addresses them.
+struct CopySlices final : Node {
+  const char* name() const override { return name_; }
+  TensorList apply(TensorList&& grads) override {
+    const Tensor& g = grads[0];
+    Tensor laid = like_base(g);
+    Tensor gx, gv;
+    TensorList adv;
+    if (next_edges[0].fn) {
+      AutoGradMode off(false);
+      Tensor place = apply_basic(in_region(laid), items, adv);
+      Tensor zero = ops::full({}, 0.0, g->dtype(), g->device());
+      if (adv.empty()) ops::copy_into(place, zero);
+      else ops::index_put_(place, adv, zero, false);
+      gx = laid;
+    }
+    if (next_edges[1].fn) {
+      adv.clear();
+      Tensor source = like_base(g);
+      Tensor place = apply_basic(in_region(source), items, adv);
+      gv = adv.empty() ? ops::clone(place) : ops::index(place, adv);
+    }
+    return {gx, gv};
+  }
+
+  // A copy of g with the base's exact strides and offset.
+  Tensor like_base(const Tensor& g) const {
+    int64_t extent = base_offset + 1;
+    for (size_t d = 0; d < base_sizes.size(); ++d) extent += (base_sizes[d] - 1) * base_strides[d];
+    auto storage = Storage::allocate(size_t(std::max<int64_t>(extent, 1)) * itemsize(g->dtype()), g->device());
+    Tensor t = TensorImpl::view_of(storage, base_sizes, base_strides, base_offset, g->dtype());
+    ops::copy_into(t, g);
+    return t;
+  }
+  Tensor in_region(const Tensor& laid) const {
+    if (region.whole) return laid;
+    return TensorImpl::view_of(laid->storage(), region.sizes, region.strides, region.offset, laid->dtype());
+  }
+
+  std::vector<IndexItem> items;
+  Region region;
+  Shape base_sizes, base_strides;
+  int64_t base_offset = 0;
+  // torch names the rule after what the write was: an index_put_, a fill_ of everything, or a
+  // copy into a slice (CopySlices).
+  const char* name_ = "torch::autograd::CopySlices";
+};
+
+// The history of a view whose base was just rewritten: its gradient flows into the base's.
+struct ViewOfRewrittenBase final : Node {
+  const char* name() const override { return "AsStridedBackward0"; }
+  TensorList apply(TensorList&& grads) override {
+    const Tensor& g = grads[0];
+    AutoGradMode off(false);
+    int64_t extent = base_offset + 1;
+    for (size_t d = 0; d < base_sizes.size(); ++d) extent += (base_sizes[d] - 1) * base_strides[d];
+    auto storage = Storage::allocate(size_t(std::max<int64_t>(extent, 1)) * itemsize(g->dtype()), g->device());
+    Tensor out = TensorImpl::view_of(storage, base_sizes, base_strides, base_offset, g->dtype());
+    ops::fill_(out, 0.0);
+    ops::copy_into(TensorImpl::view_of(storage, region.sizes, region.strides, region.offset, g->dtype()), g);
+    return {out};
+  }
+  Region region;
+  Shape base_sizes, base_strides;
+  int64_t base_offset = 0;
+};
+
+void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
+  Tensor v;
+  if (is_tensor(value)) {
+    v = value.cast<Tensor>();
+  } else if (auto s = scalar_from(value)) {
+    v = ops::scalar_tensor(*s, x->dtype(), x->device());
+  } else {
+    v = tensor_from_data(value, x->dtype(), x->device());
+  }
+  // Writing through a view rewrites its base's history, so the base decides what is tracked.
+  const Tensor& base = x->view_base() ? x->view_base() : x;
+  bool track = GradMode::is_enabled() && (base->requires_grad() || x->requires_grad() || v->requires_grad());
+  std::vector<IndexItem> items = parse_index(key);
+  if (track && base->is_leaf() && base->requires_grad()) {
+    // Basic indexing writes through a view of the leaf; pure advanced indexing writes the leaf itself.
+    bool through_view = base != x;
+    for (const auto& it : items) through_view = through_view || it.kind == IndexItem::Int || it.kind == IndexItem::Slice;
+    if (through_view)
+      fail(ErrorKind::Runtime, "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+    fail(ErrorKind::Runtime, "a leaf Variable that requires grad is being used in an in-place operation.");
+  }
+  const char* rule = "torch::autograd::CopySlices";
+  {
+    AutoGradMode off(false);
+    TensorList adv;
+    Tensor region = apply_basic(x, items, adv);
+    bool everything = region->sizes() == x->sizes() && region->strides() == x->strides() &&
+                      region->storage_offset() == x->storage_offset();
+    if (everything && base == x) {
+      if (!adv.empty()) rule = "IndexPutBackward0";
+      else if (!is_tensor(value)) rule = "FillBackward3";
+    }
+    if (adv.empty()) {
+      Tensor src = v->dtype() == x->dtype() ? v : ops::to_dtype(ops::detach(v), x->dtype());
+      ops::copy_into(region, ops::expand(src, region->sizes()));  // torch's expand message on a bad shape
+    } else {
+      TG_CHECK(v->dtype() == x->dtype(), "Index put requires the source and destination dtypes match, got ",
+               dtype_scalar_type_name(x->dtype()), " for the destination and ", dtype_scalar_type_name(v->dtype()),
+               " for the source.");
+      ops::index_put_(region, adv, v, false);
+    }
+  }
+  if (!track) return;
+  auto node = std::make_shared<CopySlices>();
+  node->items = items;
+  node->name_ = rule;
+  node->base_sizes = base->sizes();
+  node->base_strides = base->strides();
+  node->base_offset = base->storage_offset();
+  if (base != x) node->region = Region{x->sizes(), x->strides(), x->storage_offset(), false};
+  Edge eb = base->requires_grad() ? gradient_edge(base) : Edge();
+  Edge ev = v->requires_grad() ? gradient_edge(v) : Edge();
+  eb.shape = base->sizes();
+  eb.dtype = base->dtype();
+  node->next_edges = {eb, ev};
+  base->set_grad_fn(std::move(node), 0);
+  if (base != x) {
+    // The view now reads the rewritten base.
+    auto view_node = std::make_shared<ViewOfRewrittenBase>();
+    view_node->region = Region{x->sizes(), x->strides(), x->storage_offset(), false};
+    view_node->base_sizes = base->sizes();
+    view_node->base_strides = base->strides();
+    view_node->base_offset = base->storage_offset();
+    view_node->next_edges = {gradient_edge(base)};
+    x->set_grad_fn(std::move(view_node), 0);
+  }
+}
+
+}  // namespace
+
+void bind_index(pyb::module_& m) {
+  TensorClass cls = tensor_class(m);
+  cls.def("__getitem__", &getitem).def("__setitem__", &setitem);
+}
+
+}  // namespace tapegrad::py
