@@ -42,7 +42,7 @@ class Pool {
       next_.store(1);
       pending_ = chunks - 1;
       error_ = nullptr;
-      ++generation_;
+      generation_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
     run_chunk(0);
@@ -78,10 +78,13 @@ class Pool {
     in_worker_ = true;
     uint64_t seen = 0;
     while (true) {
+      // Spin briefly before sleeping: back-to-back kernels then start without a wake-up delay.
+      for (int spin = 0; spin < 4000 && generation_.load(std::memory_order_acquire) == seen; ++spin)
+        std::this_thread::yield();
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return generation_ != seen && job_ != nullptr; });
-        seen = generation_;
+        cv_.wait(lock, [&] { return generation_.load() != seen && job_ != nullptr; });
+        seen = generation_.load();
       }
       int c;
       while ((c = next_.fetch_add(1)) < chunks_) {
@@ -101,7 +104,7 @@ class Pool {
   int chunks_ = 0;
   std::atomic<int> next_{0};
   int pending_ = 0;
-  uint64_t generation_ = 0;
+  std::atomic<uint64_t> generation_{0};
   std::exception_ptr error_;
   static thread_local bool in_worker_;
 };
