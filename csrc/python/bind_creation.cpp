@@ -14,15 +14,6 @@
 namespace tapegrad::py {
 namespace {
 
-Tensor finish(Tensor t, bool requires_grad) {
-  if (requires_grad) {
-    if (!is_floating(t->dtype()))
-      fail(ErrorKind::Runtime, "Only Tensors of floating point and complex dtype can require gradients");
-    t->set_requires_grad(true);
-  }
-  return t;
-}
-
 // rand/randn exist for floating dtypes only; torch names the kernel that refuses.
 void check_random_dtype(RandomDist dist, DType dt) {
   if (is_floating(dt)) return;
@@ -183,17 +174,17 @@ void bind_creation(pyb::module_& m) {
     double step = v.size() > 2 ? v[2].value : 1;
     DType dt = optional_dtype(dtype, "arange").value_or(floating ? default_dtype() : DType::Int64);
     TG_CHECK(std::isfinite(start) && std::isfinite(end), "unsupported range: ", start, " -> ", end);
-    return finish(ops::arange(start, end, step, dt, device_from(device)), rg);
+    return with_requires_grad(ops::arange(start, end, step, dt, device_from(device)), rg);
   }, arg("start") = none, arg("end") = none, arg("step") = none, pyb::kw_only(), arg("dtype") = none,
         arg("device") = none, arg("requires_grad") = false);
   m.def("linspace", [](double start, double end, int64_t steps, pyb::handle dtype, pyb::handle device, bool rg) {
-    return finish(ops::linspace(start, end, steps, optional_dtype(dtype, "linspace").value_or(default_dtype()),
+    return with_requires_grad(ops::linspace(start, end, steps, optional_dtype(dtype, "linspace").value_or(default_dtype()),
                                 device_from(device)), rg);
   }, arg("start"), arg("end"), arg("steps"), pyb::kw_only(), arg("dtype") = none, arg("device") = none,
         arg("requires_grad") = false);
   m.def("eye", [](int64_t n, pyb::handle mcols, pyb::handle dtype, pyb::handle device, bool rg) {
     int64_t cols = mcols.is_none() ? n : mcols.cast<int64_t>();
-    return finish(ops::eye(n, cols, optional_dtype(dtype, "eye").value_or(default_dtype()), device_from(device)), rg);
+    return with_requires_grad(ops::eye(n, cols, optional_dtype(dtype, "eye").value_or(default_dtype()), device_from(device)), rg);
   }, arg("n"), arg("m") = none, pyb::kw_only(), arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
 
   for (auto [name, dist, a, b] : {std::tuple{"rand", RandomDist::Uniform, 0.0, 1.0},
@@ -201,13 +192,13 @@ void bind_creation(pyb::module_& m) {
     m.def(name, [name, dist, a, b](pyb::args size, pyb::handle gen, pyb::handle dtype, pyb::handle device, bool rg) {
       DType dt = optional_dtype(dtype, name).value_or(default_dtype());
       check_random_dtype(dist, dt);
-      return finish(ops::random(int(dist), shape_from_args(size, name), a, b, dt, device_from(device), generator_arg(gen)), rg);
+      return with_requires_grad(ops::random(int(dist), shape_from_args(size, name), a, b, dt, device_from(device), generator_arg(gen)), rg);
     }, pyb::kw_only(), arg("generator") = none, arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
     std::string like = std::string(name) + "_like";
     m.def(like.c_str(), [name, dist, a, b](const Tensor& t, pyb::handle dtype, bool rg) {
       DType dt = optional_dtype(dtype, name).value_or(t->dtype());
       check_random_dtype(dist, dt);
-      return finish(ops::random_like(t, int(dist), a, b, dt), rg);
+      return with_requires_grad(ops::random_like(t, int(dist), a, b, dt), rg);
     }, arg("input"), pyb::kw_only(), arg("dtype") = none, arg("requires_grad") = false);
   }
   m.def("randint", [](pyb::args args, pyb::handle size_kw, pyb::handle gen, pyb::handle dtype, pyb::handle device,
@@ -222,7 +213,7 @@ void bind_creation(pyb::module_& m) {
     Shape shape = shape_from_args(pyb::reinterpret_borrow<pyb::args>(pyb::make_tuple(pos.back())), "randint");
     DType dt = optional_dtype(dtype, "randint").value_or(DType::Int64);
     if (dt == DType::Bool && high > 2) fail(ErrorKind::Runtime, "to - 1 is out of bounds for bool");
-    return finish(ops::random(int(RandomDist::Integers), shape, double(low), double(high), dt, device_from(device),
+    return with_requires_grad(ops::random(int(RandomDist::Integers), shape, double(low), double(high), dt, device_from(device),
                               generator_arg(gen)), rg);
   }, pyb::kw_only(), arg("size") = none, arg("generator") = none, arg("dtype") = none, arg("device") = none,
         arg("requires_grad") = false);

@@ -13,15 +13,6 @@ void def_unary(pyb::module_& m, const char* name) {
   m.def(name, [name](pyb::handle x) { return F(tensor_arg(x, name, "input", 1)); }, pyb::arg("input"));
 }
 
-Tensor finish(Tensor t, bool requires_grad) {
-  if (requires_grad) {
-    if (!is_floating(t->dtype()))
-      fail(ErrorKind::Runtime, "Only Tensors of floating point and complex dtype can require gradients");
-    t->set_requires_grad(true);
-  }
-  return t;
-}
-
 // A creation function f(*size, dtype=None, device=None, requires_grad=False) filling `value`.
 void def_filled(pyb::module_& m, const char* name, double value) {
   m.def(name, [name, value](pyb::args size, pyb::handle dtype, pyb::handle device, bool requires_grad) {
@@ -30,7 +21,7 @@ void def_filled(pyb::module_& m, const char* name, double value) {
     Shape shape = shape_from_args(size, name);
     if (std::string(name) == "zeros")
       for (int64_t d : shape) TG_CHECK(d >= 0, "zeros: Dimension size must be non-negative.");
-    return finish(ops::full(shape, value, dt, device_from(device)), requires_grad);
+    return with_requires_grad(ops::full(shape, value, dt, device_from(device)), requires_grad);
   }, pyb::kw_only(), pyb::arg("dtype") = pyb::none(), pyb::arg("device") = pyb::none(),
         pyb::arg("requires_grad") = false);
 }
@@ -40,7 +31,7 @@ void def_filled_like(pyb::module_& m, const char* name, double value) {
     Tensor t = tensor_arg(input, name, "input", 1);
     DType dt = optional_dtype(dtype, name).value_or(t->dtype());
     Device dev = device.is_none() ? t->device() : device_from(device);
-    return finish(ops::full_like(t, value, dt, dev), requires_grad);
+    return with_requires_grad(ops::full_like(t, value, dt, dev), requires_grad);
   }, pyb::arg("input"), pyb::kw_only(), pyb::arg("dtype") = pyb::none(), pyb::arg("device") = pyb::none(),
         pyb::arg("requires_grad") = false);
 }
@@ -68,7 +59,7 @@ pyb::object binary_call(pyb::handle a, pyb::handle b, const char* fn, TT tt, TS 
 void bind_functions(pyb::module_& m) {
   using pyb::arg;
   m.def("tensor", [](pyb::handle data, pyb::handle dtype, pyb::handle device, bool requires_grad) {
-    return finish(tensor_from_data(data, optional_dtype(dtype), device_from(device)), requires_grad);
+    return with_requires_grad(tensor_from_data(data, optional_dtype(dtype), device_from(device)), requires_grad);
   }, arg("data"), pyb::kw_only(), arg("dtype") = pyb::none(), arg("device") = pyb::none(),
         arg("requires_grad") = false);
   def_filled(m, "zeros", 0.0);
@@ -81,13 +72,13 @@ void bind_functions(pyb::module_& m) {
     Scalar v = scalar_arg(value, "full", "fill_value", 2);
     DType dt = optional_dtype(dtype, "full").value_or(v.natural_dtype());
     pyb::args args = pyb::reinterpret_borrow<pyb::args>(pyb::make_tuple(size));
-    return finish(ops::full(shape_from_args(args, "full"), v.value, dt, device_from(device)), requires_grad);
+    return with_requires_grad(ops::full(shape_from_args(args, "full"), v.value, dt, device_from(device)), requires_grad);
   }, arg("size"), arg("fill_value"), pyb::kw_only(), arg("dtype") = pyb::none(), arg("device") = pyb::none(),
         arg("requires_grad") = false);
   m.def("full_like", [](pyb::handle input, pyb::handle value, pyb::handle dtype, bool requires_grad) {
     Tensor t = tensor_arg(input, "full_like", "input", 1);
     Scalar v = scalar_arg(value, "full_like", "fill_value", 2);
-    return finish(ops::full_like(t, v.value, optional_dtype(dtype, "full_like").value_or(t->dtype()), t->device()),
+    return with_requires_grad(ops::full_like(t, v.value, optional_dtype(dtype, "full_like").value_or(t->dtype()), t->device()),
                   requires_grad);
   }, arg("input"), arg("fill_value"), pyb::kw_only(), arg("dtype") = pyb::none(), arg("requires_grad") = false);
   m.def("is_tensor", [](pyb::handle h) { return is_tensor(h); });

@@ -263,6 +263,15 @@ pyb::object item(const Tensor& t) {
   return pyb::none();
 }
 
+Tensor with_requires_grad(Tensor t, bool requires_grad) {
+  if (requires_grad) {
+    if (!is_floating(t->dtype()))
+      fail(ErrorKind::Runtime, "Only Tensors of floating point and complex dtype can require gradients");
+    t->set_requires_grad(true);
+  }
+  return t;
+}
+
 // ---------- shapes ----------
 void set_size_class(pyb::object cls) { g_size_class = cls.release().ptr(); }
 

@@ -38,6 +38,9 @@ pyb::array to_numpy(const Tensor& t);
 // Python scalar (float/int/bool) for a one-element tensor.
 pyb::object item(const Tensor& t);
 
+// A freshly created tensor flagged requires_grad=True when asked (creation functions' keyword).
+Tensor with_requires_grad(Tensor t, bool requires_grad);
+
 // torch.Size for a shape (the class is registered from Python at import).
 pyb::object size_object(const Shape& s);
 void set_size_class(pyb::object cls);
