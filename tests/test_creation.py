@@ -147,11 +147,14 @@ def test_arange(args):
     expect_same_result(lambda lib: lib.arange(*args), rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("dtype", ALL_DTYPES[:4])
-@pytest.mark.parametrize("args", [(5,), (1, 4), (0, 2, 0.5), (0.5, 4.5)], ids=str)
+# A fractional step with an integer dtype is left out: torch truncates the step to 0 (and, depending
+# on the version, raises or returns zeros): a quirk, not a contract.
+ARANGE_DTYPE = [(args, dtype) for args in [(5,), (1, 4), (0, 2, 0.5), (0.5, 4.5)] for dtype in ALL_DTYPES[:4]
+                if not (dtype.startswith("int") and args == (0, 2, 0.5))]
+
+
+@pytest.mark.parametrize("args,dtype", ARANGE_DTYPE, ids=[f"{a}-{d}" for a, d in ARANGE_DTYPE])
 def test_arange_dtype(args, dtype):
-    if dtype.startswith("int") and args == (0, 2, 0.5):
-        pytest.skip("torch truncates the step to 0 and returns [0, 0, 0, 0]: a quirk, not a contract")
     expect_same_result(lambda lib: lib.arange(*args, dtype=getattr(lib, dtype)), rtol=0, atol=0)
 
 

@@ -260,13 +260,14 @@ Tensor var(const Tensor& x, const Shape& dims, double correction, bool keepdim) 
   {
     AutoGradMode off(false);
     Tensor c = centered(x, rd);
-    out = div_scalar(sum(mul(c, c), rd, keepdim), double(count_of(x, rd)) - correction);
+    // Degrees of freedom below zero count as zero (torch gives inf or nan, never a negative variance).
+    out = div_scalar(sum(mul(c, c), rd, keepdim), std::max(0.0, double(count_of(x, rd)) - correction));
   }
   if (FormulaNode* n = record_reduction("VarBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {var_backward(keep_dims(g, n), n.saved(0), n)};
       }, out, x, rd, keepdim)) {
     n->save(x);
-    n->scalars[0] = double(count_of(x, rd)) - correction;
+    n->scalars[0] = std::max(0.0, double(count_of(x, rd)) - correction);
   }
   return out;
 }
@@ -287,7 +288,7 @@ Tensor std(const Tensor& x, const Shape& dims, double correction, bool keepdim) 
       }, out, x, rd, keepdim)) {
     n->save(x);
     n->save(out, true);
-    n->scalars[0] = double(count_of(x, rd)) - correction;
+    n->scalars[0] = std::max(0.0, double(count_of(x, rd)) - correction);
   }
   return out;
 }

@@ -173,6 +173,12 @@ void bind_creation(pyb::module_& m) {
     double start = v.size() > 1 ? v[0].value : 0, end = v.size() > 1 ? v[1].value : v[0].value;
     double step = v.size() > 2 ? v[2].value : 1;
     DType dt = optional_dtype(dtype, "arange").value_or(floating ? default_dtype() : DType::Int64);
+    if (!is_floating(dt)) {
+      // An integer arange steps by the step converted to that integer type, as torch's does.
+      // (A zero step is the op's RuntimeError; a fractional one truncated to zero is a ValueError.)
+      TG_CHECK_KIND(step == 0 || std::trunc(step) != 0, Value, "step must be nonzero");
+      step = std::trunc(step);
+    }
     TG_CHECK(std::isfinite(start) && std::isfinite(end), "unsupported range: ", start, " -> ", end);
     return with_requires_grad(ops::arange(start, end, step, dt, device_from(device)), rg);
   }, arg("start") = none, arg("end") = none, arg("step") = none, pyb::kw_only(), arg("dtype") = none,
