@@ -89,6 +89,28 @@ Tensor fit_to_edge(Tensor g, const Edge& e, const Node& producer, size_t index) 
   return g;
 }
 
+void run_pre_hooks(Node& node, TensorList& grads) {
+  for (auto& [id, output_nr, hook] : node.hooks->tensor_pre)
+    if (output_nr < grads.size() && grads[output_nr])
+      if (Tensor r = hook(grads[output_nr])) grads[output_nr] = std::move(r);
+  for (auto& [id, hook] : node.hooks->pre)
+    if (auto replaced = hook(grads)) grads = std::move(*replaced);
+}
+
+void run_leaf_hooks(TensorImpl& leaf, TensorList& grads) {
+  auto* hooks = leaf.leaf_hooks_if_any();
+  if (!hooks || grads.empty() || !grads[0]) return;
+  for (auto& [id, hook] : hooks->pre)
+    if (Tensor r = hook(grads[0])) grads[0] = std::move(r);
+}
+
+void run_post_accumulate_hooks(TensorImpl& leaf) {
+  auto* hooks = leaf.leaf_hooks_if_any();
+  if (!hooks) return;
+  Tensor self = leaf.shared_from_this();
+  for (auto& [id, hook] : hooks->post_accumulate) hook(self);
+}
+
 }  // namespace
 
 TensorList run_backward(const TensorList& outputs, const TensorList& grad_outputs, bool keep_graph,
@@ -148,13 +170,20 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     TensorList grads_out;
     bool any = node == root.get();
     for (const Tensor& g : grads_in) any = any || g != nullptr;
+    if (node->hooks) run_pre_hooks(*node, grads_in);
+    if (auto* acc = dynamic_cast<AccumulateGrad*>(node)) run_leaf_hooks(*acc->variable, grads_in);
     for (Capture& c : captures)
       if (c.fn == node && c.input_nr < grads_in.size() && grads_in[c.input_nr]) c.grad = grads_in[c.input_nr];
     // autograd.grad never accumulates into leaves it was not asked about.
     bool skip = capturing && dynamic_cast<AccumulateGrad*>(node) != nullptr;
     if (any && !skip) {
+      TensorList kept_in = node->hooks && !node->hooks->post.empty() ? grads_in : TensorList();
       grads_out = node->apply(std::move(grads_in));
       if (!keep_graph) node->release_saved();
+      if (node->hooks)
+        for (auto& [id, hook] : node->hooks->post)
+          if (auto replaced = hook(grads_out, kept_in)) grads_out = std::move(*replaced);
+      if (auto* acc = dynamic_cast<AccumulateGrad*>(node)) run_post_accumulate_hooks(*acc->variable);
     }
 
     for (size_t i = 0; i < node->next_edges.size(); ++i) {

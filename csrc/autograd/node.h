@@ -1,6 +1,9 @@
 // Node (a grad_fn): its edges to the nodes of its inputs, and the iterative release that frees long graphs.
 #pragma once
 #include <atomic>
+#include <functional>
+#include <optional>
+#include <tuple>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -31,6 +34,21 @@ struct NodeTaskState {
   TensorList buffer;  // summed gradients, one per forward output of the node
 };
 
+// A hook on gradients: gets a gradient, returns a replacement or null to keep it.
+using GradHook = std::function<Tensor(const Tensor&)>;
+// A hook on a whole node: gets (grads of its outputs [, grads of its inputs]) and may replace the
+// list it is allowed to change; returns an empty optional to keep it.
+using NodePreHook = std::function<std::optional<TensorList>(const TensorList& grad_outputs)>;
+using NodePostHook = std::function<std::optional<TensorList>(const TensorList& grad_inputs, const TensorList& grad_outputs)>;
+
+// Hooks registered on a node (by tensor.register_hook / retain_grad on its outputs, or on the
+// node itself); allocated only when one is registered.
+struct NodeHooks {
+  std::vector<std::tuple<int, uint32_t, GradHook>> tensor_pre;  // (id, output_nr, hook)
+  std::vector<std::pair<int, NodePreHook>> pre;
+  std::vector<std::pair<int, NodePostHook>> post;
+};
+
 struct Node {
   virtual ~Node();
   virtual const char* name() const = 0;
@@ -42,6 +60,7 @@ struct Node {
 
   std::vector<Edge, PoolAllocator<Edge>> next_edges;
   NodeTaskState task_state;
+  std::unique_ptr<NodeHooks> hooks;
 };
 
 // Adds gradients into a leaf's .grad.

@@ -1,5 +1,6 @@
 // TensorImpl: a strided view of a Storage plus the autograd metadata torch keeps on a tensor.
 #pragma once
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -66,6 +67,17 @@ class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
   const Tensor& view_base() const { return view_base_; }
   void set_view_base(Tensor base) { view_base_ = std::move(base); }
 
+  // A leaf's gradient hooks (run before accumulation) and post-accumulate hooks; null until used.
+  struct LeafHooks {
+    std::vector<std::pair<int, std::function<Tensor(const Tensor&)>>> pre;
+    std::vector<std::pair<int, std::function<void(const Tensor&)>>> post_accumulate;
+  };
+  LeafHooks& leaf_hooks() {
+    if (!leaf_hooks_) leaf_hooks_ = std::make_unique<LeafHooks>();
+    return *leaf_hooks_;
+  }
+  LeafHooks* leaf_hooks_if_any() const { return leaf_hooks_.get(); }
+
  private:
   std::shared_ptr<Storage> storage_;
   Shape sizes_;
@@ -80,6 +92,7 @@ class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
   std::weak_ptr<Node> grad_accumulator_;
   Tensor grad_;
   Tensor view_base_;
+  std::unique_ptr<LeafHooks> leaf_hooks_;
 };
 
 }  // namespace tapegrad

@@ -13,6 +13,8 @@ void bind_shape(pyb::module_& m);      // views, indexing, joining
 void bind_reduce(pyb::module_& m);     // reductions, comparisons, selection
 void bind_creation(pyb::module_& m);   // arange, random, Generator, numpy/DLPack exchange
 void bind_index(pyb::module_& m);      // tensor[...] reads and writes
+void bind_inplace(pyb::module_& m);    // add_, mul_, sin_, +=, ...
+void bind_hooks(pyb::module_& m);      // register_hook, retain_grad, node hooks
 
 using TensorClass = pyb::class_<TensorImpl, Tensor>;
 inline TensorClass tensor_class(pyb::module_& m) { return pyb::reinterpret_borrow<TensorClass>(m.attr("Tensor")); }
@@ -23,6 +25,10 @@ void def_both(pyb::module_& m, TensorClass& cls, const char* name, F&& f, const 
   cls.def(name, f, extra...);
   m.def(name, f, pyb::arg("input"), extra...);
 }
+
+// self <- result in place with torch's autograd rules for in-place ops: leaf checks, the op's
+// node taking over self's history, or the base's history rewritten when self is a view.
+Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* constant_rule = "FillBackward0");
 
 // A dim argument: None (all dims), an int, or a sequence of ints.
 Shape dims_arg(pyb::handle h);

@@ -323,6 +323,39 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
 
 }  // namespace
 
+Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* constant_rule) {
+  const Tensor& base = self->view_base() ? self->view_base() : self;
+  bool track = GradMode::is_enabled() && (base->requires_grad() || result->requires_grad());
+  if (track && base->is_leaf() && base->requires_grad()) {
+    if (base != self)
+      fail(ErrorKind::Runtime, "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+    fail(ErrorKind::Runtime, "a leaf Variable that requires grad is being used in an in-place operation.");
+  }
+  if (result->dtype() != self->dtype() &&
+      ((is_floating(result->dtype()) && !is_floating(self->dtype())) ||
+       (result->dtype() != DType::Bool && self->dtype() == DType::Bool)))
+    fail(ErrorKind::Runtime, "result type ", dtype_scalar_type_name(result->dtype()),
+         " can't be cast to the desired output type ", dtype_scalar_type_name(self->dtype()));
+  if (base != self && track) {
+    // Through a view: the base's history is rewritten as for self[...] = result.
+    setitem(self, pyb::ellipsis(), pyb::cast(result));
+    return self;
+  }
+  {
+    AutoGradMode off(false);
+    ops::copy_into(self, result->dtype() == self->dtype() ? result : ops::to_dtype(result, self->dtype()));
+  }
+  // The in-place op's node (made by the out-of-place op from self's old history) becomes self's.
+  if (track && result->grad_fn()) {
+    self->set_grad_fn(result->grad_fn(), result->output_nr());
+  } else if (track && self->requires_grad()) {
+    // Overwritten with a constant (fill_, zero_): the old history gets a zero gradient.
+    record(constant_rule, [](FormulaNode&, const Tensor& g) -> TensorList { return {ops::zeros_like(g)}; }, self,
+           {&self});
+  }
+  return self;
+}
+
 void bind_index(pyb::module_& m) {
   TensorClass cls = tensor_class(m);
   cls.def("__getitem__", &getitem).def("__setitem__", &setitem);

@@ -18,11 +18,6 @@ std::optional<Scalar> optional_scalar(pyb::handle h, const char* fn, const char*
   fail(ErrorKind::Type, fn, "(): argument '", arg, "' must be Number, not ", std::string(pyb::str(h.get_type().attr("__name__"))));
 }
 
-// In-place writes to a leaf that requires grad would corrupt its gradient (torch refuses them).
-void check_inplace_leaf(const Tensor& t) {
-  if (GradMode::is_enabled() && t->is_leaf() && t->requires_grad())
-    fail(ErrorKind::Runtime, "a leaf Variable that requires grad is being used in an in-place operation.");
-}
 
 // size(dim)/stride(dim): unlike reductions, a 0-dim tensor has no dim 0 here.
 int64_t dim_of_sized(int64_t dim, int64_t ndim) {
@@ -183,25 +178,6 @@ void bind_tensor(pyb::module_& m) {
       .def("int", [](const Tensor& t) { return ops::to_dtype(t, DType::Int32); })
       .def("bool", [](const Tensor& t) { return ops::to_dtype(t, DType::Bool); })
       .def("type_as", [](const Tensor& t, const Tensor& o) { return ops::to_dtype(t, o->dtype()); })
-      .def("zero_", [](const Tensor& t) {
-        check_inplace_leaf(t);
-        ops::zero_(t);
-        return t;
-      })
-      .def("fill_", [](const Tensor& t, pyb::handle v) {
-        check_inplace_leaf(t);
-        if (is_tensor(v)) {
-          Tensor tv = v.cast<Tensor>();
-          TG_CHECK(tv->dim() == 0, "fill_ only supports 0-dimension value tensor but got tensor with ", tv->dim(),
-                   " dimensions.");
-          v = item(tv).release();
-          ops::fill_(t, optional_scalar(v, "fill_", "value").value().value);
-          v.dec_ref();
-          return t;
-        }
-        ops::fill_(t, optional_scalar(v, "fill_", "value").value().value);
-        return t;
-      })
       // --- math ---
       .def("neg", &ops::neg)
       .def("exp", &ops::exp)

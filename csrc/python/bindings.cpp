@@ -84,4 +84,6 @@ PYBIND11_MODULE(_C, m) {
   tapegrad::py::bind_reduce(m);
   tapegrad::py::bind_creation(m);
   tapegrad::py::bind_index(m);
+  tapegrad::py::bind_inplace(m);
+  tapegrad::py::bind_hooks(m);
 }

@@ -1,0 +1,166 @@
+// Gradient hooks for Python: Tensor.register_hook / retain_grad / register_post_accumulate_grad_hook
+// and Node.register_hook / register_prehook, each returning a handle whose remove() undoes it.
+#include <pybind11/functional.h>
+#include <pybind11/stl.h>
+
+#include <atomic>
+
+#include "autograd/node.h"
+#include "core/error.h"
+#include "ops/ops.h"
+#include "python/bind_common.h"
+
+namespace tapegrad::py {
+namespace {
+
+std::atomic<int> g_next_hook_id{1};
+
+// A Python callable kept alive by C++ hooks; released under the GIL whichever thread drops it.
+std::shared_ptr<pyb::function> hold(pyb::function fn) {
+  return std::shared_ptr<pyb::function>(new pyb::function(std::move(fn)), [](pyb::function* f) {
+    pyb::gil_scoped_acquire gil;
+    delete f;
+  });
+}
+
+pyb::tuple to_tuple(const TensorList& ts) {
+  pyb::tuple t(ts.size());
+  for (size_t i = 0; i < ts.size(); ++i) t[i] = ts[i] ? pyb::cast(ts[i]) : pyb::none();
+  return t;
+}
+
+std::optional<TensorList> from_result(const pyb::object& r, size_t expected, const char* what) {
+  if (r.is_none()) return std::nullopt;
+  TensorList out;
+  for (auto item : r) out.push_back(item.is_none() ? Tensor() : item.cast<Tensor>());
+  TG_CHECK(out.size() == expected, "hook '", what, "' has returned an incorrect number of values (got ", out.size(),
+           ", but expected ", expected, ")");
+  return out;
+}
+
+// A gradient hook calling fn(grad) under the GIL; a returned tensor replaces the gradient.
+GradHook grad_hook(pyb::function fn) {
+  auto f = hold(std::move(fn));
+  return [f](const Tensor& g) -> Tensor {
+    pyb::gil_scoped_acquire gil;
+    pyb::object r = (*f)(g);
+    if (r.is_none()) return Tensor();
+    if (!is_tensor(r)) fail(ErrorKind::Type, "expected a Tensor or None from a gradient hook");
+    Tensor t = r.cast<Tensor>();
+    TG_CHECK(t->sizes() == g->sizes(), "hook returned a gradient of shape ", shape_str(t->sizes()), " for ",
+             shape_str(g->sizes()));
+    return t;
+  };
+}
+
+struct HookHandle {
+  std::function<void()> remover;
+  void remove() {
+    if (remover) remover();
+    remover = nullptr;
+  }
+};
+
+template <class Vec>
+void erase_id(Vec& v, int id) {
+  for (auto it = v.begin(); it != v.end(); ++it)
+    if (std::get<0>(*it) == id) {
+      v.erase(it);
+      return;
+    }
+}
+
+HookHandle register_tensor_hook(const Tensor& t, pyb::function fn) {
+  if (!t->requires_grad())
+    fail(ErrorKind::Runtime, "cannot register a hook on a tensor that doesn't require gradient");
+  int id = g_next_hook_id++;
+  if (t->is_leaf()) {
+    t->leaf_hooks().pre.emplace_back(id, grad_hook(std::move(fn)));
+    std::weak_ptr<TensorImpl> weak = t;
+    return {[weak, id] {
+      if (auto tt = weak.lock()) erase_id(tt->leaf_hooks().pre, id);
+    }};
+  }
+  Node& node = *t->grad_fn();
+  if (!node.hooks) node.hooks = std::make_unique<NodeHooks>();
+  node.hooks->tensor_pre.emplace_back(id, t->output_nr(), grad_hook(std::move(fn)));
+  std::weak_ptr<Node> weak = t->grad_fn();
+  return {[weak, id] {
+    if (auto n = weak.lock()) erase_id(n->hooks->tensor_pre, id);
+  }};
+}
+
+void retain_grad(const Tensor& t) {
+  if (t->is_leaf() || t->retains_grad()) return;
+  if (!t->requires_grad()) fail(ErrorKind::Runtime, "can't retain_grad on Tensor that has requires_grad=False");
+  t->set_retains_grad(true);
+  Node& node = *t->grad_fn();
+  if (!node.hooks) node.hooks = std::make_unique<NodeHooks>();
+  // Weak: the node must not keep its own output alive (that would be a cycle).
+  std::weak_ptr<TensorImpl> weak = t;
+  node.hooks->tensor_pre.emplace_back(0, t->output_nr(), [weak](const Tensor& g) -> Tensor {
+    if (auto tt = weak.lock()) {
+      const Tensor& old = tt->grad();
+      tt->set_grad(old ? ops::add(old, g) : ops::clone(ops::detach(g)));
+    }
+    return Tensor();
+  });
+}
+
+}  // namespace
+
+void bind_hooks(pyb::module_& m) {
+  pyb::class_<HookHandle>(m, "RemovableHandle").def("remove", &HookHandle::remove);
+  TensorClass cls = tensor_class(m);
+  cls.def("register_hook", &register_tensor_hook, pyb::arg("hook"))
+      .def("retain_grad", &retain_grad)
+      .def("register_post_accumulate_grad_hook", [](const Tensor& t, pyb::function fn) {
+        if (!t->is_leaf())
+          fail(ErrorKind::Runtime, "post accumulate grad hooks cannot be registered on non-leaf tensors");
+        if (!t->requires_grad())
+          fail(ErrorKind::Runtime, "cannot register a hook on a tensor that doesn't require gradient");
+        int id = g_next_hook_id++;
+        auto f = hold(std::move(fn));
+        t->leaf_hooks().post_accumulate.emplace_back(id, [f](const Tensor& leaf) {
+          pyb::gil_scoped_acquire gil;
+          (*f)(leaf);
+        });
+        std::weak_ptr<TensorImpl> weak = t;
+        return HookHandle{[weak, id] {
+          if (auto tt = weak.lock()) erase_id(tt->leaf_hooks().post_accumulate, id);
+        }};
+      }, pyb::arg("hook"));
+
+  auto node_cls = pyb::reinterpret_borrow<pyb::class_<Node, std::shared_ptr<Node>>>(m.attr("Node"));
+  node_cls
+      .def("register_hook", [](const std::shared_ptr<Node>& n, pyb::function fn) {
+        if (!n->hooks) n->hooks = std::make_unique<NodeHooks>();
+        int id = g_next_hook_id++;
+        auto f = hold(std::move(fn));
+        size_t n_inputs = n->next_edges.size();
+        n->hooks->post.emplace_back(id, [f, n_inputs](const TensorList& grad_inputs, const TensorList& grad_outputs) {
+          pyb::gil_scoped_acquire gil;
+          return from_result((*f)(to_tuple(grad_inputs), to_tuple(grad_outputs)), n_inputs, "register_hook");
+        });
+        std::weak_ptr<Node> weak = n;
+        return HookHandle{[weak, id] {
+          if (auto nn = weak.lock()) erase_id(nn->hooks->post, id);
+        }};
+      }, pyb::arg("fn"))
+      .def("register_prehook", [](const std::shared_ptr<Node>& n, pyb::function fn) {
+        if (!n->hooks) n->hooks = std::make_unique<NodeHooks>();
+        int id = g_next_hook_id++;
+        auto f = hold(std::move(fn));
+        size_t n_outputs = n->num_outputs();
+        n->hooks->pre.emplace_back(id, [f, n_outputs](const TensorList& grad_outputs) {
+          pyb::gil_scoped_acquire gil;
+          return from_result((*f)(to_tuple(grad_outputs)), n_outputs, "register_prehook");
+        });
+        std::weak_ptr<Node> weak = n;
+        return HookHandle{[weak, id] {
+          if (auto nn = weak.lock()) erase_id(nn->hooks->pre, id);
+        }};
+      }, pyb::arg("fn"));
+}
+
+}  // namespace tapegrad::py

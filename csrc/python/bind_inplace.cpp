@@ -1,0 +1,118 @@
+// In-place ops (add_, mul_, sin_, ..., +=) for Python: each runs its out-of-place op and hands
+// the result to assign_inplace, which writes it into self with torch's autograd rules.
+#include "autograd/grad_mode.h"
+#include "core/error.h"
+#include "ops/ops.h"
+#include "python/bind_common.h"
+
+namespace tapegrad::py {
+namespace {
+
+// Ops whose backward rule reads their input must see self as it was, so they get a copy.
+Tensor original(const Tensor& self, bool rule_reads_input, const Tensor* other = nullptr) {
+  bool grad = GradMode::is_enabled() && (self->requires_grad() || (other && (*other)->requires_grad()));
+  return rule_reads_input && grad ? ops::clone(self) : self;
+}
+
+template <Tensor (*F)(const Tensor&), bool ReadsInput>
+Tensor unary_inplace(const Tensor& self) {
+  return assign_inplace(self, F(original(self, ReadsInput)));
+}
+
+Scalar number(pyb::handle h, const char* fn) {
+  if (auto s = scalar_from(h)) return *s;
+  fail(ErrorKind::Type, fn, "(): argument 'other' must be Tensor or Number, not ",
+       std::string(pyb::str(h.get_type().attr("__name__"))));
+}
+
+// binary in-place: tensor or Python number on the right; add/sub take alpha.
+Tensor add_inplace(const Tensor& self, pyb::handle other, const Scalar& alpha, bool subtract) {
+  if (is_tensor(other)) {
+    Tensor o = other.cast<Tensor>();
+    return assign_inplace(self, subtract ? ops::sub(self, o, alpha) : ops::add(self, o, alpha));
+  }
+  Scalar s = number(other, subtract ? "sub_" : "add_");
+  return assign_inplace(self, subtract ? ops::sub(self, s, alpha) : ops::add(self, s, alpha));
+}
+
+Tensor mul_inplace(const Tensor& self, pyb::handle other) {
+  if (is_tensor(other)) {
+    Tensor o = other.cast<Tensor>();
+    return assign_inplace(self, ops::mul(original(self, true, &o), o));
+  }
+  return assign_inplace(self, ops::mul(self, number(other, "mul_")));
+}
+
+Tensor div_inplace(const Tensor& self, pyb::handle other) {
+  if (is_tensor(other)) {
+    Tensor o = other.cast<Tensor>();
+    return assign_inplace(self, ops::div(original(self, true, &o), o));
+  }
+  return assign_inplace(self, ops::div(self, number(other, "div_")));
+}
+
+Tensor pow_inplace(const Tensor& self, pyb::handle other) {
+  if (is_tensor(other)) {
+    Tensor o = other.cast<Tensor>();
+    return assign_inplace(self, ops::pow(original(self, true, &o), o));
+  }
+  return assign_inplace(self, ops::pow(original(self, true), number(other, "pow_")));
+}
+
+}  // namespace
+
+void bind_inplace(pyb::module_& m) {
+  using pyb::arg;
+  TensorClass cls = tensor_class(m);
+  cls.def("add_", [](const Tensor& t, pyb::handle o, pyb::handle alpha) {
+       return add_inplace(t, o, number(alpha, "add_"), false);
+     }, arg("other"), pyb::kw_only(), arg("alpha") = 1)
+      .def("sub_", [](const Tensor& t, pyb::handle o, pyb::handle alpha) {
+        return add_inplace(t, o, number(alpha, "sub_"), true);
+      }, arg("other"), pyb::kw_only(), arg("alpha") = 1)
+      .def("mul_", &mul_inplace, arg("other"))
+      .def("div_", &div_inplace, arg("other"))
+      .def("pow_", &pow_inplace, arg("exponent"))
+      .def("__iadd__", [](const Tensor& t, pyb::handle o) { return add_inplace(t, o, Scalar::from_int(1), false); })
+      .def("__isub__", [](const Tensor& t, pyb::handle o) { return add_inplace(t, o, Scalar::from_int(1), true); })
+      .def("__imul__", &mul_inplace)
+      .def("__itruediv__", &div_inplace)
+      .def("__ipow__", &pow_inplace)
+      .def("neg_", &unary_inplace<&ops::neg, false>)
+      .def("exp_", &unary_inplace<&ops::exp, false>)
+      .def("log_", &unary_inplace<&ops::log, true>)
+      .def("sin_", &unary_inplace<&ops::sin, true>)
+      .def("cos_", &unary_inplace<&ops::cos, true>)
+      .def("tanh_", &unary_inplace<&ops::tanh, false>)
+      .def("sigmoid_", &unary_inplace<&ops::sigmoid, false>)
+      .def("relu_", &unary_inplace<&ops::relu, false>)
+      .def("abs_", &unary_inplace<&ops::abs, true>)
+      .def("sqrt_", &unary_inplace<&ops::sqrt, false>)
+      .def("reciprocal_", &unary_inplace<&ops::reciprocal, false>)
+      .def("clamp_", [](const Tensor& t, pyb::handle lo, pyb::handle hi) {
+        std::optional<Scalar> min, max;
+        if (!lo.is_none()) min = number(lo, "clamp_");
+        if (!hi.is_none()) max = number(hi, "clamp_");
+        return assign_inplace(t, ops::clamp(original(t, true), min, max));
+      }, arg("min") = pyb::none(), arg("max") = pyb::none())
+      .def("copy_", [](const Tensor& t, const Tensor& src, bool) {
+        // The source broadcasts into self; self's old history gets no gradient.
+        Tensor value = ops::expand(ops::to_dtype(src, t->dtype()), t->sizes());
+        return assign_inplace(t, ops::add(value, ops::full({}, 0.0, t->dtype(), t->device())), "CopyBackwards");
+      }, arg("src"), arg("non_blocking") = false)
+      .def("zero_", [](const Tensor& t) { return assign_inplace(t, ops::full_like(t, 0.0, t->dtype(), t->device()), "ZeroBackward0"); })
+      .def("fill_", [](const Tensor& t, pyb::handle v) {
+        double value;
+        if (is_tensor(v)) {
+          Tensor tv = v.cast<Tensor>();
+          TG_CHECK(tv->dim() == 0, "fill_ only supports 0-dimension value tensor but got tensor with ", tv->dim(),
+                   " dimensions.");
+          value = item(tv).cast<double>();
+        } else {
+          value = number(v, "fill_").value;
+        }
+        return assign_inplace(t, ops::full_like(t, value, t->dtype(), t->device()), "FillBackward0");
+      });
+}
+
+}  // namespace tapegrad::py
