@@ -27,6 +27,7 @@ void SavedTensor::raise_freed() {
 
 Tensor SavedTensor::unpack(const char* owner) const {
   if (released_) raise_freed();
+  if (!data_) return Tensor();  // a saved None
   if (data_->version() != saved_version_) {
     std::string which = "[torch." + std::string(dtype_scalar_type_name(data_->dtype())) + "Tensor";
     if (data_->dim() > 0) which += " " + shape_str(data_->sizes());

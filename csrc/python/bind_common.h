@@ -15,6 +15,7 @@ void bind_creation(pyb::module_& m);   // arange, random, Generator, numpy/DLPac
 void bind_index(pyb::module_& m);      // tensor[...] reads and writes
 void bind_inplace(pyb::module_& m);    // add_, mul_, sin_, +=, ...
 void bind_hooks(pyb::module_& m);      // register_hook, retain_grad, node hooks
+void bind_function(pyb::module_& m);   // custom autograd.Function nodes
 
 using TensorClass = pyb::class_<TensorImpl, Tensor>;
 inline TensorClass tensor_class(pyb::module_& m) { return pyb::reinterpret_borrow<TensorClass>(m.attr("Tensor")); }

@@ -1,10 +1,11 @@
 """tapegrad.autograd: backward() and grad() over the C++ engine, and the grad-mode switches."""
 from tapegrad import _C
+from tapegrad.autograd.function import Function, FunctionCtx
 from tapegrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = [
     "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-    "functional", "gradcheck", "gradgradcheck",
+    "functional", "gradcheck", "gradgradcheck", "Function", "FunctionCtx",
 ]
 
 
