@@ -89,6 +89,22 @@ Tensor fit_to_edge(Tensor g, const Edge& e, const Node& producer, size_t index) 
   return g;
 }
 
+// Anomaly detection: a NaN gradient stops the pass, naming the op and where it was made.
+void check_for_nan(const Node& node, const TensorList& grads) {
+  for (size_t i = 0; i < grads.size(); ++i) {
+    if (!grads[i] || !is_floating(grads[i]->dtype())) continue;
+    AutoGradMode off(false);
+    Tensor bad = ops::any(ops::isnan(grads[i]), {}, false);
+    if (!*bad->data<bool>()) continue;
+    std::string name = node.name();
+    if (AnomalyMode::warn) {
+      AnomalyMode::warn("Error detected in " + name + ". Traceback of forward call that caused the error:\n" +
+                        (node.forward_trace ? *node.forward_trace : std::string("(no trace recorded)\n")));
+    }
+    fail(ErrorKind::Runtime, "Function '", name, "' returned nan values in its ", i, "th output.");
+  }
+}
+
 void run_pre_hooks(Node& node, TensorList& grads) {
   for (auto& [id, output_nr, hook] : node.hooks->tensor_pre)
     if (output_nr < grads.size() && grads[output_nr])
@@ -180,6 +196,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
       TensorList kept_in = node->hooks && !node->hooks->post.empty() ? grads_in : TensorList();
       grads_out = node->apply(std::move(grads_in));
       if (!keep_graph) node->release_saved();
+      if (AnomalyMode::is_enabled()) check_for_nan(*node, grads_out);
       if (node->hooks)
         for (auto& [id, hook] : node->hooks->post)
           if (auto replaced = hook(grads_out, kept_in)) grads_out = std::move(*replaced);

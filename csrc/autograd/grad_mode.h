@@ -1,5 +1,6 @@
 // Thread-local grad mode: no_grad / enable_grad / set_grad_enabled flip it per thread.
 #pragma once
+#include <string>
 
 namespace tapegrad {
 
@@ -9,6 +10,19 @@ struct GradMode {
 
  private:
   static thread_local bool enabled_;
+};
+
+// Anomaly detection (torch.autograd.set_detect_anomaly): nodes remember where they were made,
+// and backward refuses NaN gradients. The Python layer installs how a trace is captured and
+// how a warning is shown, since the core does not call Python itself.
+struct AnomalyMode {
+  static bool is_enabled() { return enabled_; }
+  static void set_enabled(bool e) { enabled_ = e; }
+  static inline std::string (*capture_trace)() = nullptr;
+  static inline void (*warn)(const std::string& message) = nullptr;
+
+ private:
+  static inline bool enabled_ = false;
 };
 
 // Restores the previous mode on scope exit (used by C++ code such as the engine).

@@ -61,6 +61,7 @@ struct Node {
   std::vector<Edge, PoolAllocator<Edge>> next_edges;
   NodeTaskState task_state;
   std::unique_ptr<NodeHooks> hooks;
+  std::unique_ptr<std::string> forward_trace;  // only under anomaly detection
 };
 
 // Adds gradients into a leaf's .grad.

@@ -16,6 +16,7 @@ void bind_index(pyb::module_& m);      // tensor[...] reads and writes
 void bind_inplace(pyb::module_& m);    // add_, mul_, sin_, +=, ...
 void bind_hooks(pyb::module_& m);      // register_hook, retain_grad, node hooks
 void bind_function(pyb::module_& m);   // custom autograd.Function nodes
+void bind_anomaly(pyb::module_& m);    // set_detect_anomaly
 
 using TensorClass = pyb::class_<TensorImpl, Tensor>;
 inline TensorClass tensor_class(pyb::module_& m) { return pyb::reinterpret_borrow<TensorClass>(m.attr("Tensor")); }

@@ -87,4 +87,5 @@ PYBIND11_MODULE(_C, m) {
   tapegrad::py::bind_inplace(m);
   tapegrad::py::bind_hooks(m);
   tapegrad::py::bind_function(m);
+  tapegrad::py::bind_anomaly(m);
 }

@@ -1,11 +1,13 @@
 """tapegrad.autograd: backward() and grad() over the C++ engine, and the grad-mode switches."""
 from tapegrad import _C
+from tapegrad.autograd.anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from tapegrad.autograd.function import Function, FunctionCtx
 from tapegrad.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = [
     "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-    "functional", "gradcheck", "gradgradcheck", "Function", "FunctionCtx",
+    "functional", "gradcheck", "gradgradcheck", "Function", "FunctionCtx", "detect_anomaly", "set_detect_anomaly",
+    "is_anomaly_enabled",
 ]
 
 
