@@ -1,9 +1,46 @@
 // Linking a new node into the tape.
 #include "autograd/function.h"
 
+#include <algorithm>
+
+#include "ops/ops.h"
+
 namespace tapegrad {
 
+TensorList AsStridedView::apply(TensorList&& grads) {
+  const Tensor& g = grads[0];
+  AutoGradMode off(false);
+  int64_t extent = base_offset + 1;
+  for (size_t d = 0; d < base_sizes.size(); ++d) extent += (base_sizes[d] - 1) * base_strides[d];
+  auto storage = Storage::allocate(size_t(std::max<int64_t>(extent, 1)) * itemsize(g->dtype()), g->device());
+  Tensor out = TensorImpl::view_of(storage, base_sizes, base_strides, base_offset, g->dtype());
+  ops::fill_(out, 0.0);
+  ops::copy_into(TensorImpl::view_of(storage, sizes, strides, offset, g->dtype()), g);
+  return {out};
+}
+
+void rebase_view_history(const Tensor& t) {
+  const Tensor& base = t->view_base();
+  auto node = std::make_shared<AsStridedView>();
+  node->sizes = t->sizes();
+  node->strides = t->strides();
+  node->offset = t->storage_offset();
+  node->base_sizes = base->sizes();
+  node->base_strides = base->strides();
+  node->base_offset = base->storage_offset();
+  node->next_edges = {gradient_edge(base)};
+  t->set_grad_fn(std::move(node), 0);
+  t->set_view_version(t->version());
+}
+
+void refresh_view_history(const Tensor& t) {
+  const Tensor& base = t->view_base();
+  if (!base || t->version() == t->view_version() || !base->requires_grad() || !GradMode::is_enabled()) return;
+  rebase_view_history(t);
+}
+
 Edge gradient_edge(const Tensor& t) {
+  refresh_view_history(t);
   Edge e;
   e.shape = t->sizes();
   e.dtype = t->dtype();

@@ -34,6 +34,10 @@ struct FormulaNode final : Node {
   void mark_saves_scalars() { saves_scalars_ = true; }
 
   void save(const Tensor& t, bool is_output = false) { saved_.emplace_back(t, is_output); }
+  void retarget_saved_output(const Tensor& from, const Tensor& to) override {
+    for (auto& s : saved_)
+      if (s.is_output_of(from)) s = SavedTensor(to, true);
+  }
   Tensor saved(size_t i) const { return saved_[i].unpack(name_); }
   // Whether forward input i needs a gradient (torch's needs_input_grad / should_compute_output).
   bool needs_grad(size_t i) const { return next_edges[i].fn != nullptr; }
@@ -58,6 +62,20 @@ inline bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
     if (t && *t && (*t)->requires_grad()) return true;
   return false;
 }
+
+// A view's history after its base was rewritten in place: its gradient lands, at the view's
+// place, in a zero gradient laid out like the base (torch's AsStridedBackward0).
+struct AsStridedView final : Node {
+  const char* name() const override { return "AsStridedBackward0"; }
+  TensorList apply(TensorList&& grads) override;
+  Shape sizes, strides, base_sizes, base_strides;
+  int64_t offset = 0, base_offset = 0;
+};
+// Gives view `t` an AsStridedView history on its base's current history.
+void rebase_view_history(const Tensor& t);
+// A view whose base changed since its history was made gets that history renewed (torch does
+// this lazily too); a no-op for anything else.
+void refresh_view_history(const Tensor& t);
 
 // Where gradients for `t` go: its grad_fn, its AccumulateGrad (a leaf), or nowhere.
 Edge gradient_edge(const Tensor& t);

@@ -56,6 +56,9 @@ struct Node {
   virtual TensorList apply(TensorList&& grads) = 0;
   // Drops saved tensors after a backward without retain_graph.
   virtual void release_saved() {}
+  // An in-place op wrote its result `from` into `to`: a saved output now means `to` (so later
+  // in-place writes to `to` are caught by the version check, as in torch).
+  virtual void retarget_saved_output(const Tensor& from, const Tensor& to) {}
   virtual uint32_t num_outputs() const { return 1; }
 
   std::vector<Edge, PoolAllocator<Edge>> next_edges;

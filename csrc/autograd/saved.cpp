@@ -32,18 +32,25 @@ Tensor SavedTensor::unpack(const char* owner) const {
     std::string which = "[torch." + std::string(dtype_scalar_type_name(data_->dtype())) + "Tensor";
     if (data_->dim() > 0) which += " " + shape_str(data_->sizes());
     which += "]";
+    // torch names the op that last wrote the tensor, without the "Backward<n>" suffix.
+    auto op_name = [](std::string n) {
+      auto pos = n.rfind("Backward");
+      return pos == std::string::npos ? n : n.substr(0, pos);
+    };
     std::string origin;
     if (is_output_) {
-      origin = std::string(", which is output ") + std::to_string(output_nr_) + " of " + owner + ",";
+      origin = std::string(", which is output ") + std::to_string(output_nr_) + " of " + op_name(owner) + ",";
+    } else if (data_->view_base() && data_->version() != data_->view_version()) {
+      origin = ", which is output 0 of AsStrided,";  // a view whose base was written: torch renews it as one
     } else if (data_->grad_fn()) {
       origin = std::string(", which is output ") + std::to_string(data_->output_nr()) + " of " +
-               data_->grad_fn()->name() + ",";
+               op_name(data_->grad_fn()->name()) + ",";
     }
     fail(ErrorKind::Runtime,
          "one of the variables needed for gradient computation has been modified by an inplace operation: ",
          which, origin, " is at version ", data_->version(), "; expected version ", saved_version_,
          " instead. Hint: enable anomaly detection to find the operation that failed to compute its "
-         "gradient, with torch.autograd.set_detect_anomaly(True).");
+         "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).");
   }
   if (is_output_ && GradMode::is_enabled()) {
     // Building a higher-order graph: the output must carry its grad_fn again.

@@ -16,6 +16,9 @@ class SavedTensor {
   // Checks the in-place version and that the graph has not been freed; `owner` names the node.
   Tensor unpack(const char* owner) const;
   [[noreturn]] static void raise_freed();
+  bool is_output_of(const Tensor& t) const {
+    return is_output_ && data_ && data_->storage() == t->storage() && data_->storage_offset() == t->storage_offset();
+  }
   void release() {
     data_.reset();
     released_ = true;

@@ -65,7 +65,13 @@ class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
   // A view op's result remembers the tensor whose storage it views (torch's ._base), so an
   // in-place write through the view can update the base's history.
   const Tensor& view_base() const { return view_base_; }
-  void set_view_base(Tensor base) { view_base_ = std::move(base); }
+  void set_view_base(Tensor base) {
+    view_base_ = std::move(base);
+    view_version_ = version();
+  }
+  // The storage version this view's history was made at; a later write to the base makes it stale.
+  uint32_t view_version() const { return view_version_; }
+  void set_view_version(uint32_t v) { view_version_ = v; }
 
   // A leaf's gradient hooks (run before accumulation) and post-accumulate hooks; null until used.
   struct LeafHooks {
@@ -87,6 +93,7 @@ class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
   DType dtype_ = DType::Float32;
   bool requires_grad_ = false;
   bool retains_grad_ = false;
+  uint32_t view_version_ = 0;
   uint32_t output_nr_ = 0;
   std::shared_ptr<Node> grad_fn_;
   std::weak_ptr<Node> grad_accumulator_;

@@ -75,6 +75,8 @@ Tensor scaled(const Tensor& t, const Scalar& alpha, DType dtype) {
 
 Tensor add_impl(const Tensor& a, const Tensor& b, const Tensor* b_edge, const Scalar& alpha, DType dt,
                 const char* name, BackwardFormula rule, BinaryOp op) {
+  TG_CHECK(is_floating(dt) || !alpha.is_floating(),
+           "For integral input tensors, argument alpha must not be a floating point number.");
   Tensor out = run_binary(op, a, scaled(b, alpha, dt), dt);
   if (FormulaNode* n = record(name, rule, out, {&a, b_edge})) n->scalars[0] = alpha.value;
   return out;

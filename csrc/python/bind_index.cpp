@@ -234,25 +234,6 @@ struct CopySlices final : Node {
   const char* name_ = "torch::autograd::CopySlices";
 };
 
-// The history of a view whose base was just rewritten: its gradient flows into the base's.
-struct ViewOfRewrittenBase final : Node {
-  const char* name() const override { return "AsStridedBackward0"; }
-  TensorList apply(TensorList&& grads) override {
-    const Tensor& g = grads[0];
-    AutoGradMode off(false);
-    int64_t extent = base_offset + 1;
-    for (size_t d = 0; d < base_sizes.size(); ++d) extent += (base_sizes[d] - 1) * base_strides[d];
-    auto storage = Storage::allocate(size_t(std::max<int64_t>(extent, 1)) * itemsize(g->dtype()), g->device());
-    Tensor out = TensorImpl::view_of(storage, base_sizes, base_strides, base_offset, g->dtype());
-    ops::fill_(out, 0.0);
-    ops::copy_into(TensorImpl::view_of(storage, region.sizes, region.strides, region.offset, g->dtype()), g);
-    return {out};
-  }
-  Region region;
-  Shape base_sizes, base_strides;
-  int64_t base_offset = 0;
-};
-
 void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
   Tensor v;
   if (is_tensor(value)) {
@@ -309,16 +290,7 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
   eb.dtype = base->dtype();
   node->next_edges = {eb, ev};
   base->set_grad_fn(std::move(node), 0);
-  if (base != x) {
-    // The view now reads the rewritten base.
-    auto view_node = std::make_shared<ViewOfRewrittenBase>();
-    view_node->region = Region{x->sizes(), x->strides(), x->storage_offset(), false};
-    view_node->base_sizes = base->sizes();
-    view_node->base_strides = base->strides();
-    view_node->base_offset = base->storage_offset();
-    view_node->next_edges = {gradient_edge(base)};
-    x->set_grad_fn(std::move(view_node), 0);
-  }
+  if (base != x) rebase_view_history(x);  // the view now reads the rewritten base
 }
 
 }  // namespace
@@ -335,7 +307,7 @@ Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* cons
       ((is_floating(result->dtype()) && !is_floating(self->dtype())) ||
        (result->dtype() != DType::Bool && self->dtype() == DType::Bool)))
     fail(ErrorKind::Runtime, "result type ", dtype_scalar_type_name(result->dtype()),
-         " can't be cast to the desired output type ", dtype_scalar_type_name(self->dtype()));
+         " can't be cast to the desired output type ", dtype_scalar_type_name(self->dtype()));  // see assign_inplace
   if (base != self && track) {
     // Through a view: the base's history is rewritten as for self[...] = result.
     setitem(self, pyb::ellipsis(), pyb::cast(result));
@@ -347,7 +319,9 @@ Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* cons
   }
   // The in-place op's node (made by the out-of-place op from self's old history) becomes self's.
   if (track && result->grad_fn()) {
+    result->grad_fn()->retarget_saved_output(result, self);
     self->set_grad_fn(result->grad_fn(), result->output_nr());
+    if (self->view_base()) self->set_view_version(self->version());
   } else if (track && self->requires_grad()) {
     // Overwritten with a constant (fill_, zero_): the old history gets a zero gradient.
     record(constant_rule, [](FormulaNode&, const Tensor& g) -> TensorList { return {ops::zeros_like(g)}; }, self,

@@ -1,5 +1,6 @@
 // In-place ops (add_, mul_, sin_, ..., +=) for Python: each runs its out-of-place op and hands
 // the result to assign_inplace, which writes it into self with torch's autograd rules.
+#include "autograd/function.h"
 #include "autograd/grad_mode.h"
 #include "core/error.h"
 #include "ops/ops.h"
@@ -59,6 +60,43 @@ Tensor pow_inplace(const Tensor& self, pyb::handle other) {
   return assign_inplace(self, ops::pow(original(self, true), number(other, "pow_")));
 }
 
+// self.copy_(src): src broadcasts into self; self's old history gets no gradient and src gets
+// the gradient summed back to its shape (CopyBackwards), or CopySlices when self is a view.
+Tensor copy_inplace(const Tensor& self, const Tensor& src, bool /*non_blocking*/) {
+  if (!is_expandable_to(src->sizes(), self->sizes()))
+    fail(ErrorKind::Runtime, "output with shape ", shape_str(self->sizes()), " doesn't match the broadcast shape ",
+         shape_str(broadcast_shapes(src->sizes(), self->sizes())));
+  bool track = GradMode::is_enabled() && (self->requires_grad() || src->requires_grad());
+  if (self->view_base() || !track) {
+    AutoGradMode off(!self->view_base() ? false : GradMode::is_enabled());
+    return assign_inplace(self, ops::expand(ops::to_dtype(src, self->dtype()), self->sizes()), "CopyBackwards");
+  }
+  if (self->is_leaf() && self->requires_grad())
+    fail(ErrorKind::Runtime, "a leaf Variable that requires grad is being used in an in-place operation.");
+  {
+    AutoGradMode off(false);
+    ops::copy_into(self, src);
+  }
+  record("torch::autograd::CopyBackwards", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    return {n.needs_grad(0) ? ops::zeros_like(g) : Tensor(), n.needs_grad(1) ? g : Tensor()};
+  }, self, {&self, &src});
+  return self;
+}
+
+// self.fill_(value) with a 0-dim tensor that requires grad: value gets the summed gradient.
+Tensor fill_from_tensor(const Tensor& self, const Tensor& value) {
+  TG_CHECK(!(self->is_leaf() && self->requires_grad() && GradMode::is_enabled()),
+           "a leaf Variable that requires grad is being used in an in-place operation.");
+  {
+    AutoGradMode off(false);
+    ops::copy_into(self, ops::to_dtype(value, self->dtype()));
+  }
+  record("FillBackward3", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    return {n.needs_grad(0) ? ops::zeros_like(g) : Tensor(), n.needs_grad(1) ? ops::sum(g, std::nullopt) : Tensor()};
+  }, self, {&self, &value});
+  return self;
+}
+
 }  // namespace
 
 void bind_inplace(pyb::module_& m) {
@@ -93,13 +131,11 @@ void bind_inplace(pyb::module_& m) {
         std::optional<Scalar> min, max;
         if (!lo.is_none()) min = number(lo, "clamp_");
         if (!hi.is_none()) max = number(hi, "clamp_");
+        if (!is_floating(t->dtype()) && ((min && min->is_floating()) || (max && max->is_floating())))
+          fail(ErrorKind::Runtime, "result type Float can't be cast to the desired output type ", dtype_name(t->dtype()));
         return assign_inplace(t, ops::clamp(original(t, true), min, max));
       }, arg("min") = pyb::none(), arg("max") = pyb::none())
-      .def("copy_", [](const Tensor& t, const Tensor& src, bool) {
-        // The source broadcasts into self; self's old history gets no gradient.
-        Tensor value = ops::expand(ops::to_dtype(src, t->dtype()), t->sizes());
-        return assign_inplace(t, ops::add(value, ops::full({}, 0.0, t->dtype(), t->device())), "CopyBackwards");
-      }, arg("src"), arg("non_blocking") = false)
+      .def("copy_", &copy_inplace, arg("src"), arg("non_blocking") = false)
       .def("zero_", [](const Tensor& t) { return assign_inplace(t, ops::full_like(t, 0.0, t->dtype(), t->device()), "ZeroBackward0"); })
       .def("fill_", [](const Tensor& t, pyb::handle v) {
         double value;
@@ -111,7 +147,9 @@ void bind_inplace(pyb::module_& m) {
         } else {
           value = number(v, "fill_").value;
         }
-        return assign_inplace(t, ops::full_like(t, value, t->dtype(), t->device()), "FillBackward0");
+        if (is_tensor(v) && v.cast<Tensor>()->requires_grad()) return fill_from_tensor(t, v.cast<Tensor>());
+        return assign_inplace(t, ops::full_like(t, value, t->dtype(), t->device()),
+                              is_tensor(v) ? "FillBackward3" : "FillBackward2");
       });
 }
 

@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include "autograd/engine.h"
+#include "autograd/function.h"
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "core/error.h"
@@ -99,7 +100,10 @@ void bind_tensor(pyb::module_& m) {
       .def_property_readonly("is_cuda", [](const Tensor& t) { return t->device().is_cuda(); })
       .def_property_readonly("ndim", &TensorImpl::dim)
       .def_property_readonly("is_leaf", &TensorImpl::is_leaf)
-      .def_property_readonly("grad_fn", [](const Tensor& t) { return t->grad_fn(); })
+      .def_property_readonly("grad_fn", [](const Tensor& t) {
+        refresh_view_history(t);
+        return t->grad_fn();
+      })
       .def_property_readonly("_version", [](const Tensor& t) { return t->version(); })
       .def_property("requires_grad", [](const Tensor& t) { return t->requires_grad(); },
                     [](const Tensor& t, bool r) { t->set_requires_grad(r); })
