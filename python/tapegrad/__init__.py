@@ -56,6 +56,10 @@ from tapegrad._C import (  # noqa: F401  (views, indexing, reductions, compariso
     any,
     argmax,
     argmin,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
     cat,
     chunk,
     concat,
@@ -128,6 +132,7 @@ from tapegrad._C import (  # noqa: F401  (creation, randomness, interop)
     randperm,
     seed,
 )
+from tapegrad._C import is_anomaly_enabled  # noqa: F401
 from tapegrad import return_types
 from tapegrad._size import Size
 from tapegrad import autograd, cuda  # noqa: F401
