@@ -8,6 +8,11 @@
 namespace tapegrad {
 
 SavedTensor::SavedTensor(const Tensor& t, bool is_output) : saved_version_(t->version()), is_output_(is_output) {
+  if (t && t->is_inference() && !InferenceMode::is_enabled())
+    fail(ErrorKind::Runtime, "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+                             "inference mode in computation tracked by autograd. To work around this, you can make a "
+                             "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead "
+                             "of `torch.inference_mode()`.");
   if (is_output) {
     data_ = TensorImpl::view_of(t->storage(), t->sizes(), t->strides(), t->storage_offset(), t->dtype());
     grad_fn_ = t->grad_fn();

@@ -7,6 +7,8 @@
 
 namespace tapegrad {
 
+thread_local bool InferenceMode::enabled_ = false;
+
 Tensor TensorImpl::empty(const Shape& sizes, DType dtype, Device device) {
   for (int64_t d : sizes)
     TG_CHECK(d >= 0, "Trying to create tensor with negative dimension ", d, ": ", shape_str(sizes));
@@ -16,6 +18,7 @@ Tensor TensorImpl::empty(const Shape& sizes, DType dtype, Device device) {
   t->numel_ = numel_of(sizes);
   t->dtype_ = dtype;
   t->storage_ = Storage::allocate(size_t(t->numel_) * itemsize(dtype), device);
+  t->is_inference_ = InferenceMode::is_enabled();
   return t;
 }
 
@@ -28,6 +31,7 @@ Tensor TensorImpl::view_of(std::shared_ptr<Storage> storage, Shape sizes, Shape 
   t->strides_ = std::move(strides);
   t->offset_ = offset;
   t->dtype_ = dtype;
+  t->is_inference_ = InferenceMode::is_enabled();
   return t;
 }
 
@@ -56,6 +60,8 @@ void TensorImpl::set_requires_grad(bool r) {
   }
   if (r && !is_floating(dtype_))
     fail(ErrorKind::Runtime, "only Tensors of floating point and complex dtype can require gradients");
+  if (r && is_inference_ && !InferenceMode::is_enabled())
+    fail(ErrorKind::Runtime, "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.");
   requires_grad_ = r;
 }
 

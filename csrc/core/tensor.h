@@ -17,6 +17,15 @@ using Tensor = std::shared_ptr<TensorImpl>;
 // Tensor lists are made per node in every backward: they come from the small-object pool.
 using TensorList = std::vector<Tensor, PoolAllocator<Tensor>>;
 
+// torch.inference_mode: per thread; tensors made while it is on are inference tensors.
+struct InferenceMode {
+  static bool is_enabled() { return enabled_; }
+  static void set_enabled(bool e) { enabled_ = e; }
+
+ private:
+  static thread_local bool enabled_;
+};
+
 class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
  public:
   // A new contiguous, uninitialised tensor.
@@ -50,6 +59,7 @@ class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
   // --- autograd ---
   // A non-leaf requires grad because it has a grad_fn; a leaf only if flagged.
   bool requires_grad() const { return requires_grad_ || grad_fn_ != nullptr; }
+  bool is_inference() const { return is_inference_; }
   void set_requires_grad(bool r);  // checks leafness and dtype as torch does
   bool is_leaf() const { return grad_fn_ == nullptr; }
   const std::shared_ptr<Node>& grad_fn() const { return grad_fn_; }
@@ -94,6 +104,7 @@ class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
   bool requires_grad_ = false;
   bool retains_grad_ = false;
   uint32_t view_version_ = 0;
+  bool is_inference_ = false;
   uint32_t output_nr_ = 0;
   std::shared_ptr<Node> grad_fn_;
   std::weak_ptr<Node> grad_accumulator_;

@@ -56,6 +56,8 @@ void bind_autograd(pyb::module_& m) {
       });
 
   m.def("is_grad_enabled", &GradMode::is_enabled);
+  m.def("is_inference_mode_enabled", &InferenceMode::is_enabled);
+  m.def("_set_inference_mode", &InferenceMode::set_enabled);
   m.def("_set_grad_enabled", &GradMode::set_enabled);
 
   m.def("_run_backward", [](pyb::handle tensors, pyb::handle grad_tensors, bool keep_graph, bool create_graph,

@@ -296,6 +296,10 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
 }  // namespace
 
 Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* constant_rule) {
+  if (self->is_inference() && !InferenceMode::is_enabled())
+    fail(ErrorKind::Runtime, "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+                             "clone to get a normal tensor before doing inplace update.See "
+                             "https://github.com/pytorch/rfcs/pull/17 for more details.");
   const Tensor& base = self->view_base() ? self->view_base() : self;
   bool track = GradMode::is_enabled() && (base->requires_grad() || result->requires_grad());
   if (track && base->is_leaf() && base->requires_grad()) {

@@ -100,6 +100,7 @@ void bind_tensor(pyb::module_& m) {
       .def_property_readonly("is_cuda", [](const Tensor& t) { return t->device().is_cuda(); })
       .def_property_readonly("ndim", &TensorImpl::dim)
       .def_property_readonly("is_leaf", &TensorImpl::is_leaf)
+      .def("is_inference", &TensorImpl::is_inference)
       .def_property_readonly("grad_fn", [](const Tensor& t) {
         refresh_view_history(t);
         return t->grad_fn();

@@ -136,7 +136,13 @@ from tapegrad._C import is_anomaly_enabled  # noqa: F401
 from tapegrad import return_types
 from tapegrad._size import Size
 from tapegrad import autograd, cuda  # noqa: F401
-from tapegrad.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: F401
+from tapegrad.autograd.grad_mode import (  # noqa: F401
+    enable_grad,
+    inference_mode,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 
 __version__ = "0.1.0"
 

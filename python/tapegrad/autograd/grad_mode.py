@@ -92,3 +92,44 @@ class set_grad_enabled(_GradModeContext):
 
 def is_grad_enabled():
     return _C.is_grad_enabled()
+
+
+class inference_mode(_GradModeContext):
+    """no_grad and more: tensors made inside are inference tensors, which autograd refuses to save
+    for backward or update in place once outside (torch.inference_mode)."""
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # used as a bare decorator
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __enter__(self):
+        self._prev = (_C.is_grad_enabled(), _C.is_inference_mode_enabled())
+        if self.mode:
+            _C._set_grad_enabled(False)
+        _C._set_inference_mode(self.mode)
+
+    def __exit__(self, exc_type, exc, tb):
+        _C._set_grad_enabled(self._prev[0])
+        _C._set_inference_mode(self._prev[1])
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    def clone(self):
+        return self.__class__(self.mode)
+
+
+def is_inference_mode_enabled():
+    return _C.is_inference_mode_enabled()
