@@ -477,8 +477,6 @@ def test_view_write_into_base_without_grad(view):
 
 
 @pytest.mark.parametrize("split", ["unbind", "split", "chunk"])
-@pytest.mark.xfail(strict=True, reason="open (issue 4): in-place writes to outputs of multi-output views "
-                                      "(unbind/split/chunk) are not refused yet")
 def test_inplace_on_multi_output_view_error(split):
     fns = {"unbind": lambda y: y.unbind(0), "split": lambda y: y.split(1), "chunk": lambda y: y.chunk(3)}
 
@@ -489,7 +487,6 @@ def test_inplace_on_multi_output_view_error(split):
     expect_same_error(go)
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 4): views made under no_grad do not remember it yet")
 def test_view_created_in_no_grad_modified_with_grad_error():
     def go(lib):
         y = lib.ones(SHAPE, requires_grad=True) * 1

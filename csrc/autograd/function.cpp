@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "core/error.h"
 #include "ops/ops.h"
 
 namespace tapegrad {
@@ -31,6 +32,25 @@ void rebase_view_history(const Tensor& t) {
   node->next_edges = {gradient_edge(base)};
   t->set_grad_fn(std::move(node), 0);
   t->set_view_version(t->version());
+}
+
+void check_inplace_on_view(const Tensor& t) {
+  const Tensor& base = t->view_base();
+  if (!base || !GradMode::is_enabled() || !base->requires_grad()) return;
+  if (t->view_kind() == TensorImpl::ViewKind::OutputOfMultiViewOp && t->grad_fn()) {
+    std::string op = t->grad_fn()->name();
+    auto pos = op.rfind("Backward");
+    fail(ErrorKind::Runtime, "Output ", t->output_nr(), " of ", pos == std::string::npos ? op : op.substr(0, pos),
+         " is a view and is being modified inplace. This view is the output of a function that returns multiple "
+         "views. Such functions do not allow the output views to be modified inplace. You should replace the "
+         "inplace operation by an out-of-place one.");
+  }
+  if (t->view_kind() == TensorImpl::ViewKind::MadeWithoutGrad)
+    fail(ErrorKind::Runtime,
+         "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this "
+         "use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view "
+         "and the inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both "
+         "outside (if you want the inplace to be tracked).");
 }
 
 void refresh_view_history(const Tensor& t) {

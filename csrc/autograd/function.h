@@ -71,6 +71,10 @@ struct AsStridedView final : Node {
   Shape sizes, strides, base_sizes, base_strides;
   int64_t offset = 0, base_offset = 0;
 };
+// Refuses an in-place write to view `t` that torch refuses: outputs of multi-view ops (split,
+// unbind, chunk), and views made under no_grad written with grad mode on.
+void check_inplace_on_view(const Tensor& t);
+
 // Gives view `t` an AsStridedView history on its base's current history.
 void rebase_view_history(const Tensor& t);
 // A view whose base changed since its history was made gets that history renewed (torch does

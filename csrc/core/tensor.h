@@ -79,6 +79,11 @@ class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
     view_base_ = std::move(base);
     view_version_ = version();
   }
+  // How a view came to be, for torch's refusals of some in-place writes through views.
+  enum class ViewKind : uint8_t { Plain, MadeWithoutGrad, OutputOfMultiViewOp };
+  ViewKind view_kind() const { return view_kind_; }
+  void set_view_kind(ViewKind k) { view_kind_ = k; }
+
   // The storage version this view's history was made at; a later write to the base makes it stale.
   uint32_t view_version() const { return view_version_; }
   void set_view_version(uint32_t v) { view_version_ = v; }
@@ -105,6 +110,7 @@ class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
   bool retains_grad_ = false;
   uint32_t view_version_ = 0;
   bool is_inference_ = false;
+  ViewKind view_kind_ = ViewKind::Plain;
   uint32_t output_nr_ = 0;
   std::shared_ptr<Node> grad_fn_;
   std::weak_ptr<Node> grad_accumulator_;

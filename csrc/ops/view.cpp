@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "autograd/function.h"
+#include "autograd/grad_mode.h"
 #include "ops/helpers.h"
 
 namespace tapegrad::ops {
@@ -11,6 +12,7 @@ namespace {
 Tensor make_view(const Tensor& x, Shape sizes, Shape strides, int64_t offset) {
   Tensor v = TensorImpl::view_of(x->storage(), std::move(sizes), std::move(strides), offset, x->dtype());
   v->set_view_base(x->view_base() ? x->view_base() : x);
+  if (!GradMode::is_enabled()) v->set_view_kind(TensorImpl::ViewKind::MadeWithoutGrad);
   return v;
 }
 
@@ -302,6 +304,7 @@ TensorList split_impl(const Tensor& x, const Shape& sizes, int64_t dim, const ch
       start += s;
     }
   }
+  for (const Tensor& o : outs) o->set_view_kind(TensorImpl::ViewKind::OutputOfMultiViewOp);
   if (FormulaNode* n = record_multi(name, split_rule, outs, {&x})) {
     n->shape = x->sizes();
     n->ints = {d};
@@ -338,6 +341,7 @@ TensorList unbind(const Tensor& x, int64_t dim) {
     AutoGradMode off(false);
     for (int64_t i = 0; i < x->sizes()[size_t(d)]; ++i) outs.push_back(select(x, d, i));
   }
+  for (const Tensor& o : outs) o->set_view_kind(TensorImpl::ViewKind::OutputOfMultiViewOp);
   if (FormulaNode* n = record_multi("UnbindBackward0", [](FormulaNode& n, const TensorList& grads) -> TensorList {
         TensorList parts;
         Shape piece = n.shape;

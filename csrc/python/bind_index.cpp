@@ -247,6 +247,7 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
   const Tensor& base = x->view_base() ? x->view_base() : x;
   bool track = GradMode::is_enabled() && (base->requires_grad() || x->requires_grad() || v->requires_grad());
   std::vector<IndexItem> items = parse_index(key);
+  if (track && base != x) check_inplace_on_view(x);
   if (track && base->is_leaf() && base->requires_grad()) {
     // Basic indexing writes through a view of the leaf; pure advanced indexing writes the leaf itself.
     bool through_view = base != x;
@@ -302,6 +303,7 @@ Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* cons
                              "https://github.com/pytorch/rfcs/pull/17 for more details.");
   const Tensor& base = self->view_base() ? self->view_base() : self;
   bool track = GradMode::is_enabled() && (base->requires_grad() || result->requires_grad());
+  if (track && base != self) check_inplace_on_view(self);
   if (track && base->is_leaf() && base->requires_grad()) {
     if (base != self)
       fail(ErrorKind::Runtime, "a view of a leaf Variable that requires grad is being used in an in-place operation.");
