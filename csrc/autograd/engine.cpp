@@ -187,11 +187,12 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     bool any = node == root.get();
     for (const Tensor& g : grads_in) any = any || g != nullptr;
     if (node->hooks) run_pre_hooks(*node, grads_in);
-    if (auto* acc = dynamic_cast<AccumulateGrad*>(node)) run_leaf_hooks(*acc->variable, grads_in);
+    auto* acc = dynamic_cast<AccumulateGrad*>(node);  // one type check per node
+    if (acc) run_leaf_hooks(*acc->variable, grads_in);
     for (Capture& c : captures)
       if (c.fn == node && c.input_nr < grads_in.size() && grads_in[c.input_nr]) c.grad = grads_in[c.input_nr];
     // autograd.grad never accumulates into leaves it was not asked about.
-    bool skip = capturing && dynamic_cast<AccumulateGrad*>(node) != nullptr;
+    bool skip = capturing && acc != nullptr;
     if (any && !skip) {
       TensorList kept_in = node->hooks && !node->hooks->post.empty() ? grads_in : TensorList();
       grads_out = node->apply(std::move(grads_in));
@@ -200,7 +201,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
       if (node->hooks)
         for (auto& [id, hook] : node->hooks->post)
           if (auto replaced = hook(grads_out, kept_in)) grads_out = std::move(*replaced);
-      if (auto* acc = dynamic_cast<AccumulateGrad*>(node)) run_post_accumulate_hooks(*acc->variable);
+      if (acc) run_post_accumulate_hooks(*acc->variable);
     }
 
     for (size_t i = 0; i < node->next_edges.size(); ++i) {
