@@ -1,10 +1,13 @@
 """The graph's life: flat memory over a long training loop, deep chains (also with create_graph),
-and independent backward passes in several threads."""
+independent backward passes in several threads, and reference cycles through hooks and ctx."""
+import gc
 import threading
+import weakref
 
 import numpy as np
 import pytest
 import tapegrad
+import tapegrad as tg
 import torch
 
 
@@ -97,3 +100,65 @@ def test_grad_mode_is_per_thread():
         t.join()
         seen["main"] = tapegrad.is_grad_enabled()
     assert seen == {"other": True, "main": False}
+
+
+def _cycle_through_leaf_hook():
+    x = tg.zeros(1000, requires_grad=True)
+    x.register_hook(lambda g: g + x.detach() * 0)
+    return x
+
+
+def _cycle_through_nonleaf_hook():
+    x = tg.zeros(1000, requires_grad=True)
+    y = x * 2
+    y.register_hook(lambda g: g + y.detach() * 0)
+    return y
+
+
+def _cycle_through_post_accumulate_hook():
+    x = tg.zeros(1000, requires_grad=True)
+    x.register_post_accumulate_grad_hook(lambda t: x)
+    return x
+
+
+def _cycle_through_node_hook():
+    x = tg.zeros(1000, requires_grad=True)
+    y = x * 2
+    y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: y and None)
+    return y
+
+
+class _KeepsOutputOnCtx(tg.autograd.Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = a * 2
+        ctx.out = out
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+
+def _cycle_through_ctx():
+    return _KeepsOutputOnCtx.apply(tg.zeros(1000, requires_grad=True))
+
+
+@pytest.mark.parametrize("make", [_cycle_through_leaf_hook, _cycle_through_nonleaf_hook,
+                                  _cycle_through_post_accumulate_hook, _cycle_through_node_hook,
+                                  _cycle_through_ctx])
+def test_reference_cycles_through_hooks_and_ctx_are_collected(make):
+    refs = [weakref.ref(make()) for _ in range(50)]
+    gc.collect()
+    assert sum(r() is not None for r in refs) == 0
+
+
+def test_collector_leaves_hooks_of_a_tensor_still_in_use():
+    # The graph holds the leaf too: its hook must survive a collection and still run.
+    seen = []
+    x = tg.ones(3, requires_grad=True)
+    x.register_hook(lambda g: seen.append(g.sum().item()))
+    y = (x * 2).sum()
+    gc.collect()
+    y.backward()
+    assert seen == [6.0]

@@ -417,18 +417,23 @@ def test_inplace_on_view_returns_the_view():
         assert (lib.__name__, v.mul_(2) is v, v.add_(1) is v) == (lib.__name__, True, True)
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 4): CopySlices links the in-place op's node twice instead of "
-                                      "(node, 0), (None, 0) as torch's does")
-def test_copyslices_next_functions():
+@pytest.mark.parametrize("write", [lambda lib, v: v.mul_(2), lambda lib, v: v.add_(lib.ones(4, requires_grad=True)),
+                                   lambda lib, v: v.copy_(lib.ones(4, requires_grad=True)), lambda lib, v: v.exp_(),
+                                   lambda lib, v: v.div_(lib.ones(1, requires_grad=True) * 2)])
+def test_copyslices_wraps_the_inplace_node(write):
     def go(lib):
         x = lib.ones(SHAPE, requires_grad=True)
         y = x * 1
         v = y[0]
-        v.mul_(2)
+        write(lib, v)
         names = lambda node: [(None if f is None else f.name(), i) for f, i in node.next_functions]
-        return names(y.grad_fn), names(v.grad_fn)
+        wrapped = names(y.grad_fn), names(v.grad_fn)
+        (y * lib.arange(12.0).reshape(SHAPE)).sum().backward()
+        return wrapped, x.grad
 
-    assert go(tapegrad) == go(torch)
+    (names_tg, grad_tg), (names_torch, grad_torch) = go(tapegrad), go(torch)
+    assert names_tg == names_torch
+    np.testing.assert_allclose(grad_tg.numpy(), grad_torch.numpy(), rtol=1e-6)
 
 
 def _view_then_base_write(lib, x_arr, dtype):

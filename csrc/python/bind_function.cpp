@@ -6,7 +6,7 @@
 #include "autograd/saved.h"
 #include "core/error.h"
 #include "ops/ops.h"
-#include "python/bind_common.h"
+#include "python/py_hooks.h"
 
 namespace tapegrad::py {
 namespace {
@@ -109,6 +109,11 @@ pyb::object make_function_node(const std::string& name, pyb::object backward, py
 }
 
 }  // namespace
+
+pyb::object* function_node_callable(Node& node) {
+  auto* f = dynamic_cast<PyFunctionNode*>(&node);
+  return f ? &f->backward : nullptr;
+}
 
 void bind_function(pyb::module_& m) {
   m.def("_make_function_node", &make_function_node);

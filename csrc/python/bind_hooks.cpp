@@ -8,20 +8,12 @@
 #include "autograd/node.h"
 #include "core/error.h"
 #include "ops/ops.h"
-#include "python/bind_common.h"
+#include "python/py_hooks.h"
 
 namespace tapegrad::py {
 namespace {
 
 std::atomic<int> g_next_hook_id{1};
-
-// A Python callable kept alive by C++ hooks; released under the GIL whichever thread drops it.
-std::shared_ptr<pyb::function> hold(pyb::function fn) {
-  return std::shared_ptr<pyb::function>(new pyb::function(std::move(fn)), [](pyb::function* f) {
-    pyb::gil_scoped_acquire gil;
-    delete f;
-  });
-}
 
 pyb::tuple to_tuple(const TensorList& ts) {
   pyb::tuple t(ts.size());
@@ -36,21 +28,6 @@ std::optional<TensorList> from_result(const pyb::object& r, size_t expected, con
   TG_CHECK(out.size() == expected, "hook '", what, "' has returned an incorrect number of values (got ", out.size(),
            ", but expected ", expected, ")");
   return out;
-}
-
-// A gradient hook calling fn(grad) under the GIL; a returned tensor replaces the gradient.
-GradHook grad_hook(pyb::function fn) {
-  auto f = hold(std::move(fn));
-  return [f](const Tensor& g) -> Tensor {
-    pyb::gil_scoped_acquire gil;
-    pyb::object r = (*f)(g);
-    if (r.is_none()) return Tensor();
-    if (!is_tensor(r)) fail(ErrorKind::Type, "expected a Tensor or None from a gradient hook");
-    Tensor t = r.cast<Tensor>();
-    TG_CHECK(t->sizes() == g->sizes(), "hook returned a gradient of shape ", shape_str(t->sizes()), " for ",
-             shape_str(g->sizes()));
-    return t;
-  };
 }
 
 struct HookHandle {
@@ -75,7 +52,7 @@ HookHandle register_tensor_hook(const Tensor& t, pyb::function fn) {
     fail(ErrorKind::Runtime, "cannot register a hook on a tensor that doesn't require gradient");
   int id = g_next_hook_id++;
   if (t->is_leaf()) {
-    t->leaf_hooks().pre.emplace_back(id, grad_hook(std::move(fn)));
+    t->leaf_hooks().pre.emplace_back(id, PyGradHook{hold(std::move(fn))});
     std::weak_ptr<TensorImpl> weak = t;
     return {[weak, id] {
       if (auto tt = weak.lock()) erase_id(tt->leaf_hooks().pre, id);
@@ -83,7 +60,7 @@ HookHandle register_tensor_hook(const Tensor& t, pyb::function fn) {
   }
   Node& node = *t->grad_fn();
   if (!node.hooks) node.hooks = std::make_unique<NodeHooks>();
-  node.hooks->tensor_pre.emplace_back(id, t->output_nr(), grad_hook(std::move(fn)));
+  node.hooks->tensor_pre.emplace_back(id, t->output_nr(), PyGradHook{hold(std::move(fn))});
   std::weak_ptr<Node> weak = t->grad_fn();
   return {[weak, id] {
     if (auto n = weak.lock()) erase_id(n->hooks->tensor_pre, id);
@@ -109,6 +86,40 @@ void retain_grad(const Tensor& t) {
 
 }  // namespace
 
+HeldFunction hold(pyb::function fn) {
+  return HeldFunction(new pyb::function(std::move(fn)), [](pyb::function* f) {
+    pyb::gil_scoped_acquire gil;
+    delete f;
+  });
+}
+
+Tensor PyGradHook::operator()(const Tensor& g) const {
+  pyb::gil_scoped_acquire gil;
+  pyb::object r = (*fn)(g);
+  if (r.is_none()) return Tensor();
+  if (!is_tensor(r)) fail(ErrorKind::Type, "expected a Tensor or None from a gradient hook");
+  Tensor t = r.cast<Tensor>();
+  TG_CHECK(t->sizes() == g->sizes(), "hook returned a gradient of shape ", shape_str(t->sizes()), " for ",
+           shape_str(g->sizes()));
+  return t;
+}
+
+void PyPostAccumulateHook::operator()(const Tensor& leaf) const {
+  pyb::gil_scoped_acquire gil;
+  (*fn)(leaf);
+}
+
+std::optional<TensorList> PyNodePreHook::operator()(const TensorList& grad_outputs) const {
+  pyb::gil_scoped_acquire gil;
+  return from_result((*fn)(to_tuple(grad_outputs)), n_outputs, "register_prehook");
+}
+
+std::optional<TensorList> PyNodePostHook::operator()(const TensorList& grad_inputs,
+                                                      const TensorList& grad_outputs) const {
+  pyb::gil_scoped_acquire gil;
+  return from_result((*fn)(to_tuple(grad_inputs), to_tuple(grad_outputs)), n_inputs, "register_hook");
+}
+
 void bind_hooks(pyb::module_& m) {
   pyb::class_<HookHandle>(m, "RemovableHandle").def("remove", &HookHandle::remove);
   TensorClass cls = tensor_class(m);
@@ -120,11 +131,7 @@ void bind_hooks(pyb::module_& m) {
         if (!t->requires_grad())
           fail(ErrorKind::Runtime, "cannot register a hook on a tensor that doesn't require gradient");
         int id = g_next_hook_id++;
-        auto f = hold(std::move(fn));
-        t->leaf_hooks().post_accumulate.emplace_back(id, [f](const Tensor& leaf) {
-          pyb::gil_scoped_acquire gil;
-          (*f)(leaf);
-        });
+        t->leaf_hooks().post_accumulate.emplace_back(id, PyPostAccumulateHook{hold(std::move(fn))});
         std::weak_ptr<TensorImpl> weak = t;
         return HookHandle{[weak, id] {
           if (auto tt = weak.lock()) erase_id(tt->leaf_hooks().post_accumulate, id);
@@ -136,12 +143,7 @@ void bind_hooks(pyb::module_& m) {
       .def("register_hook", [](const std::shared_ptr<Node>& n, pyb::function fn) {
         if (!n->hooks) n->hooks = std::make_unique<NodeHooks>();
         int id = g_next_hook_id++;
-        auto f = hold(std::move(fn));
-        size_t n_inputs = n->next_edges.size();
-        n->hooks->post.emplace_back(id, [f, n_inputs](const TensorList& grad_inputs, const TensorList& grad_outputs) {
-          pyb::gil_scoped_acquire gil;
-          return from_result((*f)(to_tuple(grad_inputs), to_tuple(grad_outputs)), n_inputs, "register_hook");
-        });
+        n->hooks->post.emplace_back(id, PyNodePostHook{hold(std::move(fn)), n->next_edges.size()});
         std::weak_ptr<Node> weak = n;
         return HookHandle{[weak, id] {
           if (auto nn = weak.lock()) erase_id(nn->hooks->post, id);
@@ -150,12 +152,7 @@ void bind_hooks(pyb::module_& m) {
       .def("register_prehook", [](const std::shared_ptr<Node>& n, pyb::function fn) {
         if (!n->hooks) n->hooks = std::make_unique<NodeHooks>();
         int id = g_next_hook_id++;
-        auto f = hold(std::move(fn));
-        size_t n_outputs = n->num_outputs();
-        n->hooks->pre.emplace_back(id, [f, n_outputs](const TensorList& grad_outputs) {
-          pyb::gil_scoped_acquire gil;
-          return from_result((*f)(to_tuple(grad_outputs)), n_outputs, "register_prehook");
-        });
+        n->hooks->pre.emplace_back(id, PyNodePreHook{hold(std::move(fn)), n->num_outputs()});
         std::weak_ptr<Node> weak = n;
         return HookHandle{[weak, id] {
           if (auto nn = weak.lock()) erase_id(nn->hooks->pre, id);

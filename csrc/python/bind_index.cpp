@@ -190,6 +190,7 @@ struct Region {
 struct CopySlices final : Node {
   const char* name() const override { return name_; }
   TensorList apply(TensorList&& grads) override {
+    if (fn) return apply_wrapped(grads[0]);
     const Tensor& g = grads[0];
     Tensor laid = like_base(g);
     Tensor gx, gv;
@@ -209,6 +210,26 @@ struct CopySlices final : Node {
       gv = adv.empty() ? ops::clone(place) : ops::index(place, adv);
     }
     return {gx, gv};
+  }
+
+  // An in-place op on a view, as torch records it: the op's own node `fn` gets the written
+  // region's gradient; what it returns for its self input replaces that region in the base's
+  // gradient, and its other inputs' gradients go out through this node's later edges.
+  TensorList apply_wrapped(const Tensor& g) {
+    Tensor laid = like_base(g);
+    Tensor region_grad = in_region(laid);
+    TensorList res = fn->apply({ops::clone(region_grad)});
+    {
+      AutoGradMode off(false);
+      if (res[0]) ops::copy_into(region_grad, res[0]);
+      else ops::copy_into(region_grad, ops::full({}, 0.0, g->dtype(), g->device()));
+    }
+    res[0] = laid;
+    return std::move(res);
+  }
+
+  void release_saved() override {
+    if (fn) fn->release_saved();
   }
 
   // A copy of g with the base's exact strides and offset.
@@ -232,7 +253,23 @@ struct CopySlices final : Node {
   // torch names the rule after what the write was: an index_put_, a fill_ of everything, or a
   // copy into a slice (CopySlices).
   const char* name_ = "torch::autograd::CopySlices";
+  std::shared_ptr<Node> fn;  // the wrapped in-place op, or null for a plain write
 };
+
+// Where a view sits in its base, for the base's rewritten history.
+void place_in_base(CopySlices& node, const Tensor& base, const Tensor& view) {
+  node.base_sizes = base->sizes();
+  node.base_strides = base->strides();
+  node.base_offset = base->storage_offset();
+  if (base != view) node.region = Region{view->sizes(), view->strides(), view->storage_offset(), false};
+}
+
+Edge base_edge(const Tensor& base) {
+  Edge e = base->requires_grad() ? gradient_edge(base) : Edge();
+  e.shape = base->sizes();
+  e.dtype = base->dtype();
+  return e;
+}
 
 void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
   Tensor v;
@@ -281,17 +318,36 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
   auto node = std::make_shared<CopySlices>();
   node->items = items;
   node->name_ = rule;
-  node->base_sizes = base->sizes();
-  node->base_strides = base->strides();
-  node->base_offset = base->storage_offset();
-  if (base != x) node->region = Region{x->sizes(), x->strides(), x->storage_offset(), false};
-  Edge eb = base->requires_grad() ? gradient_edge(base) : Edge();
-  Edge ev = v->requires_grad() ? gradient_edge(v) : Edge();
-  eb.shape = base->sizes();
-  eb.dtype = base->dtype();
-  node->next_edges = {eb, ev};
+  place_in_base(*node, base, x);
+  node->next_edges = {base_edge(base), v->requires_grad() ? gradient_edge(v) : Edge()};
   base->set_grad_fn(std::move(node), 0);
   if (base != x) rebase_view_history(x);  // the view now reads the rewritten base
+}
+
+// self (a view) <- result, where result's node took self's history as its first input: that node
+// is wrapped in the base's new CopySlices.
+void write_through_view(const Tensor& self, const Tensor& result) {
+  const Tensor& base = self->view_base();
+  {
+    AutoGradMode off(false);
+    ops::copy_into(self, result->dtype() == self->dtype() ? result : ops::to_dtype(result, self->dtype()));
+  }
+  auto node = std::make_shared<CopySlices>();
+  node->fn = result->grad_fn();
+  node->fn->retarget_saved_output(result, self);
+  place_in_base(*node, base, self);
+  node->next_edges.push_back(base_edge(base));
+  for (size_t i = 1; i < node->fn->next_edges.size(); ++i) node->next_edges.push_back(node->fn->next_edges[i]);
+  base->set_grad_fn(std::move(node), 0);
+  rebase_view_history(self);
+}
+
+// Whether result's node has self's current history as its first input.
+bool continues_history_of(const Tensor& result, const Tensor& self) {
+  const auto& fn = result->grad_fn();
+  if (!fn || result->output_nr() != 0 || fn->num_outputs() != 1 || fn->next_edges.empty()) return false;
+  Edge own = gradient_edge(self);
+  return own.fn && fn->next_edges[0].fn == own.fn && fn->next_edges[0].input_nr == own.input_nr;
 }
 
 }  // namespace
@@ -315,8 +371,9 @@ Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* cons
     fail(ErrorKind::Runtime, "result type ", dtype_scalar_type_name(result->dtype()),
          " can't be cast to the desired output type ", dtype_scalar_type_name(self->dtype()));  // see assign_inplace
   if (base != self && track) {
-    // Through a view: the base's history is rewritten as for self[...] = result.
-    setitem(self, pyb::ellipsis(), pyb::cast(result));
+    // Through a view: the base's history is rewritten (CopySlices).
+    if (continues_history_of(result, self)) write_through_view(self, result);
+    else setitem(self, pyb::ellipsis(), pyb::cast(result));
     return self;
   }
   {

@@ -15,9 +15,20 @@ Tensor original(const Tensor& self, bool rule_reads_input, const Tensor* other =
   return rule_reads_input && grad ? ops::clone(self) : self;
 }
 
+// The op's node links to the copy's CloneBackward0; it is an identity, so the node links past it to
+// self's history directly, as torch's in-place node does.
+Tensor past_copy(const Tensor& result, const Tensor& copy, const Tensor& self) {
+  const auto& clone_fn = copy->grad_fn();
+  if (copy == self || !clone_fn || !result->grad_fn()) return result;
+  for (Edge& e : result->grad_fn()->next_edges)
+    if (e.fn == clone_fn) e = clone_fn->next_edges[0];
+  return result;
+}
+
 template <Tensor (*F)(const Tensor&), bool ReadsInput>
 Tensor unary_inplace(const Tensor& self) {
-  return assign_inplace(self, F(original(self, ReadsInput)));
+  Tensor in = original(self, ReadsInput);
+  return assign_inplace(self, past_copy(F(in), in, self));
 }
 
 Scalar number(pyb::handle h, const char* fn) {
@@ -39,7 +50,8 @@ Tensor add_inplace(const Tensor& self, pyb::handle other, const Scalar& alpha, b
 Tensor mul_inplace(const Tensor& self, pyb::handle other) {
   if (is_tensor(other)) {
     Tensor o = other.cast<Tensor>();
-    return assign_inplace(self, ops::mul(original(self, true, &o), o));
+    Tensor in = original(self, true, &o);
+    return assign_inplace(self, past_copy(ops::mul(in, o), in, self));
   }
   return assign_inplace(self, ops::mul(self, number(other, "mul_")));
 }
@@ -47,7 +59,8 @@ Tensor mul_inplace(const Tensor& self, pyb::handle other) {
 Tensor div_inplace(const Tensor& self, pyb::handle other) {
   if (is_tensor(other)) {
     Tensor o = other.cast<Tensor>();
-    return assign_inplace(self, ops::div(original(self, true, &o), o));
+    Tensor in = original(self, true, &o);
+    return assign_inplace(self, past_copy(ops::div(in, o), in, self));
   }
   return assign_inplace(self, ops::div(self, number(other, "div_")));
 }
@@ -55,9 +68,16 @@ Tensor div_inplace(const Tensor& self, pyb::handle other) {
 Tensor pow_inplace(const Tensor& self, pyb::handle other) {
   if (is_tensor(other)) {
     Tensor o = other.cast<Tensor>();
-    return assign_inplace(self, ops::pow(original(self, true, &o), o));
+    Tensor in = original(self, true, &o);
+    return assign_inplace(self, past_copy(ops::pow(in, o), in, self));
   }
-  return assign_inplace(self, ops::pow(original(self, true), number(other, "pow_")));
+  Tensor in = original(self, true);
+  return assign_inplace(self, past_copy(ops::pow(in, number(other, "pow_")), in, self));
+}
+
+// self's old history gets no gradient; src gets it (summed back to src's shape by the engine).
+TensorList copy_rule(FormulaNode& n, const Tensor& g) {
+  return {n.needs_grad(0) ? ops::zeros_like(g) : Tensor(), n.needs_grad(1) ? g : Tensor()};
 }
 
 // self.copy_(src): src broadcasts into self; self's old history gets no gradient and src gets
@@ -67,9 +87,16 @@ Tensor copy_inplace(const Tensor& self, const Tensor& src, bool /*non_blocking*/
     fail(ErrorKind::Runtime, "output with shape ", shape_str(self->sizes()), " doesn't match the broadcast shape ",
          shape_str(broadcast_shapes(src->sizes(), self->sizes())));
   bool track = GradMode::is_enabled() && (self->requires_grad() || src->requires_grad());
-  if (self->view_base() || !track) {
-    AutoGradMode off(!self->view_base() ? false : GradMode::is_enabled());
-    return assign_inplace(self, ops::expand(ops::to_dtype(src, self->dtype()), self->sizes()), "CopyBackwards");
+  if (!track) return assign_inplace(self, ops::expand(ops::to_dtype(src, self->dtype()), self->sizes()));
+  if (self->view_base()) {
+    // Through a view, torch wraps a CopyBackwards node (of self's history and src) in CopySlices.
+    Tensor result;
+    {
+      AutoGradMode off(false);
+      result = ops::clone(ops::expand(ops::to_dtype(src, self->dtype()), self->sizes()));
+    }
+    record("torch::autograd::CopyBackwards", copy_rule, result, {&self, &src});
+    return assign_inplace(self, result);
   }
   if (self->is_leaf() && self->requires_grad())
     fail(ErrorKind::Runtime, "a leaf Variable that requires grad is being used in an in-place operation.");
@@ -77,9 +104,7 @@ Tensor copy_inplace(const Tensor& self, const Tensor& src, bool /*non_blocking*/
     AutoGradMode off(false);
     ops::copy_into(self, src);
   }
-  record("torch::autograd::CopyBackwards", [](FormulaNode& n, const Tensor& g) -> TensorList {
-    return {n.needs_grad(0) ? ops::zeros_like(g) : Tensor(), n.needs_grad(1) ? g : Tensor()};
-  }, self, {&self, &src});
+  record("torch::autograd::CopyBackwards", copy_rule, self, {&self, &src});
   return self;
 }
 
@@ -133,7 +158,8 @@ void bind_inplace(pyb::module_& m) {
         if (!hi.is_none()) max = number(hi, "clamp_");
         if (!is_floating(t->dtype()) && ((min && min->is_floating()) || (max && max->is_floating())))
           fail(ErrorKind::Runtime, "result type Float can't be cast to the desired output type ", dtype_name(t->dtype()));
-        return assign_inplace(t, ops::clamp(original(t, true), min, max));
+        Tensor in = original(t, true);
+        return assign_inplace(t, past_copy(ops::clamp(in, min, max), in, t));
       }, arg("min") = pyb::none(), arg("max") = pyb::none())
       .def("copy_", &copy_inplace, arg("src"), arg("non_blocking") = false)
       .def("zero_", [](const Tensor& t) { return assign_inplace(t, ops::full_like(t, 0.0, t->dtype(), t->device()), "ZeroBackward0"); })

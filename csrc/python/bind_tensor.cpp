@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "kernels/dispatch.h"
 #include "ops/ops.h"
-#include "python/bind_common.h"
+#include "python/py_hooks.h"
 
 namespace tapegrad::py {
 namespace {
@@ -86,7 +86,7 @@ Tensor to(const Tensor& self, pyb::args args, pyb::kwargs kwargs) {
 
 void bind_tensor(pyb::module_& m) {
   using pyb::arg;
-  pyb::class_<TensorImpl, Tensor> cls(m, "Tensor");
+  pyb::class_<TensorImpl, Tensor> cls(m, "Tensor", pyb::custom_type_setup(setup_tensor_gc));
   cls.def(pyb::init([](pyb::args args) {
        // torch.Tensor(data) copies data as float32; torch.Tensor(2, 3) is uninitialised of that shape.
        if (args.size() == 1 && !PyLong_Check(args[0].ptr()) && !PyTuple_Check(args[0].ptr()))

@@ -72,4 +72,6 @@ class Function:
 
         _C._make_function_node(f"{cls.__name__}Backward", run_backward, list(args), tensors,
                                list(ctx._to_save), list(ctx._non_differentiable), ctx._materialize_grads)
+        # The node now holds what was saved; ctx keeping the outputs too would be a reference cycle.
+        ctx._to_save = ctx._non_differentiable = ()
         return outputs[0] if single else outputs
