@@ -7,8 +7,9 @@
 
 namespace tapegrad {
 
-SavedTensor::SavedTensor(const Tensor& t, bool is_output) : saved_version_(t->version()), is_output_(is_output) {
-  if (t && t->is_inference() && !InferenceMode::is_enabled())
+SavedTensor::SavedTensor(const Tensor& t, bool is_output) : saved_version_(t ? t->version() : 0), is_output_(is_output) {
+  if (!t) return;  // a saved None (an absent weight)
+  if (t->is_inference() && !InferenceMode::is_enabled())
     fail(ErrorKind::Runtime, "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
                              "inference mode in computation tracked by autograd. To work around this, you can make a "
                              "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead "

@@ -35,6 +35,15 @@ Tensor TensorImpl::view_of(std::shared_ptr<Storage> storage, Shape sizes, Shape 
   return t;
 }
 
+void TensorImpl::set_data(const TensorImpl& src) {
+  storage_ = src.storage_;
+  sizes_ = src.sizes_;
+  strides_ = src.strides_;
+  offset_ = src.offset_;
+  numel_ = src.numel_;
+  dtype_ = src.dtype_;
+}
+
 TensorImpl::~TensorImpl() {
   // A tensor may hold the only reference to the head of a long chain of nodes.
   release_node(std::move(grad_fn_));

@@ -38,6 +38,9 @@ class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
   TensorImpl& operator=(const TensorImpl&) = delete;
   ~TensorImpl();
 
+  // `x.data = src`: x now shows src's memory, shape and dtype; its autograd state stays.
+  void set_data(const TensorImpl& src);
+
   // --- data ---
   const Shape& sizes() const { return sizes_; }
   const Shape& strides() const { return strides_; }

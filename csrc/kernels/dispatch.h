@@ -22,6 +22,15 @@ enum class UnaryOp {
   MulScalar,     // x * a
   DivScalar,     // x / a
   BitNot,        // ~x for integers, logical not for bools
+  // Activations (parameters as in torch.nn.functional).
+  LeakyRelu,     // x > 0 ? x : a * x
+  Elu,           // x > 0 ? x : a * (exp(x) - 1)
+  Softplus,      // log1p(exp(a * x)) / a, or x where a * x > b
+  Gelu,          // x * Phi(x) (erf form)
+  GeluTanh,      // the tanh approximation of gelu
+  Silu,          // x * sigmoid(x)
+  Log1p,         // log(1 + x)
+  Erf,
 };
 
 enum class ReduceOp { Sum, Prod, Max, Min };
@@ -46,6 +55,10 @@ enum class CompareOp { Eq, Ne, Lt, Le, Gt, Ge };
 struct KernelTable {
   // out = op(in); in and out have the same dtype, out is contiguous with in's shape.
   void (*unary)(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a, double b);
+  // out = grad * d op(x)/dx, one fused pass for a first-order backward. `saved` is op's output
+  // for Tanh and Sigmoid, its input for the activations, Log1p and Erf; all share out's dtype and
+  // shape (grad may be strided or broadcast).
+  void (*unary_grad)(UnaryOp op, const TensorImpl& grad, const TensorImpl& saved, TensorImpl& out, double a, double b);
   // out = op(x, y); x and y share out's dtype and broadcast to out's shape. out may alias x (in-place).
   void (*binary)(BinaryOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl& out);
   // out(bool) = x op y; x and y share a dtype and broadcast to out's shape.

@@ -1,5 +1,6 @@
 // Matrix products on the device's batched-gemm kernel, and matmul's dispatch over ranks.
 #include "autograd/function.h"
+#include "autograd/grad_mode.h"
 #include "ops/helpers.h"
 
 namespace tapegrad::ops {
@@ -46,6 +47,27 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   if (FormulaNode* n = record("MmBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {n.needs_grad(0) ? mm(g, t(n.saved(1))) : Tensor(), n.needs_grad(1) ? mm(t(n.saved(0)), g) : Tensor()};
       }, out, {&a, &b})) {
+    n->save(a);
+    n->save(b);
+  }
+  return out;
+}
+
+Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b) {
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    out = mm(a, b);
+    TG_CHECK(is_expandable_to(bias->sizes(), out->sizes()), "The expanded size of the tensor (", out->sizes().back(),
+             ") must match the existing size (", bias->sizes().back(), ") at non-singleton dimension 1.  Target sizes: ",
+             shape_str(out->sizes()), ".  Tensor sizes: ", shape_str(bias->sizes()));
+    kernels(out).binary(BinaryOp::Add, *out, *cast_for_compute(bias, out->dtype()), *out);
+  }
+  // The bias's gradient is g summed to its shape (the engine's fit step does the sum).
+  if (FormulaNode* n = record("AddmmBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {n.needs_grad(0) ? g : Tensor(), n.needs_grad(1) ? mm(g, t(n.saved(1))) : Tensor(),
+                n.needs_grad(2) ? mm(t(n.saved(0)), g) : Tensor()};
+      }, out, {&bias, &a, &b})) {
     n->save(a);
     n->save(b);
   }

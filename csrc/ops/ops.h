@@ -47,6 +47,36 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
 Tensor mul_scalar(const Tensor& x, double s);
 Tensor div_scalar(const Tensor& x, double s);
 
+// --- nn activations (activation.cpp) ---
+Tensor leaky_relu(const Tensor& x, double slope);                // LeakyReluBackward0
+Tensor elu(const Tensor& x, double alpha);                       // EluBackward0
+Tensor softplus(const Tensor& x, double beta, double threshold);  // SoftplusBackward0
+Tensor gelu(const Tensor& x, bool tanh_approximation);          // GeluBackward0
+Tensor silu(const Tensor& x);                                    // SiluBackward0
+Tensor log1p(const Tensor& x);                                   // Log1PBackward0
+Tensor erf(const Tensor& x);                                     // ErfBackward0
+// grad * d op(x)/dx in one fused kernel (a first-order backward; see KernelTable::unary_grad).
+Tensor unary_grad(int unary_op, const Tensor& grad, const Tensor& saved, double a = 0, double b = 0);
+
+// --- losses with their own node (loss.cpp); reduction: 0 none, 1 mean, 2 sum; null = no weight ---
+Tensor mse_loss(const Tensor& x, const Tensor& y, int64_t reduction);
+Tensor huber_loss(const Tensor& x, const Tensor& y, int64_t reduction, double delta);
+Tensor smooth_l1_loss(const Tensor& x, const Tensor& y, int64_t reduction, double beta);
+Tensor binary_cross_entropy(const Tensor& p, const Tensor& y, const Tensor& weight, int64_t reduction);
+Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y, const Tensor& weight,
+                                        const Tensor& pos_weight, int64_t reduction);
+Tensor soft_margin_loss(const Tensor& x, const Tensor& y, int64_t reduction);
+// logp: [C] or [N, C]; target: int64 [] or [N].
+Tensor nll_loss(const Tensor& logp, const Tensor& target, const Tensor& weight, int64_t reduction, int64_t ignore_index);
+
+// --- layers with their own node (layers.cpp) ---
+// Normalises over the trailing dims of `normalized`; weight/bias may be null.
+Tensor layer_norm(const Tensor& x, const Shape& normalized, const Tensor& weight, const Tensor& bias, double eps);
+// Normalises per channel (dim 1); in training updates the running stats in place when given.
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, double momentum, double eps);
+Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx);  // -1: none
+
 // --- helpers for backward rules (masks.cpp) ---
 // A non-differentiable 0/1 mask in x's dtype: op is one of the *Mask UnaryOps.
 Tensor mask(const Tensor& x, int unary_mask_op, double a, double b = 0);
@@ -184,6 +214,7 @@ namespace tapegrad::ops {
 
 // --- matrix products (linalg.cpp) ---
 Tensor mm(const Tensor& a, const Tensor& b);       // MmBackward0
+Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b);  // bias + a @ b (AddmmBackward0)
 Tensor bmm(const Tensor& a, const Tensor& b);      // BmmBackward0
 Tensor mv(const Tensor& a, const Tensor& v);       // MvBackward0
 Tensor dot(const Tensor& a, const Tensor& b);      // DotBackward0

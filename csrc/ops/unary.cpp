@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "autograd/function.h"
+#include "autograd/grad_mode.h"
 #include "ops/helpers.h"
 
 namespace tapegrad::ops {
@@ -67,6 +68,7 @@ Tensor tanh(const Tensor& x) {
   // d tanh = 1 - tanh^2, from the saved output.
   return float_unary(UnaryOp::Tanh, x, "TanhBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor y = n.saved(0);
+    if (!GradMode::is_enabled()) return {unary_grad(int(UnaryOp::Tanh), g, y)};
     return {mul(g, rsub(mul(y, y), Scalar(1.0)))};
   }, Save::Output);
 }
@@ -75,6 +77,7 @@ Tensor sigmoid(const Tensor& x) {
   // d sigmoid = (1 - y) * y, multiplied in torch's order so the rounding matches.
   return float_unary(UnaryOp::Sigmoid, x, "SigmoidBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor y = n.saved(0);
+    if (!GradMode::is_enabled()) return {unary_grad(int(UnaryOp::Sigmoid), g, y)};
     return {mul(mul(g, rsub(y, Scalar(1.0))), y)};
   }, Save::Output);
 }

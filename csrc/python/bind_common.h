@@ -17,6 +17,7 @@ void bind_inplace(pyb::module_& m);    // add_, mul_, sin_, +=, ...
 void bind_hooks(pyb::module_& m);      // register_hook, retain_grad, node hooks
 void bind_function(pyb::module_& m);   // custom autograd.Function nodes
 void bind_anomaly(pyb::module_& m);    // set_detect_anomaly
+void bind_nn(pyb::module_& m);         // tapegrad._C._nn: ops behind nn.functional
 
 using TensorClass = pyb::class_<TensorImpl, Tensor>;
 inline TensorClass tensor_class(pyb::module_& m) { return pyb::reinterpret_borrow<TensorClass>(m.attr("Tensor")); }

@@ -136,6 +136,7 @@ Tensor from_dlpack(pyb::handle obj) {
 }  // namespace
 
 void bind_creation(pyb::module_& m) {
+  TensorClass cls = tensor_class(m);
   using pyb::arg;
   auto none = pyb::none();
   pyb::class_<Generator, std::shared_ptr<Generator>>(m, "Generator")
@@ -207,6 +208,25 @@ void bind_creation(pyb::module_& m) {
       return with_requires_grad(ops::random_like(t, int(dist), a, b, dt), rg);
     }, arg("input"), pyb::kw_only(), arg("dtype") = none, arg("requires_grad") = false);
   }
+  // In-place draws (nn.init, dropout masks); the old history gets a zero gradient, as torch's.
+  cls.def("uniform_", [](const Tensor& t, double from, double to, pyb::handle gen) {
+       check_random_dtype(RandomDist::Uniform, t->dtype());
+       TG_CHECK(from <= to, "uniform_ expects to return a [from, to) range, but found from=", from, " > to=", to);
+       return assign_inplace(t, ops::random(int(RandomDist::Uniform), t->sizes(), from, to, t->dtype(), t->device(),
+                                            generator_arg(gen)), "UniformBackward0");
+     }, arg("from") = 0.0, arg("to") = 1.0, pyb::kw_only(), arg("generator") = none)
+      .def("normal_", [](const Tensor& t, double mean, double std, pyb::handle gen) {
+        check_random_dtype(RandomDist::Normal, t->dtype());
+        TG_CHECK(std >= 0.0, "normal expects std >= 0.0, but found std ", std);
+        return assign_inplace(t, ops::random(int(RandomDist::Normal), t->sizes(), mean, std, t->dtype(), t->device(),
+                                             generator_arg(gen)), "NormalBackward1");
+      }, arg("mean") = 0.0, arg("std") = 1.0, pyb::kw_only(), arg("generator") = none)
+      .def("bernoulli_", [](const Tensor& t, double p, pyb::handle gen) {
+        TG_CHECK(0.0 <= p && p <= 1.0, "bernoulli_ expects p to be in [0, 1], but got p=", p);
+        Tensor u = ops::random(int(RandomDist::Uniform), t->sizes(), 0.0, 1.0, DType::Float64, t->device(),
+                               generator_arg(gen));
+        return assign_inplace(t, ops::to_dtype(ops::mask(u, int(UnaryOp::LtMask), p), t->dtype()), "BernoulliBackward1");
+      }, arg("p") = 0.5, pyb::kw_only(), arg("generator") = none);
   m.def("randint", [](pyb::args args, pyb::handle size_kw, pyb::handle gen, pyb::handle dtype, pyb::handle device,
                       bool rg) {
     // randint(high, size), randint(low, high, size), or either with size=...
@@ -232,7 +252,6 @@ void bind_creation(pyb::module_& m) {
 
   m.def("from_numpy", &from_numpy, arg("ndarray"));
   m.def("from_dlpack", &from_dlpack, arg("ext_tensor"));
-  TensorClass cls = tensor_class(m);
   cls.def("__dlpack__", [](const Tensor& t, pyb::kwargs) { return to_dlpack(t); })
       .def("__dlpack_device__", [](const Tensor& t) {
         return pyb::make_tuple(t->device().is_cpu() ? int(dlpack::kCPU) : int(dlpack::kCUDA),

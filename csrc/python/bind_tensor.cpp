@@ -87,6 +87,14 @@ Tensor to(const Tensor& self, pyb::args args, pyb::kwargs kwargs) {
 void bind_tensor(pyb::module_& m) {
   using pyb::arg;
   pyb::class_<TensorImpl, Tensor> cls(m, "Tensor", pyb::custom_type_setup(setup_tensor_gc));
+  // Tensor.__init__(self, _alias_of=t, _requires_grad=b): self shares t's memory and version
+  // counter with no history; how Python subclasses (nn.Parameter) are made from a tensor.
+  cls.def(pyb::init([](const Tensor& src, bool requires_grad) {
+       Tensor t = TensorImpl::view_of(src->storage(), src->sizes(), src->strides(), src->storage_offset(),
+                                      src->dtype());
+       t->set_requires_grad(requires_grad);
+       return t;
+     }), pyb::kw_only(), pyb::arg("_alias_of"), pyb::arg("_requires_grad"));
   cls.def(pyb::init([](pyb::args args) {
        // torch.Tensor(data) copies data as float32; torch.Tensor(2, 3) is uninitialised of that shape.
        if (args.size() == 1 && !PyLong_Check(args[0].ptr()) && !PyTuple_Check(args[0].ptr()))
@@ -111,13 +119,13 @@ void bind_tensor(pyb::module_& m) {
       .def("_get_grad", [](const Tensor& t) { return t->grad(); })
       .def("_set_grad", &set_grad)
       .def_property_readonly("retains_grad", &TensorImpl::retains_grad)
-      .def_property_readonly("data", [](const Tensor& t) {
+      .def_property("data", [](const Tensor& t) {
         // Unlike detach(), .data does not share the version counter: a separate Storage over the
         // same memory (which keeps the original alive).
         const auto& s = t->storage();
         auto alias = Storage::wrap(s->data(), s->nbytes(), s->device(), s);
         return TensorImpl::view_of(alias, t->sizes(), t->strides(), t->storage_offset(), t->dtype());
-      })
+      }, [](const Tensor& t, const Tensor& src) { t->set_data(*src); })
       // --- size and layout ---
       .def("size", [](const Tensor& t, pyb::object dim) -> pyb::object {
         if (dim.is_none()) return size_object(t->sizes());

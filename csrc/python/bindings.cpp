@@ -88,4 +88,5 @@ PYBIND11_MODULE(_C, m) {
   tapegrad::py::bind_hooks(m);
   tapegrad::py::bind_function(m);
   tapegrad::py::bind_anomaly(m);
+  tapegrad::py::bind_nn(m);
 }

@@ -260,3 +260,20 @@ Tensor.__float__ = _float
 Tensor.__repr__ = _repr
 Tensor.__str__ = _repr
 Tensor.__hash__ = object.__hash__
+
+
+def _deepcopy(self, memo):
+    if not self.is_leaf:
+        raise RuntimeError(
+            "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment.  "
+            "If you were attempting to deepcopy a module, this may be because of a torch.nn.utils.weight_norm usage, "
+            "see https://github.com/pytorch/pytorch/pull/103001")
+    if id(self) not in memo:
+        copied = self.detach().clone().requires_grad_(self.requires_grad)
+        if self._get_grad() is not None:
+            copied.grad = self._get_grad().clone()
+        memo[id(self)] = copied
+    return memo[id(self)]
+
+
+Tensor.__deepcopy__ = _deepcopy

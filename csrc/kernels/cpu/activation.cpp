@@ -1,0 +1,97 @@
+// CPU kernels for the nn activations (forward) and the fused first-order backward of the
+// floating unary ops: one pass computing grad * f'(x) instead of a chain of elementwise ops.
+#include <cmath>
+
+#include "kernels/cpu/dispatch_types.h"
+#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/map.h"
+
+namespace tapegrad::cpu {
+namespace {
+
+template <class T>
+constexpr T kSqrtHalf = T(0.70710678118654752440);
+template <class T>
+constexpr T kInvSqrt2Pi = T(0.39894228040143267794);
+template <class T>
+constexpr T kSqrt2OverPi = T(0.79788456080286535588);
+template <class T>
+constexpr T kGeluKappa = T(0.044715);
+
+template <class T>
+void activation_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, T a, T b) {
+  switch (op) {
+    case UnaryOp::LeakyRelu: map1<T>(in, out, [a](T x) { return x > T(0) ? x : x * a; }); break;
+    case UnaryOp::Elu: map1<T>(in, out, [a](T x) { return x > T(0) ? x : a * std::expm1(x); }); break;
+    case UnaryOp::Softplus:
+      map1<T>(in, out, [a, b](T x) { return x * a > b ? x : std::log1p(std::exp(x * a)) / a; });
+      break;
+    case UnaryOp::Gelu:
+      map1<T>(in, out, [](T x) { return x * T(0.5) * (T(1) + std::erf(x * kSqrtHalf<T>)); });
+      break;
+    case UnaryOp::GeluTanh:
+      map1<T>(in, out, [](T x) {
+        T inner = kSqrt2OverPi<T> * (x + kGeluKappa<T> * x * x * x);
+        return T(0.5) * x * (T(1) + std::tanh(inner));
+      });
+      break;
+    case UnaryOp::Silu: map1<T>(in, out, [](T x) { return x / (T(1) + std::exp(-x)); }); break;
+    case UnaryOp::Log1p: map1<T>(in, out, [](T x) { return std::log1p(x); }); break;
+    case UnaryOp::Erf: map1<T>(in, out, [](T x) { return std::erf(x); }); break;
+    default: break;
+  }
+}
+
+template <class T>
+void unary_grad_typed(UnaryOp op, const TensorImpl& g, const TensorImpl& s, TensorImpl& out, T a, T b) {
+  auto m = [&](auto f) { map2<T>(g, s, out, f); };
+  switch (op) {
+    case UnaryOp::Tanh: m([](T gv, T y) { return gv * (T(1) - y * y); }); break;
+    case UnaryOp::Sigmoid: m([](T gv, T y) { return gv * (T(1) - y) * y; }); break;
+    case UnaryOp::LeakyRelu: m([a](T gv, T x) { return x > T(0) ? gv : gv * a; }); break;
+    case UnaryOp::Elu: m([a](T gv, T x) { return x > T(0) ? gv : gv * a * std::exp(x); }); break;
+    case UnaryOp::Softplus:
+      m([a, b](T gv, T x) {
+        T z = std::exp(x * a);
+        return x * a > b ? gv : gv * z / (z + T(1));
+      });
+      break;
+    case UnaryOp::Gelu:
+      m([](T gv, T x) {
+        T cdf = T(0.5) * (T(1) + std::erf(x * kSqrtHalf<T>));
+        T pdf = kInvSqrt2Pi<T> * std::exp(T(-0.5) * x * x);
+        return gv * (cdf + x * pdf);
+      });
+      break;
+    case UnaryOp::GeluTanh:
+      m([](T gv, T x) {
+        T x2 = x * x;
+        T t = std::tanh(kSqrt2OverPi<T> * (x + kGeluKappa<T> * x2 * x));
+        T left = T(0.5) * (T(1) + t);
+        T right = T(0.5) * x * (T(1) - t * t) * kSqrt2OverPi<T> * (T(1) + T(3) * kGeluKappa<T> * x2);
+        return gv * (left + right);
+      });
+      break;
+    case UnaryOp::Silu:
+      m([](T gv, T x) {
+        T sig = T(1) / (T(1) + std::exp(-x));
+        return gv * sig * (T(1) + x * (T(1) - sig));
+      });
+      break;
+    case UnaryOp::Log1p: m([](T gv, T x) { return gv / (T(1) + x); }); break;
+    case UnaryOp::Erf: m([](T gv, T x) { return gv * T(1.12837916709551257390) * std::exp(-x * x); }); break;
+    default: fail(ErrorKind::Runtime, "no fused backward kernel for this op");
+  }
+}
+
+}  // namespace
+
+void activation(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a, double b) {
+  TG_DISPATCH_FLOATING(out.dtype(), "activation", activation_typed<scalar_t>(op, in, out, scalar_t(a), scalar_t(b)));
+}
+
+void unary_grad(UnaryOp op, const TensorImpl& grad, const TensorImpl& saved, TensorImpl& out, double a, double b) {
+  TG_DISPATCH_FLOATING(out.dtype(), "unary_grad", unary_grad_typed<scalar_t>(op, grad, saved, out, scalar_t(a), scalar_t(b)));
+}
+
+}  // namespace tapegrad::cpu

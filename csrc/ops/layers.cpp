@@ -1,0 +1,152 @@
+// Layers torch runs as one op with its own node: layer_norm (NativeLayerNormBackward0),
+// batch_norm (NativeBatchNormBackward0) and embedding (EmbeddingBackward0). Forwards are
+// composed of ops without history; rules are written with ops (differentiable again).
+#include <cmath>
+
+#include "autograd/function.h"
+#include "autograd/grad_mode.h"
+#include "ops/helpers.h"
+
+namespace tapegrad::ops {
+namespace {
+
+// The gradient of a normalisation's input: rstd * (gy - mean(gy) - xhat * mean(gy * xhat)), the
+// means taken over `dims` (where one set of statistics was computed).
+Tensor normalized_input_grad(const Tensor& gxhat, const Tensor& xhat, const Tensor& rstd, const Shape& dims) {
+  Tensor centred = sub(gxhat, mean(gxhat, dims, true));
+  return mul(rstd, sub(centred, mul(xhat, mean(mul(gxhat, xhat), dims, true))));
+}
+
+// Input's (gx), weight's and bias's gradients of y = xhat * w + b; weight/bias gradients are
+// summed to their shape by the engine's fit step.
+TensorList affine_norm_grads(FormulaNode& n, const Tensor& g, const Tensor& xhat, const Tensor& rstd,
+                             const Tensor& w_view, const Shape& dims, bool stats_fixed) {
+  Tensor gxhat = w_view ? mul(g, w_view) : g;
+  Tensor gx;
+  if (n.needs_grad(0)) gx = stats_fixed ? mul(gxhat, rstd) : normalized_input_grad(gxhat, xhat, rstd, dims);
+  return {gx, n.needs_grad(1) ? mul(g, xhat) : Tensor(), n.needs_grad(2) ? g : Tensor()};
+}
+
+}  // namespace
+
+Tensor layer_norm(const Tensor& x, const Shape& normalized, const Tensor& weight, const Tensor& bias, double eps) {
+  int64_t k = int64_t(normalized.size()), nd = x->dim();
+  bool fits = k <= nd;
+  for (int64_t i = 0; fits && i < k; ++i) fits = x->sizes()[size_t(nd - k + i)] == normalized[size_t(i)];
+  if (!fits) {
+    Shape expected_tail = normalized;
+    fail(ErrorKind::Runtime, "Given normalized_shape=", shape_str(normalized), ", expected input with shape [*, ",
+         shape_str(expected_tail).substr(1), ", but got input of size", shape_str(x->sizes()));
+  }
+  TG_CHECK(!weight || weight->sizes() == normalized, "Expected weight to be of same shape as normalized_shape, but got ",
+           "weight of shape ", shape_str(weight ? weight->sizes() : Shape{}), " and normalized_shape = ",
+           shape_str(normalized));
+  Shape dims;
+  for (int64_t i = nd - k; i < nd; ++i) dims.push_back(i);
+  Tensor out, xhat, rstd;
+  {
+    AutoGradMode off(false);
+    Tensor mu = mean(x, dims, true);
+    rstd = rdiv(sqrt(add(var(x, dims, 0.0, true), Scalar(eps))), Scalar(1.0));
+    xhat = mul(sub(x, mu), rstd);
+    out = xhat;
+    if (weight) out = mul(out, weight);
+    if (bias) out = add(out, bias);
+  }
+  if (FormulaNode* n = record("NativeLayerNormBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return affine_norm_grads(n, g, n.saved(0), n.saved(1), n.saved(2), n.shape, false);
+      }, out, {&x, &weight, &bias})) {
+    n->save(xhat);
+    n->save(rstd);
+    n->save(weight);
+    n->shape = dims;
+  }
+  return out;
+}
+
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, double momentum, double eps) {
+  TG_CHECK(x->dim() >= 2, "batch_norm expects an input of at least 2 dims (got ", x->dim(), ")");
+  int64_t channels = x->sizes()[1];
+  Shape dims = {0}, channel_shape(size_t(x->dim()), 1);
+  for (int64_t d = 2; d < x->dim(); ++d) dims.push_back(d);
+  channel_shape[1] = channels;
+  for (const Tensor* t : {&running_mean, &running_var, &weight, &bias})
+    TG_CHECK(!*t || (*t)->numel() == channels, "running_mean should contain ", channels, " elements not ",
+             (*t)->numel());
+  for (const Tensor* t : {&running_mean, &running_var, &weight, &bias})
+    TG_CHECK(!*t || (*t)->dtype() == x->dtype(), "mixed dtype (CPU): all inputs must share same datatype.");
+  bool use_batch_stats = training || !running_mean;
+  Tensor out, xhat, rstd, w_view;
+  {
+    AutoGradMode off(false);
+    Tensor mu, v;
+    if (use_batch_stats) {
+      mu = mean(x, dims, true);
+      v = var(x, dims, 0.0, true);
+      if (training && running_mean) {
+        int64_t count = x->numel() / channels;
+        Tensor unbiased = mul_scalar(reshape(v, {channels}), double(count) / double(std::max<int64_t>(count - 1, 1)));
+        copy_into(running_mean, add(mul_scalar(running_mean, 1 - momentum), mul_scalar(reshape(mu, {channels}), momentum)));
+        copy_into(running_var, add(mul_scalar(running_var, 1 - momentum), mul_scalar(unbiased, momentum)));
+      }
+    } else {
+      mu = reshape(running_mean, channel_shape);
+      v = reshape(running_var, channel_shape);
+    }
+    rstd = rdiv(sqrt(add(v, Scalar(eps))), Scalar(1.0));
+    xhat = mul(sub(x, mu), rstd);
+    out = xhat;
+    if (weight) {
+      w_view = reshape(weight, channel_shape);
+      out = mul(out, w_view);
+    }
+    if (bias) out = add(out, reshape(bias, channel_shape));
+  }
+  // weight and bias enter as channel-shaped views so the engine's fit step sums the rest away.
+  Tensor w_in = weight ? reshape(weight, channel_shape) : Tensor();
+  Tensor b_in = bias ? reshape(bias, channel_shape) : Tensor();
+  if (FormulaNode* n = record("NativeBatchNormBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return affine_norm_grads(n, g, n.saved(0), n.saved(1), n.saved(2), n.shape, n.ints[0] == 0);
+      }, out, {&x, &w_in, &b_in})) {
+    n->save(xhat);
+    n->save(rstd);
+    n->save(w_view);
+    n->shape = dims;
+    n->ints = {use_batch_stats ? 1 : 0};
+  }
+  return out;
+}
+
+Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx) {
+  TG_CHECK_KIND(indices->dtype() == DType::Int64 || indices->dtype() == DType::Int32, Runtime,
+                "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but "
+                "got torch.", dtype_scalar_type_name(indices->dtype()), "Tensor instead (while checking arguments for embedding)");
+  TG_CHECK(weight->dim() == 2, "'weight' must be 2-D");
+  Tensor flat = reshape(to_dtype(indices, DType::Int64), {-1});
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    Tensor rows = index_select(weight, 0, flat);
+    Shape shape = indices->sizes();
+    shape.push_back(weight->sizes()[1]);
+    out = reshape(rows, shape);
+  }
+  if (FormulaNode* n = record("EmbeddingBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        Tensor flat = n.saved(0);
+        int64_t dim = n.ints[1];
+        Tensor g2 = reshape(g, {-1, dim});
+        if (n.ints[2] >= 0) {
+          // Rows looked up at padding_idx get no gradient.
+          Tensor keep = compare(flat, Scalar::from_int(n.ints[2]), int(CompareOp::Ne));
+          g2 = mul(g2, unsqueeze(to_dtype(keep, g2->dtype()), 1));
+        }
+        return {index_add(full({n.ints[0], dim}, 0.0, g->dtype(), g->device()), 0, flat, g2, Scalar::from_int(1))};
+      }, out, {&weight})) {
+    n->save(flat);
+    n->ints = {weight->sizes()[0], weight->sizes()[1], padding_idx};
+  }
+  return out;
+}
+
+}  // namespace tapegrad::ops

@@ -1,0 +1,244 @@
+// The losses torch computes as one op with its own backward node (MseLossBackward0,
+// NllLossBackward0, ...). Each forward is composed of ops without history; each rule is written
+// with ops, so it differentiates again under create_graph. Losses torch composes from other ops
+// (l1, kl_div, cross_entropy, ...) are composed in tapegrad.nn.functional the same way.
+#include "autograd/function.h"
+#include "autograd/grad_mode.h"
+#include "ops/helpers.h"
+
+namespace tapegrad::ops {
+namespace {
+
+enum Reduction { kNone = 0, kMean = 1, kSum = 2 };
+
+Tensor reduce_loss(const Tensor& l, int64_t reduction) {
+  if (reduction == kMean) return mean(l);
+  if (reduction == kSum) return sum(l);
+  return l;
+}
+
+// The gradient of a reduced loss spread over the elements: g itself (none, sum: g is 0-dim and
+// broadcasts) or g / count (mean).
+Tensor spread(const Tensor& g, int64_t reduction, int64_t count) {
+  return reduction == kMean ? div_scalar(g, double(count)) : g;
+}
+
+// Records a two-input loss whose rule needs both inputs; returns out.
+Tensor record_pair(const char* name, BackwardFormula rule, const Tensor& out, const Tensor& x, const Tensor& y,
+                   int64_t reduction, double scalar = 0) {
+  if (FormulaNode* n = record(name, rule, out, {&x, &y})) {
+    n->save(x);
+    n->save(y);
+    n->ints = {reduction};
+    n->scalars[0] = scalar;
+  }
+  return out;
+}
+
+int64_t broadcast_numel(const Tensor& x, const Tensor& y) { return numel_of(broadcast_shapes(x->sizes(), y->sizes())); }
+
+// A gradient for input and its negation for target (losses of input - target).
+TensorList of_difference(FormulaNode& n, const Tensor& gd) {
+  return {n.needs_grad(0) ? gd : Tensor(), n.needs_grad(1) ? neg(gd) : Tensor()};
+}
+
+}  // namespace
+
+Tensor mse_loss(const Tensor& x, const Tensor& y, int64_t reduction) {
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    Tensor d = sub(x, y);
+    out = reduce_loss(mul(d, d), reduction);
+  }
+  return record_pair("MseLossBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor x = n.saved(0), y = n.saved(1);
+    int64_t r = n.ints[0];
+    return of_difference(n, mul(mul_scalar(sub(x, y), 2.0), spread(g, r, broadcast_numel(x, y))));
+  }, out, x, y, reduction);
+}
+
+Tensor huber_loss(const Tensor& x, const Tensor& y, int64_t reduction, double delta) {
+  TG_CHECK(delta > 0, "huber_loss does not support non-positive values for delta.");
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    Tensor d = sub(x, y), a = abs(d);
+    Tensor quadratic = mul_scalar(mul(d, d), 0.5);
+    Tensor linear = mul_scalar(sub(a, Scalar(0.5 * delta)), delta);
+    out = reduce_loss(where(compare(a, Scalar(delta), int(CompareOp::Lt)), quadratic, linear), reduction);
+  }
+  return record_pair("HuberLossBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor x = n.saved(0), y = n.saved(1);
+    double delta = n.scalars[0];
+    Tensor d = clamp(sub(x, y), Scalar(-delta), Scalar(delta));
+    return of_difference(n, mul(d, spread(g, n.ints[0], broadcast_numel(x, y))));
+  }, out, x, y, reduction, delta);
+}
+
+Tensor smooth_l1_loss(const Tensor& x, const Tensor& y, int64_t reduction, double beta) {
+  TG_CHECK(beta >= 0, "smooth_l1_loss does not support negative values for beta.");
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    Tensor d = sub(x, y), a = abs(d);
+    if (beta == 0) {
+      out = reduce_loss(a, reduction);
+    } else {
+      Tensor quadratic = div_scalar(mul_scalar(mul(d, d), 0.5), beta);
+      Tensor linear = sub(a, Scalar(0.5 * beta));
+      out = reduce_loss(where(compare(a, Scalar(beta), int(CompareOp::Lt)), quadratic, linear), reduction);
+    }
+  }
+  return record_pair("SmoothL1LossBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor x = n.saved(0), y = n.saved(1);
+    double beta = n.scalars[0];
+    Tensor d = sub(x, y);
+    Tensor slope = beta == 0 ? sign(d) : clamp(div_scalar(d, beta), Scalar(-1.0), Scalar(1.0));
+    return of_difference(n, mul(slope, spread(g, n.ints[0], broadcast_numel(x, y))));
+  }, out, x, y, reduction, beta);
+}
+
+Tensor binary_cross_entropy(const Tensor& p, const Tensor& y, const Tensor& weight, int64_t reduction) {
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    Tensor outside = logical_or(compare(p, Scalar(0.0), int(CompareOp::Lt)), compare(p, Scalar(1.0), int(CompareOp::Gt)));
+    TG_CHECK(!item_of(any(outside, {}, false)), "all elements of input should be between 0 and 1");
+    // torch clamps both logs at -100 so p = 0 or 1 gives a finite loss.
+    Tensor log_p = clamp(log(p), Scalar(-100.0), std::nullopt);
+    Tensor log_q = clamp(log(rsub(p, Scalar(1.0))), Scalar(-100.0), std::nullopt);
+    Tensor l = neg(add(mul(y, log_p), mul(rsub(y, Scalar(1.0)), log_q)));
+    if (weight) l = mul(l, weight);
+    out = reduce_loss(l, reduction);
+  }
+  FormulaNode* n = record("BinaryCrossEntropyBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor p = n.saved(0), y = n.saved(1), w = n.saved(2);
+    Tensor scale = spread(g, n.ints[0], p->numel());
+    if (w) scale = mul(scale, w);
+    Tensor gp, gy;
+    if (n.needs_grad(0)) {
+      // torch's form: (p - y) / max(p (1 - p), eps).
+      Tensor denom = clamp(mul(rsub(p, Scalar(1.0)), p), Scalar(1e-12), std::nullopt);
+      gp = div(mul(sub(p, y), scale), denom);
+    }
+    if (n.needs_grad(1)) gy = mul(sub(log(rsub(p, Scalar(1.0))), log(p)), scale);
+    return {gp, gy};
+  }, out, {&p, &y});
+  if (n) {
+    n->save(p);
+    n->save(y);
+    n->save(weight);
+    n->ints = {reduction};
+  }
+  return out;
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y, const Tensor& weight,
+                                        const Tensor& pos_weight, int64_t reduction) {
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    // (1 - y) x + (1 + (pw - 1) y) softplus(-x), with softplus(-x) = log1p(exp(-|x|)) + max(-x, 0).
+    Tensor sp = add(log1p(exp(neg(abs(x)))), clamp(neg(x), Scalar(0.0), std::nullopt));
+    Tensor coef = pos_weight ? add(mul(sub(pos_weight, Scalar(1.0)), y), Scalar(1.0)) : Tensor();
+    Tensor l = add(mul(rsub(y, Scalar(1.0)), x), coef ? mul(coef, sp) : sp);
+    if (weight) l = mul(l, weight);
+    out = reduce_loss(l, reduction);
+  }
+  FormulaNode* n = record("BinaryCrossEntropyWithLogitsBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor x = n.saved(0), y = n.saved(1), w = n.saved(2), pw = n.saved(3);
+    Tensor scale = spread(g, n.ints[0], broadcast_numel(x, y));
+    if (w) scale = mul(scale, w);
+    Tensor gx, gy;
+    if (n.needs_grad(0)) {
+      Tensor s = sigmoid(x);
+      gx = pw ? sub(mul(add(mul(sub(pw, Scalar(1.0)), y), Scalar(1.0)), s), mul(pw, y)) : sub(s, y);
+      gx = mul(gx, scale);
+    }
+    if (n.needs_grad(1)) {
+      Tensor d = neg(x);
+      if (pw) d = add(d, mul(sub(pw, Scalar(1.0)), softplus(neg(x), 1.0, 20.0)));
+      gy = mul(d, scale);
+    }
+    return {gx, gy};
+  }, out, {&x, &y});
+  if (n) {
+    n->save(x);
+    n->save(y);
+    n->save(weight);
+    n->save(pos_weight);
+    n->ints = {reduction};
+  }
+  return out;
+}
+
+Tensor soft_margin_loss(const Tensor& x, const Tensor& y, int64_t reduction) {
+  TG_CHECK(!(GradMode::is_enabled() && y->requires_grad()), "The function 'soft_margin_loss' is not differentiable "
+           "with respect to argument 'target'. This input cannot have requires_grad True.");
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    out = reduce_loss(log1p(exp(neg(mul(y, x)))), reduction);
+  }
+  return record_pair("SoftMarginLossBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor x = n.saved(0), y = n.saved(1);
+    Tensor s = sigmoid(neg(mul(y, x)));  // d/dz log1p(exp(-z)) = -sigmoid(-z), z = y x
+    Tensor scale = neg(mul(s, spread(g, n.ints[0], broadcast_numel(x, y))));
+    return {mul(scale, y), Tensor()};
+  }, out, x, y, reduction);
+}
+
+Tensor nll_loss(const Tensor& logp, const Tensor& target, const Tensor& weight, int64_t reduction,
+                int64_t ignore_index) {
+  TG_CHECK(target->dtype() == DType::Int64, "expected target dtype to be Long or Byte, but got ",
+           dtype_scalar_type_name(target->dtype()));
+  TG_CHECK(logp->dim() == 1 || logp->dim() == 2, "input tensor should be 1D or 2D");
+  TG_CHECK(target->dim() <= 1, "0D or 1D target tensor expected, multi-target not supported");
+  bool batched = logp->dim() == 2;
+  int64_t classes = logp->sizes().back();
+  if (batched && target->sizes()[0] != logp->sizes()[0])
+    fail(ErrorKind::Value, "Expected input batch_size (", logp->sizes()[0], ") to match target batch_size (",
+         target->dim() ? target->sizes()[0] : 1, ").");
+  TG_CHECK(!weight || weight->numel() == classes, "weight tensor should be defined either for all ", classes,
+           " classes or no classes but got weight tensor of shape: ", shape_str(weight ? weight->sizes() : Shape{}));
+  Tensor t2 = batched ? target : reshape(target, {1});
+  Tensor lp2 = batched ? logp : unsqueeze(logp, 0);
+  Tensor out, rows, row_weight;
+  {
+    AutoGradMode off(false);
+    Tensor valid = compare(t2, Scalar::from_int(ignore_index), int(CompareOp::Ne));
+    Tensor safe = where(valid, t2, full({}, 0.0, DType::Int64, t2->device()));
+    Tensor bad = logical_and(valid, logical_or(compare(safe, Scalar::from_int(0), int(CompareOp::Lt)),
+                                                 compare(safe, Scalar::from_int(classes), int(CompareOp::Ge))));
+    if (item_of(any(bad, {}, false))) {
+      int64_t at = item_of(argmax(to_dtype(bad, DType::Int64), 0, false));
+      fail(ErrorKind::Index, "Target ", item_of(select(t2, 0, at)), " is out of bounds.");
+    }
+    row_weight = to_dtype(valid, logp->dtype());
+    if (weight) row_weight = mul(row_weight, index_select(weight, 0, safe));
+    rows = unsqueeze(safe, 1);
+    Tensor l = neg(mul(squeeze(gather(lp2, 1, rows), {1}), row_weight));
+    if (reduction == kMean) out = div(sum(l), sum(row_weight));
+    else if (reduction == kSum) out = sum(l);
+    else out = batched ? l : reshape(l, {});
+  }
+  // The rule scatters each row's weighted gradient to its target's column.
+  if (FormulaNode* n = record("NllLossBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        Tensor lp = n.saved(0), rows = n.saved(1), w = n.saved(2);
+        int64_t r = n.ints[0];
+        Tensor scale = r == kMean ? div(g, sum(w)) : g;
+        scale = reshape(scale, {r == kNone && lp->dim() == 2 ? -1 : 1, 1});
+        Tensor lp2 = lp->dim() == 2 ? lp : unsqueeze(lp, 0);
+        Tensor grad = scatter_add(zeros_like(lp2), 1, rows, neg(mul(unsqueeze(w, 1), scale)));
+        return {lp->dim() == 2 ? grad : squeeze(grad, {0})};
+      }, out, {&logp})) {
+    n->save(logp);
+    n->save(rows);
+    n->save(row_weight);
+    n->ints = {reduction};
+  }
+  return out;
+}
+
+}  // namespace tapegrad::ops

@@ -1,0 +1,199 @@
+"""The loss functions of tapegrad.nn.functional: torch's signatures, reductions and checks; the
+fused ones run as one op in _C._nn, the rest are composed of ops exactly as torch composes them."""
+import math
+import warnings
+
+import tapegrad
+from tapegrad import _C
+
+_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
+
+
+def _reduction_code(reduction, size_average=None, reduce=None):
+    if size_average is not None or reduce is not None:
+        # torch's legacy pair: reduce=False means none; size_average=False means sum.
+        reduction = "none" if reduce is False else ("sum" if size_average is False else "mean")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return _REDUCTIONS[reduction]
+
+
+def _reduce(loss, reduction):
+    code = _reduction_code(reduction)
+    return loss.mean() if code == 1 else loss.sum() if code == 2 else loss
+
+
+def _warn_size_mismatch(input, target):
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
+                      "same size.", UserWarning, stacklevel=3)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _warn_size_mismatch(input, target)
+    code = _reduction_code(reduction, size_average, reduce)
+    if weight is not None:
+        return _reduce(weight * (input - target) ** 2, ["none", "mean", "sum"][code])
+    return _C._nn.mse_loss(input, target, code)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _warn_size_mismatch(input, target)
+    code = _reduction_code(reduction, size_average, reduce)
+    loss = (input - target).abs()
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, ["none", "mean", "sum"][code])
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    _warn_size_mismatch(input, target)
+    code = _reduction_code(reduction)
+    if weight is None:
+        return _C._nn.huber_loss(input, target, code, delta)
+    return _reduce(weight * _C._nn.huber_loss(input, target, 0, delta), reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    _warn_size_mismatch(input, target)
+    code = _reduction_code(reduction, size_average, reduce)
+    if beta == 0.0:
+        return l1_loss(input, target, reduction=["none", "mean", "sum"][code])  # as torch: beta 0 is l1
+    return _C._nn.smooth_l1_loss(input, target, code, beta)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    code = _reduction_code(reduction, size_average, reduce)
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
+                         "is deprecated. Please ensure they have the same size.")
+    if weight is not None and weight.shape != input.shape:
+        weight = weight.expand(input.shape)
+    return _C._nn.binary_cross_entropy(input, target, weight, code)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    code = _reduction_code(reduction, size_average, reduce)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    return _C._nn.binary_cross_entropy_with_logits(input, target, weight, pos_weight, code)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    return _C._nn.soft_margin_loss(input, target, _reduction_code(reduction, size_average, reduce))
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    code = _reduction_code(reduction, size_average, reduce)
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    if input.dim() <= 2:
+        return _C._nn.nll_loss(input, target, weight, code, ignore_index)
+    # [N, C, d1, ...]: classes move last and the rest flatten into one batch.
+    n, c = input.shape[0], input.shape[1]
+    if target.shape != (n,) + tuple(input.shape[2:]):
+        raise RuntimeError(f"Expected target size {[n] + list(input.shape[2:])}, got {list(target.shape)}")
+    flat = input.permute(0, *range(2, input.dim()), 1).reshape(-1, c)
+    loss = _C._nn.nll_loss(flat, target.reshape(-1), weight, code, ignore_index)
+    return loss.view(target.shape) if code == 0 else loss
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
+    code = _reduction_code(reduction, size_average, reduce)
+    reduction = ["none", "mean", "sum"][code]
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.dim() == 1 else 1
+    logp = input.log_softmax(class_dim)
+    if target.is_floating_point():
+        return _cross_entropy_with_probabilities(logp, target, weight, reduction, label_smoothing, class_dim)
+    loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing == 0.0:
+        return loss
+    # torch's label smoothing: (1 - eps) * nll + eps / C * (the loss against a uniform target).
+    classes = input.shape[class_dim]
+    weight_view = None if weight is None else weight.reshape([classes] + [1] * (input.dim() - class_dim - 1))
+    smooth = -(logp if weight_view is None else logp * weight_view).sum(class_dim)
+    ignored = target == ignore_index
+    smooth = smooth.masked_fill(ignored, 0.0)
+    if reduction == "mean":
+        if weight is None:
+            smooth = smooth.sum() / (~ignored).sum()
+        else:
+            smooth = smooth.sum() / weight.gather(0, target[~ignored].flatten()).sum()
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return (1 - label_smoothing) * loss + smooth * (label_smoothing / classes)
+
+
+def _cross_entropy_with_probabilities(logp, target, weight, reduction, label_smoothing, class_dim):
+    if target.shape != logp.shape:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    classes = logp.shape[class_dim]
+    if label_smoothing > 0.0:
+        target = target * (1 - label_smoothing) + label_smoothing / classes
+    product = logp * target
+    if weight is not None:
+        product = product * weight.reshape([classes] + [1] * (logp.dim() - class_dim - 1))
+    loss = -product.sum(class_dim)
+    if reduction == "mean":
+        return loss.sum() / (logp.numel() // classes) if logp.numel() else loss.sum() / 0.0
+    return loss.sum() if reduction == "sum" else loss
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    if size_average is not None or reduce is not None:
+        reduction = ["none", "mean", "sum"][_reduction_code(reduction, size_average, reduce)]
+    elif reduction not in ("none", "mean", "sum", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      UserWarning, stacklevel=2)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # xlogy(t, t): 0 where t == 0.
+        t_log_t = tapegrad.where(target == 0, tapegrad.zeros_like(target), target * target.log())
+        loss = t_log_t - target * input
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.dim() else loss.sum()
+    return _reduce(loss, reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    code = _reduction_code(reduction, size_average, reduce)
+    zeros = tapegrad.zeros_like(input)
+    margin_part = tapegrad.where(target != 1, (margin - input).clamp(min=0), zeros)
+    self_part = tapegrad.where(target != -1, input, zeros)
+    return _reduce(margin_part + self_part, ["none", "mean", "sum"][code])
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    code = _reduction_code(reduction, size_average, reduce)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), ["none", "mean", "sum"][code])
+
+
+# Losses torch has no function for: the seed's table defines them.
+
+def mean_bias_error(input, target, reduction="mean"):
+    """The signed average error target - input: positive when predictions run low."""
+    return _reduce(target - input, reduction)
+
+
+def rmse(input, target):
+    """The root of the mean squared error."""
+    return mse_loss(input, target).sqrt()
+
+
+def log_cosh_loss(input, target, reduction="mean"):
+    """log(cosh(input - target)), computed as |d| + log1p(exp(-2|d|)) - log 2 so large errors don't overflow."""
+    d = (input - target).abs()
+    return _reduce(d + (-2.0 * d).exp().log1p() - math.log(2.0), reduction)

@@ -1,0 +1,133 @@
+"""tapegrad.nn.functional: the functional forms of the layers and activations (losses come from
+_loss_functions.py), with torch's signatures, defaults and argument checks."""
+import math
+
+import tapegrad
+from tapegrad import _C
+from tapegrad.nn._loss_functions import (
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, hinge_embedding_loss, huber_loss,
+    kl_div, l1_loss, log_cosh_loss, margin_ranking_loss, mean_bias_error, mse_loss, nll_loss, rmse,
+    smooth_l1_loss, soft_margin_loss)
+
+__all__ = [
+    "linear", "relu", "leaky_relu", "gelu", "silu", "elu", "softplus", "sigmoid", "tanh", "softmax", "log_softmax",
+    "dropout", "embedding", "layer_norm", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "cross_entropy", "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss", "log_cosh_loss",
+    "margin_ranking_loss", "mean_bias_error", "mse_loss", "nll_loss", "rmse", "smooth_l1_loss", "soft_margin_loss",
+]
+
+
+def linear(input, weight, bias=None):
+    if bias is None:
+        return input.matmul(weight.t())
+    if input.dim() == 2:
+        return _C.addmm(bias, input, weight.t())
+    if input.dim() > 2 and input.is_contiguous():
+        # torch folds the leading dims into one matrix product and views the result back.
+        out = _C.addmm(bias, input.reshape(-1, input.shape[-1]), weight.t())
+        return out.view(*input.shape[:-1], weight.shape[0])
+    return input.matmul(weight.t()) + bias
+
+
+def _inplace_result(input, out, inplace):
+    # The in-place forms write the result into input with torch's in-place autograd rules.
+    return input.copy_(out) if inplace else out
+
+
+def relu(input, inplace=False):
+    return input.relu_() if inplace else input.relu()
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _inplace_result(input, _C._nn.leaky_relu(input, negative_slope), inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _inplace_result(input, _C._nn.elu(input, alpha), inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return _C._nn.softplus(input, beta, threshold)
+
+
+def gelu(input, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return _C._nn.gelu(input, approximate == "tanh")
+
+
+def silu(input, inplace=False):
+    return _inplace_result(input, _C._nn.silu(input), inplace)
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def _softmax_dim(ndim):
+    import warnings
+
+    warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X as "
+                  "an argument.", UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim(input.dim())
+    return input.softmax(dim, dtype=dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim(input.dim())
+    return input.log_softmax(dim, dtype=dtype)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input.mul_(0.0) if inplace else input * 0.0
+    # Kept elements are scaled by 1 / (1 - p) so the expected value is unchanged.
+    scaled_mask = tapegrad.empty_like(input).bernoulli_(1.0 - p).div_(1.0 - p)
+    return input.mul_(scaled_mask) if inplace else input * scaled_mask
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("tapegrad's embedding supports neither max_norm, scale_grad_by_freq nor sparse")
+    if padding_idx is not None:
+        rows = weight.shape[0]
+        if not -rows <= padding_idx < rows:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx = padding_idx % rows
+    _check_index_range(input, weight.shape[0])
+    return _C._nn.embedding(weight, input, -1 if padding_idx is None else padding_idx)
+
+
+def _check_index_range(indices, rows):
+    if indices.numel() and indices.dtype in (tapegrad.int64, tapegrad.int32):
+        if bool((indices < 0).any()) or bool((indices >= rows).any()):
+            raise IndexError("index out of range in self")
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    return _C._nn.layer_norm(input, list(normalized_shape), weight, bias, eps)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    if training:
+        per_channel = math.prod(input.shape) // input.shape[1] if input.dim() > 1 else 0
+        if per_channel <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+    return _C._nn.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
