@@ -32,6 +32,24 @@ std::shared_ptr<void> py_owner(pyb::handle obj) {
   });
 }
 
+bool is_little_endian() {
+  const uint16_t one = 1;
+  return *reinterpret_cast<const uint8_t*>(&one) == 1;
+}
+
+// torch warns once per process about sharing memory with a read-only array.
+void warn_once_readonly_array() {
+  static bool warned = false;
+  if (warned) return;
+  warned = true;
+  if (PyErr_WarnEx(PyExc_UserWarning,
+                   "The given NumPy array is not writable, and PyTorch does not support non-writable tensors. This "
+                   "means writing to this tensor will result in undefined behavior. You may want to copy the array to "
+                   "protect its data or make it writable before converting it to a tensor. This type of warning will "
+                   "be suppressed for the rest of this program.", 1) < 0)
+    throw pyb::error_already_set();
+}
+
 Tensor from_numpy(pyb::handle obj) {
   if (!pyb::isinstance<pyb::array>(obj))
     fail(ErrorKind::Type, "expected np.ndarray (got ", std::string(pyb::str(obj.get_type().attr("__name__"))), ")");
@@ -47,6 +65,12 @@ Tensor from_numpy(pyb::handle obj) {
   if (!dt)
     fail(ErrorKind::Type, "can't convert np.ndarray of type numpy.", std::string(pyb::str(arr.dtype())),
          ". The only supported types are: float64, float32, int64, int32, and bool.");
+  char order = arr.dtype().byteorder();
+  if (order == '>' || (order == '=' && !is_little_endian()))
+    fail(ErrorKind::Value, "given numpy array has byte order different from the native byte order. Conversion "
+                           "between byte orders is currently not supported.");
+  if (!arr.writeable())
+    warn_once_readonly_array();
   Shape sizes(arr.shape(), arr.shape() + arr.ndim()), strides;
   int64_t extent = 1;
   for (int i = 0; i < arr.ndim(); ++i) {
@@ -58,7 +82,7 @@ Tensor from_numpy(pyb::handle obj) {
     TG_CHECK_KIND(s % int64_t(size) == 0, Value, "given numpy array strides not a multiple of the element byte size. "
                                                  "Copy the numpy array to reallocate the memory.");
     strides.push_back(s / int64_t(size));
-    if (sizes.back() > 0) extent += (sizes[size_t(i)] - 1) * (s / int64_t(size));
+    if (sizes[size_t(i)] > 0) extent += (sizes[size_t(i)] - 1) * (s / int64_t(size));
   }
   auto storage = Storage::wrap(const_cast<void*>(arr.data()), size_t(extent) * size, Device(), py_owner(arr));
   return TensorImpl::view_of(storage, sizes, strides, 0, *dt);

@@ -136,6 +136,21 @@ from tapegrad._C import is_anomaly_enabled  # noqa: F401
 from tapegrad import return_types
 from tapegrad._size import Size
 from tapegrad import autograd, cuda  # noqa: F401
+from tapegrad._C import addmm, erf, log1p  # noqa: F401
+
+# nn, optim, utils and save/load load on first use, so `import tapegrad` stays a few milliseconds.
+_LAZY_SUBMODULES = ("nn", "optim", "utils")
+_LAZY_FUNCTIONS = {"save": "tapegrad.serialization", "load": "tapegrad.serialization"}
+
+
+def __getattr__(name):
+    import importlib
+
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"tapegrad.{name}")
+    if name in _LAZY_FUNCTIONS:
+        return getattr(importlib.import_module(_LAZY_FUNCTIONS[name]), name)
+    raise AttributeError(f"module 'tapegrad' has no attribute '{name}'")
 from tapegrad.autograd.grad_mode import (  # noqa: F401
     enable_grad,
     inference_mode,
@@ -277,3 +292,15 @@ def _deepcopy(self, memo):
 
 
 Tensor.__deepcopy__ = _deepcopy
+
+
+def _cpu(self, memory_format=None):
+    return self.to("cpu")
+
+
+def _cuda(self, device=None, non_blocking=False, memory_format=None):
+    return self.to("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}")
+
+
+Tensor.cpu = _cpu
+Tensor.cuda = _cuda
