@@ -529,3 +529,18 @@ def test_promotion_with_default_dtype(case, default):
         for lib in LIBS:
             lib.set_default_dtype(lib.float32)
     assert dname(tapegrad.get_default_dtype()) == "float32"
+
+
+def test_randint_over_the_whole_int64_range_does_not_crash():
+    draws = tapegrad.randint(-2**63, 2**63 - 1, (1000,))
+    assert draws.dtype == tapegrad.int64 and draws.shape == (1000,)
+    assert len(set(draws.tolist())) > 990  # 64-bit draws: collisions are all but impossible
+
+
+def test_default_generator_is_a_generator_object():
+    g = tapegrad.default_generator
+    assert isinstance(g, tapegrad.Generator) and isinstance(torch.default_generator, torch.Generator)
+    g.manual_seed(3)
+    a = tapegrad.rand(4)
+    tapegrad.manual_seed(3)
+    assert bool((a == tapegrad.rand(4)).all())

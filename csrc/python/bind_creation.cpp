@@ -172,7 +172,7 @@ void bind_creation(pyb::module_& m) {
       .def("initial_seed", &Generator::initial_seed)
       .def("seed", &Generator::seed)
       .def_property_readonly("device", [](const Generator&) { return device_object(Device()); });
-  m.def("default_generator", &default_generator);
+  m.attr("default_generator") = default_generator();  // an object, as torch.default_generator
   m.def("manual_seed", [](int64_t seed) {
     auto g = default_generator();
     g->manual_seed(uint64_t(seed));

@@ -1,6 +1,7 @@
 // CPU random fills from a Generator's mt19937_64 stream; the conversions are written out here
 // (not std:: distributions) so a seed gives the same numbers with any standard library.
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include "kernels/cpu/dispatch_types.h"
@@ -34,8 +35,15 @@ void random_typed(RandomDist dist, TensorImpl& dst, double a, double b, Generato
       }
       break;
     case RandomDist::Integers: {
-      uint64_t range = uint64_t(int64_t(b) - int64_t(a));
-      for (int64_t i = 0; i < n; ++i) d[i] = T(int64_t(a) + int64_t(e() % range));
+      // Bounds arrive as doubles; saturate them into int64 and do the span arithmetic unsigned, so
+      // the full int64 range neither overflows nor divides by zero.
+      auto to_int = [](double v) {
+        if (v >= 9.2233720368547758e18) return std::numeric_limits<int64_t>::max();
+        if (v <= -9.2233720368547758e18) return std::numeric_limits<int64_t>::min();
+        return int64_t(v);
+      };
+      const uint64_t lo = uint64_t(to_int(a)), range = uint64_t(to_int(b)) - lo;
+      for (int64_t i = 0; i < n; ++i) d[i] = T(int64_t(lo + (range ? e() % range : e())));
       break;
     }
     case RandomDist::Permutation:

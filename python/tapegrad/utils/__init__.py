@@ -1,0 +1,2 @@
+"""Utilities mirroring torch.utils: the data-loading package."""
+from tapegrad.utils import data  # noqa: F401
