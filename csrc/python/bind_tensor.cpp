@@ -116,6 +116,16 @@ void bind_tensor(pyb::module_& m) {
       .def_property_readonly("_version", [](const Tensor& t) { return t->version(); })
       .def_property("requires_grad", [](const Tensor& t) { return t->requires_grad(); },
                     [](const Tensor& t, bool r) { t->set_requires_grad(r); })
+      .def("detach_", [](const Tensor& t) {
+        if (t->view_base())
+          fail(ErrorKind::Runtime, "Can't detach views in-place. Use detach() instead. If you are using "
+               "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as True, gradients are "
+               "views of DDP buckets, and hence detach_() cannot be called on these gradients. To fix this error, "
+               "please refer to the Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.");
+        t->set_grad_fn(nullptr);
+        t->set_requires_grad(false);
+        return t;
+      })
       .def("_get_grad", [](const Tensor& t) { return t->grad(); })
       .def("_set_grad", &set_grad)
       .def_property_readonly("retains_grad", &TensorImpl::retains_grad)

@@ -29,9 +29,12 @@ def linear(input, weight, bias=None):
     return input.matmul(weight.t()) + bias
 
 
-def _inplace_result(input, out, inplace):
-    # The in-place forms write the result into input with torch's in-place autograd rules.
-    return input.copy_(out) if inplace else out
+def _maybe_inplace(fn, input, inplace):
+    if not inplace:
+        return fn(input)
+    # The in-place form writes into input with torch's in-place autograd rules; the op's backward
+    # reads its input, which the write changes, so it runs on a copy.
+    return input.copy_(fn(input.clone()))
 
 
 def relu(input, inplace=False):
@@ -39,11 +42,11 @@ def relu(input, inplace=False):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    return _inplace_result(input, _C._nn.leaky_relu(input, negative_slope), inplace)
+    return _maybe_inplace(lambda t: _C._nn.leaky_relu(t, negative_slope), input, inplace)
 
 
 def elu(input, alpha=1.0, inplace=False):
-    return _inplace_result(input, _C._nn.elu(input, alpha), inplace)
+    return _maybe_inplace(lambda t: _C._nn.elu(t, alpha), input, inplace)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -57,7 +60,7 @@ def gelu(input, approximate="none"):
 
 
 def silu(input, inplace=False):
-    return _inplace_result(input, _C._nn.silu(input), inplace)
+    return _maybe_inplace(_C._nn.silu, input, inplace)
 
 
 def sigmoid(input):

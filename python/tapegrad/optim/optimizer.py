@@ -141,8 +141,7 @@ class Optimizer:
                     p.grad = None
                     continue
                 if grad.grad_fn is not None:
-                    # torch detaches in place (detach_); tapegrad has no detach_, so swap in a detached alias.
-                    p.grad = grad = grad.detach()
+                    grad.detach_()
                 else:
                     grad.requires_grad_(False)
                 grad.zero_()
