@@ -118,8 +118,8 @@ Tensor binary_cross_entropy(const Tensor& p, const Tensor& y, const Tensor& weig
     if (w) scale = mul(scale, w);
     Tensor gp, gy;
     if (n.needs_grad(0)) {
-      // torch's form: (p - y) / max(p (1 - p), eps).
-      Tensor denom = clamp(mul(rsub(p, Scalar(1.0)), p), Scalar(1e-12), std::nullopt);
+      // torch's form: (p - y) / max(p (1 - p), eps), with eps the float 1e-12 even for doubles.
+      Tensor denom = clamp(mul(rsub(p, Scalar(1.0)), p), Scalar(double(1e-12f)), std::nullopt);
       gp = div(mul(sub(p, y), scale), denom);
     }
     if (n.needs_grad(1)) gy = mul(sub(log(rsub(p, Scalar(1.0))), log(p)), scale);

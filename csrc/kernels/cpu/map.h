@@ -3,11 +3,55 @@
 #include <type_traits>
 
 #include "kernels/cpu/loop.h"
+#include "kernels/cpu/parallel.h"
+#include "kernels/cpu/vector_math.h"
 
 namespace tapegrad::cpu {
 
+// Elements per thread below which a second thread costs more than it saves.
+constexpr int64_t kElementwiseGrain = 1 << 16;
+
+inline bool dense_like(const TensorImpl& t, const TensorImpl& out) {
+  return t.is_contiguous() && t.sizes() == out.sizes();
+}
+
+// The common case, every operand contiguous with out's shape: one flat SIMD loop, split across
+// threads for large tensors.
+template <class T, class F>
+void flat_map1(const TensorImpl& in, TensorImpl& out, F f) {
+  T* o = reinterpret_cast<T*>(out.data_ptr());
+  const T* x = reinterpret_cast<const T*>(in.data_ptr());
+  parallel_for(out.numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
+#pragma omp simd
+    for (int64_t i = b; i < e; ++i) o[i] = f(x[i]);
+  });
+}
+
+template <class T, class F>
+void flat_map2(const TensorImpl& x, const TensorImpl& y, TensorImpl& out, F f) {
+  T* o = reinterpret_cast<T*>(out.data_ptr());
+  const T* a = reinterpret_cast<const T*>(x.data_ptr());
+  const T* b = reinterpret_cast<const T*>(y.data_ptr());
+  const bool scalar_a = x.numel() == 1, scalar_b = y.numel() == 1;
+  parallel_for(out.numel(), kElementwiseGrain, [&](int64_t lo, int64_t hi) {
+    if (scalar_b) {
+      const T bv = *b;
+#pragma omp simd
+      for (int64_t i = lo; i < hi; ++i) o[i] = f(a[i], bv);
+    } else if (scalar_a) {
+      const T av = *a;
+#pragma omp simd
+      for (int64_t i = lo; i < hi; ++i) o[i] = f(av, b[i]);
+    } else {
+#pragma omp simd
+      for (int64_t i = lo; i < hi; ++i) o[i] = f(a[i], b[i]);
+    }
+  });
+}
+
 template <class T, class F>
 void map1(const TensorImpl& in, TensorImpl& out, F f) {
+  if (out.is_contiguous() && dense_like(in, out)) return flat_map1<T>(in, out, f);
   const Shape& shape = out.sizes();
   strided_loop<2>(shape, {byte_strides(out, shape), byte_strides(in, shape)}, {out.data_ptr(), in.data_ptr()},
                   [&](char** p, const int64_t* s, int64_t n) {
@@ -25,6 +69,8 @@ void map1(const TensorImpl& in, TensorImpl& out, F f) {
 
 template <class T, class F>
 void map2(const TensorImpl& x, const TensorImpl& y, TensorImpl& out, F f) {
+  if (out.is_contiguous() && (dense_like(x, out) || x.numel() == 1) && (dense_like(y, out) || y.numel() == 1))
+    return flat_map2<T>(x, y, out, f);
   const Shape& shape = out.sizes();
   strided_loop<3>(shape, {byte_strides(out, shape), byte_strides(x, shape), byte_strides(y, shape)},
                   {out.data_ptr(), x.data_ptr(), y.data_ptr()}, [&](char** p, const int64_t* s, int64_t n) {
