@@ -40,6 +40,11 @@ Tensor unary_grad(int unary_op, const Tensor& grad, const Tensor& saved, double 
   return out;
 }
 
+bool can_fuse_grad(const Tensor& grad, const Tensor& saved) {
+  return !GradMode::is_enabled() && is_floating(saved->dtype()) && grad->dtype() == saved->dtype() &&
+         grad->sizes() == saved->sizes() && grad->device() == saved->device();
+}
+
 Tensor leaky_relu(const Tensor& x, double slope) {
   return activation(UnaryOp::LeakyRelu, x, "LeakyReluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);

@@ -213,7 +213,9 @@ Tensor pow(const Tensor& a, const Scalar& e) {
   if (FormulaNode* n = record("PowBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         double ex = n.scalars[0];
         if (ex == 0.0) return {zeros_like(g)};
-        return {mul(g, mul_scalar(pow(n.saved(0), Scalar(ex - 1.0)), ex))};
+        Tensor x = n.saved(0);
+        if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::PowScalar), g, x, ex)};
+        return {mul(g, mul_scalar(pow(x, Scalar(ex - 1.0)), ex))};
       }, out, {&a})) {
     n->save(a);
     n->scalars[0] = e.value;

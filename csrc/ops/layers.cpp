@@ -18,13 +18,31 @@ Tensor normalized_input_grad(const Tensor& gxhat, const Tensor& xhat, const Tens
 }
 
 // Input's (gx), weight's and bias's gradients of y = xhat * w + b; weight/bias gradients are
-// summed to their shape by the engine's fit step.
-TensorList affine_norm_grads(FormulaNode& n, const Tensor& g, const Tensor& xhat, const Tensor& rstd,
-                             const Tensor& w_view, const Shape& dims, bool stats_fixed) {
-  Tensor gxhat = w_view ? mul(g, w_view) : g;
+// summed to their shape by the engine's fit step. Saved: 0 xhat, 1 rstd, 2 weight (channel view
+// or null), 3 x, 4 mean; scalars[0] = eps.
+TensorList affine_norm_grads(FormulaNode& n, const Tensor& g, const Shape& dims, bool stats_fixed) {
+  Tensor xhat = n.saved(0), rstd = n.saved(1), w = n.saved(2);
+  if (GradMode::is_enabled()) {
+    // create_graph: rebuild the statistics and xhat from x with history, so the gradients below
+    // differentiate again (the saved ones are constants).
+    Tensor x = n.saved(3), mu = n.saved(4);
+    if (!stats_fixed) {
+      mu = mean(x, dims, true);
+      rstd = rdiv(sqrt(add(var(x, dims, 0.0, true), Scalar(n.scalars[0]))), Scalar(1.0));
+    }
+    xhat = mul(sub(x, mu), rstd);
+  }
+  Tensor gxhat = w ? mul(g, w) : g;
   Tensor gx;
   if (n.needs_grad(0)) gx = stats_fixed ? mul(gxhat, rstd) : normalized_input_grad(gxhat, xhat, rstd, dims);
   return {gx, n.needs_grad(1) ? mul(g, xhat) : Tensor(), n.needs_grad(2) ? g : Tensor()};
+}
+
+// Saves what affine_norm_grads reads.
+void save_norm(FormulaNode& n, const Tensor& xhat, const Tensor& rstd, const Tensor& w, const Tensor& x,
+               const Tensor& mu, double eps) {
+  for (const Tensor* t : {&xhat, &rstd, &w, &x, &mu}) n.save(*t);
+  n.scalars[0] = eps;
 }
 
 }  // namespace
@@ -43,10 +61,10 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized, const Tensor& weight
            shape_str(normalized));
   Shape dims;
   for (int64_t i = nd - k; i < nd; ++i) dims.push_back(i);
-  Tensor out, xhat, rstd;
+  Tensor out, xhat, rstd, mu;
   {
     AutoGradMode off(false);
-    Tensor mu = mean(x, dims, true);
+    mu = mean(x, dims, true);
     rstd = rdiv(sqrt(add(var(x, dims, 0.0, true), Scalar(eps))), Scalar(1.0));
     xhat = mul(sub(x, mu), rstd);
     out = xhat;
@@ -54,11 +72,9 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized, const Tensor& weight
     if (bias) out = add(out, bias);
   }
   if (FormulaNode* n = record("NativeLayerNormBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-        return affine_norm_grads(n, g, n.saved(0), n.saved(1), n.saved(2), n.shape, false);
+        return affine_norm_grads(n, g, n.shape, false);
       }, out, {&x, &weight, &bias})) {
-    n->save(xhat);
-    n->save(rstd);
-    n->save(weight);
+    save_norm(*n, xhat, rstd, weight, x, mu, eps);
     n->shape = dims;
   }
   return out;
@@ -77,10 +93,10 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   for (const Tensor* t : {&running_mean, &running_var, &weight, &bias})
     TG_CHECK(!*t || (*t)->dtype() == x->dtype(), "mixed dtype (CPU): all inputs must share same datatype.");
   bool use_batch_stats = training || !running_mean;
-  Tensor out, xhat, rstd, w_view;
+  Tensor out, xhat, rstd, w_view, mu;
   {
     AutoGradMode off(false);
-    Tensor mu, v;
+    Tensor v;
     if (use_batch_stats) {
       mu = mean(x, dims, true);
       v = var(x, dims, 0.0, true);
@@ -107,11 +123,9 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   Tensor w_in = weight ? reshape(weight, channel_shape) : Tensor();
   Tensor b_in = bias ? reshape(bias, channel_shape) : Tensor();
   if (FormulaNode* n = record("NativeBatchNormBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-        return affine_norm_grads(n, g, n.saved(0), n.saved(1), n.saved(2), n.shape, n.ints[0] == 0);
+        return affine_norm_grads(n, g, n.shape, n.ints[0] == 0);
       }, out, {&x, &w_in, &b_in})) {
-    n->save(xhat);
-    n->save(rstd);
-    n->save(w_view);
+    save_norm(*n, xhat, rstd, w_in, x, mu, eps);
     n->shape = dims;
     n->ints = {use_batch_stats ? 1 : 0};
   }

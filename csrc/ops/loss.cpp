@@ -70,6 +70,8 @@ Tensor huber_loss(const Tensor& x, const Tensor& y, int64_t reduction, double de
   }
   return record_pair("HuberLossBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0), y = n.saved(1);
+    TG_CHECK(y->dtype() == x->dtype(), "Found dtype ", dtype_scalar_type_name(y->dtype()), " but expected ",
+             dtype_scalar_type_name(x->dtype()));  // torch's backward refuses a target of another dtype
     double delta = n.scalars[0];
     Tensor d = clamp(sub(x, y), Scalar(-delta), Scalar(delta));
     return of_difference(n, mul(d, spread(g, n.ints[0], broadcast_numel(x, y))));
@@ -179,11 +181,11 @@ Tensor soft_margin_loss(const Tensor& x, const Tensor& y, int64_t reduction) {
   Tensor out;
   {
     AutoGradMode off(false);
-    out = reduce_loss(log1p(exp(neg(mul(y, x)))), reduction);
+    out = reduce_loss(log1p(exp(neg(mul(x, y)))), reduction);
   }
   return record_pair("SoftMarginLossBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0), y = n.saved(1);
-    Tensor s = sigmoid(neg(mul(y, x)));  // d/dz log1p(exp(-z)) = -sigmoid(-z), z = y x
+    Tensor s = sigmoid(neg(mul(x, y)));  // d/dz log1p(exp(-z)) = -sigmoid(-z), z = x y
     Tensor scale = neg(mul(s, spread(g, n.ints[0], broadcast_numel(x, y))));
     return {mul(scale, y), Tensor()};
   }, out, x, y, reduction);
@@ -230,7 +232,9 @@ Tensor nll_loss(const Tensor& logp, const Tensor& target, const Tensor& weight, 
         Tensor scale = r == kMean ? div(g, sum(w)) : g;
         scale = reshape(scale, {r == kNone && lp->dim() == 2 ? -1 : 1, 1});
         Tensor lp2 = lp->dim() == 2 ? lp : unsqueeze(lp, 0);
-        Tensor grad = scatter_add(zeros_like(lp2), 1, rows, neg(mul(unsqueeze(w, 1), scale)));
+        // Ignored rows weigh 0 and get no gradient, even when g / sum(w) is inf (all ignored).
+        Tensor row_grad = keep_where(neg(mul(unsqueeze(w, 1), scale)), unsqueeze(w, 1));
+        Tensor grad = scatter_add(zeros_like(lp2), 1, rows, row_grad);
         return {lp->dim() == 2 ? grad : squeeze(grad, {0})};
       }, out, {&logp})) {
     n->save(logp);

@@ -57,6 +57,9 @@ Tensor log1p(const Tensor& x);                                   // Log1PBackwar
 Tensor erf(const Tensor& x);                                     // ErfBackward0
 // grad * d op(x)/dx in one fused kernel (a first-order backward; see KernelTable::unary_grad).
 Tensor unary_grad(int unary_op, const Tensor& grad, const Tensor& saved, double a = 0, double b = 0);
+// Whether a rule may use unary_grad: a first-order backward (no create_graph) on floating tensors
+// of one dtype and shape.
+bool can_fuse_grad(const Tensor& grad, const Tensor& saved);
 
 // --- losses with their own node (loss.cpp); reduction: 0 none, 1 mean, 2 sum; null = no weight ---
 Tensor mse_loss(const Tensor& x, const Tensor& y, int64_t reduction);

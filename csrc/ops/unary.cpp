@@ -42,25 +42,33 @@ Tensor neg(const Tensor& x) {
 
 Tensor exp(const Tensor& x) {
   return float_unary(UnaryOp::Exp, x, "ExpBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-    return {mul(g, n.saved(0))};
+    Tensor y = n.saved(0);
+    if (can_fuse_grad(g, y)) return {unary_grad(int(UnaryOp::Exp), g, y)};
+    return {mul(g, y)};
   }, Save::Output);
 }
 
 Tensor log(const Tensor& x) {
   return float_unary(UnaryOp::Log, x, "LogBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-    return {div(g, n.saved(0))};
+    Tensor x = n.saved(0);
+    if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Log), g, x)};
+    return {div(g, x)};
   }, Save::Input);
 }
 
 Tensor sin(const Tensor& x) {
   return float_unary(UnaryOp::Sin, x, "SinBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-    return {mul(g, cos(n.saved(0)))};
+    Tensor x = n.saved(0);
+    if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Sin), g, x)};
+    return {mul(g, cos(x))};
   }, Save::Input);
 }
 
 Tensor cos(const Tensor& x) {
   return float_unary(UnaryOp::Cos, x, "CosBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-    return {mul(g, neg(sin(n.saved(0))))};
+    Tensor x = n.saved(0);
+    if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Cos), g, x)};
+    return {mul(g, neg(sin(x)))};
   }, Save::Input);
 }
 
@@ -68,7 +76,7 @@ Tensor tanh(const Tensor& x) {
   // d tanh = 1 - tanh^2, from the saved output.
   return float_unary(UnaryOp::Tanh, x, "TanhBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor y = n.saved(0);
-    if (!GradMode::is_enabled()) return {unary_grad(int(UnaryOp::Tanh), g, y)};
+    if (can_fuse_grad(g, y)) return {unary_grad(int(UnaryOp::Tanh), g, y)};
     return {mul(g, rsub(mul(y, y), Scalar(1.0)))};
   }, Save::Output);
 }
@@ -77,7 +85,7 @@ Tensor sigmoid(const Tensor& x) {
   // d sigmoid = (1 - y) * y, multiplied in torch's order so the rounding matches.
   return float_unary(UnaryOp::Sigmoid, x, "SigmoidBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor y = n.saved(0);
-    if (!GradMode::is_enabled()) return {unary_grad(int(UnaryOp::Sigmoid), g, y)};
+    if (can_fuse_grad(g, y)) return {unary_grad(int(UnaryOp::Sigmoid), g, y)};
     return {mul(mul(g, rsub(y, Scalar(1.0))), y)};
   }, Save::Output);
 }
@@ -86,7 +94,9 @@ Tensor relu(const Tensor& x) {
   TG_CHECK(x->dtype() != DType::Bool, "Boolean inputs not supported for relu");
   Tensor out = run_unary(UnaryOp::Relu, x, x->dtype());
   if (FormulaNode* n = record("ReluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-        return {keep_where(g, mask(n.saved(0), int(UnaryOp::GtMask), 0.0))};
+        Tensor y = n.saved(0);
+        if (can_fuse_grad(g, y)) return {unary_grad(int(UnaryOp::Relu), g, y)};
+        return {keep_where(g, mask(y, int(UnaryOp::GtMask), 0.0))};
       }, out, {&x}))
     n->save(out, true);
   return out;
@@ -104,7 +114,9 @@ Tensor abs(const Tensor& x) {
 
 Tensor sqrt(const Tensor& x) {
   return float_unary(UnaryOp::Sqrt, x, "SqrtBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-    return {div(g, mul_scalar(n.saved(0), 2.0))};
+    Tensor y = n.saved(0);
+    if (can_fuse_grad(g, y)) return {unary_grad(int(UnaryOp::Sqrt), g, y)};
+    return {div(g, mul_scalar(y, 2.0))};
   }, Save::Output);
 }
 
@@ -112,6 +124,7 @@ Tensor reciprocal(const Tensor& x) {
   return float_unary(UnaryOp::Reciprocal, x, "ReciprocalBackward0",
                      [](FormulaNode& n, const Tensor& g) -> TensorList {
                        Tensor y = n.saved(0);
+                       if (can_fuse_grad(g, y)) return {unary_grad(int(UnaryOp::Reciprocal), g, y)};
                        return {mul(neg(g), mul(y, y))};
                      }, Save::Output);
 }

@@ -46,6 +46,20 @@ template <class T>
 void unary_grad_typed(UnaryOp op, const TensorImpl& g, const TensorImpl& s, TensorImpl& out, T a, T b) {
   auto m = [&](auto f) { map2<T>(g, s, out, f); };
   switch (op) {
+    // The math ops, in the order their composed rules round (so both paths agree).
+    case UnaryOp::Exp: m([](T gv, T y) { return gv * y; }); break;
+    case UnaryOp::Log: m([](T gv, T x) { return gv / x; }); break;
+    case UnaryOp::Sin: m([](T gv, T x) { return gv * std::cos(x); }); break;
+    case UnaryOp::Cos: m([](T gv, T x) { return gv * -std::sin(x); }); break;
+    case UnaryOp::Sqrt: m([](T gv, T y) { return gv / (y * T(2)); }); break;
+    case UnaryOp::Reciprocal: m([](T gv, T y) { return -gv * (y * y); }); break;
+    case UnaryOp::Relu: m([](T gv, T y) { return y > T(0) ? gv : T(0); }); break;
+    case UnaryOp::PowScalar: {
+      const T e1 = a - T(1);
+      if (e1 == T(2)) m([a](T gv, T x) { return gv * ((x * x) * a); });
+      else m([a, e1](T gv, T x) { return gv * (std::pow(x, e1) * a); });
+      break;
+    }
     case UnaryOp::Tanh: m([](T gv, T y) { return gv * (T(1) - y * y); }); break;
     case UnaryOp::Sigmoid: m([](T gv, T y) { return gv * (T(1) - y) * y; }); break;
     case UnaryOp::LeakyRelu: m([a](T gv, T x) { return x > T(0) ? gv : gv * a; }); break;

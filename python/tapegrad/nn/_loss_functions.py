@@ -23,6 +23,21 @@ def _reduce(loss, reduction):
     return loss.mean() if code == 1 else loss.sum() if code == 2 else loss
 
 
+_SCALAR_NAMES = {"torch.float32": "Float", "torch.float64": "Double", "torch.int64": "Long", "torch.int32": "Int",
+                 "torch.bool": "Bool"}
+
+
+def _scalar_name(t):
+    return _SCALAR_NAMES[str(t.dtype)]
+
+
+def _refuse_grad(tensor, function, argument):
+    """torch's fused losses are not differentiable in their weights; it refuses one that requires grad."""
+    if tensor is not None and tensor.requires_grad and tapegrad.is_grad_enabled():
+        raise RuntimeError(f"The function '{function}' is not differentiable with respect to argument '{argument}'. "
+                           "This input cannot have requires_grad True.")
+
+
 def _warn_size_mismatch(input, target):
     if target.shape != input.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
@@ -68,6 +83,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if target.shape != input.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
                          "is deprecated. Please ensure they have the same size.")
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"Found dtype {_scalar_name(target)} but expected {_scalar_name(input)}")
+    _refuse_grad(weight, "binary_cross_entropy", "weight")
     if weight is not None and weight.shape != input.shape:
         weight = weight.expand(input.shape)
     return _C._nn.binary_cross_entropy(input, target, weight, code)
@@ -78,6 +96,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     code = _reduction_code(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    if not target.is_floating_point():
+        raise RuntimeError(f"result type {_scalar_name(input)} can't be cast to the desired output type "
+                           f"{_scalar_name(target)}")
+    _refuse_grad(weight, "binary_cross_entropy_with_logits", "weight")
+    _refuse_grad(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
     return _C._nn.binary_cross_entropy_with_logits(input, target, weight, pos_weight, code)
 
 
@@ -89,6 +112,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     code = _reduction_code(reduction, size_average, reduce)
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    _refuse_grad(weight, "nll_loss_forward", "weight")
     if input.dim() <= 2:
         return _C._nn.nll_loss(input, target, weight, code, ignore_index)
     # [N, C, d1, ...]: classes move last and the rest flatten into one batch.
@@ -104,14 +128,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                   label_smoothing=0.0):
     code = _reduction_code(reduction, size_average, reduce)
     reduction = ["none", "mean", "sum"][code]
-    if not 0.0 <= label_smoothing <= 1.0:
+    if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.dim() == 1 else 1
     logp = input.log_softmax(class_dim)
-    if target.is_floating_point():
+    if target.is_floating_point() and target.shape == input.shape:
         return _cross_entropy_with_probabilities(logp, target, weight, reduction, label_smoothing, class_dim)
     loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
-    if label_smoothing == 0.0:
+    if label_smoothing <= 0.0:  # torch smooths only for a positive value
         return loss
     # torch's label smoothing: (1 - eps) * nll + eps / C * (the loss against a uniform target).
     classes = input.shape[class_dim]
@@ -130,9 +154,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 
 def _cross_entropy_with_probabilities(logp, target, weight, reduction, label_smoothing, class_dim):
-    if target.shape != logp.shape:
-        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     classes = logp.shape[class_dim]
+    if weight is not None and weight.numel() != classes:
+        raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all {classes} classes or no "
+                           f"classes but got weight tensor of shape: {list(weight.shape)}")
     if label_smoothing > 0.0:
         target = target * (1 - label_smoothing) + label_smoothing / classes
     product = logp * target
@@ -149,6 +174,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         reduction = ["none", "mean", "sum"][_reduction_code(reduction, size_average, reduce)]
     elif reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    if not input.is_floating_point() or not target.is_floating_point():
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if reduction == "mean":
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
