@@ -5,6 +5,7 @@ from copy import deepcopy
 from itertools import chain
 
 from tapegrad import _C
+from tapegrad._grads import zero_grads
 from tapegrad.autograd.grad_mode import enable_grad, no_grad
 
 __all__ = ["Optimizer", "required"]
@@ -132,19 +133,7 @@ class Optimizer:
         return text + ")"
 
     def zero_grad(self, set_to_none=True):
-        for group in self.param_groups:
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                    continue
-                if grad.grad_fn is not None:
-                    grad.detach_()
-                else:
-                    grad.requires_grad_(False)
-                grad.zero_()
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure=None):
         """One update of every parameter that has a grad; returns closure()'s loss (computed with grad on)."""

@@ -1,5 +1,6 @@
 """nn.Module: the base class that registers parameters, buffers and submodules, as torch.nn.Module does."""
 from tapegrad import _C
+from tapegrad._grads import zero_grads
 from tapegrad.nn.modules import _convert, _state
 from tapegrad.nn.modules._hooks import RemovableHandle, _HookDict, _insert_hook
 from tapegrad.nn.modules._state import _IncompatibleKeys  # noqa: F401  (torch keeps it here)
@@ -334,18 +335,7 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        for param in self.parameters():
-            grad = param.grad
-            if grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-                continue
-            if grad.grad_fn is not None:
-                grad.detach_()
-            else:
-                grad.requires_grad_(False)
-            grad.zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     # ---------------------------------------------------------------- state
 
