@@ -49,6 +49,12 @@ UNARY = {
     "pow_number": ("positive", lambda lib, x: lib.pow(x, 2.5), lambda lib, x: x.pow(2.5)),
     "pow_int": ("any", lambda lib, x: lib.pow(x, 3), lambda lib, x: x ** 3),
     "square_op": ("any", lambda lib, x: x ** 2, lambda lib, x: x.pow(2)),
+    # Exponents torch computes directly (and tapegrad's kernels special-case the same way).
+    "pow_half": ("positive", lambda lib, x: x ** 0.5, lambda lib, x: x.pow(0.5)),
+    "pow_minus_half": ("positive", lambda lib, x: x ** -0.5, lambda lib, x: x.pow(-0.5)),
+    "pow_minus_one": ("nonzero", lambda lib, x: x ** -1, lambda lib, x: x.pow(-1.0)),
+    "pow_minus_two": ("nonzero", lambda lib, x: x ** -2, lambda lib, x: x.pow(-2)),
+    "pow_one": ("any", lambda lib, x: x ** 1, lambda lib, x: x.pow(1.0)),
     "rpow_number": ("any", lambda lib, x: lib.pow(2.0, x), lambda lib, x: 2.0 ** x),
     "sum_then_exp": ("any", lambda lib, x: lib.exp(lib.sum(x)), lambda lib, x: x.sum().exp()),
     "clone": ("any", lambda lib, x: lib.clone(x), lambda lib, x: x.clone()),

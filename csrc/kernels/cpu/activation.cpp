@@ -54,12 +54,9 @@ void unary_grad_typed(UnaryOp op, const TensorImpl& g, const TensorImpl& s, Tens
     case UnaryOp::Sqrt: m([](T gv, T y) { return gv / (y * T(2)); }); break;
     case UnaryOp::Reciprocal: m([](T gv, T y) { return -gv * (y * y); }); break;
     case UnaryOp::Relu: m([](T gv, T y) { return y > T(0) ? gv : T(0); }); break;
-    case UnaryOp::PowScalar: {
-      const T e1 = a - T(1);
-      if (e1 == T(2)) m([a](T gv, T x) { return gv * ((x * x) * a); });
-      else m([a, e1](T gv, T x) { return gv * (std::pow(x, e1) * a); });
+    case UnaryOp::PowScalar:
+      with_power<T>(a - T(1), [&](auto pw) { m([a, pw](T gv, T x) { return gv * (pw(x) * a); }); });
       break;
-    }
     case UnaryOp::Tanh: m([](T gv, T y) { return gv * (T(1) - y * y); }); break;
     case UnaryOp::Sigmoid: m([](T gv, T y) { return gv * (T(1) - y) * y; }); break;
     case UnaryOp::LeakyRelu: m([a](T gv, T x) { return x > T(0) ? gv : gv * a; }); break;

@@ -28,10 +28,7 @@ void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, d
     case UnaryOp::Sqrt: m([](M x) { return std::sqrt(x); }); break;
     case UnaryOp::Reciprocal: m([](M x) { return M(1) / x; }); break;
     case UnaryOp::Sign: m([](M x) { return M((x > M(0)) - (x < M(0))); }); break;
-    case UnaryOp::PowScalar:
-      if (a_ == 2.0) m([](M x) { return x * x; });
-      else m([a](M x) { return std::pow(x, a); });
-      break;
+    case UnaryOp::PowScalar: with_power<M>(a, [&](auto pw) { m(pw); }); break;
     case UnaryOp::RPowScalar: m([a](M x) { return std::pow(a, x); }); break;
     case UnaryOp::Clamp:
       // torch propagates NaN inputs through clamp.

@@ -15,6 +15,7 @@ float tanhf(float) TG_SIMD_DECL;
 float log1pf(float) TG_SIMD_DECL;
 float expm1f(float) TG_SIMD_DECL;
 float erff(float) TG_SIMD_DECL;
+float powf(float, float) TG_SIMD_DECL;
 double exp(double) TG_SIMD_DECL;
 double log(double) TG_SIMD_DECL;
 double sin(double) TG_SIMD_DECL;
@@ -23,6 +24,26 @@ double tanh(double) TG_SIMD_DECL;
 double log1p(double) TG_SIMD_DECL;
 double expm1(double) TG_SIMD_DECL;
 double erf(double) TG_SIMD_DECL;
+double pow(double, double) TG_SIMD_DECL;
 }
 #undef TG_SIMD_DECL
 #endif
+
+namespace tapegrad::cpu {
+
+// Calls apply(f) with f(x) = x ** e, picking torch's special cases (squares, cubes, square roots,
+// reciprocals computed directly, so they round as torch's do) before the loop, so each loop body
+// is branch-free and vectorises; std::pow (libmvec's powf/pow) otherwise.
+template <class T, class Apply>
+void with_power(T e, Apply apply) {
+  if (e == T(1)) apply([](T x) { return x; });
+  else if (e == T(2)) apply([](T x) { return x * x; });
+  else if (e == T(3)) apply([](T x) { return x * x * x; });
+  else if (e == T(0.5)) apply([](T x) { return std::sqrt(x); });
+  else if (e == T(-0.5)) apply([](T x) { return T(1) / std::sqrt(x); });
+  else if (e == T(-1)) apply([](T x) { return T(1) / x; });
+  else if (e == T(-2)) apply([](T x) { return T(1) / (x * x); });
+  else apply([e](T x) { return std::pow(x, e); });
+}
+
+}  // namespace tapegrad::cpu
