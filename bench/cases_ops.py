@@ -17,10 +17,10 @@ def _scalar_op_setup(op_name):
 
 
 for _op, _stmt in SCALAR_OPS.items():
-    case(f"op: {_stmt}, x requires grad", size="scalar", target=1.0)(_scalar_op_setup(_op))
+    case(f"op: {_stmt}, x requires grad", size="scalar", target=0.7)(_scalar_op_setup(_op))
 
 
-@case("seed: z = sin(x**2) fwd+bwd", size="scalar", target=0.25)
+@case("seed: z = sin(x**2) fwd+bwd", size="scalar", target=0.1)
 def seed_sin(lib):
     tensor, sin = lib.tensor, lib.sin
 
@@ -33,7 +33,7 @@ def seed_sin(lib):
     return run
 
 
-@case("seed: placement neuron fwd+bwd", size="scalar", target=0.25)
+@case("seed: placement neuron fwd+bwd", size="scalar", target=0.1)
 def seed_neuron(lib):
     tensor, sigmoid, clamp, log = lib.tensor, lib.sigmoid, lib.clamp, lib.log
 

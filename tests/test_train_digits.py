@@ -60,7 +60,9 @@ def test_digits_mlp_loss_curve_matches_torch(optimizer_name):
 
 
 def _run_example(*args):
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    # The examples import the same tapegrad this test process did (the dev tree or the installed one).
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(tapegrad.__file__)))
+    env = dict(os.environ, PYTHONPATH=package_parent + os.pathsep + os.environ.get("PYTHONPATH", ""))
     result = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
     return result.stdout
