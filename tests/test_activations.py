@@ -297,3 +297,18 @@ def test_linear_hypothesis(batch, fin, fout, bias, dtype, seed):
     x, w, b = rng.standard_normal(batch + (fin,)), rng.standard_normal((fout, fin)), rng.standard_normal(fout)
     run_both(lambda lib, xt, wt, bt: F(lib).linear(xt, wt, bt if bias else None), x, w, b, dtype=dtype,
              requires_grad=[True, True, bias], check_grad_fn=False, **tol(dtype))
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0])
+def test_embedding_max_norm_renormalises_looked_up_rows_like_torch(norm_type):
+    weights = np.random.default_rng(3).standard_normal((6, 4)) * 2
+    indices = np.array([[0, 2, 2], [5, 1, 0]])
+    results = {}
+    for lib in (tapegrad, torch):
+        w = lib.tensor(weights, requires_grad=True)
+        out = lib.nn.functional.embedding(lib.tensor(indices), w, max_norm=1.5, norm_type=norm_type)
+        (out * 2).sum().backward()
+        results[lib.__name__] = [out.detach().numpy(), w.detach().numpy(), w.grad.numpy()]
+    for ours, theirs in zip(results["tapegrad"], results["torch"]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10)
+    assert np.allclose(results["torch"][1][3], weights[3])  # rows not looked up stay as they were

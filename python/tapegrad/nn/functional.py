@@ -105,15 +105,30 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("tapegrad's embedding supports neither max_norm, scale_grad_by_freq nor sparse")
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("tapegrad's embedding has neither scale_grad_by_freq nor sparse gradients")
     if padding_idx is not None:
         rows = weight.shape[0]
         if not -rows <= padding_idx < rows:
             raise AssertionError("Padding_idx must be within num_embeddings")
         padding_idx = padding_idx % rows
     _check_index_range(input, weight.shape[0])
+    if max_norm is not None:
+        _renorm_rows_(weight, input, max_norm, norm_type)
     return _C._nn.embedding(weight, input, -1 if padding_idx is None else padding_idx)
+
+
+def _renorm_rows_(weight, indices, max_norm, norm_type):
+    """torch's embedding_renorm_: each looked-up row whose norm exceeds max_norm is scaled, in place
+    and outside autograd, to max_norm / (norm + 1e-7) of itself."""
+    with tapegrad.no_grad():
+        rows = tapegrad.tensor(sorted(set(indices.flatten().tolist())), dtype=tapegrad.int64)
+        if rows.numel() == 0:
+            return
+        picked = weight.index_select(0, rows)
+        norms = picked.norm(norm_type, 1, True)
+        scale = tapegrad.where(norms > max_norm, max_norm / (norms + 1e-7), tapegrad.ones_like(norms))
+        weight[rows] = picked * scale
 
 
 def _check_index_range(indices, rows):
