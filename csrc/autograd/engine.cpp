@@ -99,7 +99,8 @@ void check_for_nan(const Node& node, const TensorList& grads) {
     std::string name = node.name();
     if (AnomalyMode::warn) {
       AnomalyMode::warn("Error detected in " + name + ". Traceback of forward call that caused the error:\n" +
-                        (node.forward_trace ? *node.forward_trace : std::string("(no trace recorded)\n")));
+                        (node.hooks && !node.hooks->forward_trace.empty() ? node.hooks->forward_trace
+                                                                          : std::string("(no trace recorded)\n")));
     }
     fail(ErrorKind::Runtime, "Function '", name, "' returned nan values in its ", i, "th output.");
   }

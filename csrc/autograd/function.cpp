@@ -93,8 +93,10 @@ FormulaNode* record(const char* name, BackwardFormula formula, const Tensor& out
   if (!any_requires_grad(inputs)) return nullptr;
   auto node = std::allocate_shared<FormulaNode>(PoolAllocator<FormulaNode>(), name, formula);
   link_edges(*node, inputs);
-  if (AnomalyMode::is_enabled() && AnomalyMode::capture_trace)
-    node->forward_trace = std::make_unique<std::string>(AnomalyMode::capture_trace());
+  if (AnomalyMode::is_enabled() && AnomalyMode::capture_trace) {
+    node->hooks = std::make_unique<NodeHooks>();
+    node->hooks->forward_trace = AnomalyMode::capture_trace();
+  }
   FormulaNode* raw = node.get();
   out->set_grad_fn(std::move(node), 0);
   return raw;

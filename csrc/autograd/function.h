@@ -17,14 +17,16 @@ using BackwardFormula = TensorList (*)(FormulaNode& node, const Tensor& grad);
 using MultiBackwardFormula = TensorList (*)(FormulaNode& node, const TensorList& grads);
 
 struct FormulaNode final : Node {
-  FormulaNode(const char* name, BackwardFormula formula) : name_(name), formula_(formula) {}
+  FormulaNode(const char* name, BackwardFormula formula) : name_(name) { formula_.single = formula; }
   FormulaNode(const char* name, MultiBackwardFormula formula, uint32_t outputs)
-      : name_(name), multi_formula_(formula), num_outputs_(outputs) {}
+      : name_(name), num_outputs_(outputs), multi_(true) {
+    formula_.multi = formula;
+  }
   const char* name() const override { return name_; }
   uint32_t num_outputs() const override { return num_outputs_; }
   TensorList apply(TensorList&& grads) override {
     if (released_scalars_) SavedTensor::raise_freed();
-    return multi_formula_ ? multi_formula_(*this, grads) : formula_(*this, grads[0]);
+    return multi_ ? formula_.multi(*this, grads) : formula_.single(*this, grads[0]);
   }
   void release_saved() override {
     for (auto& s : saved_) s.release();
@@ -43,14 +45,17 @@ struct FormulaNode final : Node {
   bool needs_grad(size_t i) const { return next_edges[i].fn != nullptr; }
 
   double scalars[2] = {0, 0};  // Python numbers the rule needs (an exponent, clamp bounds)
-  Shape shape;                 // a forward shape the rule needs (sum, mean)
-  Shape ints;                  // integer arguments the rule needs (dims, indices, sizes)
+  CompactShape shape;          // a forward shape the rule needs (sum, mean)
+  CompactShape ints;           // integer arguments the rule needs (dims, indices, sizes)
 
  private:
   const char* name_;
-  BackwardFormula formula_ = nullptr;
-  MultiBackwardFormula multi_formula_ = nullptr;
+  union {
+    BackwardFormula single;
+    MultiBackwardFormula multi;
+  } formula_;
   uint32_t num_outputs_ = 1;
+  bool multi_ = false;
   bool saves_scalars_ = false;
   bool released_scalars_ = false;
   std::vector<SavedTensor, PoolAllocator<SavedTensor>> saved_;

@@ -3,11 +3,13 @@
 #include <atomic>
 #include <functional>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <memory>
 #include <mutex>
 #include <vector>
 
+#include "core/compact_shape.h"
 #include "core/pool.h"
 #include "core/tensor.h"
 
@@ -19,8 +21,8 @@ namespace tapegrad {
 // engine can sum broadcast gradients back to its shape and check what a node returns.
 struct Edge {
   std::shared_ptr<Node> fn;  // null when the input needs no gradient (torch shows (None, 0))
+  CompactShape shape;
   uint32_t input_nr = 0;
-  Shape shape;
   DType dtype = DType::Float32;
   Device device;
 };
@@ -47,6 +49,7 @@ struct NodeHooks {
   std::vector<std::tuple<int, uint32_t, GradHook>> tensor_pre;  // (id, output_nr, hook)
   std::vector<std::pair<int, NodePreHook>> pre;
   std::vector<std::pair<int, NodePostHook>> post;
+  std::string forward_trace;  // under anomaly detection: where the forward op ran
 };
 
 struct Node {
@@ -63,8 +66,7 @@ struct Node {
 
   std::vector<Edge, PoolAllocator<Edge>> next_edges;
   NodeTaskState task_state;
-  std::unique_ptr<NodeHooks> hooks;
-  std::unique_ptr<std::string> forward_trace;  // only under anomaly detection
+  std::unique_ptr<NodeHooks> hooks;  // also holds the forward trace under anomaly detection
 };
 
 // Adds gradients into a leaf's .grad.

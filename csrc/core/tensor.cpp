@@ -44,6 +44,11 @@ void TensorImpl::set_data(const TensorImpl& src) {
   dtype_ = src.dtype_;
 }
 
+const Tensor& TensorImpl::null_tensor() {
+  static const Tensor none;
+  return none;
+}
+
 TensorImpl::~TensorImpl() {
   // A tensor may hold the only reference to the head of a long chain of nodes.
   release_node(std::move(grad_fn_));
@@ -80,9 +85,10 @@ void TensorImpl::set_grad_fn(std::shared_ptr<Node> fn, uint32_t output_nr) {
 }
 
 std::shared_ptr<Node> TensorImpl::grad_accumulator() {
-  if (auto acc = grad_accumulator_.lock()) return acc;
+  if (meta_)
+    if (auto acc = meta_->grad_accumulator.lock()) return acc;
   auto acc = make_accumulate_grad(shared_from_this());
-  grad_accumulator_ = acc;
+  meta().grad_accumulator = acc;
   return acc;
 }
 

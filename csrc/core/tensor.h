@@ -68,28 +68,34 @@ class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
   const std::shared_ptr<Node>& grad_fn() const { return grad_fn_; }
   uint32_t output_nr() const { return output_nr_; }
   void set_grad_fn(std::shared_ptr<Node> fn, uint32_t output_nr = 0);
-  const Tensor& grad() const { return grad_; }
-  void set_grad(Tensor g) { grad_ = std::move(g); }
-  bool retains_grad() const { return retains_grad_; }
-  void set_retains_grad(bool r) { retains_grad_ = r; }
+  const Tensor& grad() const { return meta_ ? meta_->grad : null_tensor(); }
+  void set_grad(Tensor g) {
+    if (g || meta_) meta().grad = std::move(g);
+  }
+  bool retains_grad() const { return meta_ && meta_->retains_grad; }
+  void set_retains_grad(bool r) {
+    if (r || meta_) meta().retains_grad = r;
+  }
   // The leaf's AccumulateGrad node: created on first use, held weakly so it dies with the graph.
   std::shared_ptr<Node> grad_accumulator();
 
   // A view op's result remembers the tensor whose storage it views (torch's ._base), so an
   // in-place write through the view can update the base's history.
-  const Tensor& view_base() const { return view_base_; }
+  const Tensor& view_base() const { return meta_ ? meta_->view_base : null_tensor(); }
   void set_view_base(Tensor base) {
-    view_base_ = std::move(base);
-    view_version_ = version();
+    meta().view_base = std::move(base);
+    meta_->view_version = version();
   }
   // How a view came to be, for torch's refusals of some in-place writes through views.
   enum class ViewKind : uint8_t { Plain, MadeWithoutGrad, OutputOfMultiViewOp };
-  ViewKind view_kind() const { return view_kind_; }
-  void set_view_kind(ViewKind k) { view_kind_ = k; }
+  ViewKind view_kind() const { return meta_ ? meta_->view_kind : ViewKind::Plain; }
+  void set_view_kind(ViewKind k) {
+    if (k != ViewKind::Plain || meta_) meta().view_kind = k;
+  }
 
   // The storage version this view's history was made at; a later write to the base makes it stale.
-  uint32_t view_version() const { return view_version_; }
-  void set_view_version(uint32_t v) { view_version_ = v; }
+  uint32_t view_version() const { return meta_ ? meta_->view_version : 0; }
+  void set_view_version(uint32_t v) { meta().view_version = v; }
 
   // A leaf's gradient hooks (run before accumulation) and post-accumulate hooks; null until used.
   struct LeafHooks {
@@ -97,12 +103,29 @@ class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
     std::vector<std::pair<int, std::function<void(const Tensor&)>>> post_accumulate;
   };
   LeafHooks& leaf_hooks() {
-    if (!leaf_hooks_) leaf_hooks_ = std::make_unique<LeafHooks>();
-    return *leaf_hooks_;
+    if (!meta().leaf_hooks) meta_->leaf_hooks = std::make_unique<LeafHooks>();
+    return *meta_->leaf_hooks;
   }
-  LeafHooks* leaf_hooks_if_any() const { return leaf_hooks_.get(); }
+  LeafHooks* leaf_hooks_if_any() const { return meta_ ? meta_->leaf_hooks.get() : nullptr; }
 
  private:
+  // What only leaves with gradients, views and hooked tensors need: allocated on first use, so
+  // the many intermediate tensors of a graph stay small.
+  struct AutogradExtras {
+    std::weak_ptr<Node> grad_accumulator;
+    Tensor grad;
+    Tensor view_base;
+    std::unique_ptr<LeafHooks> leaf_hooks;
+    uint32_t view_version = 0;
+    ViewKind view_kind = ViewKind::Plain;
+    bool retains_grad = false;
+  };
+  AutogradExtras& meta() {
+    if (!meta_) meta_ = std::make_unique<AutogradExtras>();
+    return *meta_;
+  }
+  static const Tensor& null_tensor();
+
   std::shared_ptr<Storage> storage_;
   Shape sizes_;
   Shape strides_;
@@ -110,16 +133,10 @@ class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
   int64_t numel_ = 1;
   DType dtype_ = DType::Float32;
   bool requires_grad_ = false;
-  bool retains_grad_ = false;
-  uint32_t view_version_ = 0;
   bool is_inference_ = false;
-  ViewKind view_kind_ = ViewKind::Plain;
   uint32_t output_nr_ = 0;
   std::shared_ptr<Node> grad_fn_;
-  std::weak_ptr<Node> grad_accumulator_;
-  Tensor grad_;
-  Tensor view_base_;
-  std::unique_ptr<LeafHooks> leaf_hooks_;
+  std::unique_ptr<AutogradExtras> meta_;
 };
 
 }  // namespace tapegrad

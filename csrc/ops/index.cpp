@@ -137,8 +137,10 @@ Tensor index_put(const Tensor& x, const TensorList& indices, const Tensor& value
         return {gx, gv};
       }, out, {&x, &values})) {
     n->shape = x->sizes();
+    Shape indexed_dims;
     for (size_t d = 0; d < indices.size(); ++d)
-      if (indices[d]) n->ints.push_back(int64_t(d)), n->save(indices[d]);
+      if (indices[d]) indexed_dims.push_back(int64_t(d)), n->save(indices[d]);
+    n->ints = indexed_dims;
     n->scalars[0] = accumulate ? 1 : 0;
   }
   return out;

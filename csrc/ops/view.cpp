@@ -307,8 +307,9 @@ TensorList split_impl(const Tensor& x, const Shape& sizes, int64_t dim, const ch
   for (const Tensor& o : outs) o->set_view_kind(TensorImpl::ViewKind::OutputOfMultiViewOp);
   if (FormulaNode* n = record_multi(name, split_rule, outs, {&x})) {
     n->shape = x->sizes();
-    n->ints = {d};
-    n->ints.insert(n->ints.end(), sizes.begin(), sizes.end());
+    Shape ints = {d};
+    ints.insert(ints.end(), sizes.begin(), sizes.end());
+    n->ints = ints;
   }
   return outs;
 }
