@@ -52,7 +52,7 @@ void warn_once_readonly_array() {
 
 Tensor from_numpy(pyb::handle obj) {
   if (!pyb::isinstance<pyb::array>(obj))
-    fail(ErrorKind::Type, "expected np.ndarray (got ", std::string(pyb::str(obj.get_type().attr("__name__"))), ")");
+    fail(ErrorKind::Type, "expected np.ndarray (got ", std::string(pyb::str(pyb::type::handle_of(obj).attr("__name__"))), ")");
   pyb::array arr = obj.cast<pyb::array>();
   std::optional<DType> dt;
   char kind = arr.dtype().kind();
@@ -191,7 +191,7 @@ void bind_creation(pyb::module_& m) {
     bool floating = false;
     for (pyb::handle h : given) {
       auto s = scalar_from(h);
-      if (!s) fail(ErrorKind::Type, "arange(): argument 'end' must be Number, not ", std::string(pyb::str(h.get_type().attr("__name__"))));
+      if (!s) fail(ErrorKind::Type, "arange(): argument 'end' must be Number, not ", std::string(pyb::str(pyb::type::handle_of(h).attr("__name__"))));
       floating = floating || s->is_floating();
       v.push_back(*s);
     }

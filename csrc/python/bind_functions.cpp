@@ -39,7 +39,7 @@ void def_filled_like(pyb::module_& m, const char* name, double value) {
 Scalar scalar_arg(pyb::handle h, const char* fn, const char* arg, int pos) {
   if (auto s = scalar_from(h)) return *s;
   fail(ErrorKind::Type, fn, "(): argument '", arg, "' (position ", pos, ") must be Tensor or Number, not ",
-       std::string(pyb::str(h.get_type().attr("__name__"))));
+       std::string(pyb::str(pyb::type::handle_of(h).attr("__name__"))));
 }
 
 // f(input, other): tensor/tensor, tensor/number, or number/tensor via the reflected form.

@@ -74,7 +74,7 @@ IndexItem parse_item(pyb::handle h) {
   PyErr_Clear();
   fail(ErrorKind::Index,
        "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices (got ",
-       std::string(pyb::str(h.get_type().attr("__name__"))), ")");
+       std::string(pyb::str(pyb::type::handle_of(h).attr("__name__"))), ")");
 }
 
 std::vector<IndexItem> parse_index(pyb::handle key) {
@@ -225,7 +225,7 @@ struct CopySlices final : Node {
       else ops::copy_into(region_grad, ops::full({}, 0.0, g->dtype(), g->device()));
     }
     res[0] = laid;
-    return std::move(res);
+    return res;
   }
 
   void release_saved() override {

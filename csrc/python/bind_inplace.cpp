@@ -34,7 +34,7 @@ Tensor unary_inplace(const Tensor& self) {
 Scalar number(pyb::handle h, const char* fn) {
   if (auto s = scalar_from(h)) return *s;
   fail(ErrorKind::Type, fn, "(): argument 'other' must be Tensor or Number, not ",
-       std::string(pyb::str(h.get_type().attr("__name__"))));
+       std::string(pyb::str(pyb::type::handle_of(h).attr("__name__"))));
 }
 
 // binary in-place: tensor or Python number on the right; add/sub take alpha.

@@ -16,7 +16,7 @@ std::optional<int64_t> opt_dim(pyb::handle h) {
   if (h.is_none()) return std::nullopt;
   if (!PyLong_Check(h.ptr()))
     fail(ErrorKind::Type, "prod() received an invalid combination of arguments - got (",
-         std::string(pyb::str(h.get_type().attr("__name__"))),
+         std::string(pyb::str(pyb::type::handle_of(h).attr("__name__"))),
          "), but expected one of:\n * (*, torch.dtype dtype = None)\n * (int dim, bool keepdim = False, *, "
          "torch.dtype dtype = None)\n");
   return h.cast<int64_t>();
@@ -50,7 +50,7 @@ pyb::object compare_op(const Tensor& t, pyb::handle o) {
 Tensor operand(pyb::handle h, const Tensor& like) {
   if (is_tensor(h)) return h.cast<Tensor>();
   auto s = scalar_from(h);
-  if (!s) fail(ErrorKind::Type, "expected a Tensor or a number, got ", std::string(pyb::str(h.get_type().attr("__name__"))));
+  if (!s) fail(ErrorKind::Type, "expected a Tensor or a number, got ", std::string(pyb::str(pyb::type::handle_of(h).attr("__name__"))));
   return ops::scalar_tensor(*s, ops::result_type(like, *s), like->device());
 }
 
@@ -154,7 +154,7 @@ void bind_reduce(pyb::module_& m) {
                               [&](const Scalar& s) { return ops::compare(t, s, int(CompareOp::Eq)); });
         if (r.ptr() == Py_NotImplemented)
           fail(ErrorKind::Runtime, "Tensor.__contains__ only supports Tensor or scalar, but you passed in a ",
-               std::string(pyb::str(element.get_type().attr("__name__"))), ".");
+               std::string(pyb::str(pyb::type::handle_of(element).attr("__name__"))), ".");
         return item(ops::any(r.cast<Tensor>(), {}, false)).cast<bool>();
       });
   def_both(m, cls, "bitwise_and", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 0); }, arg("other"));

@@ -28,13 +28,13 @@ pyb::tuple as_tuple(const TensorList& ts) {
 TensorList tensor_sequence(pyb::handle h, const char* fn) {
   if (is_tensor(h) || !(PyList_Check(h.ptr()) || PyTuple_Check(h.ptr())))
     fail(ErrorKind::Type, fn, "(): argument 'tensors' (position 1) must be tuple of Tensors, not ",
-         std::string(pyb::str(h.get_type().attr("__name__"))));
+         std::string(pyb::str(pyb::type::handle_of(h).attr("__name__"))));
   TensorList out;
   size_t i = 0;
   for (auto item : h) {
     if (!is_tensor(item))
       fail(ErrorKind::Type, "expected Tensor as element ", i, " in argument 0, but got ",
-           std::string(pyb::str(item.get_type().attr("__name__"))));
+           std::string(pyb::str(pyb::type::handle_of(item).attr("__name__"))));
     out.push_back(item.cast<Tensor>());
     ++i;
   }

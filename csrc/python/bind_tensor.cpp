@@ -16,7 +16,7 @@ namespace {
 std::optional<Scalar> optional_scalar(pyb::handle h, const char* fn, const char* arg) {
   if (h.is_none()) return std::nullopt;
   if (auto s = scalar_from(h)) return s;
-  fail(ErrorKind::Type, fn, "(): argument '", arg, "' must be Number, not ", std::string(pyb::str(h.get_type().attr("__name__"))));
+  fail(ErrorKind::Type, fn, "(): argument '", arg, "' must be Number, not ", std::string(pyb::str(pyb::type::handle_of(h).attr("__name__"))));
 }
 
 
