@@ -15,6 +15,9 @@
 namespace tapegrad {
 namespace {
 
+// The engine's work lists; small passes never reach malloc.
+using NodeList = std::vector<Node*, PoolAllocator<Node*>>;
+
 // The virtual node that hands the seed gradients to the real roots.
 struct GraphRoot final : Node {
   explicit GraphRoot(TensorList g) : grads(std::move(g)) {}
@@ -70,7 +73,7 @@ class TaskStates {
  private:
   static std::atomic<uint64_t> next_id_;
   uint64_t id_;
-  std::vector<Node*> claimed_;
+  NodeList claimed_;
   std::unordered_map<Node*, NodeTaskState> side_;
 };
 
@@ -134,7 +137,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
                         bool create_graph, const TensorList& inputs, bool allow_unused) {
   // Seed edges and gradients.
   TensorList seeds;
-  auto root = std::make_shared<GraphRoot>(TensorList{});
+  auto root = std::allocate_shared<GraphRoot>(PoolAllocator<GraphRoot>(), TensorList{});
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& out = outputs[i];
     Tensor g = i < grad_outputs.size() ? grad_outputs[i] : Tensor();
@@ -153,7 +156,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
   }
   root->grads = std::move(seeds);
 
-  std::vector<Capture> captures;
+  std::vector<Capture, PoolAllocator<Capture>> captures;
   for (const Tensor& in : inputs) {
     Edge e = gradient_edge(in);
     if (!e.fn) fail(ErrorKind::Runtime, "One of the differentiated Tensors does not require grad");
@@ -163,7 +166,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
 
   // Count how many edges lead into each node reachable from the root.
   TaskStates state;
-  std::vector<Node*> stack{root.get()};
+  NodeList stack{root.get()};
   bool fresh;
   state.visit(root.get(), &fresh);
   while (!stack.empty()) {
@@ -177,7 +180,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
   }
 
   AutoGradMode mode(create_graph);
-  std::vector<Node*> ready{root.get()};
+  NodeList ready{root.get()};
   while (!ready.empty()) {
     Node* node = ready.back();
     ready.pop_back();

@@ -58,10 +58,11 @@ pyb::object binary_call(pyb::handle a, pyb::handle b, const char* fn, TT tt, TS 
 
 void bind_functions(pyb::module_& m) {
   using pyb::arg;
-  m.def("tensor", [](pyb::handle data, pyb::handle dtype, pyb::handle device, bool requires_grad) {
+  // tapegrad.tensor's keywords are parsed in Python (__init__.py): pybind11 builds and interns
+  // each keyword's name on every call, which cost more than making a scalar tensor.
+  m.def("_tensor", [](pyb::handle data, pyb::handle dtype, pyb::handle device, bool requires_grad) {
     return with_requires_grad(tensor_from_data(data, optional_dtype(dtype), device_from(device)), requires_grad);
-  }, arg("data"), pyb::kw_only(), arg("dtype") = pyb::none(), arg("device") = pyb::none(),
-        arg("requires_grad") = false);
+  });
   def_filled(m, "zeros", 0.0);
   def_filled(m, "ones", 1.0);
   def_filled(m, "empty", 0.0);  // zero-filled: reading it is then at least deterministic

@@ -126,7 +126,17 @@ void bind_tensor(pyb::module_& m) {
         t->set_requires_grad(false);
         return t;
       })
-      .def("_get_grad", [](const Tensor& t) { return t->grad(); })
+      .def("_get_grad", [](const Tensor& t) {
+        if (!t->is_leaf() && !t->retains_grad() &&
+            PyErr_WarnEx(PyExc_UserWarning,
+                         "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+                         "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+                         "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If "
+                         "you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. "
+                         "See github.com/pytorch/pytorch/pull/30531 for more information.", 1) < 0)
+          throw pyb::error_already_set();
+        return t->grad();
+      })
       .def("_set_grad", &set_grad)
       .def_property_readonly("retains_grad", &TensorImpl::retains_grad)
       .def_property("data", [](const Tensor& t) {

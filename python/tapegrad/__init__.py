@@ -45,7 +45,6 @@ from tapegrad._C import (  # noqa: F401  (re-exported public names)
     sub,
     sum,
     tanh,
-    tensor,
     zeros,
     zeros_like,
 )
@@ -136,6 +135,12 @@ from tapegrad._C import is_anomaly_enabled  # noqa: F401
 from tapegrad import return_types
 from tapegrad._size import Size
 from tapegrad import autograd, cuda  # noqa: F401
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of data (a number, nested sequences, a numpy array or a tensor)."""
+    return _C._tensor(data, dtype, device, requires_grad)
+
 from tapegrad._C import addmm, erf, log1p  # noqa: F401
 
 # nn, optim, utils and save/load load on first use, so `import tapegrad` stays a few milliseconds.
@@ -237,23 +242,8 @@ def min(input, dim=None, keepdim=False):  # noqa: A001
     return input.min(dim, keepdim)
 
 
-_NON_LEAF_GRAD_WARNING = (
-    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
-    "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf "
-    "Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
-    "you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information."
-)
-
-
-def _get_grad(self):
-    if not self.is_leaf and not self.retains_grad:
-        import warnings
-
-        warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
-    return self._get_grad()
-
-
-Tensor.grad = property(_get_grad, Tensor._set_grad, lambda self: self._set_grad(None), "The gradient (or None).")
+# The getter (in C++) warns as torch does when a non-leaf that does not retain its grad is read.
+Tensor.grad = property(Tensor._get_grad, Tensor._set_grad, lambda self: self._set_grad(None), "The gradient (or None).")
 
 _scalar_float = Tensor.__float__
 

@@ -4,6 +4,7 @@ from collections import defaultdict
 from copy import deepcopy
 from itertools import chain
 
+import tapegrad
 from tapegrad import _C
 from tapegrad._grads import zero_grads
 from tapegrad.autograd.grad_mode import enable_grad, no_grad
@@ -46,7 +47,7 @@ def _scalar_dtype():
 
 
 def _new_step():
-    return _C.tensor(0.0, dtype=_scalar_dtype())
+    return tapegrad.tensor(0.0, dtype=_scalar_dtype())
 
 
 def _to_scalar(x):
@@ -117,7 +118,7 @@ class Optimizer:
             for p in group["params"]:
                 p_state = self.state.get(p)
                 if p_state and "step" in p_state and not isinstance(p_state["step"], _C.Tensor):
-                    p_state["step"] = _C.tensor(float(p_state["step"]), dtype=_scalar_dtype())
+                    p_state["step"] = tapegrad.tensor(float(p_state["step"]), dtype=_scalar_dtype())
 
     def _group_setdefaults(self):
         """Keys an older state dict may lack, with the values torch fills in on load."""
