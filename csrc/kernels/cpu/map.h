@@ -21,10 +21,11 @@ template <class T, class F>
 void flat_map1(const TensorImpl& in, TensorImpl& out, F f) {
   T* o = reinterpret_cast<T*>(out.data_ptr());
   const T* x = reinterpret_cast<const T*>(in.data_ptr());
-  parallel_for(out.numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
+  auto run = [&](int64_t b, int64_t e) {
 #pragma omp simd
     for (int64_t i = b; i < e; ++i) o[i] = f(x[i]);
-  });
+  };
+  parallel_for(out.numel(), kElementwiseGrain, run);
 }
 
 template <class T, class F>
@@ -33,7 +34,7 @@ void flat_map2(const TensorImpl& x, const TensorImpl& y, TensorImpl& out, F f) {
   const T* a = reinterpret_cast<const T*>(x.data_ptr());
   const T* b = reinterpret_cast<const T*>(y.data_ptr());
   const bool scalar_a = x.numel() == 1, scalar_b = y.numel() == 1;
-  parallel_for(out.numel(), kElementwiseGrain, [&](int64_t lo, int64_t hi) {
+  auto run = [&](int64_t lo, int64_t hi) {
     if (scalar_b) {
       const T bv = *b;
 #pragma omp simd
@@ -46,7 +47,8 @@ void flat_map2(const TensorImpl& x, const TensorImpl& y, TensorImpl& out, F f) {
 #pragma omp simd
       for (int64_t i = lo; i < hi; ++i) o[i] = f(a[i], b[i]);
     }
-  });
+  };
+  parallel_for(out.numel(), kElementwiseGrain, run);
 }
 
 template <class T, class F>

@@ -115,7 +115,7 @@ thread_local bool Pool::in_worker_ = false;
 
 int num_threads() { return Pool::get().size(); }
 void set_num_threads(int n) { Pool::get().resize(n); }
-void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& f) {
+void parallel_for_in_pool(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& f) {
   Pool::get().run(n, grain, f);
 }
 
