@@ -45,7 +45,11 @@ Device device_from(pyb::handle h) {
 
 pyb::object device_object(Device d) { return pyb::cast(d); }
 
-bool is_tensor(pyb::handle h) { return pyb::isinstance<TensorImpl>(h); }
+bool is_tensor(pyb::handle h) {
+  // The Python type looked up once: pybind11's isinstance hashes the C++ type's name on every call.
+  static PyTypeObject* const tensor_type = reinterpret_cast<PyTypeObject*>(pyb::type::of<TensorImpl>().ptr());
+  return PyObject_TypeCheck(h.ptr(), tensor_type);
+}
 
 std::string qualified_type_name(pyb::handle h) {
   pyb::handle type = pyb::type::handle_of(h);

@@ -7,6 +7,7 @@
 
 #include "core/scalar.h"
 #include "core/tensor.h"
+#include "python/tensor_caster.h"
 
 namespace tapegrad::py {
 namespace pyb = pybind11;
