@@ -112,7 +112,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         if not -rows <= padding_idx < rows:
             raise AssertionError("Padding_idx must be within num_embeddings")
         padding_idx = padding_idx % rows
-    _check_index_range(input, weight.shape[0])
     if max_norm is not None:
         _renorm_rows_(weight, input, max_norm, norm_type)
     return _C._nn.embedding(weight, input, -1 if padding_idx is None else padding_idx)
@@ -129,12 +128,6 @@ def _renorm_rows_(weight, indices, max_norm, norm_type):
         norms = picked.norm(norm_type, 1, True)
         scale = tapegrad.where(norms > max_norm, max_norm / (norms + 1e-7), tapegrad.ones_like(norms))
         weight[rows] = picked * scale
-
-
-def _check_index_range(indices, rows):
-    if indices.numel() and indices.dtype in (tapegrad.int64, tapegrad.int32):
-        if bool((indices < 0).any()) or bool((indices >= rows).any()):
-            raise IndexError("index out of range in self")
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
