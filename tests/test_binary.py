@@ -12,6 +12,7 @@ from conftest import (
     ALL_DTYPES,
     BROADCAST_PAIRS,
     FLOAT_DTYPES,
+    LIBS,
     SHAPES,
     capture,
     double_backward_both,
@@ -355,3 +356,50 @@ def test_mixed_dtype_broadcast_chain(combo):
     run_both(lambda lib, a, b: ((a * b).exp() / (a + 3.0)).sigmoid() - b ** 2,
              rng.uniform(-1, 1, (2, 1, 3)), rng.uniform(-1, 1, (4, 1)), dtype=list(combo),
              grad_rtol=1e-5, grad_atol=1e-6)
+
+
+# ---- the operators are number slots: operands they do not take, and reflected forms ----
+
+BAD_OPERANDS = {
+    "tensor_plus_str": lambda lib, t: t + "a",
+    "str_minus_tensor": lambda lib, t: "a" - t,
+    "tensor_times_none": lambda lib, t: t * None,
+    "tensor_div_list": lambda lib, t: t / [1],
+    "pow_with_modulo": lambda lib, t: pow(t, 2, 3),
+    "tensor_plus_huge_int": lambda lib, t: t + 2**70,
+    "huge_int_minus_tensor": lambda lib, t: 2**70 - t,
+    "neg_of_bool": lambda lib, t: -(t > 1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_OPERANDS))
+def test_operator_bad_operands_raise_like_torch(case):
+    expect_same_error(lambda lib: BAD_OPERANDS[case](lib, lib.tensor([1.0, 2.0])))
+
+
+NUMPY_SCALAR_OPERANDS = {
+    "np_float64_times_tensor": lambda lib, t: np.float64(2.5) * t,
+    "np_float32_minus_tensor": lambda lib, t: np.float32(2.5) - t,
+    "tensor_pow_np_int64": lambda lib, t: t ** np.int64(2),
+    "np_int64_div_tensor": lambda lib, t: np.int64(3) / t,
+    "dunder_radd": lambda lib, t: t.__radd__(1),
+    "dunder_rsub": lambda lib, t: t.__rsub__(1),
+    "dunder_rpow": lambda lib, t: t.__rpow__(2),
+    "dunder_rtruediv": lambda lib, t: t.__rtruediv__(1),
+    "unbound_add": lambda lib, t: lib.Tensor.__add__(t, t),
+    "abs_of_neg": lambda lib, t: abs(-t),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NUMPY_SCALAR_OPERANDS))
+def test_operator_forms_match_torch(case):
+    expect_same_result(lambda lib: NUMPY_SCALAR_OPERANDS[case](lib, lib.tensor([1.0, 2.0])))
+
+
+def test_operators_on_a_python_subclass_keep_gradients():
+    grads = {}
+    for lib in LIBS:
+        p = lib.nn.Parameter(lib.tensor([1.0, 2.0]))
+        (2.0 - p * p / 4.0 + p**2).sum().backward()
+        grads[lib.__name__] = p.grad.tolist()
+    assert grads["tapegrad"] == grads["torch"]

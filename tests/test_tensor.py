@@ -616,3 +616,61 @@ def test_grad_values_are_compared_exactly_where_exact():
         run_both(lambda lib, x: x * (2.0 if lib is tapegrad else 2.001), np.array([1.0, 2.0]))
     with pytest.raises(AssertionError):
         assert_tensor_equal(tapegrad.tensor([1.0]), torch.tensor([1.0], dtype=torch.float64))
+
+
+# ---- tensor()'s arguments (a fast-call function, parsed by hand) ----
+
+TENSOR_ARGUMENT_ERRORS = {
+    "no_data": lambda lib: lib.tensor(),
+    "two_positional": lambda lib: lib.tensor(1.0, 2.0),
+    "unknown_keyword": lambda lib: lib.tensor(1.0, foo=1),
+    "requires_grad_int": lambda lib: lib.tensor(1.0, requires_grad=1),
+    "dtype_not_a_dtype": lambda lib: lib.tensor(1.0, dtype=3),
+    "only_keywords": lambda lib: lib.tensor(dtype=lib.float32),
+    "data_twice": lambda lib: lib.tensor(1.0, data=2.0),
+    "huge_int": lambda lib: lib.tensor(2**70),
+    "huge_int_in_list": lambda lib: lib.tensor([1, 2**70]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TENSOR_ARGUMENT_ERRORS))
+def test_tensor_argument_errors(case):
+    expect_same_error(TENSOR_ARGUMENT_ERRORS[case])
+
+
+def test_tensor_keywords_in_any_order_and_data_by_keyword():
+    expect_same_result(lambda lib: lib.tensor(requires_grad=True, dtype=lib.float64, data=[1.5, 2.0]))
+    expect_same_result(lambda lib: lib.tensor([1, 2], **{"dtype": lib.float32}))
+
+
+# ---- one Python object per tensor ----
+
+def test_methods_returning_self_return_the_same_object():
+    for lib in LIBS:
+        t = lib.tensor([1.0, 2.0])
+        assert t.requires_grad_() is t
+        assert (+t) is t
+        d = t.detach()
+        assert d.detach_() is d
+        p = lib.nn.Parameter(lib.tensor([1.0]))
+        assert p.requires_grad_() is p and type(p.requires_grad_()) is lib.nn.Parameter
+
+
+def test_a_tensor_keeps_its_python_object_while_alive():
+    x = tapegrad.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    y.sum().backward()
+    assert x.grad is x.grad
+    assert y.grad is y.grad
+    assert y.grad_fn.next_functions[0][0].variable is x
+
+
+def test_a_dropped_python_object_is_remade_for_a_live_tensor():
+    x = tapegrad.tensor([1.0, 2.0], requires_grad=True)
+    node = (x * 3).grad_fn
+    acc = node.next_functions[0][0]
+    del x
+    again = acc.variable
+    assert type(again) is tapegrad.Tensor and again.tolist() == [1.0, 2.0]
+    assert acc.variable is again

@@ -191,7 +191,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     bool any = node == root.get();
     for (const Tensor& g : grads_in) any = any || g != nullptr;
     if (node->hooks) run_pre_hooks(*node, grads_in);
-    auto* acc = dynamic_cast<AccumulateGrad*>(node);  // one type check per node
+    AccumulateGrad* acc = node->as_accumulate_grad();
     if (acc) run_leaf_hooks(*acc->variable, grads_in);
     for (Capture& c : captures)
       if (c.fn == node && c.input_nr < grads_in.size() && grads_in[c.input_nr]) c.grad = grads_in[c.input_nr];

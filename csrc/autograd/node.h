@@ -15,7 +15,7 @@
 
 namespace tapegrad {
 
-
+struct AccumulateGrad;
 
 // Where the gradient for one forward input goes, plus what that input looked like, so the
 // engine can sum broadcast gradients back to its shape and check what a node returns.
@@ -63,6 +63,8 @@ struct Node {
   // in-place writes to `to` are caught by the version check, as in torch).
   virtual void retarget_saved_output(const Tensor& from, const Tensor& to) {}
   virtual uint32_t num_outputs() const { return 1; }
+  // The engine asks this of every node it runs; cheaper than a dynamic_cast.
+  virtual AccumulateGrad* as_accumulate_grad() { return nullptr; }
 
   std::vector<Edge, PoolAllocator<Edge>> next_edges;
   NodeTaskState task_state;
@@ -74,6 +76,7 @@ struct AccumulateGrad final : Node {
   explicit AccumulateGrad(Tensor v) : variable(std::move(v)) {}
   const char* name() const override { return "torch::autograd::AccumulateGrad"; }
   TensorList apply(TensorList&& grads) override;
+  AccumulateGrad* as_accumulate_grad() override { return this; }
   Tensor variable;
   std::mutex mu;  // backward passes in several threads may reach the same leaf
 };

@@ -6,7 +6,7 @@
 
 namespace tapegrad {
 
-enum class ErrorKind { Runtime, Value, Type, Index, Assertion, NotImplemented };
+enum class ErrorKind { Runtime, Value, Type, Index, Assertion, NotImplemented, Overflow };
 
 struct Error : std::runtime_error {
   ErrorKind kind;

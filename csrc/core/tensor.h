@@ -33,7 +33,8 @@ class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
   // A tensor sharing `storage` (a view or an alias); no autograd history.
   static Tensor view_of(std::shared_ptr<Storage> storage, Shape sizes, Shape strides, int64_t offset, DType dtype);
 
-  TensorImpl() = default;
+  // Written out (not `= default`) so that make_shared does not zero the whole object first.
+  TensorImpl() {}
   TensorImpl(const TensorImpl&) = delete;
   TensorImpl& operator=(const TensorImpl&) = delete;
   ~TensorImpl();
@@ -108,6 +109,11 @@ class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
   }
   LeafHooks* leaf_hooks_if_any() const { return meta_ ? meta_->leaf_hooks.get() : nullptr; }
 
+  // The Python object now showing this tensor, so a tensor keeps one identity in Python (as
+  // torch's does); the binding layer sets and clears it, the core never reads it.
+  void* py_object() const { return py_object_; }
+  void set_py_object(void* o) { py_object_ = o; }
+
  private:
   // What only leaves with gradients, views and hooked tensors need: allocated on first use, so
   // the many intermediate tensors of a graph stay small.
@@ -137,6 +143,7 @@ class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
   uint32_t output_nr_ = 0;
   std::shared_ptr<Node> grad_fn_;
   std::unique_ptr<AutogradExtras> meta_;
+  void* py_object_ = nullptr;
 };
 
 }  // namespace tapegrad

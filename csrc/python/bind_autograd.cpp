@@ -42,7 +42,7 @@ void bind_autograd(pyb::module_& m) {
         return t;
       })
       .def_property_readonly("variable", [](Node& n) -> Tensor {
-        auto* acc = dynamic_cast<AccumulateGrad*>(&n);
+        auto* acc = n.as_accumulate_grad();
         if (!acc) fail(ErrorKind::Runtime, "'", n.name(), "' object has no attribute 'variable'");
         return acc->variable;
       })

@@ -54,15 +54,56 @@ pyb::object binary_call(pyb::handle a, pyb::handle b, const char* fn, TT tt, TS 
   return pyb::cast(st(s, tensor_arg(b, fn, "other", 2)));
 }
 
+// True when the keyword `key` is `name` (keywords are nearly always interned: pointer equality).
+bool keyword_is(PyObject* key, PyObject* interned, const char* name) {
+  return key == interned || PyUnicode_CompareWithASCIIString(key, name) == 0;
+}
+
+// tapegrad.tensor(data, *, dtype=None, device=None, requires_grad=False) through CPython's
+// fast call: pybind11 would build and intern each keyword's name on every call, which costs
+// more than making a scalar tensor.
+PyObject* tensor_function(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+  static PyObject* const k_data = PyUnicode_InternFromString("data");
+  static PyObject* const k_dtype = PyUnicode_InternFromString("dtype");
+  static PyObject* const k_device = PyUnicode_InternFromString("device");
+  static PyObject* const k_requires_grad = PyUnicode_InternFromString("requires_grad");
+  try {
+    if (nargs > 1) fail(ErrorKind::Type, "tensor() takes 1 positional argument but ", nargs, " were given");
+    pyb::handle data = nargs ? args[0] : nullptr, dtype = Py_None, device = Py_None;
+    bool requires_grad = false;
+    const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nkw; ++i) {
+      PyObject* key = PyTuple_GET_ITEM(kwnames, i);
+      PyObject* value = args[nargs + i];
+      if (keyword_is(key, k_dtype, "dtype")) dtype = value;
+      else if (keyword_is(key, k_device, "device")) device = value;
+      else if (keyword_is(key, k_requires_grad, "requires_grad")) {
+        if (!PyBool_Check(value))
+          fail(ErrorKind::Type, "tensor(): argument 'requires_grad' must be bool, not ", qualified_type_name(value));
+        requires_grad = value == Py_True;
+      } else if (keyword_is(key, k_data, "data")) {
+        if (nargs) fail(ErrorKind::Type, "tensor() got multiple values for argument 'data'");
+        data = value;
+      } else fail(ErrorKind::Type, "tensor() got an unexpected keyword argument '", pyb::str(key).cast<std::string>(), "'");
+    }
+    if (!data) fail(ErrorKind::Type, "tensor() missing 1 required positional arguments: \"data\"");
+    return wrap_tensor(with_requires_grad(tensor_from_data(data, optional_dtype(dtype), device_from(device)), requires_grad));
+  } catch (...) {
+    pyb::detail::try_translate_exceptions();
+    return nullptr;
+  }
+}
+
 }  // namespace
 
 void bind_functions(pyb::module_& m) {
   using pyb::arg;
-  // tapegrad.tensor's keywords are parsed in Python (__init__.py): pybind11 builds and interns
-  // each keyword's name on every call, which cost more than making a scalar tensor.
-  m.def("_tensor", [](pyb::handle data, pyb::handle dtype, pyb::handle device, bool requires_grad) {
-    return with_requires_grad(tensor_from_data(data, optional_dtype(dtype), device_from(device)), requires_grad);
-  });
+  static PyMethodDef tensor_def = {
+      "tensor", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&tensor_function)),
+      METH_FASTCALL | METH_KEYWORDS,
+      "tensor(data, *, dtype=None, device=None, requires_grad=False)\n--\n\n"
+      "A new tensor holding a copy of data (a number, nested sequences, a numpy array or a tensor)."};
+  m.add_object("tensor", pyb::reinterpret_steal<pyb::object>(PyCFunction_NewEx(&tensor_def, nullptr, m.attr("__name__").ptr())));
   def_filled(m, "zeros", 0.0);
   def_filled(m, "ones", 1.0);
   def_filled(m, "empty", 0.0);  // zero-filled: reading it is then at least deterministic

@@ -86,21 +86,30 @@ Tensor to(const Tensor& self, pyb::args args, pyb::kwargs kwargs) {
 
 void bind_tensor(pyb::module_& m) {
   using pyb::arg;
-  pyb::class_<TensorImpl, Tensor> cls(m, "Tensor", pyb::custom_type_setup(setup_tensor_gc));
+  pyb::class_<TensorImpl, Tensor> cls(m, "Tensor", pyb::custom_type_setup([](PyHeapTypeObject* type) {
+                                        setup_tensor_gc(type);
+                                        setup_tensor_object(type);
+                                        setup_tensor_number(type);
+                                      }));
+  tensor_type = reinterpret_cast<PyTypeObject*>(cls.ptr());
+  // torch's value: numpy scalars and arrays leave `np.float64(2) * t` to the tensor.
+  cls.attr("__array_priority__") = 1000;
+  using Self = pyb::detail::value_and_holder&;
+  constexpr pyb::detail::is_new_style_constructor constructor;
   // Tensor.__init__(self, _alias_of=t, _requires_grad=b): self shares t's memory and version
   // counter with no history; how Python subclasses (nn.Parameter) are made from a tensor.
-  cls.def(pyb::init([](const Tensor& src, bool requires_grad) {
+  cls.def("__init__", [](Self self, const Tensor& src, bool requires_grad) {
        Tensor t = TensorImpl::view_of(src->storage(), src->sizes(), src->strides(), src->storage_offset(),
                                       src->dtype());
        t->set_requires_grad(requires_grad);
-       return t;
-     }), pyb::kw_only(), pyb::arg("_alias_of"), pyb::arg("_requires_grad"));
-  cls.def(pyb::init([](pyb::args args) {
+       init_tensor_object(self, std::move(t));
+     }, constructor, pyb::kw_only(), pyb::arg("_alias_of"), pyb::arg("_requires_grad"));
+  cls.def("__init__", [](Self self, pyb::args args) {
        // torch.Tensor(data) copies data as float32; torch.Tensor(2, 3) is uninitialised of that shape.
        if (args.size() == 1 && !PyLong_Check(args[0].ptr()) && !PyTuple_Check(args[0].ptr()))
-         return tensor_from_data(args[0], DType::Float32, Device());
-       return ops::full(shape_from_args(args, "Tensor"), 0.0, DType::Float32);
-     }))
+         return init_tensor_object(self, tensor_from_data(args[0], DType::Float32, Device()));
+       init_tensor_object(self, ops::full(shape_from_args(args, "Tensor"), 0.0, DType::Float32));
+     }, constructor)
       // --- properties ---
       .def_property_readonly("shape", [](const Tensor& t) { return size_object(t->sizes()); })
       .def_property_readonly("dtype", [](const Tensor& t) { return dtype_object(t->dtype()); })
@@ -257,51 +266,8 @@ void bind_tensor(pyb::module_& m) {
       .def("pow", [](const Tensor& t, pyb::handle e) {
         if (is_tensor(e)) return ops::pow(t, e.cast<Tensor>());
         return ops::pow(t, optional_scalar(e, "pow", "exponent").value());
-      })
-      // --- operators ---
-      .def("__add__", [](const Tensor& t, pyb::handle o) {
-        return with_operand(o, [&](const Tensor& b) { return ops::add(t, b); },
-                            [&](const Scalar& s) { return ops::add(t, s); });
-      })
-      .def("__radd__", [](const Tensor& t, pyb::handle o) {
-        return with_operand(o, [&](const Tensor& b) { return ops::add(b, t); },
-                            [&](const Scalar& s) { return ops::add(t, s); });
-      })
-      .def("__sub__", [](const Tensor& t, pyb::handle o) {
-        return with_operand(o, [&](const Tensor& b) { return ops::sub(t, b); },
-                            [&](const Scalar& s) { return ops::sub(t, s); });
-      })
-      .def("__rsub__", [](const Tensor& t, pyb::handle o) {
-        return with_operand(o, [&](const Tensor& b) { return ops::sub(b, t); },
-                            [&](const Scalar& s) { return ops::rsub(t, s); });
-      })
-      .def("__mul__", [](const Tensor& t, pyb::handle o) {
-        return with_operand(o, [&](const Tensor& b) { return ops::mul(t, b); },
-                            [&](const Scalar& s) { return ops::mul(t, s); });
-      })
-      .def("__rmul__", [](const Tensor& t, pyb::handle o) {
-        return with_operand(o, [&](const Tensor& b) { return ops::mul(b, t); },
-                            [&](const Scalar& s) { return ops::mul(t, s); });
-      })
-      .def("__truediv__", [](const Tensor& t, pyb::handle o) {
-        return with_operand(o, [&](const Tensor& b) { return ops::div(t, b); },
-                            [&](const Scalar& s) { return ops::div(t, s); });
-      })
-      .def("__rtruediv__", [](const Tensor& t, pyb::handle o) {
-        return with_operand(o, [&](const Tensor& b) { return ops::div(b, t); },
-                            [&](const Scalar& s) { return ops::rdiv(t, s); });
-      })
-      .def("__pow__", [](const Tensor& t, pyb::handle o) {
-        return with_operand(o, [&](const Tensor& b) { return ops::pow(t, b); },
-                            [&](const Scalar& s) { return ops::pow(t, s); });
-      })
-      .def("__rpow__", [](const Tensor& t, pyb::handle o) {
-        return with_operand(o, [&](const Tensor& b) { return ops::pow(b, t); },
-                            [&](const Scalar& s) { return ops::pow(s, t); });
-      })
-      .def("__neg__", &ops::neg)
-      .def("__abs__", &ops::abs)
-      .def("__pos__", [](const Tensor& t) { return t; });
+      });
+  // The arithmetic operators are number slots: tensor_number.cpp.
 }
 
 }  // namespace tapegrad::py

@@ -52,6 +52,7 @@ void bind_types(pyb::module_& m) {
         case ErrorKind::Type: type = PyExc_TypeError; break;
         case ErrorKind::Index: type = PyExc_IndexError; break;
         case ErrorKind::Assertion: type = PyExc_AssertionError; break;
+        case ErrorKind::Overflow: type = PyExc_OverflowError; break;
         case ErrorKind::NotImplemented: type = PyExc_NotImplementedError; break;  // torch's type for "not implemented for '<dtype>'" 
       }
       PyErr_SetString(type, e.what());

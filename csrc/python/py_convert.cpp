@@ -45,12 +45,6 @@ Device device_from(pyb::handle h) {
 
 pyb::object device_object(Device d) { return pyb::cast(d); }
 
-bool is_tensor(pyb::handle h) {
-  // The Python type looked up once: pybind11's isinstance hashes the C++ type's name on every call.
-  static PyTypeObject* const tensor_type = reinterpret_cast<PyTypeObject*>(pyb::type::of<TensorImpl>().ptr());
-  return PyObject_TypeCheck(h.ptr(), tensor_type);
-}
-
 std::string qualified_type_name(pyb::handle h) {
   pyb::handle type = pyb::type::handle_of(h);
   std::string mod = pyb::str(type.attr("__module__"));
@@ -65,7 +59,7 @@ std::optional<Scalar> scalar_from(pyb::handle h) {
   if (PyLong_Check(o)) {
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
-    if (overflow) fail(ErrorKind::Value, "Overflow when unpacking long long");
+    if (overflow) fail(ErrorKind::Overflow, "int too big to convert");  // torch's words for a Scalar argument
     return Scalar::from_int(v);
   }
   // numpy scalars (np.float32(2.5), np.int64(3)) behave as the Python number they hold.
@@ -120,6 +114,9 @@ void flatten(pyb::handle h, size_t depth, Flattened& f) {
       s = scalar_from(item(t));
       own = t->dtype();
     } else {
+      int overflow = 0;
+      if (PyLong_Check(h.ptr()) && (PyLong_AsLongLongAndOverflow(h.ptr(), &overflow), overflow))
+        fail(ErrorKind::Value, "Overflow when unpacking long long");  // torch's words for tensor data
       s = scalar_from(h);
       own = numpy_scalar_dtype(h);
     }

@@ -7,7 +7,7 @@
 
 #include "core/scalar.h"
 #include "core/tensor.h"
-#include "python/tensor_caster.h"
+#include "python/tensor_object.h"
 
 namespace tapegrad::py {
 namespace pyb = pybind11;
@@ -23,7 +23,7 @@ std::optional<DType> optional_dtype(pyb::handle h, const char* fn = "tensor");
 Device device_from(pyb::handle h);  // accepts a tapegrad.device or a string
 pyb::object device_object(Device d);
 
-bool is_tensor(pyb::handle h);
+inline bool is_tensor(pyb::handle h) { return is_tensor_object(h.ptr()); }
 // "numpy.ndarray", "int": a type's name as torch prints it in messages.
 std::string qualified_type_name(pyb::handle h);
 // A Python bool/int/float (or numpy scalar) as a Scalar; nullopt when h is not a number.

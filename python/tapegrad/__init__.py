@@ -45,6 +45,7 @@ from tapegrad._C import (  # noqa: F401  (re-exported public names)
     sub,
     sum,
     tanh,
+    tensor,
     zeros,
     zeros_like,
 )
@@ -136,10 +137,6 @@ from tapegrad import return_types
 from tapegrad._size import Size
 from tapegrad import autograd, cuda  # noqa: F401
 
-
-def tensor(data, *, dtype=None, device=None, requires_grad=False):
-    """A new tensor holding a copy of data (a number, nested sequences, a numpy array or a tensor)."""
-    return _C._tensor(data, dtype, device, requires_grad)
 
 from tapegrad._C import addmm, erf, log1p  # noqa: F401
 
