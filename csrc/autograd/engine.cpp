@@ -124,11 +124,10 @@ void run_leaf_hooks(TensorImpl& leaf, TensorList& grads) {
     if (Tensor r = hook(grads[0])) grads[0] = std::move(r);
 }
 
-void run_post_accumulate_hooks(TensorImpl& leaf) {
-  auto* hooks = leaf.leaf_hooks_if_any();
+void run_post_accumulate_hooks(const Tensor& leaf) {
+  auto* hooks = leaf->leaf_hooks_if_any();
   if (!hooks) return;
-  Tensor self = leaf.shared_from_this();
-  for (auto& [id, hook] : hooks->post_accumulate) hook(self);
+  for (auto& [id, hook] : hooks->post_accumulate) hook(leaf);
 }
 
 }  // namespace
@@ -205,7 +204,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
       if (node->hooks)
         for (auto& [id, hook] : node->hooks->post)
           if (auto replaced = hook(grads_out, kept_in)) grads_out = std::move(*replaced);
-      if (acc) run_post_accumulate_hooks(*acc->variable);
+      if (acc) run_post_accumulate_hooks(acc->variable);
     }
 
     for (size_t i = 0; i < node->next_edges.size(); ++i) {

@@ -69,7 +69,7 @@ Edge gradient_edge(const Tensor& t) {
     e.fn = t->grad_fn();
     e.input_nr = t->output_nr();
   } else if (t->requires_grad()) {
-    e.fn = t->grad_accumulator();
+    e.fn = TensorImpl::grad_accumulator(t);
   }
   return e;
 }

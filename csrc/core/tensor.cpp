@@ -84,11 +84,11 @@ void TensorImpl::set_grad_fn(std::shared_ptr<Node> fn, uint32_t output_nr) {
   output_nr_ = output_nr;
 }
 
-std::shared_ptr<Node> TensorImpl::grad_accumulator() {
-  if (meta_)
-    if (auto acc = meta_->grad_accumulator.lock()) return acc;
-  auto acc = make_accumulate_grad(shared_from_this());
-  meta().grad_accumulator = acc;
+std::shared_ptr<Node> TensorImpl::grad_accumulator(const Tensor& leaf) {
+  if (leaf->meta_)
+    if (auto acc = leaf->meta_->grad_accumulator.lock()) return acc;
+  auto acc = make_accumulate_grad(leaf);
+  leaf->meta().grad_accumulator = acc;
   return acc;
 }
 

@@ -26,7 +26,7 @@ struct InferenceMode {
   static thread_local bool enabled_;
 };
 
-class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
+class TensorImpl {
  public:
   // A new contiguous, uninitialised tensor.
   static Tensor empty(const Shape& sizes, DType dtype, Device device = Device());
@@ -78,7 +78,8 @@ class TensorImpl : public std::enable_shared_from_this<TensorImpl> {
     if (r || meta_) meta().retains_grad = r;
   }
   // The leaf's AccumulateGrad node: created on first use, held weakly so it dies with the graph.
-  std::shared_ptr<Node> grad_accumulator();
+  // Static, taking the owner: the node holds the leaf, and a tensor cannot name its own owner.
+  static std::shared_ptr<Node> grad_accumulator(const Tensor& leaf);
 
   // A view op's result remembers the tensor whose storage it views (torch's ._base), so an
   // in-place write through the view can update the base's history.
