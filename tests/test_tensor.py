@@ -674,3 +674,14 @@ def test_a_dropped_python_object_is_remade_for_a_live_tensor():
     again = acc.variable
     assert type(again) is tapegrad.Tensor and again.tolist() == [1.0, 2.0]
     assert acc.variable is again
+
+
+def test_init_again_on_a_live_tensor_unlinks_the_old_tensor():
+    x = tapegrad.tensor([1.0, 2.0], requires_grad=True)
+    acc = (x * 3).grad_fn.next_functions[0][0]
+    x.__init__(_alias_of=tapegrad.tensor([5.0]), _requires_grad=False)
+    assert x.tolist() == [5.0]
+    old = acc.variable
+    assert old is not x and old.tolist() == [1.0, 2.0]
+    del x
+    assert acc.variable is old

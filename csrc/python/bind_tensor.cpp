@@ -88,10 +88,9 @@ void bind_tensor(pyb::module_& m) {
   using pyb::arg;
   pyb::class_<TensorImpl, Tensor> cls(m, "Tensor", pyb::custom_type_setup([](PyHeapTypeObject* type) {
                                         setup_tensor_gc(type);
-                                        setup_tensor_object(type);
                                         setup_tensor_number(type);
                                       }));
-  tensor_type = reinterpret_cast<PyTypeObject*>(cls.ptr());
+  setup_tensor_object(cls);
   // torch's value: numpy scalars and arrays leave `np.float64(2) * t` to the tensor.
   cls.attr("__array_priority__") = 1000;
   using Self = pyb::detail::value_and_holder&;

@@ -29,8 +29,8 @@ PyObject* wrap_tensor(const Tensor& t);
 // Makes the instance pybind11 allocated for Tensor.__init__ (or a subclass's) hold t and show it.
 void init_tensor_object(pybind11::detail::value_and_holder& v_h, Tensor t);
 
-// Installs the matching deallocation on the Tensor type (from its custom_type_setup).
-void setup_tensor_object(PyHeapTypeObject* heap_type);
+// Makes the bound Tensor class use all of the above (deallocation included); called once.
+void setup_tensor_object(pybind11::handle cls);
 // Installs the arithmetic operators as number slots (tensor_number.cpp), before the type is ready.
 void setup_tensor_number(PyHeapTypeObject* heap_type);
 
