@@ -103,7 +103,7 @@ void bind_functions(pyb::module_& m) {
       METH_FASTCALL | METH_KEYWORDS,
       "tensor(data, *, dtype=None, device=None, requires_grad=False)\n--\n\n"
       "A new tensor holding a copy of data (a number, nested sequences, a numpy array or a tensor)."};
-  m.add_object("tensor", pyb::reinterpret_steal<pyb::object>(PyCFunction_NewEx(&tensor_def, nullptr, m.attr("__name__").ptr())));
+  m.add_object("tensor", pyb::reinterpret_steal<pyb::object>(PyCFunction_NewEx(&tensor_def, nullptr, pyb::str("tapegrad").ptr())));
   def_filled(m, "zeros", 0.0);
   def_filled(m, "ones", 1.0);
   def_filled(m, "empty", 0.0);  // zero-filled: reading it is then at least deterministic
