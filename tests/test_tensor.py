@@ -485,7 +485,7 @@ def test_to_integer_drops_requires_grad():
 
 
 def test_to_invalid_argument():
-    expect_same_error(lambda lib: lib.tensor([1.0]).to(3), message=False)
+    expect_same_error(lambda lib: lib.tensor([1.0]).to(3))
 
 
 # ---- default dtype ----
@@ -685,3 +685,10 @@ def test_init_again_on_a_live_tensor_unlinks_the_old_tensor():
     assert old is not x and old.tolist() == [1.0, 2.0]
     del x
     assert acc.variable is old
+
+
+@pytest.mark.parametrize("make", ["zeros", "tensor", "device"])
+def test_bare_device_index_without_an_accelerator(make):
+    calls = {"zeros": lambda lib: lib.zeros(2, device=0), "tensor": lambda lib: lib.tensor(1.0, device=1),
+             "device": lambda lib: lib.device(0)}
+    expect_same_error(calls[make])

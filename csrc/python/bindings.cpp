@@ -21,6 +21,7 @@ void bind_types(pyb::module_& m) {
 
   pyb::class_<Device>(m, "device")
       .def(pyb::init([](const std::string& s) { return parse_device(s); }))
+      .def(pyb::init([](int64_t index) { return accelerator_device(index); }))
       .def(pyb::init([](const std::string& type, int index) {
         Device d = parse_device(type);
         if (d.is_cuda()) d.index = int8_t(index);

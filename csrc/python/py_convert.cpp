@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/cuda_runtime.h"
 #include "kernels/dispatch.h"
 #include "ops/ops.h"
 
@@ -35,11 +36,16 @@ std::optional<DType> optional_dtype(pyb::handle h, const char* fn) {
   return dtype_from(h);
 }
 
+Device accelerator_device(int64_t index) {
+  if (cuda::device_count() == 0) fail(ErrorKind::Runtime, "Cannot access accelerator device when none is available.");
+  return Device{DeviceType::CUDA, int8_t(index)};
+}
+
 Device device_from(pyb::handle h) {
   if (h.is_none()) return Device();
   if (pyb::isinstance<Device>(h)) return h.cast<Device>();
   if (pyb::isinstance<pyb::str>(h)) return parse_device(h.cast<std::string>());
-  if (PyLong_Check(h.ptr())) return Device{DeviceType::CUDA, int8_t(h.cast<int>())};
+  if (PyLong_Check(h.ptr())) return accelerator_device(h.cast<int64_t>());
   fail(ErrorKind::Type, "device must be a tapegrad.device or a string, not ", type_name(h));
 }
 

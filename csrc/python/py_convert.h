@@ -20,7 +20,9 @@ pyb::object dtype_object(DType t);
 DType dtype_from(pyb::handle h);  // TypeError if h is not a dtype
 std::optional<DType> optional_dtype(pyb::handle h, const char* fn = "tensor");
 
-Device device_from(pyb::handle h);  // accepts a tapegrad.device or a string
+Device device_from(pyb::handle h);  // accepts a tapegrad.device, a string or an accelerator index
+// Device n given as a bare index (torch's "current accelerator"); an error when there is none.
+Device accelerator_device(int64_t index);
 pyb::object device_object(Device d);
 
 inline bool is_tensor(pyb::handle h) { return is_tensor_object(h.ptr()); }
