@@ -163,3 +163,157 @@ def test_anomaly_detection_names_the_op_and_its_forward_call():
     assert ours[0] == theirs[0] == "Function 'SqrtBackward0' returned nan values in its 0th output."
     assert ours[1] and theirs[1]
     assert ours[2] is False
+
+
+# ---- ctx.mark_dirty: a forward that writes an input in place ----
+
+def _dirty_functions(lib):
+    class Double(lib.autograd.Function):  # x.mul_(2), saving the written result
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            ctx.save_for_backward(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x
+
+    class ScaleBy(lib.autograd.Function):  # y.mul_(k) with a tensor k
+        @staticmethod
+        def forward(ctx, y, k):
+            y.mul_(k)
+            ctx.mark_dirty(y)
+            ctx.save_for_backward(k)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (k,) = ctx.saved_tensors
+            return g * k, g.sum() * 0 + 3
+
+    class KeepsCopy(lib.autograd.Function):  # marks an input it does not return
+        @staticmethod
+        def forward(ctx, x, y):
+            y.add_(1)
+            ctx.mark_dirty(y)
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, None
+
+    class TwoOut(lib.autograd.Function):  # writes y in place and returns a second tensor
+        @staticmethod
+        def forward(ctx, y):
+            y.add_(1)
+            ctx.mark_dirty(y)
+            return y, y.clone()
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            return g1 + g2
+
+    class MarksFresh(lib.autograd.Function):  # marks a tensor that is not an input
+        @staticmethod
+        def forward(ctx, x):
+            t = x.clone()
+            ctx.mark_dirty(t)
+            return t
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    return Double, ScaleBy, KeepsCopy, TwoOut, MarksFresh
+
+
+def test_mark_dirty_continues_the_inputs_history():
+    def go(lib):
+        double = _dirty_functions(lib)[0]
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = a.clone()
+        out = double.apply(b)
+        out.sum().backward()
+        return out is b, b._version, out.grad_fn.name(), b.tolist(), a.grad.tolist()
+
+    ours, theirs = both(go)
+    assert ours == theirs
+
+
+def test_mark_dirty_on_a_view_rewrites_the_base_history():
+    def go(lib):
+        scale_by = _dirty_functions(lib)[1]
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        k = lib.tensor(3.0, requires_grad=True)
+        base = a.clone()
+        v = base[1:]
+        out = scale_by.apply(v, k)
+        (base * lib.tensor([1.0, 5.0])).sum().backward()
+        names = [n.name() for n, _ in base.grad_fn.next_functions]
+        return out is v, base.grad_fn.name(), names, v.grad_fn.name(), base.tolist(), a.grad.tolist(), k.grad.item()
+
+    ours, theirs = both(go)
+    assert ours == theirs
+
+
+def test_mark_dirty_saved_output_is_version_checked():
+    def go(lib):
+        double = _dirty_functions(lib)[0]
+        b = lib.tensor([1.0, 2.0], requires_grad=True).clone()
+        out = double.apply(b)
+        b.add_(1)
+        with pytest.raises(RuntimeError) as info:
+            out.sum().backward()
+        return str(info.value)
+
+    ours, theirs = both(go)
+    assert ours == theirs
+
+
+def test_mark_dirty_without_grad():
+    def go(lib):
+        double = _dirty_functions(lib)[0]
+        c = lib.tensor([1.0, 2.0])
+        plain = (double.apply(c) is c, c.tolist(), c._version)
+        with lib.no_grad():
+            d = lib.tensor([1.0, 2.0], requires_grad=True).clone()
+            under_no_grad = (double.apply(d) is d, d.requires_grad, d.grad_fn)
+        return plain, under_no_grad
+
+    ours, theirs = both(go)
+    assert ours == theirs
+
+
+MARK_DIRTY_ERRORS = {
+    "leaf": lambda lib, fs: fs[0].apply(lib.tensor([1.0, 2.0], requires_grad=True)),
+    "view_of_leaf": lambda lib, fs: fs[1].apply(lib.tensor([1.0, 2.0], requires_grad=True)[1:], lib.tensor(2.0)),
+    "not_returned": lambda lib, fs: fs[2].apply(lib.tensor([1.0], requires_grad=True), lib.tensor([1.0])),
+    "view_with_two_outputs": lambda lib, fs: fs[3].apply(lib.tensor([1.0, 2.0], requires_grad=True).clone()[1:]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MARK_DIRTY_ERRORS))
+def test_mark_dirty_errors(case):
+    def go(lib):
+        with pytest.raises(RuntimeError) as info:
+            MARK_DIRTY_ERRORS[case](lib, _dirty_functions(lib))
+        return str(info.value)
+
+    ours, theirs = both(go)
+    assert ours == theirs
+
+
+def test_mark_dirty_on_a_non_input_warns():
+    def go(lib):
+        fresh = _dirty_functions(lib)[4]
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        with pytest.warns(UserWarning) as record:
+            out = fresh.apply(x)
+        out.sum().backward()
+        return str(record[0].message).split(" (Triggered")[0], x.grad.tolist()
+
+    ours, theirs = both(go)
+    assert ours == theirs

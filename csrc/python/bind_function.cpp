@@ -6,6 +6,7 @@
 #include "autograd/saved.h"
 #include "core/error.h"
 #include "ops/ops.h"
+#include "python/bind_common.h"
 #include "python/py_hooks.h"
 
 namespace tapegrad::py {
@@ -66,10 +67,38 @@ struct PyFunctionNode final : Node {
   bool materialize = true;
 };
 
+bool listed(const Tensor& t, const pyb::list& tensors) {
+  for (auto x : tensors)
+    if (x.cast<Tensor>() == t) return true;
+  return false;
+}
+
+// An input the forward wrote in place (ctx.mark_dirty) and returned: its history continues
+// through the node, as after a built-in in-place op (a view's base gets a CopySlices).
+void continue_dirty_input(const Tensor& input, const std::shared_ptr<Node>& node, uint32_t output_nr,
+                          size_t n_outputs) {
+  if (input->is_leaf() && input->requires_grad())
+    fail(ErrorKind::Runtime, "a leaf Variable that requires grad has been used in an in-place operation.");
+  if (input->view_base() && n_outputs > 1)
+    fail(ErrorKind::Runtime,
+         "If your Function modifies inplace an input that is a view of another Tensor, your Function cannot return "
+         "more than one Tensor. This is not supported by the current autograd engine. You should either make sure "
+         "the input is not a view (using .clone() for example) or make your Function only return one Tensor "
+         "(potentially splitting it into two Functions: one doing the inplace that returns a single Tensor and a "
+         "second one that does the other operations). You can ask on the forum https://discuss.pytorch.org/ if you "
+         "need help to do this change.");
+  // The node's output is the input's own memory: handing it over as an in-place result bumps
+  // the version (as torch's mark_dirty does) and moves the history.
+  Tensor result = TensorImpl::view_of(input->storage(), input->sizes(), input->strides(), input->storage_offset(),
+                                      input->dtype());
+  result->set_grad_fn(node, output_nr);
+  assign_inplace(input, result);
+}
+
 // Wires a finished forward into the tape: edges from the tensor arguments, history on the
 // differentiable outputs, saved tensors. Returns the node (None when nothing needs grad).
 pyb::object make_function_node(const std::string& name, pyb::object backward, pyb::list args, pyb::list outputs,
-                               pyb::list to_save, pyb::list non_differentiable, bool materialize) {
+                               pyb::list to_save, pyb::list non_differentiable, pyb::list dirty, bool materialize) {
   auto node = std::make_shared<PyFunctionNode>();
   bool needs = false;
   for (auto a : args) {
@@ -82,7 +111,10 @@ pyb::object make_function_node(const std::string& name, pyb::object backward, py
     }
   }
   node->n_args = node->tensor_arg.size();
-  if (!needs || !GradMode::is_enabled()) return pyb::none();
+  if (!needs || !GradMode::is_enabled()) {
+    for (auto d : dirty) d.cast<Tensor>()->bump_version();
+    return pyb::none();
+  }
   node->name_ = name;
   node->backward = std::move(backward);
   node->materialize = materialize;
@@ -90,9 +122,8 @@ pyb::object make_function_node(const std::string& name, pyb::object backward, py
   for (size_t i = 0; i < outputs.size(); ++i) {
     Tensor o = outputs[i].cast<Tensor>();
     node->outputs.push_back({o->sizes(), o->dtype(), o->device()});
-    bool nondiff = false;
-    for (auto nd : non_differentiable) nondiff = nondiff || nd.cast<Tensor>() == o;
-    if (!nondiff && is_floating(o->dtype())) o->set_grad_fn(node, uint32_t(i));
+    if (listed(o, dirty)) continue_dirty_input(o, node, uint32_t(i), outputs.size());
+    else if (!listed(o, non_differentiable) && is_floating(o->dtype())) o->set_grad_fn(node, uint32_t(i));
     outs.push_back(o);
   }
   for (auto s : to_save) {

@@ -1,4 +1,6 @@
 """tapegrad.autograd.Function: user-defined ops with their own backward, recorded on the tape like built-ins."""
+import warnings
+
 from tapegrad import _C
 from tapegrad.autograd.grad_mode import no_grad
 
@@ -10,6 +12,7 @@ class FunctionCtx:
         self.needs_input_grad = needs_input_grad
         self._to_save = ()
         self._non_differentiable = ()
+        self._dirty = ()
         self._materialize_grads = True
         self._saved = None
 
@@ -28,7 +31,7 @@ class FunctionCtx:
         self._materialize_grads = bool(value)
 
     def mark_dirty(self, *tensors):
-        raise RuntimeError("tapegrad.autograd.Function does not support in-place forward (mark_dirty)")
+        self._dirty = tensors
 
 
 class Function:
@@ -58,8 +61,11 @@ class Function:
             cls.setup_context(ctx, args, output)
         single = not isinstance(output, tuple)
         outputs = (output,) if single else output
-        # An input returned as is gets its own tensor object, so its history can differ.
-        outputs = tuple(o.detach() if isinstance(o, _C.Tensor) and any(o is a for a in args) else o for o in outputs)
+        dirty = _dirty_inputs(ctx._dirty, args, outputs)
+        # An input returned as is gets its own tensor object, so its history can differ; one the
+        # forward wrote in place (mark_dirty) stays the same object, and its history moves on.
+        outputs = tuple(o.detach() if isinstance(o, _C.Tensor) and _is_in(o, args) and not _is_in(o, dirty) else o
+                        for o in outputs)
         tensors = [o for o in outputs if isinstance(o, _C.Tensor)]
 
         def run_backward(saved, *grads):
@@ -71,7 +77,26 @@ class Function:
             return result if isinstance(result, tuple) else (result,)
 
         _C._make_function_node(f"{cls.__name__}Backward", run_backward, list(args), tensors,
-                               list(ctx._to_save), list(ctx._non_differentiable), ctx._materialize_grads)
+                               list(ctx._to_save), list(ctx._non_differentiable), dirty, ctx._materialize_grads)
         # The node now holds what was saved; ctx keeping the outputs too would be a reference cycle.
-        ctx._to_save = ctx._non_differentiable = ()
+        ctx._to_save = ctx._non_differentiable = ctx._dirty = ()
         return outputs[0] if single else outputs
+
+
+def _is_in(t, seq):
+    return any(t is x for x in seq)
+
+
+def _dirty_inputs(marked, args, outputs):
+    """The inputs marked dirty, checked as torch checks them: each must also be an output."""
+    dirty = []
+    for t in marked:
+        if not _is_in(t, args):
+            warnings.warn("ctx.mark_dirty() received a tensor that was not an input. Only input Tensors that have "
+                          "been mutated should be passed to ctx.mark_dirty().", UserWarning, stacklevel=3)
+        else:
+            dirty.append(t)
+    if any(not _is_in(t, outputs) for t in dirty):
+        raise RuntimeError("Some elements marked as dirty during the forward method were not returned as output. The "
+                           "inputs that are modified inplace must all be outputs of the Function.")
+    return dirty
