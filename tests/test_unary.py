@@ -26,6 +26,8 @@ DOMAINS = {
     "any": lambda rng, shape: rng.uniform(-2.0, 2.0, shape),
     "nonzero": _away_from_zero,  # away from kinks/poles: relu, abs, sign, reciprocal
     "positive": lambda rng, shape: rng.uniform(0.5, 3.0, shape),
+    "unit": lambda rng, shape: rng.uniform(-0.9, 0.9, shape),  # asin, acos, atanh
+    "above_one": lambda rng, shape: rng.uniform(1.1, 3.0, shape),  # acosh
 }
 
 UNARY = {
@@ -60,6 +62,16 @@ UNARY = {
     "clone": ("any", lambda lib, x: lib.clone(x), lambda lib, x: x.clone()),
     "detach_mul": ("any", lambda lib, x: lib.detach(x) * x, lambda lib, x: x.detach() * x),
 }
+# Rounding, inverse-trigonometric, hyperbolic and base-2/10 math (ops/math.cpp), same table form.
+MATH_DOMAINS = {"asin": "unit", "acos": "unit", "atanh": "unit", "acosh": "above_one", "log2": "positive",
+                "log10": "positive", "rsqrt": "positive"}
+for _name in ["floor", "ceil", "trunc", "frac", "expm1", "log2", "log10", "exp2", "rsqrt", "asin", "acos", "atan",
+              "sinh", "cosh", "asinh", "acosh", "atanh", "round", "square"]:
+    UNARY[_name] = (MATH_DOMAINS.get(_name, "any"), lambda lib, x, n=_name: getattr(lib, n)(x),
+                    lambda lib, x, n=_name: getattr(x, n)())
+UNARY["round_decimals"] = ("any", lambda lib, x: lib.round(x, decimals=2), lambda lib, x: x.round(decimals=2))
+UNARY["round_negative_decimals"] = ("any", lambda lib, x: lib.round(x * 100, decimals=-1),
+                                   lambda lib, x: (x * 100).round(decimals=-1))
 
 
 def _data(op, shape, seed=0):
@@ -134,6 +146,18 @@ EDGES = {
     "sigmoid_large": (lambda lib, x: lib.sigmoid(x), [50.0, -50.0, 0.0]),
     "tanh_large": (lambda lib, x: lib.tanh(x), [30.0, -30.0, 0.0]),
     "inf_nan": (lambda lib, x: lib.exp(x) + lib.relu(x), [np.inf, -np.inf, np.nan]),
+    "round_halves_to_even": (lambda lib, x: lib.round(x), [0.5, 1.5, 2.5, -0.5, -1.5, 0.49999997]),
+    "round_decimals_halves": (lambda lib, x: lib.round(x, decimals=1), [0.25, 0.35, -0.25, 1234.5678]),
+    "floor_ceil_trunc_frac_negative": (lambda lib, x: lib.floor(x) + lib.ceil(x) * 10 + lib.trunc(x) * 100
+                                       + lib.frac(x), [-1.5, -0.5, -0.0, 2.0, 2.7]),
+    "asin_acos_at_one": (lambda lib, x: lib.asin(x) + lib.acos(x), [1.0, -1.0, 0.0]),
+    "atanh_at_one": (lambda lib, x: lib.atanh(x), [1.0, -1.0, 0.5]),
+    "acosh_at_one": (lambda lib, x: lib.acosh(x), [1.0, 2.0]),
+    "rsqrt_at_zero": (lambda lib, x: lib.rsqrt(x), [0.0, 4.0]),
+    "log2_log10_at_zero": (lambda lib, x: lib.log2(x) + lib.log10(x), [0.0, 8.0]),
+    "math_out_of_domain": (lambda lib, x: lib.asin(x) + lib.acosh(x) + lib.log2(x), [-2.0, 0.5]),
+    "math_inf_nan": (lambda lib, x: lib.expm1(x) + lib.exp2(x) + lib.sinh(x) + lib.atan(x),
+                     [np.inf, -np.inf, np.nan, 30.0]),
 }
 
 
@@ -178,6 +202,10 @@ INT_OPS = {
     "rpow_float": lambda lib, x: 2.0 ** x,
     "clone": lambda lib, x: x.clone(),
 }
+for _name in ["floor", "ceil", "trunc", "frac", "expm1", "log2", "log10", "exp2", "rsqrt", "asin", "acos", "atan",
+              "sinh", "cosh", "asinh", "acosh", "atanh", "round", "square"]:
+    INT_OPS[_name] = lambda lib, x, n=_name: getattr(lib, n)(x)
+INT_OPS["round_decimals"] = lambda lib, x: x.round(decimals=1)
 
 
 @pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
@@ -226,6 +254,16 @@ SECOND = {
     "relu_times_x": lambda lib, x: lib.relu(x) * x,
     "clamp_times_x": lambda lib, x: lib.clamp(x, 0.6, 2.0) * x,
     "mean_of_cube": lambda lib, x: (x ** 3).mean(),
+    "rounding_times_x": lambda lib, x: (lib.floor(x) + lib.ceil(x) + lib.round(x) + lib.trunc(x) + lib.frac(x)) * x,
+    "expm1": lambda lib, x: lib.expm1(x),
+    "log2_log10": lambda lib, x: lib.log2(x) * lib.log10(x),
+    "exp2": lambda lib, x: lib.exp2(x),
+    "rsqrt": lambda lib, x: lib.rsqrt(x),
+    "asin_acos_atanh": lambda lib, x: lib.asin(x / 3) * lib.acos(x / 3) + lib.atanh(x / 3),
+    "atan": lambda lib, x: lib.atan(x),
+    "sinh_cosh": lambda lib, x: lib.sinh(x) * lib.cosh(x),
+    "asinh_acosh": lambda lib, x: lib.asinh(x) + lib.acosh(x + 1),
+    "square": lambda lib, x: lib.square(x) * x,
 }
 
 

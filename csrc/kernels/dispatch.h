@@ -31,6 +31,10 @@ enum class UnaryOp {
   Silu,          // x * sigmoid(x)
   Log1p,         // log(1 + x)
   Erf,
+  // Rounding, inverse-trigonometric, hyperbolic and base-2/10 math (floating types only).
+  Floor, Ceil, Trunc, Frac,
+  Round,         // half to even, at a decimals
+  Expm1, Log2, Log10, Exp2, Rsqrt, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh,
 };
 
 enum class ReduceOp { Sum, Prod, Max, Min };

@@ -47,6 +47,26 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
 Tensor mul_scalar(const Tensor& x, double s);
 Tensor div_scalar(const Tensor& x, double s);
 
+// --- rounding, inverse-trigonometric, hyperbolic, base-2/10 math (math.cpp) ---
+Tensor floor(const Tensor& x);                    // FloorBackward0 (integers: a copy)
+Tensor ceil(const Tensor& x);                     // CeilBackward0
+Tensor trunc(const Tensor& x);                    // TruncBackward0
+Tensor round(const Tensor& x, int64_t decimals);  // RoundBackward0 / RoundBackward1
+Tensor frac(const Tensor& x);                     // FracBackward0
+Tensor expm1(const Tensor& x);
+Tensor log2(const Tensor& x);
+Tensor log10(const Tensor& x);
+Tensor exp2(const Tensor& x);
+Tensor rsqrt(const Tensor& x);
+Tensor asin(const Tensor& x);
+Tensor acos(const Tensor& x);
+Tensor atan(const Tensor& x);
+Tensor sinh(const Tensor& x);
+Tensor cosh(const Tensor& x);
+Tensor asinh(const Tensor& x);
+Tensor acosh(const Tensor& x);
+Tensor atanh(const Tensor& x);
+
 // --- nn activations (activation.cpp) ---
 Tensor leaky_relu(const Tensor& x, double slope);                // LeakyReluBackward0
 Tensor elu(const Tensor& x, double alpha);                       // EluBackward0

@@ -139,6 +139,27 @@ void bind_functions(pyb::module_& m) {
   def_unary<&ops::sqrt>(m, "sqrt");
   def_unary<&ops::reciprocal>(m, "reciprocal");
   def_unary<&ops::sign>(m, "sign");
+  def_unary<&ops::floor>(m, "floor");
+  def_unary<&ops::ceil>(m, "ceil");
+  def_unary<&ops::trunc>(m, "trunc");
+  def_unary<&ops::frac>(m, "frac");
+  def_unary<&ops::expm1>(m, "expm1");
+  def_unary<&ops::log2>(m, "log2");
+  def_unary<&ops::log10>(m, "log10");
+  def_unary<&ops::exp2>(m, "exp2");
+  def_unary<&ops::rsqrt>(m, "rsqrt");
+  def_unary<&ops::asin>(m, "asin");
+  def_unary<&ops::acos>(m, "acos");
+  def_unary<&ops::atan>(m, "atan");
+  def_unary<&ops::sinh>(m, "sinh");
+  def_unary<&ops::cosh>(m, "cosh");
+  def_unary<&ops::asinh>(m, "asinh");
+  def_unary<&ops::acosh>(m, "acosh");
+  def_unary<&ops::atanh>(m, "atanh");
+  m.def("round", [](pyb::handle x, int64_t decimals) { return ops::round(tensor_arg(x, "round", "input", 1), decimals); },
+        arg("input"), pyb::kw_only(), arg("decimals") = 0);
+  m.def("square", [](pyb::handle x) { return ops::pow(tensor_arg(x, "square", "input", 1), Scalar::from_int(2)); },
+        arg("input"));
   def_unary<&ops::clone>(m, "clone");
   def_unary<&ops::detach>(m, "detach");
 

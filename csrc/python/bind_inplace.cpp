@@ -1,5 +1,8 @@
 // In-place ops (add_, mul_, sin_, ..., +=) for Python: each runs its out-of-place op and hands
 // the result to assign_inplace, which writes it into self with torch's autograd rules.
+#include <cctype>
+#include <string>
+
 #include "autograd/function.h"
 #include "autograd/grad_mode.h"
 #include "core/error.h"
@@ -29,6 +32,23 @@ template <Tensor (*F)(const Tensor&), bool ReadsInput>
 Tensor unary_inplace(const Tensor& self) {
   Tensor in = original(self, ReadsInput);
   return assign_inplace(self, past_copy(F(in), in, self));
+}
+
+// asinh_/acosh_/atanh_: torch writes the result but has no derivative for the in-place form; its
+// node (AsinhBackward1, ...) refuses at backward time, naming the op.
+template <Tensor (*F)(const Tensor&)>
+Tensor inplace_without_derivative(const Tensor& self, const char* node_name) {
+  Tensor result;
+  {
+    AutoGradMode off(false);
+    result = F(self);
+  }
+  record(node_name, [](FormulaNode& n, const Tensor&) -> TensorList {
+    std::string op = n.name();
+    op = char(std::tolower(op[0])) + op.substr(1, op.find("Backward") - 1);
+    fail(ErrorKind::NotImplemented, "the derivative for 'inplace version of ", op, "' is not implemented.");
+  }, result, {&self});
+  return assign_inplace(self, result);
 }
 
 Scalar number(pyb::handle h, const char* fn) {
@@ -152,6 +172,29 @@ void bind_inplace(pyb::module_& m) {
       .def("abs_", &unary_inplace<&ops::abs, true>)
       .def("sqrt_", &unary_inplace<&ops::sqrt, false>)
       .def("reciprocal_", &unary_inplace<&ops::reciprocal, false>)
+      .def("floor_", &unary_inplace<&ops::floor, false>)
+      .def("ceil_", &unary_inplace<&ops::ceil, false>)
+      .def("trunc_", &unary_inplace<&ops::trunc, false>)
+      .def("frac_", &unary_inplace<&ops::frac, false>)
+      .def("expm1_", &unary_inplace<&ops::expm1, false>)
+      .def("log2_", &unary_inplace<&ops::log2, true>)
+      .def("log10_", &unary_inplace<&ops::log10, true>)
+      .def("exp2_", &unary_inplace<&ops::exp2, false>)
+      .def("rsqrt_", &unary_inplace<&ops::rsqrt, false>)
+      .def("asin_", &unary_inplace<&ops::asin, true>)
+      .def("acos_", &unary_inplace<&ops::acos, true>)
+      .def("atan_", &unary_inplace<&ops::atan, true>)
+      .def("sinh_", &unary_inplace<&ops::sinh, true>)
+      .def("cosh_", &unary_inplace<&ops::cosh, true>)
+      .def("asinh_", [](const Tensor& t) { return inplace_without_derivative<&ops::asinh>(t, "AsinhBackward1"); })
+      .def("acosh_", [](const Tensor& t) { return inplace_without_derivative<&ops::acosh>(t, "AcoshBackward1"); })
+      .def("atanh_", [](const Tensor& t) { return inplace_without_derivative<&ops::atanh>(t, "AtanhBackward1"); })
+      .def("round_", [](const Tensor& self, int64_t decimals) { return assign_inplace(self, ops::round(self, decimals)); },
+           pyb::kw_only(), pyb::arg("decimals") = 0)
+      .def("square_", [](const Tensor& self) {
+        Tensor in = original(self, true);
+        return assign_inplace(self, past_copy(ops::pow(in, Scalar::from_int(2)), in, self));
+      })
       .def("clamp_", [](const Tensor& t, pyb::handle lo, pyb::handle hi) {
         std::optional<Scalar> min, max;
         if (!lo.is_none()) min = number(lo, "clamp_");

@@ -152,6 +152,7 @@ void where(const TensorImpl& cond, const TensorImpl& x, const TensorImpl& y, Ten
 }
 
 void unary(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a, double b) {
+  if (op >= UnaryOp::Floor) return math(op, in, out, a);
   if (op >= UnaryOp::LeakyRelu) return activation(op, in, out, a, b);
   TG_DISPATCH_ALL(out.dtype(), unary_typed<scalar_t>(op, in, out, a, b));
 }

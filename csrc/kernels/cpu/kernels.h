@@ -5,6 +5,7 @@
 namespace tapegrad::cpu {
 void unary(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a, double b);
 void activation(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a, double b);  // the nn activations
+void math(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a);  // UnaryOp::Floor and after
 void unary_grad(UnaryOp op, const TensorImpl& grad, const TensorImpl& saved, TensorImpl& out, double a, double b);
 void binary(BinaryOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl& out);
 void compare(CompareOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl& out);
