@@ -36,6 +36,12 @@ BINARY = {
     "sub_alpha": ("any", "any", lambda lib, a, b: lib.sub(a, b, alpha=2.5),
                   lambda lib, a, b: a.sub(b, alpha=-3), lambda lib, a, b: a - 2.5 * b),
     "rsub": ("any", "any", lambda lib, a, b: lib.rsub(a, b), lambda lib, a, b: b - a, lambda lib, a, b: -a + b),
+    "remainder": ("any", "nonzero", lambda lib, a, b: lib.remainder(a, b), lambda lib, a, b: a.remainder(b),
+                  lambda lib, a, b: a % b),
+    "fmod": ("any", "nonzero", lambda lib, a, b: lib.fmod(a, b), lambda lib, a, b: a.fmod(b),
+             lambda lib, a, b: lib.fmod(a, b)),
+    "atan2": ("any", "nonzero", lambda lib, a, b: lib.atan2(a, b), lambda lib, a, b: a.atan2(b),
+              lambda lib, a, b: lib.arctan2(a, b)),
 }
 FORMS = {"function": 2, "method": 3, "operator": 4}
 
@@ -178,6 +184,10 @@ PROMO_OPS = {
     "mul": lambda a, b: a * b,
     "div": lambda a, b: a / b,
     "pow": lambda a, b: a ** b,
+    "remainder": lambda a, b: a % b,  # bool False divisors: torch's ZeroDivisionError for integers
+    "floor_divide": lambda a, b: a // b,
+    "fmod": lambda a, b: a.fmod(b),
+    "atan2": lambda a, b: a.atan2(b),
 }
 
 
@@ -403,3 +413,117 @@ def test_operators_on_a_python_subclass_keep_gradients():
         (2.0 - p * p / 4.0 + p**2).sum().backward()
         grads[lib.__name__] = p.grad.tolist()
     assert grads["tapegrad"] == grads["torch"]
+
+
+
+# ---- the division family: %, //, fmod with numbers and integers; rounding conventions ----
+
+DIVISION_NUMBER_OPS = {
+    "mod": (lambda x, s: x % s, lambda x, s: s % x),
+    "floordiv": (lambda x, s: x // s, lambda x, s: s // x),
+    "fmod": (lambda x, s: x.fmod(s), None),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32", "bool"])
+@pytest.mark.parametrize("side", ["right", "left"])
+@pytest.mark.parametrize("number", [2, -3, 0, 2.5, -0.75, True], ids=repr)
+@pytest.mark.parametrize("op", sorted(DIVISION_NUMBER_OPS))
+def test_division_family_with_python_numbers(op, number, side, dtype):
+    fn = DIVISION_NUMBER_OPS[op][0 if side == "right" else 1]
+    if fn is None:  # torch.fmod takes no number as its input
+        expect_same_error(lambda lib: lib.fmod(number, lib.tensor([1.0])), message=False)
+        return
+    values = [True, False, True] if dtype == "bool" else [5, -5, 3, -7, 0]
+
+    def build(lib):
+        return fn(lib.tensor(values, dtype=getattr(lib, dtype)), number)
+
+    _, err = capture(build, torch)
+    if err is not None:
+        expect_same_error(build)
+    else:
+        expect_same_result(build)
+
+
+DIVISION_EDGES = {
+    "mod_signs": lambda lib: lib.tensor([5.5, -5.5, 5.5, -5.5, -0.0, 0.0]) % lib.tensor([2.0, 2.0, -2.0, -2.0, 3.0, -3.0]),
+    "fmod_signs": lambda lib: lib.fmod(lib.tensor([5.5, -5.5, 5.5, -5.5]), lib.tensor([2.0, 2.0, -2.0, -2.0])),
+    "floordiv_signs": lambda lib: lib.tensor([7.5, -7.5, 7.5, -0.0, 0.5]) // lib.tensor([-2.5, 2.5, 2.0, 1.0, -3.0]),
+    "by_zero_float": lambda lib: lib.tensor([5.0, -5.0, 0.0]) // 0.0 + lib.tensor([5.0, -5.0, 0.0]) % 0.0,
+    "by_inf": lambda lib: lib.tensor([5.0, -5.0]) % float("inf") + lib.fmod(lib.tensor([5.0, -5.0]), float("inf")),
+    "large_quotient": lambda lib: lib.tensor([1e300, 3.0], dtype=lib.float64) // lib.tensor([1e-10, 1e-300],
+                                                                                         dtype=lib.float64),
+    "int_min_by_minus_one": lambda lib: lib.stack([lib.tensor([-2**63]) % -1, lib.tensor([-2**63]) // -1,
+                                                   lib.fmod(lib.tensor([-2**63]), -1)]),
+    "int_signs": lambda lib: lib.stack([lib.tensor([5, -5, 5, -5]) % lib.tensor([3, 3, -3, -3]),
+                                        lib.tensor([5, -5, 5, -5]) // lib.tensor([3, 3, -3, -3]),
+                                        lib.fmod(lib.tensor([5, -5, 5, -5]), lib.tensor([3, 3, -3, -3]))]),
+    "atan2_quadrants_and_zeros": lambda lib: lib.atan2(lib.tensor([1.0, 1.0, -1.0, -1.0, 0.0, -0.0, 0.0, -0.0]),
+                                                       lib.tensor([1.0, -1.0, 1.0, -1.0, 0.0, 0.0, -0.0, -0.0])),
+    "atan2_integers": lambda lib: lib.atan2(lib.tensor([1, -2]), lib.tensor([3, 0])),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DIVISION_EDGES))
+def test_division_family_edge_values(case):
+    expect_same_result(DIVISION_EDGES[case])
+
+
+DIVISION_ERRORS = {
+    "int_mod_by_zero_tensor": lambda lib: lib.tensor([5, 3]) % lib.tensor([1, 0]),
+    "int_floordiv_by_zero": lambda lib: lib.tensor([5, 3]) // 0,
+    "int_fmod_by_zero": lambda lib: lib.fmod(lib.tensor([5, 3]), 0),
+    "number_mod_int_zero": lambda lib: 7 % lib.tensor([1, 0]),
+    "bool_mod": lambda lib: lib.tensor([True]) % lib.tensor([True]),
+    "bool_floordiv": lambda lib: lib.tensor([True]) // lib.tensor([True]),
+    "bool_fmod": lambda lib: lib.fmod(lib.tensor([True]), lib.tensor([True])),
+    "atan2_number": lambda lib: lib.atan2(lib.tensor([1.0]), 2),
+    "mod_string": lambda lib: lib.tensor([1.0]) % "a",
+    "backward_through_floordiv": lambda lib: (lib.tensor([5.0], requires_grad=True) // 2).sum().backward(),
+    "backward_through_number_mod": lambda lib: (7 % lib.tensor([5.0], requires_grad=True)).sum().backward(),
+    "backward_through_number_floordiv": lambda lib: (7 // lib.tensor([5.0], requires_grad=True)).sum().backward(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DIVISION_ERRORS))
+def test_division_family_errors(case):
+    expect_same_error(DIVISION_ERRORS[case])
+
+
+def test_division_family_grad_fn_names():
+    names = {}
+    for lib in LIBS:
+        x = lib.tensor([5.5, -1.5], requires_grad=True)
+        y = lib.tensor([2.0, 3.0], requires_grad=True)
+        outs = [x % y, x % 2, 7 % x, lib.fmod(x, y), lib.fmod(x, 2), x // y, x // 2, 7 // x, lib.atan2(x, y)]
+        names[lib.__name__] = [o.grad_fn.name() for o in outs]
+    assert names["tapegrad"] == names["torch"]
+
+
+@pytest.mark.parametrize("op", ["remainder", "fmod", "atan2"])
+def test_division_family_double_backward(op):
+    rng = np.random.default_rng(9)
+    a, b = rng.uniform(0.5, 2.5, (2, 3)), rng.uniform(0.6, 1.9, (2, 3)) * np.array([1, -1, 1])
+    fn = BINARY[op][FORMS["function"]]  # times a * b: remainder's own second derivative is zero
+    double_backward_both(lambda lib, x, y: fn(lib, x, y) * x * y, a, b, dtype="float64")
+
+
+@pytest.mark.parametrize("op", ["remainder_", "fmod_", "floor_divide_", "atan2_", "imod", "ifloordiv"])
+def test_division_family_in_place(op):
+    calls = {"remainder_": lambda t, o: t.remainder_(o), "fmod_": lambda t, o: t.fmod_(o),
+             "floor_divide_": lambda t, o: t.floor_divide_(o), "atan2_": lambda t, o: t.atan2_(o)}
+
+    def go(lib):
+        t = lib.tensor([5.5, -5.5, 3.0])
+        o = lib.tensor([2.0, 2.0, -2.0])
+        before = t
+        if op == "imod":
+            t %= o
+        elif op == "ifloordiv":
+            t //= 2
+        else:
+            calls[op](t, o)
+        return t is before, t._version, [round(v, 6) for v in t.tolist()]
+
+    assert go(tapegrad) == go(torch)

@@ -45,6 +45,11 @@ enum class BinaryOp {
   BitAnd, BitOr, BitXor,  // integers and bools only
   KeepWhere,    // y != 0 ? x : 0 (a where() against zero, exact for inf/NaN x)
   PowExpMask,   // 1 unless x == 0 and y >= 0: where d(x**y)/dy is taken as 0
+  // Division family, with torch's conventions (integer divisors are checked non-zero by the op).
+  Remainder,    // sign of the divisor (Python's %)
+  Fmod,         // sign of the dividend (C's fmod)
+  FloorDivide,  // floor(x / y), exact for integers
+  Atan2,        // floating types only
 };
 
 enum class RandomDist {

@@ -47,6 +47,17 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
 Tensor mul_scalar(const Tensor& x, double s);
 Tensor div_scalar(const Tensor& x, double s);
 
+// --- the division family (division.cpp); integer divisors must be non-zero ---
+Tensor remainder(const Tensor& a, const Tensor& b);     // RemainderBackward1 (Python's %)
+Tensor remainder(const Tensor& a, const Scalar& b);     // RemainderBackward0
+Tensor remainder(const Scalar& a, const Tensor& b);     // no derivative, as in torch
+Tensor fmod(const Tensor& a, const Tensor& b);          // FmodBackward1
+Tensor fmod(const Tensor& a, const Scalar& b);          // FmodBackward0
+Tensor floor_divide(const Tensor& a, const Tensor& b);  // no derivative, as in torch (//)
+Tensor floor_divide(const Tensor& a, const Scalar& b);
+Tensor floor_divide(const Scalar& a, const Tensor& b);
+Tensor atan2(const Tensor& a, const Tensor& b);         // Atan2Backward0
+
 // --- rounding, inverse-trigonometric, hyperbolic, base-2/10 math (math.cpp) ---
 Tensor floor(const Tensor& x);                    // FloorBackward0 (integers: a copy)
 Tensor ceil(const Tensor& x);                     // CeilBackward0

@@ -204,6 +204,26 @@ void bind_functions(pyb::module_& m) {
                        [](const Tensor& x, const Scalar& s) { return ops::div(x, s); },
                        [](const Scalar& s, const Tensor& y) { return ops::rdiv(y, s); });
   }, arg("input"), arg("other"));
+  m.def("remainder", [](pyb::handle a, pyb::handle b) {
+    return binary_call(a, b, "remainder", [](const Tensor& x, const Tensor& y) { return ops::remainder(x, y); },
+                       [](const Tensor& x, const Scalar& s) { return ops::remainder(x, s); },
+                       [](const Scalar& s, const Tensor& y) { return ops::remainder(s, y); });
+  }, arg("input"), arg("other"));
+  m.def("floor_divide", [](pyb::handle a, pyb::handle b) {
+    return binary_call(a, b, "floor_divide", [](const Tensor& x, const Tensor& y) { return ops::floor_divide(x, y); },
+                       [](const Tensor& x, const Scalar& s) { return ops::floor_divide(x, s); },
+                       [](const Scalar& s, const Tensor& y) { return ops::floor_divide(s, y); });
+  }, arg("input"), arg("other"));
+  m.def("fmod", [](pyb::handle a, pyb::handle b) {
+    Tensor x = tensor_arg(a, "fmod", "input", 1);
+    if (is_tensor(b)) return ops::fmod(x, b.cast<Tensor>());
+    return ops::fmod(x, scalar_arg(b, "fmod", "other", 2));
+  }, arg("input"), arg("other"));
+  for (const char* name : {"atan2", "arctan2"}) {
+    m.def(name, [name](pyb::handle a, pyb::handle b) {
+      return ops::atan2(tensor_arg(a, name, "input", 1), tensor_arg(b, name, "other", 2));
+    }, arg("input"), arg("other"));
+  }
   m.def("pow", [](pyb::handle a, pyb::handle b) {
     return binary_call(a, b, "pow", [](const Tensor& x, const Tensor& y) { return ops::pow(x, y); },
                        [](const Tensor& x, const Scalar& s) { return ops::pow(x, s); },

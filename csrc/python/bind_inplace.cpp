@@ -95,6 +95,19 @@ Tensor pow_inplace(const Tensor& self, pyb::handle other) {
   return assign_inplace(self, past_copy(ops::pow(in, number(other, "pow_")), in, self));
 }
 
+// self <op>= other for the division family (a tensor or a number on the right); the tensor form's
+// rule reads self's old value when ReadsSelf.
+template <Tensor (*WithTensor)(const Tensor&, const Tensor&), Tensor (*WithNumber)(const Tensor&, const Scalar&),
+          bool ReadsSelf>
+Tensor division_inplace(const Tensor& self, pyb::handle other, const char* fn) {
+  if (is_tensor(other)) {
+    Tensor o = other.cast<Tensor>();
+    Tensor in = original(self, ReadsSelf, &o);
+    return assign_inplace(self, past_copy(WithTensor(in, o), in, self));
+  }
+  return assign_inplace(self, WithNumber(self, number(other, fn)));
+}
+
 // self's old history gets no gradient; src gets it (summed back to src's shape by the engine).
 TensorList copy_rule(FormulaNode& n, const Tensor& g) {
   return {n.needs_grad(0) ? ops::zeros_like(g) : Tensor(), n.needs_grad(1) ? g : Tensor()};
@@ -161,6 +174,25 @@ void bind_inplace(pyb::module_& m) {
       .def("__imul__", &mul_inplace)
       .def("__itruediv__", &div_inplace)
       .def("__ipow__", &pow_inplace)
+      .def("remainder_", [](const Tensor& t, pyb::handle o) {
+        return division_inplace<&ops::remainder, &ops::remainder, true>(t, o, "remainder_");
+      }, pyb::arg("other"))
+      .def("__imod__", [](const Tensor& t, pyb::handle o) {
+        return division_inplace<&ops::remainder, &ops::remainder, true>(t, o, "remainder_");
+      })
+      .def("fmod_", [](const Tensor& t, pyb::handle o) {
+        return division_inplace<&ops::fmod, &ops::fmod, true>(t, o, "fmod_");
+      }, pyb::arg("other"))
+      .def("floor_divide_", [](const Tensor& t, pyb::handle o) {
+        return division_inplace<&ops::floor_divide, &ops::floor_divide, false>(t, o, "floor_divide_");
+      }, pyb::arg("other"))
+      .def("__ifloordiv__", [](const Tensor& t, pyb::handle o) {
+        return division_inplace<&ops::floor_divide, &ops::floor_divide, false>(t, o, "floor_divide_");
+      })
+      .def("atan2_", [](const Tensor& t, const Tensor& o) {
+        Tensor in = original(t, true, &o);
+        return assign_inplace(t, past_copy(ops::atan2(in, o), in, t));
+      }, pyb::arg("other"))
       .def("neg_", &unary_inplace<&ops::neg, false>)
       .def("exp_", &unary_inplace<&ops::exp, false>)
       .def("log_", &unary_inplace<&ops::log, true>)

@@ -281,6 +281,20 @@ void bind_tensor(pyb::module_& m) {
         if (is_tensor(o)) return ops::div(t, o.cast<Tensor>());
         return ops::div(t, optional_scalar(o, "div", "other").value());
       })
+      .def("remainder", [](const Tensor& t, pyb::handle o) {
+        if (is_tensor(o)) return ops::remainder(t, o.cast<Tensor>());
+        return ops::remainder(t, optional_scalar(o, "remainder", "other").value());
+      })
+      .def("fmod", [](const Tensor& t, pyb::handle o) {
+        if (is_tensor(o)) return ops::fmod(t, o.cast<Tensor>());
+        return ops::fmod(t, optional_scalar(o, "fmod", "other").value());
+      })
+      .def("floor_divide", [](const Tensor& t, pyb::handle o) {
+        if (is_tensor(o)) return ops::floor_divide(t, o.cast<Tensor>());
+        return ops::floor_divide(t, optional_scalar(o, "floor_divide", "other").value());
+      })
+      .def("atan2", &ops::atan2)
+      .def("arctan2", &ops::atan2)
       .def("pow", [](const Tensor& t, pyb::handle e) {
         if (is_tensor(e)) return ops::pow(t, e.cast<Tensor>());
         return ops::pow(t, optional_scalar(e, "pow", "exponent").value());

@@ -1,4 +1,4 @@
-// Tensor's arithmetic operators (+ - * / ** and unary -, +, abs) as CPython number slots: Python
+// Tensor's arithmetic operators (+ - * / % // ** and unary -, +, abs) as CPython number slots: Python
 // calls them directly and derives __add__/__radd__... from them, skipping any method lookup.
 #include "core/error.h"
 #include "ops/ops.h"
@@ -63,6 +63,18 @@ PyObject* true_divide(PyObject* a, PyObject* b) {
                 [](const Scalar& s, const Tensor& y) { return ops::rdiv(y, s); });
 }
 
+PyObject* remainder(PyObject* a, PyObject* b) {
+  return binary(a, b, [](const Tensor& x, const Tensor& y) { return ops::remainder(x, y); },
+                [](const Tensor& x, const Scalar& s) { return ops::remainder(x, s); },
+                [](const Scalar& s, const Tensor& y) { return ops::remainder(s, y); });
+}
+
+PyObject* floor_divide(PyObject* a, PyObject* b) {
+  return binary(a, b, [](const Tensor& x, const Tensor& y) { return ops::floor_divide(x, y); },
+                [](const Tensor& x, const Scalar& s) { return ops::floor_divide(x, s); },
+                [](const Scalar& s, const Tensor& y) { return ops::floor_divide(s, y); });
+}
+
 PyObject* power(PyObject* a, PyObject* b, PyObject* modulo) {
   if (modulo != Py_None) Py_RETURN_NOTIMPLEMENTED;  // pow(x, y, m): Python raises its TypeError
   return binary(a, b, [](const Tensor& x, const Tensor& y) { return ops::pow(x, y); },
@@ -93,6 +105,8 @@ void setup_tensor_number(PyHeapTypeObject* heap_type) {
   n.nb_subtract = subtract;
   n.nb_multiply = multiply;
   n.nb_true_divide = true_divide;
+  n.nb_remainder = remainder;
+  n.nb_floor_divide = floor_divide;
   n.nb_power = power;
   n.nb_negative = unary<&ops::neg>;
   n.nb_absolute = unary<&ops::abs>;

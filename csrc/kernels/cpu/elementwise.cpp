@@ -1,6 +1,7 @@
 // CPU elementwise kernels: one functor per op fed to map1/map2, which pick contiguous,
 // scalar-broadcast or strided inner loops.
 #include <cmath>
+#include <type_traits>
 
 #include "kernels/cpu/dispatch_types.h"
 #include "kernels/cpu/kernels.h"
@@ -57,6 +58,44 @@ void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, d
   }
 }
 
+// The division family per element, as torch computes it. Integer `b` is never 0 here (the op
+// checks); b == -1 is spelled out because INT_MIN / -1 traps on x86.
+template <class T>
+T fmod_of(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) return std::fmod(a, b);
+  else if constexpr (std::is_same_v<T, bool>) return a;
+  else return b == T(-1) ? T(0) : T(a % b);
+}
+
+template <class T>
+T remainder_of(T a, T b) {
+  T m = fmod_of(a, b);
+  if constexpr (!std::is_same_v<T, bool>)
+    if (m != T(0) && ((b < T(0)) != (m < T(0)))) m += b;
+  return m;
+}
+
+template <class T>
+T floor_divide_of(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (b == T(0)) return a / b;
+    T mod = std::fmod(a, b);
+    T div = (a - mod) / b;
+    if (mod != T(0) && ((b < T(0)) != (mod < T(0)))) div -= T(1);
+    if (div == T(0)) return std::copysign(T(0), a / b);
+    T floored = std::floor(div);
+    return div - floored > T(0.5) ? floored + T(1) : floored;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return a;
+  } else {
+    using U = std::make_unsigned_t<T>;
+    if (b == T(-1)) return T(U(0) - U(a));  // wraps for INT_MIN, as two's complement does
+    T q = T(a / b);
+    if (a % b != 0 && ((a < T(0)) != (b < T(0)))) --q;
+    return q;
+  }
+}
+
 template <class T>
 void binary_typed(BinaryOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl& out) {
   using M = math_t<T>;
@@ -101,6 +140,10 @@ void binary_typed(BinaryOp op, const TensorImpl& x, const TensorImpl& y, TensorI
     case BinaryOp::PowExpMask:
       map2<T>(x, y, out, [](T a, T b) { return T(!(a == T(0) && b >= T(0))); });
       break;
+    case BinaryOp::Remainder: map2<T>(x, y, out, [](T a, T b) { return remainder_of(a, b); }); break;
+    case BinaryOp::Fmod: map2<T>(x, y, out, [](T a, T b) { return fmod_of(a, b); }); break;
+    case BinaryOp::FloorDivide: map2<T>(x, y, out, [](T a, T b) { return floor_divide_of(a, b); }); break;
+    case BinaryOp::Atan2: map2<T>(x, y, out, [](T a, T b) { return T(std::atan2(M(a), M(b))); }); break;
   }
 }
 

@@ -1,0 +1,134 @@
+// The division family beyond `/`: remainder (%), fmod, floor_divide (//) and atan2, with torch's
+// type promotion, its integer division-by-zero error and its backward rules (or its refusals).
+#include "autograd/function.h"
+#include "ops/helpers.h"
+
+namespace tapegrad::ops {
+namespace {
+
+Tensor run(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype) {
+  check_same_device(a, b);
+  Shape shape = broadcast_shapes(a->sizes(), b->sizes());
+  Tensor out = empty_like_layout(a->sizes() == shape ? a : b, shape, dtype);
+  kernels(a).binary(op, *cast_for_compute(a, dtype), *cast_for_compute(b, dtype), *out);
+  return out;
+}
+
+// An integer quotient by zero has no value: torch raises rather than return one.
+void check_divisor(const Tensor& b, DType dtype) {
+  if (is_floating(dtype)) return;
+  AutoGradMode off(false);
+  if (*any(compare(b, Scalar::from_int(0), int(CompareOp::Eq)), {}, false)->data<bool>())
+    fail(ErrorKind::Runtime, "ZeroDivisionError");
+}
+
+// Bools have no division kernels in torch; `kernel` is the name its message gives.
+DType division_type(const Tensor& a, const Tensor& b, const char* kernel) {
+  DType dt = result_type(a, b);
+  if (dt == DType::Bool) fail(ErrorKind::NotImplemented, "\"", kernel, "\" not implemented for 'Bool'");
+  return dt;
+}
+
+// torch records ops it cannot differentiate with a node that refuses at backward time.
+template <const char* Op>
+TensorList no_derivative(FormulaNode&, const Tensor&) {
+  fail(ErrorKind::Runtime, "derivative for aten::", Op, " is not implemented");
+}
+constexpr char kRemainder[] = "remainder";
+constexpr char kFloorDivide[] = "floor_divide";
+
+// The rounded quotient (floored for remainder, truncated for fmod) as a constant: it is piecewise
+// constant, so torch's rule treats it as such (`grad * 0` under create_graph).
+enum class Rounding { Floor, Trunc };
+Tensor rounded_quotient(Rounding r, const Tensor& a, const Tensor& b) {
+  AutoGradMode off(false);
+  return r == Rounding::Floor ? run(BinaryOp::FloorDivide, a, b, result_type(a, b)) : trunc(div(a, b));
+}
+
+// x - q * y with q the rounded quotient: d/dx = 1, d/dy = -q.
+Tensor remainder_like(BinaryOp op, Rounding quotient, const Tensor& a, const Tensor& b, const char* name,
+                      const char* kernel) {
+  DType dt = division_type(a, b, kernel);
+  check_divisor(b, dt);
+  Tensor out = run(op, a, b, dt);
+  if (FormulaNode* n = record(name, [](FormulaNode& n, const Tensor& g) -> TensorList {
+        if (!n.needs_grad(1)) return {g, Tensor()};
+        auto rounding = Rounding(int(n.scalars[0]));
+        return {g, mul(neg(g), rounded_quotient(rounding, n.saved(0), n.saved(1)))};
+      }, out, {&a, &b})) {
+    n->scalars[0] = double(int(quotient));
+    n->save(a);
+    n->save(b);
+  }
+  return out;
+}
+
+Tensor with_number(const Tensor& a, const Scalar& b) { return scalar_tensor(b, result_type(a, b), a->device()); }
+
+}  // namespace
+
+Tensor remainder(const Tensor& a, const Tensor& b) {
+  return remainder_like(BinaryOp::Remainder, Rounding::Floor, a, b, "RemainderBackward1", "remainder_cpu");
+}
+
+Tensor remainder(const Tensor& a, const Scalar& b) {
+  Tensor bt = with_number(a, b);
+  DType dt = division_type(a, bt, "remainder_cpu");
+  check_divisor(bt, dt);
+  Tensor out = run(BinaryOp::Remainder, a, bt, dt);
+  record("RemainderBackward0", [](FormulaNode&, const Tensor& g) -> TensorList { return {g}; }, out, {&a});
+  return out;
+}
+
+Tensor remainder(const Scalar& a, const Tensor& b) {
+  Tensor at = scalar_tensor(a, result_type(b, a), b->device());
+  DType dt = division_type(at, b, "remainder_cpu");
+  check_divisor(b, dt);
+  Tensor out = run(BinaryOp::Remainder, at, b, dt);
+  record("torch::autograd::NotImplemented", no_derivative<kRemainder>, out, {&b});
+  return out;
+}
+
+Tensor fmod(const Tensor& a, const Tensor& b) {
+  return remainder_like(BinaryOp::Fmod, Rounding::Trunc, a, b, "FmodBackward1", "fmod_cpu");
+}
+
+Tensor fmod(const Tensor& a, const Scalar& b) {
+  Tensor bt = with_number(a, b);
+  DType dt = division_type(a, bt, "fmod_cpu");
+  check_divisor(bt, dt);
+  Tensor out = run(BinaryOp::Fmod, a, bt, dt);
+  record("FmodBackward0", [](FormulaNode&, const Tensor& g) -> TensorList { return {g}; }, out, {&a});
+  return out;
+}
+
+Tensor floor_divide(const Tensor& a, const Tensor& b) {
+  DType dt = division_type(a, b, "div_floor_cpu");
+  check_divisor(b, dt);
+  Tensor out = run(BinaryOp::FloorDivide, a, b, dt);
+  record("torch::autograd::NotImplemented", no_derivative<kFloorDivide>, out, {&a, &b});
+  return out;
+}
+
+Tensor floor_divide(const Tensor& a, const Scalar& b) { return floor_divide(a, with_number(a, b)); }
+Tensor floor_divide(const Scalar& a, const Tensor& b) {
+  return floor_divide(scalar_tensor(a, result_type(b, a), b->device()), b);
+}
+
+Tensor atan2(const Tensor& a, const Tensor& b) {
+  DType dt = result_type(a, b);
+  if (!is_floating(dt)) dt = default_dtype();
+  Tensor out = run(BinaryOp::Atan2, a, b, dt);
+  if (FormulaNode* n = record("Atan2Backward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        Tensor x = n.saved(0), y = n.saved(1);
+        Tensor recip = reciprocal(add(mul(x, x), mul(y, y)));
+        return {n.needs_grad(0) ? mul(mul(g, y), recip) : Tensor(),
+                n.needs_grad(1) ? mul(mul(g, neg(x)), recip) : Tensor()};
+      }, out, {&a, &b})) {
+    n->save(a);
+    n->save(b);
+  }
+  return out;
+}
+
+}  // namespace tapegrad::ops
