@@ -42,7 +42,9 @@ Tensor abs(const Tensor& x);
 Tensor sqrt(const Tensor& x);
 Tensor reciprocal(const Tensor& x);
 Tensor sign(const Tensor& x);
-Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max);
+// node_name: torch names clamp_min/clamp_max's nodes ClampMinBackward0/ClampMaxBackward0.
+Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max,
+             const char* node_name = "ClampBackward1");
 // Internal: x * s and x / s in x's dtype (no type promotion), differentiable.
 Tensor mul_scalar(const Tensor& x, double s);
 Tensor div_scalar(const Tensor& x, double s);

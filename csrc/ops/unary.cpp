@@ -135,14 +135,14 @@ Tensor sign(const Tensor& x) {
   return out;
 }
 
-Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max) {
+Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max, const char* node_name) {
   TG_CHECK(min || max, "torch.clamp: At least one of 'min' or 'max' must not be None");
   DType dt = x->dtype();
   if (min) dt = result_type(x, *min);
   if (max) dt = promote_types(dt, result_type(x, *max));
   double lo = min ? min->value : kNoBound, hi = max ? max->value : kNoBound;
   Tensor out = run_unary(UnaryOp::Clamp, x, dt, lo, hi);
-  if (FormulaNode* n = record("ClampBackward1", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  if (FormulaNode* n = record(node_name, [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {keep_where(g, mask(n.saved(0), int(UnaryOp::InRangeMask), n.scalars[0], n.scalars[1]))};
       }, out, {&x})) {
     n->save(x);

@@ -163,6 +163,14 @@ void bind_functions(pyb::module_& m) {
   def_unary<&ops::clone>(m, "clone");
   def_unary<&ops::detach>(m, "detach");
 
+  m.def("clamp_min", [](pyb::handle x, pyb::handle lo) {
+    return ops::clamp(tensor_arg(x, "clamp_min", "input", 1), scalar_arg(lo, "clamp_min", "min", 2), std::nullopt,
+                      "ClampMinBackward0");
+  }, arg("input"), arg("min"));
+  m.def("clamp_max", [](pyb::handle x, pyb::handle hi) {
+    return ops::clamp(tensor_arg(x, "clamp_max", "input", 1), std::nullopt, scalar_arg(hi, "clamp_max", "max", 2),
+                      "ClampMaxBackward0");
+  }, arg("input"), arg("max"));
   for (const char* name : {"clamp", "clip"}) {
     m.def(name, [name](pyb::handle x, pyb::handle lo, pyb::handle hi) {
       Tensor t = tensor_arg(x, name, "input", 1);

@@ -95,6 +95,14 @@ Tensor pow_inplace(const Tensor& self, pyb::handle other) {
   return assign_inplace(self, past_copy(ops::pow(in, number(other, "pow_")), in, self));
 }
 
+Tensor clamp_inplace(const Tensor& t, std::optional<Scalar> min, std::optional<Scalar> max,
+                     const char* node_name = "ClampBackward1") {
+  if (!is_floating(t->dtype()) && ((min && min->is_floating()) || (max && max->is_floating())))
+    fail(ErrorKind::Runtime, "result type Float can't be cast to the desired output type ", dtype_name(t->dtype()));
+  Tensor in = original(t, true);
+  return assign_inplace(t, past_copy(ops::clamp(in, min, max, node_name), in, t));
+}
+
 // self <op>= other for the division family (a tensor or a number on the right); the tensor form's
 // rule reads self's old value when ReadsSelf.
 template <Tensor (*WithTensor)(const Tensor&, const Tensor&), Tensor (*WithNumber)(const Tensor&, const Scalar&),
@@ -228,14 +236,15 @@ void bind_inplace(pyb::module_& m) {
         return assign_inplace(self, past_copy(ops::pow(in, Scalar::from_int(2)), in, self));
       })
       .def("clamp_", [](const Tensor& t, pyb::handle lo, pyb::handle hi) {
-        std::optional<Scalar> min, max;
-        if (!lo.is_none()) min = number(lo, "clamp_");
-        if (!hi.is_none()) max = number(hi, "clamp_");
-        if (!is_floating(t->dtype()) && ((min && min->is_floating()) || (max && max->is_floating())))
-          fail(ErrorKind::Runtime, "result type Float can't be cast to the desired output type ", dtype_name(t->dtype()));
-        Tensor in = original(t, true);
-        return assign_inplace(t, past_copy(ops::clamp(in, min, max), in, t));
+        return clamp_inplace(t, lo.is_none() ? std::nullopt : std::optional<Scalar>(number(lo, "clamp_")),
+                             hi.is_none() ? std::nullopt : std::optional<Scalar>(number(hi, "clamp_")));
       }, arg("min") = pyb::none(), arg("max") = pyb::none())
+      .def("clamp_min_", [](const Tensor& t, pyb::handle lo) {
+        return clamp_inplace(t, number(lo, "clamp_min_"), std::nullopt, "ClampMinBackward0");
+      }, arg("min"))
+      .def("clamp_max_", [](const Tensor& t, pyb::handle hi) {
+        return clamp_inplace(t, std::nullopt, number(hi, "clamp_max_"), "ClampMaxBackward0");
+      }, arg("max"))
       .def("copy_", &copy_inplace, arg("src"), arg("non_blocking") = false)
       .def("zero_", [](const Tensor& t) { return assign_inplace(t, ops::full_like(t, 0.0, t->dtype(), t->device()), "ZeroBackward0"); })
       .def("fill_", [](const Tensor& t, pyb::handle v) {

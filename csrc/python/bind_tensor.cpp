@@ -254,6 +254,12 @@ void bind_tensor(pyb::module_& m) {
       .def("clamp", [](const Tensor& t, pyb::handle lo, pyb::handle hi) {
         return ops::clamp(t, optional_scalar(lo, "clamp", "min"), optional_scalar(hi, "clamp", "max"));
       }, arg("min") = pyb::none(), arg("max") = pyb::none())
+      .def("clamp_min", [](const Tensor& t, pyb::handle lo) {
+        return ops::clamp(t, optional_scalar(lo, "clamp_min", "min").value(), std::nullopt, "ClampMinBackward0");
+      }, arg("min"))
+      .def("clamp_max", [](const Tensor& t, pyb::handle hi) {
+        return ops::clamp(t, std::nullopt, optional_scalar(hi, "clamp_max", "max").value(), "ClampMaxBackward0");
+      }, arg("max"))
       .def("clip", [](const Tensor& t, pyb::handle lo, pyb::handle hi) {
         return ops::clamp(t, optional_scalar(lo, "clip", "min"), optional_scalar(hi, "clip", "max"));
       }, arg("min") = pyb::none(), arg("max") = pyb::none())

@@ -15,6 +15,8 @@ from tapegrad._C import (  # noqa: F401  (re-exported public names)
     bool,
     ceil,
     clamp,
+    clamp_max,
+    clamp_min,
     clip,
     clone,
     cos,
@@ -163,6 +165,19 @@ from tapegrad import autograd, cuda  # noqa: F401
 
 
 from tapegrad._C import addmm, erf, log1p  # noqa: F401
+from tapegrad._composites import (  # noqa: F401
+    allclose,
+    atleast_1d,
+    atleast_2d,
+    broadcast_to,
+    count_nonzero,
+    equal,
+    hstack,
+    isclose,
+    moveaxis,
+    movedim,
+    vstack,
+)
 
 # nn, optim, utils and save/load load on first use, so `import tapegrad` stays a few milliseconds.
 _LAZY_SUBMODULES = ("nn", "optim", "utils")

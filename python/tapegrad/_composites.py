@@ -1,0 +1,145 @@
+"""torch functions that are compositions of tapegrad ops: each records the same nodes torch's does."""
+import warnings
+
+from tapegrad import _C
+from tapegrad._C import Tensor
+
+__all__ = ["broadcast_to", "movedim", "moveaxis", "isclose", "allclose", "equal",
+           "count_nonzero", "atleast_1d", "atleast_2d", "hstack", "vstack"]
+
+
+def broadcast_to(input, size):
+    return input.expand(size)
+
+
+def _dim_list(dims, ndim, what):
+    dims = [dims] if isinstance(dims, int) else list(dims)
+    wrapped = []
+    for d in dims:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, "
+                             f"{max(ndim, 1) - 1}], but got {d})")
+        wrapped.append(d % max(ndim, 1))
+    if len(set(wrapped)) != len(wrapped):
+        raise RuntimeError(f"movedim: repeated dim in `{what}` ({dims})")
+    return dims, wrapped
+
+
+def movedim(input, source, destination):
+    """The dims in `source` moved to the places in `destination`, the others keeping their order."""
+    src, src_w = _dim_list(source, input.dim(), "source")
+    dst, dst_w = _dim_list(destination, input.dim(), "destination")
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
+                           f"same number of dims as destination ({dst} dims)")
+    order = [None] * input.dim()
+    for s, d in zip(src_w, dst_w):
+        order[d] = s
+    rest = iter(d for d in range(input.dim()) if d not in src_w)
+    return input.permute([o if o is not None else next(rest) for o in order])
+
+
+moveaxis = movedim
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol * |other| elementwise, with torch's handling of inf and nan."""
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"{_scalar_name(input.dtype)} did not match {_scalar_name(other.dtype)}")
+    if rtol < 0:
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
+    if atol < 0:
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
+    a, b = input.detach(), other.detach()
+    close = a == b
+    if equal_nan and a.is_floating_point():
+        close = close | (a.isnan() & b.isnan())
+    if a.dtype == _C.bool:
+        return close
+    if not a.is_floating_point():
+        a, b = a.double(), b.double()
+    error = (a - b).abs()
+    return close | (error.isfinite() & (error <= atol + (b * rtol).abs()))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+def equal(input, other):
+    """True when both have the same size and the same values."""
+    return input.shape == other.shape and bool((input == other).all())
+
+
+def count_nonzero(input, dim=None):
+    return (input != 0).sum() if dim is None else (input != 0).sum(dim)
+
+
+def atleast_1d(*tensors):
+    out = [t.reshape(1) if t.dim() == 0 else t for t in _unpack(tensors)]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_2d(*tensors):
+    out = [t.reshape(1, 1) if t.dim() == 0 else t.unsqueeze(0) if t.dim() == 1 else t for t in _unpack(tensors)]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def hstack(tensors):
+    if len(tensors) == 0:
+        raise RuntimeError("hstack expects a non-empty TensorList")
+    ts = [atleast_1d(t) for t in tensors]
+    return _C.cat(ts, 0 if ts[0].dim() == 1 else 1)
+
+
+def vstack(tensors):
+    if len(tensors) == 0:
+        raise RuntimeError("vstack expects a non-empty TensorList")
+    return _C.cat([atleast_2d(t) for t in tensors], 0)
+
+
+def _unpack(tensors):
+    return list(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else list(tensors)
+
+
+def _scalar_name(dtype):
+    return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool"}[str(dtype).split(".")[-1]]
+
+
+# --- Tensor methods: the same functions, and torch's new_* constructors ---
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    return _C.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                   requires_grad=requires_grad)
+
+
+def _new_filled(value):
+    def method(self, *size, dtype=None, device=None, requires_grad=False):
+        shape = size[0] if len(size) == 1 and isinstance(size[0], (list, tuple)) else size
+        return _new_full(self, shape, value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    return method
+
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                      "sourceTensor.detach().clone().requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
+        copy = data.detach().clone().to(dtype=dtype or self.dtype, device=device or self.device)
+        return copy.requires_grad_(requires_grad)
+    return _C.tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+
+Tensor.new_full = _new_full
+Tensor.new_zeros = _new_filled(0)
+Tensor.new_ones = _new_filled(1)
+Tensor.new_empty = _new_filled(0)
+Tensor.new_tensor = _new_tensor
+Tensor.broadcast_to = broadcast_to
+Tensor.movedim = movedim
+Tensor.moveaxis = movedim
+Tensor.isclose = isclose
+Tensor.allclose = allclose
+Tensor.equal = equal
+Tensor.count_nonzero = count_nonzero
