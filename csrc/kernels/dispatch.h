@@ -102,6 +102,9 @@ struct KernelTable {
   void (*random)(RandomDist dist, TensorImpl& dst, double a, double b, Generator& gen);
   // The int64 [n, ndim] coordinates of the non-zero elements, in row-major order.
   Tensor (*nonzero)(const TensorImpl& in);
+  // Sorts each row of contiguous [rows, n] `in` into contiguous values and int64 indices; stable,
+  // NaN above every number (last ascending, first descending), as torch orders them.
+  void (*sort)(const TensorImpl& in, bool descending, TensorImpl& values, TensorImpl& indices);
 };
 
 // Where the CPU BLAS library lives (set once from Python at import; loaded on first use).

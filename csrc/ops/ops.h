@@ -49,6 +49,16 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
 Tensor mul_scalar(const Tensor& x, double s);
 Tensor div_scalar(const Tensor& x, double s);
 
+// --- moving elements (reorder.cpp) ---
+Tensor flip(const Tensor& x, const Shape& dims);                             // FlipBackward0
+Tensor roll(const Tensor& x, const Shape& shifts, const Shape& dims);        // RollBackward0; no dims: flat
+Tensor repeat(const Tensor& x, const Shape& repeats);                        // RepeatBackward0
+Tensor tril(const Tensor& x, int64_t diagonal);                              // TrilBackward0
+Tensor triu(const Tensor& x, int64_t diagonal);                              // TriuBackward0
+// (values, indices); node_name null records nothing (for callers that record their own node).
+std::pair<Tensor, Tensor> sort(const Tensor& x, int64_t dim, bool descending, const char* node_name = "SortBackward0");
+std::pair<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim, bool largest, bool sorted);  // TopkBackward0
+
 // --- the division family (division.cpp); integer divisors must be non-zero ---
 Tensor remainder(const Tensor& a, const Tensor& b);     // RemainderBackward1 (Python's %)
 Tensor remainder(const Tensor& a, const Scalar& b);     // RemainderBackward0

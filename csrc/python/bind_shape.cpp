@@ -122,6 +122,32 @@ void bind_shape(pyb::module_& m) {
   m.def("_set_blas_library_path", &set_blas_library_path);
   m.def("stack", [](pyb::handle ts, int64_t dim) { return ops::stack(tensor_sequence(ts, "stack"), dim); },
         arg("tensors"), arg("dim") = 0);
+
+  // Reordering (ops/reorder.cpp). sort and topk return (values, indices); Python wraps them in
+  // torch.return_types.
+  m.def("flip", [](const Tensor& t, pyb::handle dims) { return ops::flip(t, dims_arg(dims)); }, arg("input"), arg("dims"));
+  cls.def("flip", [](const Tensor& t, pyb::args dims) {
+    return ops::flip(t, dims.size() == 1 ? dims_arg(dims[0]) : shape_from_args(dims, "flip"));
+  });
+  def_both(m, cls, "roll", [](const Tensor& t, pyb::handle shifts, pyb::handle dims) {
+    return ops::roll(t, dims_arg(shifts), dims.is_none() ? Shape{} : dims_arg(dims));
+  }, arg("shifts"), arg("dims") = pyb::none());
+  cls.def("repeat", [](const Tensor& t, pyb::args sizes) { return ops::repeat(t, shape_from_args(sizes, "repeat")); });
+  def_both(m, cls, "tril", &ops::tril, arg("diagonal") = 0);
+  def_both(m, cls, "triu", &ops::triu, arg("diagonal") = 0);
+  cls.def("tril_", [](const Tensor& t, int64_t k) { return assign_inplace(t, ops::tril(t, k)); }, arg("diagonal") = 0);
+  cls.def("triu_", [](const Tensor& t, int64_t k) { return assign_inplace(t, ops::triu(t, k)); }, arg("diagonal") = 0);
+  m.def("_sort", [](const Tensor& t, int64_t dim, bool descending) {
+    auto [values, indices] = ops::sort(t, dim, descending);
+    return pyb::make_tuple(values, indices);
+  });
+  def_both(m, cls, "argsort", [](const Tensor& t, int64_t dim, bool descending, bool) {
+    return ops::sort(t, dim, descending, nullptr).second;
+  }, arg("dim") = -1, arg("descending") = false, pyb::kw_only(), arg("stable") = false);
+  m.def("_topk", [](const Tensor& t, int64_t k, int64_t dim, bool largest, bool sorted) {
+    auto [values, indices] = ops::topk(t, k, dim, largest, sorted);
+    return pyb::make_tuple(values, indices);
+  });
 }
 
 }  // namespace tapegrad::py

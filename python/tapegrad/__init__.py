@@ -82,23 +82,21 @@ from tapegrad._C import (  # noqa: F401  (views, indexing, reductions, compariso
     any,
     argmax,
     argmin,
+    argsort,
     bitwise_and,
     bitwise_not,
     bitwise_or,
     bitwise_xor,
+    bmm,
     cat,
     chunk,
     concat,
     concatenate,
     cumsum,
-    bmm,
     dot,
-    matmul,
-    mm,
-    mv,
-    outer,
     eq,
     flatten,
+    flip,
     gather,
     ge,
     gt,
@@ -116,15 +114,20 @@ from tapegrad._C import (  # noqa: F401  (views, indexing, reductions, compariso
     logsumexp,
     lt,
     masked_fill,
+    matmul,
     maximum,
     minimum,
+    mm,
+    mv,
     narrow,
     ne,
     nonzero,
     norm,
+    outer,
     permute,
     prod,
     reshape,
+    roll,
     scatter_add,
     select,
     softmax,
@@ -135,6 +138,8 @@ from tapegrad._C import (  # noqa: F401  (views, indexing, reductions, compariso
     swapaxes,
     t,
     transpose,
+    tril,
+    triu,
     unbind,
     unsqueeze,
     var,
@@ -266,6 +271,17 @@ def _extreme(method, pair_type):
     return reduce
 
 
+def sort(input, dim=-1, descending=False, stable=False):
+    """(values, indices) along dim; stable in every case, NaN above every number (as torch)."""
+    return return_types.sort(_C._sort(input, dim, descending))
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002  (torch's name)
+    return return_types.topk(_C._topk(input, k, dim, largest, sorted))
+
+
+Tensor.sort = sort
+Tensor.topk = topk
 Tensor.max = _extreme(Tensor._max, return_types.max)
 Tensor.min = _extreme(Tensor._min, return_types.min)
 

@@ -1,4 +1,4 @@
-"""torch.return_types: the named (values, indices) pairs that max/min over a dim return."""
+"""torch.return_types: the named (values, indices) pairs that max/min over a dim, sort and topk return."""
 
 
 class _ReturnType(tuple):
@@ -31,3 +31,13 @@ class max(_ReturnType):  # noqa: A001  (torch's name)
 class min(_ReturnType):  # noqa: A001
     __slots__ = ()
     _name = "min"
+
+
+class sort(_ReturnType):
+    __slots__ = ()
+    _name = "sort"
+
+
+class topk(_ReturnType):
+    __slots__ = ()
+    _name = "topk"

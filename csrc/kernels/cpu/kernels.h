@@ -22,4 +22,5 @@ void index_put(TensorImpl& dst, const TensorList& idx, const TensorImpl& values,
 Tensor nonzero(const TensorImpl& in);
 void random(RandomDist dist, TensorImpl& dst, double a, double b, Generator& gen);
 void bmm(const TensorImpl& a, const TensorImpl& b, TensorImpl& out);
+void sort(const TensorImpl& in, bool descending, TensorImpl& values, TensorImpl& indices);
 }  // namespace tapegrad::cpu

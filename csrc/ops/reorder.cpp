@@ -1,0 +1,210 @@
+// Ops that move elements around: flip, roll, repeat, tril/triu, sort/argsort/topk. Each moves data
+// with existing ops (index_select, expand, where) or the sort kernel, and records torch's node.
+#include <algorithm>
+
+#include "autograd/function.h"
+#include "ops/helpers.h"
+
+namespace tapegrad::ops {
+namespace {
+
+Shape wrapped_dims(const Shape& dims, int64_t ndim) {
+  Shape out;
+  for (int64_t d : dims) {
+    int64_t w = wrap_dim(d, ndim);
+    if (std::find(out.begin(), out.end(), w) != out.end())
+      fail(ErrorKind::Runtime, "dim ", w, " appears multiple times in the list of dims");
+    out.push_back(w);
+  }
+  return out;
+}
+
+Tensor positions(int64_t start, int64_t end, int64_t step, Device device) {
+  return arange(double(start), double(end), double(step), DType::Int64, device);
+}
+
+// x with dim d rotated by `shift` places (element i goes to i + shift, wrapping).
+Tensor rotate(const Tensor& x, int64_t d, int64_t shift) {
+  int64_t n = x->sizes()[size_t(d)];
+  if (n == 0) return x;
+  int64_t s = ((shift % n) + n) % n;
+  if (s == 0) return x;
+  Tensor idx = cat({positions(n - s, n, 1, x->device()), positions(0, n - s, 1, x->device())}, 0);
+  return index_select(x, d, idx);
+}
+
+// The lower (tril) or upper (triu) triangle of the last two dims, the rest zero.
+Tensor triangle(const Tensor& x, int64_t diagonal, bool lower) {
+  const int64_t nd = x->dim();
+  const int64_t rows = x->sizes()[size_t(nd - 2)], cols = x->sizes()[size_t(nd - 1)];
+  Tensor r = view(positions(0, rows, 1, x->device()), {rows, 1});
+  Tensor c = view(positions(0, cols, 1, x->device()), {1, cols});
+  Tensor offset = sub(c, r);  // col - row
+  Tensor keep = compare(offset, Scalar::from_int(diagonal), int(lower ? CompareOp::Le : CompareOp::Ge));
+  return where(keep, x, full({}, 0.0, x->dtype(), x->device()));
+}
+
+TensorList scatter_back(FormulaNode& n, const Tensor& g) {
+  Tensor zeros = full(n.shape, 0.0, g->dtype(), g->device());
+  if (n.shape.size() == 0) return {add(zeros, reshape(g, {}))};
+  return {scatter_add(zeros, n.ints[0], n.saved(0), g)};
+}
+
+}  // namespace
+
+Tensor flip(const Tensor& x, const Shape& dims_in) {
+  Shape dims = wrapped_dims(dims_in, std::max<int64_t>(x->dim(), 1));
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    out = clone(x);  // flip always returns a new tensor
+    for (int64_t d : dims)
+      if (x->dim() && x->sizes()[size_t(d)] > 1)
+        out = index_select(out, d, positions(x->sizes()[size_t(d)] - 1, -1, -1, x->device()));
+  }
+  if (FormulaNode* n = record("FlipBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {flip(g, Shape(n.ints.begin(), n.ints.end()))};
+      }, out, {&x}))
+    n->ints = dims;
+  return out;
+}
+
+Tensor roll(const Tensor& x, const Shape& shifts, const Shape& dims_in) {
+  TG_CHECK(!shifts.empty(), "`shifts` required");
+  if (dims_in.empty())
+    TG_CHECK(shifts.size() == 1, "shifts and dimensions must align. shifts: ", shifts.size(), ", dims:0");
+  else
+    TG_CHECK(shifts.size() == dims_in.size(), "shifts and dimensions must align. shifts: ", shifts.size(),
+             ", dims:", dims_in.size());
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    if (dims_in.empty()) {
+      out = view(rotate(reshape(x, {x->numel()}), 0, shifts[0]), x->sizes());
+    } else {
+      out = x;
+      for (size_t i = 0; i < dims_in.size(); ++i) out = rotate(out, wrap_dim(dims_in[i], std::max<int64_t>(x->dim(), 1)), shifts[i]);
+      if (out == x) out = clone(x);
+    }
+  }
+  if (FormulaNode* n = record("RollBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        Shape back(n.shape.begin(), n.shape.end());
+        for (int64_t& s : back) s = -s;
+        return {roll(g, back, Shape(n.ints.begin(), n.ints.end()))};
+      }, out, {&x})) {
+    n->shape = shifts;
+    n->ints = dims_in;
+  }
+  return out;
+}
+
+Tensor repeat(const Tensor& x, const Shape& repeats) {
+  TG_CHECK(int64_t(repeats.size()) >= x->dim(),
+           "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor");
+  const size_t k = repeats.size();
+  Shape padded(k - size_t(x->dim()), 1);
+  padded.insert(padded.end(), x->sizes().begin(), x->sizes().end());
+  Shape pairs, expanded, result;  // [1, s0, 1, s1, ...] -> [r0, s0, r1, s1, ...] -> [r0 s0, r1 s1, ...]
+  for (size_t i = 0; i < k; ++i) {
+    pairs.insert(pairs.end(), {1, padded[i]});
+    expanded.insert(expanded.end(), {repeats[i], padded[i]});
+    result.push_back(repeats[i] * padded[i]);
+  }
+  for (int64_t d : result) TG_CHECK(d >= 0, "Trying to create tensor with negative dimension ", d, ": ", shape_str(result));
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    out = reshape(contiguous(expand(reshape(x, pairs), expanded)), result);
+  }
+  if (FormulaNode* n = record("RepeatBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        // Each input element's gradient is the sum over its copies: the even dims of [r0, s0, r1, s1, ...].
+        Shape sizes(n.shape.begin(), n.shape.end()), reps(n.ints.begin(), n.ints.end());
+        Shape padded(reps.size() - sizes.size(), 1), split, copies;
+        padded.insert(padded.end(), sizes.begin(), sizes.end());
+        for (size_t i = 0; i < reps.size(); ++i) {
+          split.insert(split.end(), {reps[i], padded[i]});
+          copies.push_back(int64_t(2 * i));
+        }
+        return {reshape(sum(reshape(g, split), copies, false), sizes)};
+      }, out, {&x})) {
+    n->shape = x->sizes();
+    n->ints = repeats;
+  }
+  return out;
+}
+
+Tensor tril(const Tensor& x, int64_t diagonal) {
+  TG_CHECK(x->dim() >= 2, "tril: input tensor must have at least 2 dimensions");
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    out = triangle(x, diagonal, true);
+  }
+  if (FormulaNode* n = record("TrilBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {tril(g, n.ints[0])};
+      }, out, {&x}))
+    n->ints = {diagonal};
+  return out;
+}
+
+Tensor triu(const Tensor& x, int64_t diagonal) {
+  TG_CHECK(x->dim() >= 2, "triu: input tensor must have at least 2 dimensions");
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    out = triangle(x, diagonal, false);
+  }
+  if (FormulaNode* n = record("TriuBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {triu(g, n.ints[0])};
+      }, out, {&x}))
+    n->ints = {diagonal};
+  return out;
+}
+
+std::pair<Tensor, Tensor> sort(const Tensor& x, int64_t dim, bool descending, const char* node_name) {
+  const int64_t d = wrap_dim(dim, std::max<int64_t>(x->dim(), 1));
+  Tensor values, indices;
+  {
+    AutoGradMode off(false);
+    Tensor rows = x->dim() ? contiguous(transpose(x, d, -1)) : reshape(x, {1});
+    values = TensorImpl::empty(rows->sizes(), x->dtype(), x->device());
+    indices = TensorImpl::empty(rows->sizes(), DType::Int64, x->device());
+    kernels(x).sort(*rows, descending, *values, *indices);
+    if (x->dim()) {
+      values = contiguous(transpose(values, d, -1));
+      indices = contiguous(transpose(indices, d, -1));
+    } else {
+      values = reshape(values, {});
+      indices = reshape(indices, {});
+    }
+  }
+  if (node_name)
+    if (FormulaNode* n = record(node_name, scatter_back, values, {&x})) {
+      n->shape = x->sizes();
+      n->ints = {d};
+      n->save(indices);
+    }
+  return {values, indices};
+}
+
+std::pair<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim, bool largest, bool sorted) {
+  const int64_t d = wrap_dim(dim, std::max<int64_t>(x->dim(), 1));
+  const int64_t n = x->dim() ? x->sizes()[size_t(d)] : 1;
+  TG_CHECK(k >= 0 && k <= n, "selected index k out of range");
+  (void)sorted;  // the k values always come back in order, which torch's sorted=False also allows
+  auto [all_values, all_indices] = sort(x, dim, largest, nullptr);
+  Tensor values, indices;
+  {
+    AutoGradMode off(false);
+    values = x->dim() ? contiguous(narrow(all_values, d, 0, k)) : all_values;
+    indices = x->dim() ? contiguous(narrow(all_indices, d, 0, k)) : all_indices;
+  }
+  if (FormulaNode* node = record("TopkBackward0", scatter_back, values, {&x})) {
+    node->shape = x->sizes();
+    node->ints = {d};
+    node->save(indices);
+  }
+  return {values, indices};
+}
+
+}  // namespace tapegrad::ops
