@@ -49,6 +49,19 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
 Tensor mul_scalar(const Tensor& x, double s);
 Tensor div_scalar(const Tensor& x, double s);
 
+// --- compound elementwise ops, trace, masked_select, padding (pointwise.cpp) ---
+Tensor lerp(const Tensor& self, const Tensor& end, const Scalar& weight);     // LerpBackward0
+Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight);     // LerpBackward1
+Tensor addcmul(const Tensor& self, const Tensor& t1, const Tensor& t2, const Scalar& value);  // AddcmulBackward0
+Tensor addcdiv(const Tensor& self, const Tensor& t1, const Tensor& t2, const Scalar& value);  // AddcdivBackward0
+Tensor logaddexp(const Tensor& a, const Tensor& b);                           // LogaddexpBackward0
+Tensor nan_to_num(const Tensor& x, std::optional<double> nan, std::optional<double> posinf,
+                  std::optional<double> neginf);                              // NanToNumBackward0
+Tensor trace(const Tensor& x);                                                // TraceBackward0
+Tensor masked_select(const Tensor& x, const Tensor& mask);                    // MaskedSelectBackward0
+// F.pad's constant mode: pad = (last dim before, after, next dim before, after, ...); negative crops.
+Tensor constant_pad(const Tensor& x, const Shape& pad, double value);         // ConstantPadNdBackward0
+
 // --- moving elements (reorder.cpp) ---
 Tensor flip(const Tensor& x, const Shape& dims);                             // FlipBackward0
 Tensor roll(const Tensor& x, const Shape& shifts, const Shape& dims);        // RollBackward0; no dims: flat

@@ -1,4 +1,6 @@
 // Module-level functions: tapegrad.tensor / zeros / ones / full ... and tapegrad.<op>(input, ...).
+#include <pybind11/stl.h>
+
 #include "core/error.h"
 #include "ops/ops.h"
 #include "python/bind_common.h"
@@ -212,6 +214,24 @@ void bind_functions(pyb::module_& m) {
                        [](const Tensor& x, const Scalar& s) { return ops::div(x, s); },
                        [](const Scalar& s, const Tensor& y) { return ops::rdiv(y, s); });
   }, arg("input"), arg("other"));
+  // Compound elementwise ops (ops/pointwise.cpp), as functions and methods; in-place forms in bind_inplace.
+  TensorClass cls = tensor_class(m);
+  def_both(m, cls, "lerp", [](const Tensor& t, const Tensor& end, pyb::handle w) {
+    if (is_tensor(w)) return ops::lerp(t, end, w.cast<Tensor>());
+    return ops::lerp(t, end, scalar_arg(w, "lerp", "weight", 3));
+  }, arg("end"), arg("weight"));
+  def_both(m, cls, "addcmul", [](const Tensor& t, const Tensor& a, const Tensor& b, pyb::handle v) {
+    return ops::addcmul(t, a, b, scalar_arg(v, "addcmul", "value", 4));
+  }, arg("tensor1"), arg("tensor2"), pyb::kw_only(), arg("value") = 1);
+  def_both(m, cls, "addcdiv", [](const Tensor& t, const Tensor& a, const Tensor& b, pyb::handle v) {
+    return ops::addcdiv(t, a, b, scalar_arg(v, "addcdiv", "value", 4));
+  }, arg("tensor1"), arg("tensor2"), pyb::kw_only(), arg("value") = 1);
+  def_both(m, cls, "logaddexp", &ops::logaddexp, arg("other"));
+  def_both(m, cls, "nan_to_num", &ops::nan_to_num, arg("nan") = 0.0, arg("posinf") = pyb::none(),
+           arg("neginf") = pyb::none());
+  def_both(m, cls, "trace", &ops::trace);
+  def_both(m, cls, "masked_select", &ops::masked_select, arg("mask"));
+  m.def("_constant_pad", &ops::constant_pad);
   m.def("remainder", [](pyb::handle a, pyb::handle b) {
     return binary_call(a, b, "remainder", [](const Tensor& x, const Tensor& y) { return ops::remainder(x, y); },
                        [](const Tensor& x, const Scalar& s) { return ops::remainder(x, s); },

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <string>
 
+#include <pybind11/stl.h>
+
 #include "autograd/function.h"
 #include "autograd/grad_mode.h"
 #include "core/error.h"
@@ -235,6 +237,19 @@ void bind_inplace(pyb::module_& m) {
         Tensor in = original(self, true);
         return assign_inplace(self, past_copy(ops::pow(in, Scalar::from_int(2)), in, self));
       })
+      .def("lerp_", [](const Tensor& t, const Tensor& end, pyb::handle w) {
+        return assign_inplace(t, is_tensor(w) ? ops::lerp(t, end, w.cast<Tensor>()) : ops::lerp(t, end, number(w, "lerp_")));
+      }, arg("end"), arg("weight"))
+      .def("addcmul_", [](const Tensor& t, const Tensor& a, const Tensor& b, pyb::handle v) {
+        return assign_inplace(t, ops::addcmul(t, a, b, number(v, "addcmul_")));
+      }, arg("tensor1"), arg("tensor2"), pyb::kw_only(), arg("value") = 1)
+      .def("addcdiv_", [](const Tensor& t, const Tensor& a, const Tensor& b, pyb::handle v) {
+        return assign_inplace(t, ops::addcdiv(t, a, b, number(v, "addcdiv_")));
+      }, arg("tensor1"), arg("tensor2"), pyb::kw_only(), arg("value") = 1)
+      .def("nan_to_num_", [](const Tensor& t, double nan, std::optional<double> posinf, std::optional<double> neginf) {
+        Tensor in = original(t, true);
+        return assign_inplace(t, past_copy(ops::nan_to_num(in, nan, posinf, neginf), in, t));
+      }, arg("nan") = 0.0, arg("posinf") = pyb::none(), arg("neginf") = pyb::none())
       .def("clamp_", [](const Tensor& t, pyb::handle lo, pyb::handle hi) {
         return clamp_inplace(t, lo.is_none() ? std::nullopt : std::optional<Scalar>(number(lo, "clamp_")),
                              hi.is_none() ? std::nullopt : std::optional<Scalar>(number(hi, "clamp_")));

@@ -14,6 +14,7 @@ __all__ = [
     "dropout", "embedding", "layer_norm", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss", "log_cosh_loss",
     "margin_ranking_loss", "mean_bias_error", "mse_loss", "nll_loss", "rmse", "smooth_l1_loss", "soft_margin_loss",
+    "pad", "one_hot", "normalize",
 ]
 
 
@@ -142,3 +143,31 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if per_channel <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
     return _C._nn.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Constant padding (negative amounts crop); pad lists (before, after) pairs from the last dim back."""
+    if mode != "constant":
+        raise NotImplementedError(f"tapegrad: F.pad supports mode='constant' only, not {mode!r}")
+    return _C._constant_pad(input, list(pad), 0.0 if value is None else float(value))
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 one-hot rows for the class indices in tensor (num_classes=-1: the largest index plus one)."""
+    if tensor.dtype != tapegrad.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if tensor.numel() > 0 and int(tensor.min()) < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes == -1:
+        if tensor.numel() == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(tensor.max()) + 1
+    elif tensor.numel() > 0 and int(tensor.max()) >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return (tensor.unsqueeze(-1) == tapegrad.arange(num_classes)).long()
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p over dim, eps), as torch composes it."""
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    return input / denom

@@ -1,0 +1,222 @@
+// Compound elementwise ops with their own node in torch: lerp, addcmul, addcdiv, logaddexp,
+// nan_to_num; and trace, masked_select and constant padding. The forward composes existing ops
+// without history; each rule is derivatives.yaml's, written with ops.
+#include <limits>
+
+#include "autograd/function.h"
+#include "ops/helpers.h"
+
+namespace tapegrad::ops {
+namespace {
+
+template <class F>
+Tensor untracked(F&& f) {
+  AutoGradMode off(false);
+  return f();
+}
+
+// The largest finite value of x's float type (nan_to_num's default for +inf).
+double largest_finite(DType dt) {
+  return dt == DType::Float32 ? double(std::numeric_limits<float>::max()) : std::numeric_limits<double>::max();
+}
+
+void check_float_operands(const Tensor& a, const Tensor& b, const char* kernel) {
+  if (!is_floating(a->dtype())) fail(ErrorKind::NotImplemented, "\"", kernel, "\" not implemented for '", dtype_scalar_type_name(a->dtype()), "'");
+  if (b->dtype() != a->dtype())
+    fail(ErrorKind::Runtime, "expected dtype ", dtype_name(a->dtype()), " for `end` but got dtype ", dtype_name(b->dtype()));
+}
+
+// torch's lerp: self + w (end - self) below |w| = 0.5, else end - (end - self)(1 - w).
+Tensor lerp_values(const Tensor& self, const Tensor& end, const Tensor& w) {
+  Tensor diff = sub(end, self);
+  Tensor near_self = add(self, mul(w, diff));
+  Tensor near_end = sub(end, mul(diff, rsub(w, Scalar(1.0))));
+  return where(compare(abs(w), Scalar(0.5), int(CompareOp::Lt)), near_self, near_end);
+}
+
+// A bool mask as the per-dim int64 index tensors of its true elements (what index() takes).
+TensorList mask_indices(const Tensor& mask) {
+  Tensor nz = nonzero(mask);
+  TensorList idx;
+  for (int64_t k = 0; k < mask->dim(); ++k) idx.push_back(contiguous(select(nz, 1, k)));
+  return idx;
+}
+
+}  // namespace
+
+Tensor lerp(const Tensor& self, const Tensor& end, const Scalar& weight) {
+  check_float_operands(self, end, "lerp_kernel_scalar");
+  Tensor out = untracked([&] { return lerp_values(self, end, scalar_tensor(weight, self->dtype(), self->device())); });
+  if (FormulaNode* n = record("LerpBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {n.needs_grad(0) ? mul_scalar(g, 1.0 - n.scalars[0]) : Tensor(),
+                n.needs_grad(1) ? mul_scalar(g, n.scalars[0]) : Tensor()};
+      }, out, {&self, &end}))
+    n->scalars[0] = weight.value;
+  return out;
+}
+
+Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight) {
+  check_float_operands(self, end, "lerp_kernel_tensor");
+  if (weight->dtype() != self->dtype())
+    fail(ErrorKind::Runtime, "expected dtype ", dtype_name(self->dtype()), " for `weight` but got dtype ",
+         dtype_name(weight->dtype()));
+  Tensor out = untracked([&] { return lerp_values(self, end, weight); });
+  if (FormulaNode* n = record("LerpBackward1", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        Tensor self = n.saved(0), end = n.saved(1), w = n.saved(2);
+        return {n.needs_grad(0) ? mul(g, rsub(w, Scalar(1.0))) : Tensor(), n.needs_grad(1) ? mul(g, w) : Tensor(),
+                n.needs_grad(2) ? mul(g, sub(end, self)) : Tensor()};
+      }, out, {&self, &end, &weight})) {
+    n->save(self);
+    n->save(end);
+    n->save(weight);
+  }
+  return out;
+}
+
+Tensor addcmul(const Tensor& self, const Tensor& t1, const Tensor& t2, const Scalar& value) {
+  Tensor out = untracked([&] {
+    Tensor scaled = value.value == 1.0 ? t1 : mul(t1, value);
+    return add(self, mul(scaled, t2));
+  });
+  if (FormulaNode* n = record("AddcmulBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        double v = n.scalars[0];
+        return {n.needs_grad(0) ? g : Tensor(), n.needs_grad(1) ? mul_scalar(mul(g, n.saved(1)), v) : Tensor(),
+                n.needs_grad(2) ? mul_scalar(mul(g, n.saved(0)), v) : Tensor()};
+      }, out, {&self, &t1, &t2})) {
+    n->scalars[0] = value.value;
+    n->save(t1);
+    n->save(t2);
+  }
+  return out;
+}
+
+Tensor addcdiv(const Tensor& self, const Tensor& t1, const Tensor& t2, const Scalar& value) {
+  if (!is_floating(t1->dtype()) && !is_floating(t2->dtype()))
+    fail(ErrorKind::Runtime,
+         "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform a true "
+         "division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as (input + value * "
+         "torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as (input + value * tensor1 / "
+         "tensor2) for float inputs. The future addcdiv behavior is just the latter implementation: (input + value * "
+         "tensor1 / tensor2), for all dtypes.");
+  Tensor out = untracked([&] {
+    Tensor scaled = value.value == 1.0 ? t1 : mul(t1, value);
+    return add(self, div(scaled, t2));
+  });
+  if (FormulaNode* n = record("AddcdivBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        double v = n.scalars[0];
+        Tensor t1 = n.saved(0), t2 = n.saved(1);
+        return {n.needs_grad(0) ? g : Tensor(), n.needs_grad(1) ? div(mul_scalar(g, v), t2) : Tensor(),
+                n.needs_grad(2) ? div(mul(mul_scalar(neg(g), v), t1), mul(t2, t2)) : Tensor()};
+      }, out, {&self, &t1, &t2})) {
+    n->scalars[0] = value.value;
+    n->save(t1);
+    n->save(t2);
+  }
+  return out;
+}
+
+Tensor logaddexp(const Tensor& a, const Tensor& b) {
+  Tensor out = untracked([&] {
+    // max + log1p(exp(-|a - b|)); equal infinities give themselves (the difference would be NaN).
+    Tensor a_f = cast_for_compute(a, float_result_type(a)), b_f = cast_for_compute(b, float_result_type(b));
+    Tensor same_inf = logical_and(isinf(a_f), compare(a_f, b_f, int(CompareOp::Eq)));
+    Tensor general = add(maximum(a_f, b_f), log1p(exp(neg(abs(sub(a_f, b_f))))));
+    return where(same_inf, a_f, general);
+  });
+  if (FormulaNode* n = record("LogaddexpBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        Tensor a = n.saved(0), b = n.saved(1);
+        return {n.needs_grad(0) ? div(g, add(exp(sub(b, a)), Scalar(1.0))) : Tensor(),
+                n.needs_grad(1) ? div(g, add(exp(sub(a, b)), Scalar(1.0))) : Tensor()};
+      }, out, {&a, &b})) {
+    n->save(a);
+    n->save(b);
+  }
+  return out;
+}
+
+Tensor nan_to_num(const Tensor& x, std::optional<double> nan, std::optional<double> posinf,
+                  std::optional<double> neginf) {
+  if (!is_floating(x->dtype())) return clone(x);
+  Tensor out = untracked([&] {
+    auto fill = [&](double v) { return full({}, v, x->dtype(), x->device()); };
+    double big = largest_finite(x->dtype());
+    Tensor r = where(isnan(x), fill(nan.value_or(0.0)), x);
+    r = where(compare(x, Scalar(std::numeric_limits<double>::infinity()), int(CompareOp::Eq)), fill(posinf.value_or(big)), r);
+    return where(compare(x, Scalar(-std::numeric_limits<double>::infinity()), int(CompareOp::Eq)),
+                 fill(neginf.value_or(-big)), r);
+  });
+  if (FormulaNode* n = record("NanToNumBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {mul(g, isfinite(n.saved(0)))};
+      }, out, {&x}))
+    n->save(x);
+  return out;
+}
+
+Tensor trace(const Tensor& x) {
+  TG_CHECK(x->dim() == 2, "trace: expected a matrix, but got tensor with dim ", x->dim());
+  const int64_t rows = x->sizes()[0], cols = x->sizes()[1];
+  Tensor out = untracked([&] {
+    Tensor diagonal = index(x, mask_indices(eye(rows, cols, DType::Bool, x->device())));
+    return sum(diagonal, std::nullopt);
+  });
+  if (FormulaNode* n = record("TraceBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {mul(eye(n.shape[0], n.shape[1], g->dtype(), g->device()), g)};
+      }, out, {&x}))
+    n->shape = x->sizes();
+  return out;
+}
+
+Tensor masked_select(const Tensor& x, const Tensor& mask) {
+  TG_CHECK(mask->dtype() == DType::Bool, "masked_select: expected BoolTensor for mask");
+  Shape shape = broadcast_shapes(x->sizes(), mask->sizes());
+  Tensor out = untracked([&] { return index(expand(x, shape), mask_indices(expand(mask, shape))); });
+  if (FormulaNode* n = record("MaskedSelectBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        Tensor mask = n.saved(0);
+        Tensor zeros = full(mask->sizes(), 0.0, g->dtype(), g->device());
+        return {index_put(zeros, mask_indices(mask), g, false)};  // the engine sums broadcast dims back to x's shape
+      }, out, {&x}))
+    n->save(expand(mask, shape));
+  return out;
+}
+
+Tensor constant_pad(const Tensor& x, const Shape& pad, double value) {
+  TG_CHECK(pad.size() % 2 == 0, "Padding length must be divisible by 2");
+  TG_CHECK(int64_t(pad.size()) / 2 <= x->dim(), "Padding length should be less than or equal to two times the input "
+           "dimension but got padding length ", pad.size(), " and input of dimension ", x->dim());
+  // pad = (last dim: before, after, next-to-last: before, after, ...); negative amounts crop.
+  Shape out_shape = x->sizes();
+  for (size_t i = 0; i < pad.size() / 2; ++i) {
+    size_t d = size_t(x->dim()) - 1 - i;
+    out_shape[d] += pad[2 * i] + pad[2 * i + 1];
+    TG_CHECK(out_shape[d] >= 0, "The input size ", x->sizes()[d], ", plus negative padding ", pad[2 * i], " and ",
+             pad[2 * i + 1], " resulted in a negative output size, which is invalid. Check dimension ", d,
+             " of your input.");
+  }
+  // The part of x that survives cropping, and where it lands in the output.
+  auto regions = [](const Tensor& src, const Tensor& dst, const Shape& pad) {
+    Tensor s = src, t = dst;
+    for (size_t i = 0; i < pad.size() / 2; ++i) {
+      int64_t d = src->dim() - 1 - int64_t(i), before = pad[2 * i], after = pad[2 * i + 1];
+      int64_t keep = src->sizes()[size_t(d)] + std::min<int64_t>(before, 0) + std::min<int64_t>(after, 0);
+      keep = std::max<int64_t>(keep, 0);
+      s = narrow(s, d, std::max<int64_t>(-before, 0), keep);
+      t = narrow(t, d, std::max<int64_t>(before, 0), keep);
+    }
+    return std::pair<Tensor, Tensor>{s, t};
+  };
+  Tensor out = untracked([&] {
+    Tensor o = full(out_shape, value, x->dtype(), x->device());
+    auto [src, dst] = regions(x, o, pad);
+    copy_into(dst, src);
+    return o;
+  });
+  if (FormulaNode* n = record("ConstantPadNdBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        Shape back(n.ints.begin(), n.ints.end());
+        for (int64_t& p : back) p = -p;
+        return {constant_pad(g, back, 0.0)};
+      }, out, {&x}))
+    n->ints = pad;
+  return out;
+}
+
+}  // namespace tapegrad::ops
