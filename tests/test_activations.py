@@ -39,6 +39,20 @@ ACTIVATIONS = {
     "softplus_beta_0.5_threshold_1": lambda f, x: f.softplus(x, beta=0.5, threshold=1.0),
     "sigmoid": lambda f, x: f.sigmoid(x),
     "tanh": lambda f, x: f.tanh(x),
+    "hardtanh": lambda f, x: f.hardtanh(x),
+    "hardtanh_range": lambda f, x: f.hardtanh(x, -0.5, 3.0),
+    "relu6": lambda f, x: f.relu6(x),
+    "hardsigmoid": lambda f, x: f.hardsigmoid(x),
+    "hardswish": lambda f, x: f.hardswish(x),
+    "mish": lambda f, x: f.mish(x),
+    "logsigmoid": lambda f, x: f.logsigmoid(x),
+    "celu": lambda f, x: f.celu(x),
+    "celu_alpha_0.5": lambda f, x: f.celu(x, alpha=0.5),
+    "hardshrink": lambda f, x: f.hardshrink(x),
+    "softshrink": lambda f, x: f.softshrink(x, 1.4),
+    "threshold": lambda f, x: f.threshold(x, 0.5, -2.0),
+    "softsign": lambda f, x: f.softsign(x),
+    "tanhshrink": lambda f, x: f.tanhshrink(x),
 }
 SOFTMAXES = ("softmax", "log_softmax")
 
@@ -96,6 +110,13 @@ INPLACE = {
     "leaky_relu": lambda f, y: f.leaky_relu(y, 0.1, inplace=True),
     "elu": lambda f, y: f.elu(y, 0.7, inplace=True),
     "silu": lambda f, y: f.silu(y, inplace=True),
+    "hardtanh": lambda f, y: f.hardtanh(y, -0.5, 0.5, inplace=True),
+    "relu6": lambda f, y: f.relu6(y, inplace=True),
+    "hardsigmoid": lambda f, y: f.hardsigmoid(y, inplace=True),
+    "hardswish": lambda f, y: f.hardswish(y, inplace=True),
+    "mish": lambda f, y: f.mish(y, inplace=True),
+    "celu": lambda f, y: f.celu(y, 0.5, inplace=True),
+    "threshold": lambda f, y: f.threshold(y, 0.1, 20.0, inplace=True),
 }
 
 
@@ -312,3 +333,50 @@ def test_embedding_max_norm_renormalises_looked_up_rows_like_torch(norm_type):
     for ours, theirs in zip(results["tapegrad"], results["torch"]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10)
     assert np.allclose(results["torch"][1][3], weights[3])  # rows not looked up stay as they were
+
+
+
+# ---- glu, softmin; double backward of the piecewise activations; the module classes ----
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("dim", [-1, 0, 1])
+def test_glu_and_softmin(dim, dtype):
+    x = np.random.default_rng(2).uniform(-3, 3, (4, 6))
+    run_both(lambda lib, t: F(lib).glu(t, dim), x, dtype=dtype, **tol(dtype))
+    run_both(lambda lib, t: F(lib).softmin(t, dim), x, dtype=dtype, **tol(dtype))
+
+
+def test_glu_errors_and_softmin_default_dim_warning():
+    from conftest import expect_same_error
+    expect_same_error(lambda lib: F(lib).glu(lib.zeros(3, 5)))
+    expect_same_error(lambda lib: F(lib).glu(lib.tensor(1.0)))
+    for lib in (tapegrad, torch):
+        with pytest.warns(UserWarning, match="Implicit dimension choice for softmin"):
+            F(lib).softmin(lib.zeros(2, 3))
+
+
+@pytest.mark.parametrize("name", ["hardswish", "mish", "logsigmoid", "celu_alpha_0.5", "softsign", "tanhshrink"])
+def test_activation_double_backward(name):
+    from conftest import double_backward_both
+    x = np.random.default_rng(3).uniform(-4, 4, (3, 4))
+    double_backward_both(lambda lib, t: ACTIVATIONS[name](F(lib), t) * t, x, dtype="float64")
+
+
+MODULES = {
+    "Hardtanh": lambda nn: nn.Hardtanh(), "Hardtanh_args": lambda nn: nn.Hardtanh(-2, 3, True),
+    "ReLU6": lambda nn: nn.ReLU6(inplace=True), "Hardsigmoid": lambda nn: nn.Hardsigmoid(),
+    "Hardswish": lambda nn: nn.Hardswish(True), "Mish": lambda nn: nn.Mish(), "LogSigmoid": lambda nn: nn.LogSigmoid(),
+    "CELU": lambda nn: nn.CELU(0.5), "Hardshrink": lambda nn: nn.Hardshrink(), "Softshrink": lambda nn: nn.Softshrink(0.3),
+    "Threshold": lambda nn: nn.Threshold(0.1, 2.0), "GLU": lambda nn: nn.GLU(), "Softmin": lambda nn: nn.Softmin(1),
+    "Softsign": lambda nn: nn.Softsign(), "Tanhshrink": lambda nn: nn.Tanhshrink(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_activation_modules_repr_and_output(name):
+    ours, theirs = MODULES[name](tapegrad.nn), MODULES[name](torch.nn)
+    assert repr(ours) == repr(theirs)
+    x = np.random.default_rng(4).uniform(-4, 4, (2, 6))
+    # In-place forms record torch's *Backward1 nodes there and a copy here (see INPLACE): values only.
+    run_both(lambda lib, t: (ours if lib is tapegrad else theirs)(t * 1), x,
+             check_grad_fn=not getattr(theirs, "inplace", False))

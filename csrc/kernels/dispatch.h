@@ -31,6 +31,15 @@ enum class UnaryOp {
   Silu,          // x * sigmoid(x)
   Log1p,         // log(1 + x)
   Erf,
+  Hardtanh,      // x clamped to [a, b]
+  Hardsigmoid,   // min(max(x + 3, 0), 6) / 6
+  Hardswish,     // x * hardsigmoid(x)
+  Mish,          // x * tanh(softplus(x))
+  LogSigmoid,    // min(x, 0) - log1p(exp(-|x|))
+  Celu,          // x > 0 ? x : a * expm1(x / a)
+  Hardshrink,    // |x| <= a ? 0 : x
+  Softshrink,    // x shrunk toward 0 by a
+  Threshold,     // x <= a ? b : x
   // Rounding, inverse-trigonometric, hyperbolic and base-2/10 math (floating types only).
   Floor, Ceil, Trunc, Frac,
   Round,         // half to even, at a decimals

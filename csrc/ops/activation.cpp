@@ -102,6 +102,110 @@ Tensor silu(const Tensor& x) {
   });
 }
 
+namespace {
+// g where `keep` holds, else 0 (the composed rules of the piecewise activations).
+Tensor grad_where(const Tensor& keep, const Tensor& g) { return where(keep, g, full({}, 0.0, g->dtype(), g->device())); }
+Tensor is_cmp(const Tensor& x, CompareOp op, double v) { return compare(x, Scalar(v), int(op)); }
+}  // namespace
+
+Tensor hardtanh(const Tensor& x, double min_val, double max_val) {
+  return activation(UnaryOp::Hardtanh, x, "HardtanhBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor x = n.saved(0);
+    if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Hardtanh), g, x, n.scalars[0], n.scalars[1])};
+    return {grad_where(logical_and(is_cmp(x, CompareOp::Gt, n.scalars[0]), is_cmp(x, CompareOp::Lt, n.scalars[1])), g)};
+  }, min_val, max_val);
+}
+
+Tensor hardsigmoid(const Tensor& x) {
+  return activation(UnaryOp::Hardsigmoid, x, "HardsigmoidBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor x = n.saved(0);
+    if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Hardsigmoid), g, x)};
+    return {grad_where(logical_and(is_cmp(x, CompareOp::Gt, -3), is_cmp(x, CompareOp::Lt, 3)), mul_scalar(g, double(1.0f / 6.0f)))};  // torch: the float 1/6
+  });
+}
+
+Tensor hardswish(const Tensor& x) {
+  return activation(UnaryOp::Hardswish, x, "HardswishBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor x = n.saved(0);
+    if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Hardswish), g, x)};
+    Tensor middle = mul(g, add(div_scalar(x, 3.0), Scalar(0.5)));
+    return {grad_where(is_cmp(x, CompareOp::Gt, -3), where(is_cmp(x, CompareOp::Lt, 3), middle, g))};
+  });
+}
+
+Tensor mish(const Tensor& x) {
+  return activation(UnaryOp::Mish, x, "MishBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor x = n.saved(0);
+    if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Mish), g, x)};
+    Tensor t = tanh(softplus(x, 1.0, 20.0));
+    return {mul(g, add(t, mul(mul(x, sigmoid(x)), rsub(mul(t, t), Scalar(1.0)))))};
+  });
+}
+
+Tensor logsigmoid(const Tensor& x) {
+  return activation(UnaryOp::LogSigmoid, x, "LogSigmoidBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor x = n.saved(0);
+    if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::LogSigmoid), g, x)};
+    return {mul(g, sigmoid(neg(x)))};
+  });
+}
+
+Tensor celu(const Tensor& x, double alpha) {
+  return activation(UnaryOp::Celu, x, "CeluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor x = n.saved(0);
+    if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Celu), g, x, n.scalars[0])};
+    return {where(positive(x), g, mul(g, exp(div_scalar(x, n.scalars[0]))))};
+  }, alpha);
+}
+
+Tensor hardshrink(const Tensor& x, double lambd) {
+  return activation(UnaryOp::Hardshrink, x, "HardshrinkBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor x = n.saved(0);
+    if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Hardshrink), g, x, n.scalars[0])};
+    return {grad_where(is_cmp(abs(x), CompareOp::Gt, n.scalars[0]), g)};
+  }, lambd);
+}
+
+Tensor softshrink(const Tensor& x, double lambd) {
+  return activation(UnaryOp::Softshrink, x, "SoftshrinkBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor x = n.saved(0);
+    if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Softshrink), g, x, n.scalars[0])};
+    return {grad_where(is_cmp(abs(x), CompareOp::Gt, n.scalars[0]), g)};
+  }, lambd);
+}
+
+Tensor threshold(const Tensor& x, double threshold_value, double value) {
+  return activation(UnaryOp::Threshold, x, "ThresholdBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor x = n.saved(0);
+    if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Threshold), g, x, n.scalars[0])};
+    return {grad_where(is_cmp(x, CompareOp::Gt, n.scalars[0]), g)};
+  }, threshold_value, value);
+}
+
+Tensor glu(const Tensor& x, int64_t dim) {
+  TG_CHECK(x->dim() > 0, "glu does not support scalars because halving size must be even");
+  int64_t d = wrap_dim(dim, x->dim());
+  TG_CHECK(x->sizes()[size_t(d)] % 2 == 0, "Halving dimension must be even, but dimension ", d, " is size ",
+           x->sizes()[size_t(d)]);
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    TensorList halves = chunk(x, 2, d);
+    out = mul(halves[0], sigmoid(halves[1]));
+  }
+  if (FormulaNode* n = record("GluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        TensorList halves = chunk(n.saved(0), 2, n.ints[0]);
+        Tensor sig = sigmoid(halves[1]);
+        Tensor ga = mul(g, sig);
+        Tensor gb = mul(mul(ga, halves[0]), rsub(sig, Scalar(1.0)));
+        return {cat({ga, gb}, n.ints[0])};
+      }, out, {&x})) {
+    n->save(x);
+    n->ints = {d};
+  }
+  return out;
+}
+
 Tensor log1p(const Tensor& x) {
   return activation(UnaryOp::Log1p, x, "Log1PBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);

@@ -109,6 +109,16 @@ Tensor elu(const Tensor& x, double alpha);                       // EluBackward0
 Tensor softplus(const Tensor& x, double beta, double threshold);  // SoftplusBackward0
 Tensor gelu(const Tensor& x, bool tanh_approximation);          // GeluBackward0
 Tensor silu(const Tensor& x);                                    // SiluBackward0
+Tensor hardtanh(const Tensor& x, double min_val, double max_val);  // HardtanhBackward0 (also relu6)
+Tensor hardsigmoid(const Tensor& x);                              // HardsigmoidBackward0
+Tensor hardswish(const Tensor& x);                                // HardswishBackward0
+Tensor mish(const Tensor& x);                                     // MishBackward0
+Tensor logsigmoid(const Tensor& x);                               // LogSigmoidBackward0
+Tensor celu(const Tensor& x, double alpha);                       // CeluBackward0
+Tensor hardshrink(const Tensor& x, double lambd);                 // HardshrinkBackward0
+Tensor softshrink(const Tensor& x, double lambd);                 // SoftshrinkBackward0
+Tensor threshold(const Tensor& x, double threshold, double value);  // ThresholdBackward0
+Tensor glu(const Tensor& x, int64_t dim);                         // GluBackward0
 Tensor log1p(const Tensor& x);                                   // Log1PBackward0
 Tensor erf(const Tensor& x);                                     // ErfBackward0
 // grad * d op(x)/dx in one fused kernel (a first-order backward; see KernelTable::unary_grad).

@@ -22,6 +22,16 @@ void bind_nn(pyb::module_& m) {
   nn.def("softplus", &ops::softplus);
   nn.def("gelu", &ops::gelu);
   nn.def("silu", &ops::silu);
+  nn.def("hardtanh", &ops::hardtanh);
+  nn.def("hardsigmoid", &ops::hardsigmoid);
+  nn.def("hardswish", &ops::hardswish);
+  nn.def("mish", &ops::mish);
+  nn.def("logsigmoid", &ops::logsigmoid);
+  nn.def("celu", &ops::celu);
+  nn.def("hardshrink", &ops::hardshrink);
+  nn.def("softshrink", &ops::softshrink);
+  nn.def("threshold", &ops::threshold);
+  nn.def("glu", &ops::glu);
   nn.def("mse_loss", &ops::mse_loss);
   nn.def("huber_loss", &ops::huber_loss);
   nn.def("smooth_l1_loss", &ops::smooth_l1_loss);

@@ -1,5 +1,6 @@
 // CPU kernels for the nn activations (forward) and the fused first-order backward of the
 // floating unary ops: one pass computing grad * f'(x) instead of a chain of elementwise ops.
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/cpu/dispatch_types.h"
@@ -38,6 +39,23 @@ void activation_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, T a, T 
     case UnaryOp::Silu: map1<T>(in, out, [](T x) { return x / (T(1) + std::exp(-x)); }); break;
     case UnaryOp::Log1p: map1<T>(in, out, [](T x) { return std::log1p(x); }); break;
     case UnaryOp::Erf: map1<T>(in, out, [](T x) { return std::erf(x); }); break;
+    case UnaryOp::Hardtanh: map1<T>(in, out, [a, b](T x) { return x < a ? a : (x > b ? b : x); }); break;
+    case UnaryOp::Hardsigmoid:
+      map1<T>(in, out, [](T x) { return std::min(std::max(x + T(3), T(0)), T(6)) / T(6); });
+      break;
+    case UnaryOp::Hardswish:
+      map1<T>(in, out, [](T x) { return x * std::min(std::max(x + T(3), T(0)), T(6)) / T(6); });
+      break;
+    case UnaryOp::Mish: map1<T>(in, out, [](T x) { return x * std::tanh(std::log1p(std::exp(x))); }); break;
+    case UnaryOp::LogSigmoid:
+      map1<T>(in, out, [](T x) { return std::min(x, T(0)) - std::log1p(std::exp(-std::abs(x))); });
+      break;
+    case UnaryOp::Celu: map1<T>(in, out, [a](T x) { return x > T(0) ? x : std::expm1(x * (T(1) / a)) * a; }); break;
+    case UnaryOp::Hardshrink: map1<T>(in, out, [a](T x) { return x >= -a && x <= a ? T(0) : x; }); break;
+    case UnaryOp::Softshrink:
+      map1<T>(in, out, [a](T x) { return x > a ? x - a : (x < -a ? x + a : T(0)); });
+      break;
+    case UnaryOp::Threshold: map1<T>(in, out, [a, b](T x) { return x <= a ? b : x; }); break;
     default: break;
   }
 }
@@ -91,6 +109,36 @@ void unary_grad_typed(UnaryOp op, const TensorImpl& g, const TensorImpl& s, Tens
       break;
     case UnaryOp::Log1p: m([](T gv, T x) { return gv / (T(1) + x); }); break;
     case UnaryOp::Erf: m([](T gv, T x) { return gv * T(1.12837916709551257390) * std::exp(-x * x); }); break;
+    // torch's backward kernels, condition for condition.
+    case UnaryOp::Hardtanh: m([a, b](T gv, T x) { return x > a && x < b ? gv : T(0); }); break;
+    // torch multiplies by the float constant 1/6 for every dtype.
+    case UnaryOp::Hardsigmoid: m([](T gv, T x) { return x > T(-3) && x < T(3) ? gv * T(1.0f / 6.0f) : T(0); }); break;
+    case UnaryOp::Hardswish:
+      m([](T gv, T x) { return x <= T(-3) ? T(0) : (x < T(3) ? gv * ((x / T(3)) + T(0.5)) : gv); });
+      break;
+    case UnaryOp::Mish:
+      m([](T gv, T x) {
+        T sig = T(1) / (T(1) + std::exp(-x));
+        T t = std::tanh(std::log1p(std::exp(x)));
+        return gv * (t + x * sig * (T(1) - t * t));
+      });
+      break;
+    case UnaryOp::LogSigmoid:
+      m([](T gv, T x) {
+        bool negative = x < T(0);
+        T z = std::exp(-std::abs(x));
+        return gv * (T(negative ? 1 : 0) - T(negative ? 1 : -1) * (z / (T(1) + z)));
+      });
+      break;
+    case UnaryOp::Celu:
+      m([a](T gv, T x) {
+        T inv = T(1) / a;
+        return x > T(0) ? gv : gv * inv * a * std::exp(x * inv);
+      });
+      break;
+    case UnaryOp::Hardshrink:
+    case UnaryOp::Softshrink: m([a](T gv, T x) { return x >= -a && x <= a ? T(0) : gv; }); break;
+    case UnaryOp::Threshold: m([a](T gv, T x) { return x <= a ? T(0) : gv; }); break;
     default: fail(ErrorKind::Runtime, "no fused backward kernel for this op");
   }
 }

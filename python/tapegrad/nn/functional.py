@@ -14,7 +14,8 @@ __all__ = [
     "dropout", "embedding", "layer_norm", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "hinge_embedding_loss", "huber_loss", "kl_div", "l1_loss", "log_cosh_loss",
     "margin_ranking_loss", "mean_bias_error", "mse_loss", "nll_loss", "rmse", "smooth_l1_loss", "soft_margin_loss",
-    "pad", "one_hot", "normalize",
+    "pad", "one_hot", "normalize", "hardtanh", "relu6", "hardsigmoid", "hardswish", "mish", "logsigmoid", "celu",
+    "hardshrink", "softshrink", "threshold", "glu", "softsign", "tanhshrink", "softmin",
 ]
 
 
@@ -72,10 +73,10 @@ def tanh(input):
     return input.tanh()
 
 
-def _softmax_dim(ndim):
+def _softmax_dim(ndim, name="softmax"):
     import warnings
 
-    warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X as "
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as "
                   "an argument.", UserWarning, stacklevel=3)
     return 0 if ndim in (0, 1, 3) else 1
 
@@ -171,3 +172,63 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(||input||_p over dim, eps), as torch composes it."""
     denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
     return input / denom
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _maybe_inplace(lambda t: _C._nn.hardtanh(t, min_val, max_val), input, inplace)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardsigmoid(input, inplace=False):
+    return _maybe_inplace(_C._nn.hardsigmoid, input, inplace)
+
+
+def hardswish(input, inplace=False):
+    return _maybe_inplace(_C._nn.hardswish, input, inplace)
+
+
+def mish(input, inplace=False):
+    return _maybe_inplace(_C._nn.mish, input, inplace)
+
+
+def logsigmoid(input):
+    return _C._nn.logsigmoid(input)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    return _maybe_inplace(lambda t: _C._nn.celu(t, alpha), input, inplace)
+
+
+def hardshrink(input, lambd=0.5):
+    return _C._nn.hardshrink(input, lambd)
+
+
+def softshrink(input, lambd=0.5):
+    return _C._nn.softshrink(input, lambd)
+
+
+def threshold(input, threshold, value, inplace=False):
+    return _maybe_inplace(lambda t: _C._nn.threshold(t, threshold, value), input, inplace)
+
+
+def glu(input, dim=-1):
+    return _C._nn.glu(input, dim)
+
+
+def softsign(input):
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    return input - input.tanh()
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim(input.dim(), "softmin")
+    return (-input).softmax(dim, dtype=dtype)
