@@ -584,3 +584,50 @@ def _dict_ops(lib):
 def test_module_dict_api_matches_torch():
     ours, theirs = both(_dict_ops)
     assert ours == theirs
+
+
+# ---- ParameterList / ParameterDict ----
+
+def _parameter_containers(lib):
+    nn, seen = lib.nn, []
+    pl = nn.ParameterList([nn.Parameter(lib.zeros(2, 3)), nn.Parameter(lib.zeros(3, dtype=lib.float64), requires_grad=False)])
+    seen += [repr(pl), len(pl), [n for n, _ in pl.named_parameters()], tuple(pl[0].shape), str(pl[-1].dtype)]
+    pl.append(lib.ones(2))
+    pl.extend([nn.Parameter(lib.ones(1))])
+    seen += [type(pl[2]).__name__, pl[2].requires_grad, len(pl), list(pl.state_dict()), len(pl[1:]), repr(pl[1:])]
+    pl[0] = nn.Parameter(lib.ones(1))
+    seen.append(repr(pl))
+    pd = nn.ParameterDict({"a": nn.Parameter(lib.zeros(2)), "b": lib.ones(3, dtype=lib.int64).float()})
+    seen += [repr(pd), list(pd.keys()), "a" in pd, len(pd), [n for n, _ in pd.named_parameters()]]
+    pd["c"] = nn.Parameter(lib.zeros(1))
+    seen += [list(pd.items())[2][0], tuple(pd.pop("c").shape), list(pd)]
+    pd.update([("x", lib.zeros(2))])
+    seen += [list(pd), pd.get("zz"), tuple(pd.setdefault("y", lib.ones(1)).shape), list(reversed(pd))]
+    m = nn.Module()
+    m.p = nn.ParameterList([nn.Parameter(lib.zeros(1))])
+    m.d = pd
+    seen += [repr(m), [n for n, _ in m.named_parameters()], repr(nn.ParameterList()), repr(nn.ParameterDict())]
+    pd.clear()
+    seen += [len(pd), list(pd.named_parameters())]
+    return seen
+
+
+def test_parameter_list_and_dict_match_torch():
+    assert _parameter_containers(tapegrad) == _parameter_containers(torch)
+
+
+def test_parameter_list_errors_and_training():
+    for lib in (tapegrad, torch):
+        with pytest.raises(IndexError, match="index 5 is out of range"):
+            lib.nn.ParameterList([lib.nn.Parameter(lib.zeros(1))])[5]
+    losses = []
+    for lib in (tapegrad, torch):
+        params = lib.nn.ParameterList([lib.nn.Parameter(lib.tensor([1.0, -2.0])), lib.nn.Parameter(lib.tensor(0.5))])
+        opt = lib.optim.SGD(params.parameters(), lr=0.1)
+        for _ in range(3):
+            loss = (params[0] * params[1]).pow(2).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        losses.append([round(v, 6) for v in params[0].tolist()] + [round(params[1].item(), 6)])
+    assert losses[0] == losses[1]
