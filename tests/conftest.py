@@ -245,6 +245,14 @@ def expect_same_error(fn, *, message=True):
     return info.value, terr
 
 
+def expect_same_outcome(fn, *, message=True):
+    """Whatever torch does with fn(torch) - a result or an error - tapegrad must do the same."""
+    _, terr = capture(fn, torch)
+    if terr is not None:
+        return expect_same_error(fn, message=message)
+    return expect_same_result(fn)
+
+
 def expect_same_result(fn, **kw):
     """fn(lib) returns a tensor in both libraries (neither raises); compare them."""
     ours, theirs = fn(tapegrad), fn(torch)

@@ -15,14 +15,6 @@ DType combine(DType higher, DType lower) {
   return higher;
 }
 
-Tensor run_binary(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype) {
-  check_same_device(a, b);
-  Shape shape = broadcast_shapes(a->sizes(), b->sizes());
-  Tensor out = empty_like_layout(a->sizes() == shape ? a : b, shape, dtype);
-  kernels(a).binary(op, *cast_for_compute(a, dtype), *cast_for_compute(b, dtype), *out);
-  return out;
-}
-
 bool is_one(const Scalar& s) { return s.value == 1.0; }
 
 void check_sub_operands(bool a_bool, bool b_bool) {
@@ -83,6 +75,14 @@ Tensor add_impl(const Tensor& a, const Tensor& b, const Tensor* b_edge, const Sc
 }
 
 }  // namespace
+
+Tensor run_binary(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype) {
+  check_same_device(a, b);
+  Shape shape = broadcast_shapes(a->sizes(), b->sizes());
+  Tensor out = empty_like_layout(a->sizes() == shape ? a : b, shape, dtype);
+  kernels(a).binary(op, *cast_for_compute(a, dtype), *cast_for_compute(b, dtype), *out);
+  return out;
+}
 
 void check_same_device(const Tensor& a, const Tensor& b) {
   if (a->device() != b->device())

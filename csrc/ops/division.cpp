@@ -6,14 +6,6 @@
 namespace tapegrad::ops {
 namespace {
 
-Tensor run(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype) {
-  check_same_device(a, b);
-  Shape shape = broadcast_shapes(a->sizes(), b->sizes());
-  Tensor out = empty_like_layout(a->sizes() == shape ? a : b, shape, dtype);
-  kernels(a).binary(op, *cast_for_compute(a, dtype), *cast_for_compute(b, dtype), *out);
-  return out;
-}
-
 // An integer quotient by zero has no value: torch raises rather than return one.
 void check_divisor(const Tensor& b, DType dtype) {
   if (is_floating(dtype)) return;
@@ -42,7 +34,7 @@ constexpr char kFloorDivide[] = "floor_divide";
 enum class Rounding { Floor, Trunc };
 Tensor rounded_quotient(Rounding r, const Tensor& a, const Tensor& b) {
   AutoGradMode off(false);
-  return r == Rounding::Floor ? run(BinaryOp::FloorDivide, a, b, result_type(a, b)) : trunc(div(a, b));
+  return r == Rounding::Floor ? run_binary(BinaryOp::FloorDivide, a, b, result_type(a, b)) : trunc(div(a, b));
 }
 
 // x - q * y with q the rounded quotient: d/dx = 1, d/dy = -q.
@@ -50,7 +42,7 @@ Tensor remainder_like(BinaryOp op, Rounding quotient, const Tensor& a, const Ten
                       const char* kernel) {
   DType dt = division_type(a, b, kernel);
   check_divisor(b, dt);
-  Tensor out = run(op, a, b, dt);
+  Tensor out = run_binary(op, a, b, dt);
   if (FormulaNode* n = record(name, [](FormulaNode& n, const Tensor& g) -> TensorList {
         if (!n.needs_grad(1)) return {g, Tensor()};
         auto rounding = Rounding(int(n.scalars[0]));
@@ -75,7 +67,7 @@ Tensor remainder(const Tensor& a, const Scalar& b) {
   Tensor bt = with_number(a, b);
   DType dt = division_type(a, bt, "remainder_cpu");
   check_divisor(bt, dt);
-  Tensor out = run(BinaryOp::Remainder, a, bt, dt);
+  Tensor out = run_binary(BinaryOp::Remainder, a, bt, dt);
   record("RemainderBackward0", [](FormulaNode&, const Tensor& g) -> TensorList { return {g}; }, out, {&a});
   return out;
 }
@@ -84,7 +76,7 @@ Tensor remainder(const Scalar& a, const Tensor& b) {
   Tensor at = scalar_tensor(a, result_type(b, a), b->device());
   DType dt = division_type(at, b, "remainder_cpu");
   check_divisor(b, dt);
-  Tensor out = run(BinaryOp::Remainder, at, b, dt);
+  Tensor out = run_binary(BinaryOp::Remainder, at, b, dt);
   record("torch::autograd::NotImplemented", no_derivative<kRemainder>, out, {&b});
   return out;
 }
@@ -97,7 +89,7 @@ Tensor fmod(const Tensor& a, const Scalar& b) {
   Tensor bt = with_number(a, b);
   DType dt = division_type(a, bt, "fmod_cpu");
   check_divisor(bt, dt);
-  Tensor out = run(BinaryOp::Fmod, a, bt, dt);
+  Tensor out = run_binary(BinaryOp::Fmod, a, bt, dt);
   record("FmodBackward0", [](FormulaNode&, const Tensor& g) -> TensorList { return {g}; }, out, {&a});
   return out;
 }
@@ -105,7 +97,7 @@ Tensor fmod(const Tensor& a, const Scalar& b) {
 Tensor floor_divide(const Tensor& a, const Tensor& b) {
   DType dt = division_type(a, b, "div_floor_cpu");
   check_divisor(b, dt);
-  Tensor out = run(BinaryOp::FloorDivide, a, b, dt);
+  Tensor out = run_binary(BinaryOp::FloorDivide, a, b, dt);
   record("torch::autograd::NotImplemented", no_derivative<kFloorDivide>, out, {&a, &b});
   return out;
 }
@@ -118,7 +110,7 @@ Tensor floor_divide(const Scalar& a, const Tensor& b) {
 Tensor atan2(const Tensor& a, const Tensor& b) {
   DType dt = result_type(a, b);
   if (!is_floating(dt)) dt = default_dtype();
-  Tensor out = run(BinaryOp::Atan2, a, b, dt);
+  Tensor out = run_binary(BinaryOp::Atan2, a, b, dt);
   if (FormulaNode* n = record("Atan2Backward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Tensor x = n.saved(0), y = n.saved(1);
         Tensor recip = reciprocal(add(mul(x, x), mul(y, y)));

@@ -53,6 +53,9 @@ inline int64_t item_of(const Tensor& t) {
   return *c->data<int64_t>();
 }
 
+// a <op> b broadcast, computed in `dtype`, without history (binary.cpp).
+Tensor run_binary(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype);
+
 // Math like sin() on an integer tensor computes in the default float dtype, as torch does.
 inline DType float_result_type(const Tensor& t) { return is_floating(t->dtype()) ? t->dtype() : default_dtype(); }
 

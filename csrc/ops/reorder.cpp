@@ -44,6 +44,23 @@ Tensor triangle(const Tensor& x, int64_t diagonal, bool lower) {
   return where(keep, x, full({}, 0.0, x->dtype(), x->device()));
 }
 
+// tril (lower) or triu: the other triangle zeroed; the gradient is the same triangle of g.
+Tensor triangle_part(const Tensor& x, int64_t diagonal, bool lower) {
+  TG_CHECK(x->dim() >= 2, lower ? "tril" : "triu", ": input tensor must have at least 2 dimensions");
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    out = triangle(x, diagonal, lower);
+  }
+  if (FormulaNode* n = record(lower ? "TrilBackward0" : "TriuBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {triangle_part(g, n.ints[0], n.scalars[0] != 0)};
+      }, out, {&x})) {
+    n->ints = {diagonal};
+    n->scalars[0] = lower;
+  }
+  return out;
+}
+
 TensorList scatter_back(FormulaNode& n, const Tensor& g) {
   Tensor zeros = full(n.shape, 0.0, g->dtype(), g->device());
   if (n.shape.size() == 0) return {add(zeros, reshape(g, {}))};
@@ -133,33 +150,8 @@ Tensor repeat(const Tensor& x, const Shape& repeats) {
   return out;
 }
 
-Tensor tril(const Tensor& x, int64_t diagonal) {
-  TG_CHECK(x->dim() >= 2, "tril: input tensor must have at least 2 dimensions");
-  Tensor out;
-  {
-    AutoGradMode off(false);
-    out = triangle(x, diagonal, true);
-  }
-  if (FormulaNode* n = record("TrilBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-        return {tril(g, n.ints[0])};
-      }, out, {&x}))
-    n->ints = {diagonal};
-  return out;
-}
-
-Tensor triu(const Tensor& x, int64_t diagonal) {
-  TG_CHECK(x->dim() >= 2, "triu: input tensor must have at least 2 dimensions");
-  Tensor out;
-  {
-    AutoGradMode off(false);
-    out = triangle(x, diagonal, false);
-  }
-  if (FormulaNode* n = record("TriuBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-        return {triu(g, n.ints[0])};
-      }, out, {&x}))
-    n->ints = {diagonal};
-  return out;
-}
+Tensor tril(const Tensor& x, int64_t diagonal) { return triangle_part(x, diagonal, true); }
+Tensor triu(const Tensor& x, int64_t diagonal) { return triangle_part(x, diagonal, false); }
 
 std::pair<Tensor, Tensor> sort(const Tensor& x, int64_t dim, bool descending, const char* node_name) {
   const int64_t d = wrap_dim(dim, std::max<int64_t>(x->dim(), 1));
