@@ -130,3 +130,61 @@ ERRORS = {
 @pytest.mark.parametrize("case", sorted(ERRORS))
 def test_reorder_errors(case):
     expect_same_error(ERRORS[case])
+
+
+# ---- scatter (src and value), tile, unflatten ----
+
+IDX = [[0, 2], [1, 0]]
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("form", ["function", "method", "value", "value_keyword", "inplace", "inplace_value"])
+def test_scatter(form, dtype):
+    forms = {
+        "function": lambda lib, x, s: lib.scatter(x, 1, lib.tensor(IDX), s[:, :2]),
+        "method": lambda lib, x, s: x.scatter(0, lib.tensor([[1, 0, 1]]), s[:1, :3] if s.dim() > 1 else s),
+        "value": lambda lib, x, s: x.scatter(1, lib.tensor(IDX), 2.5) * s.sum(),
+        "value_keyword": lambda lib, x, s: lib.scatter(x, 1, lib.tensor(IDX), value=-1.0) * s.sum(),
+        "inplace": lambda lib, x, s: (x * 1).scatter_(1, lib.tensor(IDX), s[:, :2]),
+        "inplace_value": lambda lib, x, s: (x * 1).scatter_(1, lib.tensor(IDX), 7.0) * s.sum(),
+    }
+    run_both(forms[form], rng.uniform(-1, 1, (2, 3)), rng.uniform(-1, 1, (2, 3)), dtype=dtype)
+
+
+def test_scatter_src_larger_than_index_fails_at_backward_as_in_torch():
+    def go(lib):
+        x = lib.zeros(2, 3, requires_grad=True)
+        s = lib.ones(2, 3, requires_grad=True)
+        out = x.scatter(1, lib.tensor(IDX), s)
+        out.sum().backward()
+
+    expect_same_error(go)
+
+
+def test_scatter_one_hot_and_errors():
+    expect_same_result(lambda lib: lib.zeros(3, 4).scatter_(1, lib.tensor([[0], [3], [1]]), 1.0))
+    expect_same_result(lambda lib: lib.zeros(3, 4, dtype=lib.int64).scatter(1, lib.tensor([[2], [0], [1]]), 5))
+    expect_same_error(lambda lib: lib.zeros(2, 3).scatter(1, lib.tensor([[0.0]]), 1.0))
+    expect_same_error(lambda lib: lib.zeros(2, 3).scatter(1, lib.tensor([[3]]), 1.0))
+    expect_same_error(lambda lib: lib.zeros(2, 3).scatter(1, lib.tensor([[0]]), lib.ones(1, 1, dtype=lib.float64)))
+    names = [lib.zeros(2, 3, requires_grad=True).scatter(1, lib.tensor(IDX), lib.ones(2, 2, requires_grad=True)).grad_fn.name()
+             + lib.zeros(2, 3, requires_grad=True).scatter(1, lib.tensor(IDX), 1.0).grad_fn.name() for lib in LIBS]
+    assert names[0] == names[1]
+
+
+@pytest.mark.parametrize("case", ["tile_more", "tile_fewer", "tile_method_args", "unflatten", "unflatten_infer",
+                                  "unflatten_negative_dim"])
+def test_tile_unflatten(case):
+    fns = {
+        "tile_more": lambda lib, x: lib.tile(x, (2, 1, 2)),
+        "tile_fewer": lambda lib, x: lib.tile(x, (3,)),
+        "tile_method_args": lambda lib, x: x.tile(2, 2),
+        "unflatten": lambda lib, x: lib.unflatten(x, 1, (5, 1)),
+        "unflatten_infer": lambda lib, x: x.unflatten(0, (2, -1)),
+        "unflatten_negative_dim": lambda lib, x: x.unflatten(-1, [1, 5]),
+    }
+    run_both(fns[case], M)
+
+
+def test_unflatten_error():
+    expect_same_error(lambda lib: lib.zeros(3, 4).unflatten(1, (3, 2)))

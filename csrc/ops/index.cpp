@@ -253,33 +253,67 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   return out;
 }
 
+// src's gradient after a scatter: g gathered back at index, zero-padded where src reaches past index
+// (n.shape is src's shape, n.ints[0] the dim, n.saved(0) the index).
+Tensor scattered_src_grad(FormulaNode& n, const Tensor& g) {
+  Tensor gs = gather(g, n.ints[0], n.saved(0));
+  for (int64_t i = 0; i < gs->dim(); ++i) {
+    if (gs->sizes()[size_t(i)] == n.shape[size_t(i)]) continue;
+    Shape padded = gs->sizes();
+    padded[size_t(i)] = n.shape[size_t(i)];
+    gs = slice_backward(gs, padded, i, 0, gs->sizes()[size_t(i)], 1);
+  }
+  return gs;
+}
+
+// x with values written (accumulate: added) at index along dim; only the part of src that index
+// covers is used.
+Tensor scatter_into(const Tensor& x, int64_t d, const Tensor& index, const Tensor& src, bool accumulate) {
+  AutoGradMode off(false);
+  TensorList idx = grid_indices(index, d);
+  Tensor part = src;
+  for (int64_t i = 0; i < index->dim(); ++i) part = narrow(part, i, 0, index->sizes()[size_t(i)]);
+  Tensor out = clone(x);
+  checked_scatter_gather(index, d, x->sizes()[size_t(d)], [&] { index_put_(out, idx, part, accumulate); return 0; });
+  return out;
+}
+
+Tensor scatter(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
+  int64_t d = wrap_dim(dim, x->dim());
+  check_gather_index(x, d, index, "scatter");
+  TG_CHECK(src->dtype() == x->dtype(), "scatter(): Expected self.dtype to be equal to src.dtype");
+  Tensor out = scatter_into(x, d, index, src, false);
+  if (FormulaNode* n = record("ScatterBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        Tensor gx = n.needs_grad(0) ? scatter(g, n.ints[0], n.saved(0), Scalar(0.0)) : Tensor();
+        // Index-shaped, as torch's: a src larger than index then fails at backward, as in torch.
+        return {gx, n.needs_grad(1) ? gather(g, n.ints[0], n.saved(0)) : Tensor()};
+      }, out, {&x, &src})) {
+    n->ints = {d};
+    n->save(index);
+  }
+  return out;
+}
+
+Tensor scatter(const Tensor& x, int64_t dim, const Tensor& index, const Scalar& value) {
+  int64_t d = wrap_dim(dim, x->dim());
+  check_gather_index(x, d, index, "scatter");
+  Tensor out = scatter_into(x, d, index, full(index->sizes(), value.value, x->dtype(), x->device()), false);
+  if (FormulaNode* n = record("ScatterBackward1", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {scatter(g, n.ints[0], n.saved(0), Scalar(0.0))};
+      }, out, {&x})) {
+    n->ints = {d};
+    n->save(index);
+  }
+  return out;
+}
+
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
   int64_t d = wrap_dim(dim, x->dim());
   check_gather_index(x, d, index, "scatter_add");
   TG_CHECK(src->dtype() == x->dtype(), "scatter(): Expected self.dtype to be equal to src.dtype");
-  Tensor out;
-  {
-    AutoGradMode off(false);
-    TensorList idx = grid_indices(index, d);
-    // Only the part of src covered by index is scattered.
-    Tensor part = src;
-    for (int64_t i = 0; i < index->dim(); ++i) part = narrow(part, i, 0, index->sizes()[size_t(i)]);
-    out = clone(x);
-    checked_scatter_gather(index, d, x->sizes()[size_t(d)], [&] { index_put_(out, idx, part, true); return 0; });
-  }
+  Tensor out = scatter_into(x, d, index, src, true);
   if (FormulaNode* n = record("ScatterAddBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-        Tensor gs;
-        if (n.needs_grad(1)) {
-          // src's gradient is g gathered back, zero-padded where src reaches past index.
-          gs = gather(g, n.ints[0], n.saved(0));
-          for (int64_t i = 0; i < gs->dim(); ++i) {
-            if (gs->sizes()[size_t(i)] == n.shape[size_t(i)]) continue;
-            Shape padded = gs->sizes();
-            padded[size_t(i)] = n.shape[size_t(i)];
-            gs = slice_backward(gs, padded, i, 0, gs->sizes()[size_t(i)], 1);
-          }
-        }
-        return {g, gs};
+        return {g, n.needs_grad(1) ? scattered_src_grad(n, g) : Tensor()};
       }, out, {&x, &src})) {
     n->shape = src->sizes();
     n->ints = {d};

@@ -231,6 +231,8 @@ Tensor arange(double start, double end, double step, DType dtype, Device device 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor scatter(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);    // ScatterBackward0
+Tensor scatter(const Tensor& x, int64_t dim, const Tensor& index, const Scalar& value);  // ScatterBackward1
 Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha);
 
 }  // namespace tapegrad::ops

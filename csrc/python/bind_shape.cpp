@@ -90,6 +90,18 @@ void bind_shape(pyb::module_& m) {
   def_both(m, cls, "index_select", &ops::index_select, arg("dim"), arg("index"));
   def_both(m, cls, "gather", &ops::gather, arg("dim"), arg("index"));
   def_both(m, cls, "scatter_add", &ops::scatter_add, arg("dim"), arg("index"), arg("src"));
+  // scatter(dim, index, src) with a tensor src, or a number given as src or as value=.
+  auto scatter = [](const Tensor& t, int64_t dim, const Tensor& index, pyb::handle src, pyb::handle value) {
+    pyb::handle what = src.is_none() ? value : src;
+    if (is_tensor(what)) return ops::scatter(t, dim, index, what.cast<Tensor>());
+    if (auto s = scalar_from(what)) return ops::scatter(t, dim, index, *s);
+    fail(ErrorKind::Type, "scatter() expected a Tensor src or a Number value, got ", qualified_type_name(what));
+  };
+  def_both(m, cls, "scatter", scatter, arg("dim"), arg("index"), arg("src") = pyb::none(), pyb::kw_only(),
+           arg("value") = pyb::none());
+  cls.def("scatter_", [scatter](const Tensor& t, int64_t dim, const Tensor& index, pyb::handle src, pyb::handle value) {
+    return assign_inplace(t, scatter(t, dim, index, src, value));
+  }, arg("dim"), arg("index"), arg("src") = pyb::none(), pyb::kw_only(), arg("value") = pyb::none());
   def_both(m, cls, "index_add", [](const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src, pyb::handle alpha) {
     return ops::index_add(t, dim, index, src, scalar_from(alpha).value());
   }, arg("dim"), arg("index"), arg("source"), pyb::kw_only(), arg("alpha") = 1);

@@ -135,6 +135,7 @@ from tapegrad._C import (  # noqa: F401  (views, indexing, reductions, compariso
     prod,
     reshape,
     roll,
+    scatter,
     scatter_add,
     select,
     softmax,
@@ -188,6 +189,8 @@ from tapegrad._composites import (  # noqa: F401
     isclose,
     moveaxis,
     movedim,
+    tile,
+    unflatten,
     vstack,
 )
 

@@ -4,7 +4,7 @@ import warnings
 from tapegrad import _C
 from tapegrad._C import Tensor
 
-__all__ = ["broadcast_to", "movedim", "moveaxis", "isclose", "allclose", "equal",
+__all__ = ["broadcast_to", "movedim", "moveaxis", "isclose", "allclose", "equal", "tile", "unflatten",
            "count_nonzero", "atleast_1d", "atleast_2d", "hstack", "vstack"]
 
 
@@ -40,6 +40,27 @@ def movedim(input, source, destination):
 
 
 moveaxis = movedim
+
+
+def tile(input, dims):
+    """input repeated dims times per dimension; missing leading dims count as 1 (either side)."""
+    dims = tuple(dims) if isinstance(dims, (list, tuple)) else (dims,)
+    dims = (1,) * (input.dim() - len(dims)) + dims
+    return input.repeat(*dims)
+
+
+def unflatten(input, dim, sizes):
+    """Dim `dim` split into `sizes` (one of them may be -1), as a view."""
+    d = dim % input.dim() if input.dim() else 0
+    sizes = list(sizes)
+    known = 1
+    for s in sizes:
+        known *= s if s != -1 else 1
+    total = input.shape[d]
+    if -1 not in sizes and known != total:
+        raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {dim} ({total}) "
+                           "in the input tensor")
+    return input.view(*input.shape[:d], *sizes, *input.shape[d + 1:])
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -137,6 +158,8 @@ Tensor.new_ones = _new_filled(1)
 Tensor.new_empty = _new_filled(0)
 Tensor.new_tensor = _new_tensor
 Tensor.broadcast_to = broadcast_to
+Tensor.tile = lambda self, *dims: tile(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (list, tuple)) else dims)
+Tensor.unflatten = unflatten
 Tensor.movedim = movedim
 Tensor.moveaxis = movedim
 Tensor.isclose = isclose
