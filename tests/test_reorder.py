@@ -188,3 +188,40 @@ def test_tile_unflatten(case):
 
 def test_unflatten_error():
     expect_same_error(lambda lib: lib.zeros(3, 4).unflatten(1, (3, 2)))
+
+
+# ---- diagonal (a view), diag ----
+
+A34 = rng.uniform(-1, 1, (3, 4))
+DIAG = {
+    "diagonal": (A34, lambda lib, x: lib.diagonal(x)),
+    "diagonal_offset": (A34, lambda lib, x: x.diagonal(1)),
+    "diagonal_negative_offset": (A34, lambda lib, x: x.diagonal(-1)),
+    "diagonal_swapped_dims": (A34, lambda lib, x: x.diagonal(0, 1, 0)),
+    "diagonal_3d": (A3, lambda lib, x: lib.diagonal(x, 1, 1, 2)),
+    "diagonal_3d_negative_dims": (A3, lambda lib, x: x.diagonal(0, -1, 0)),
+    "diagonal_empty": (A34, lambda lib, x: x.diagonal(5)),
+    "diag_vector": (A34[0], lambda lib, x: lib.diag(x)),
+    "diag_vector_offset": (A34[0], lambda lib, x: lib.diag(x, -2)),
+    "diag_matrix": (A34, lambda lib, x: x.diag(1)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DIAG))
+def test_diagonal_and_diag(case):
+    data, fn = DIAG[case]
+    run_both(fn, data)
+    if "empty" not in case:
+        numeric_gradcheck(fn, data)
+        double_backward_both(lambda lib, x: fn(lib, x) ** 3, data, dtype="float64")
+
+
+def test_diagonal_is_a_view_with_writes_through():
+    for lib in LIBS:
+        m = lib.zeros(3, 3)
+        m.diagonal().fill_(1.0)
+        assert m.tolist() == lib.eye(3).tolist()
+    run_both(lambda lib, x: (x * 1).diagonal().mul_(2).sum() * x, A34[:3, :3])
+    expect_same_error(lambda lib: lib.diagonal(lib.zeros(3, 4), 0, 0, 0))
+    expect_same_error(lambda lib: lib.diagonal(lib.zeros(3, 4), 0, 0, 2))
+    expect_same_error(lambda lib: lib.diag(lib.zeros(2, 2, 2)))

@@ -210,6 +210,9 @@ TensorList unbind(const Tensor& x, int64_t dim = 0);
 // Backward helpers: the gradient of a select/slice scattered into zeros of the input's shape.
 Tensor select_backward(const Tensor& grad, const Shape& sizes, int64_t dim, int64_t index);
 Tensor slice_backward(const Tensor& grad, const Shape& sizes, int64_t dim, int64_t start, int64_t end, int64_t step);
+Tensor diagonal(const Tensor& x, int64_t offset, int64_t dim1, int64_t dim2);  // a view (DiagonalBackward0)
+Tensor diagonal_backward(const Tensor& grad, const Shape& sizes, int64_t offset, int64_t dim1, int64_t dim2);
+Tensor diag(const Tensor& x, int64_t k);  // 1-D: the matrix with x on diagonal k; 2-D: a copy of diagonal k
 
 // --- joining (join.cpp) ---
 Tensor cat(const TensorList& tensors, int64_t dim = 0);

@@ -380,4 +380,65 @@ Tensor slice_backward(const Tensor& grad, const Shape& sizes, int64_t dim, int64
   return out;
 }
 
+Tensor diagonal(const Tensor& x, int64_t offset, int64_t dim1, int64_t dim2) {
+  int64_t d1 = wrap_dim(dim1, x->dim()), d2 = wrap_dim(dim2, x->dim());
+  TG_CHECK(d1 != d2, "diagonal dimensions cannot be identical ", dim1, ", ", dim2);
+  const Shape& st = x->strides();
+  int64_t n1 = x->sizes()[size_t(d1)], n2 = x->sizes()[size_t(d2)];
+  int64_t len = std::max<int64_t>(offset >= 0 ? std::min(n1, n2 - offset) : std::min(n1 + offset, n2), 0);
+  int64_t start = x->storage_offset();
+  if (len > 0) start += offset >= 0 ? offset * st[size_t(d2)] : -offset * st[size_t(d1)];
+  Shape sizes, strides;
+  for (int64_t d = 0; d < x->dim(); ++d)
+    if (d != d1 && d != d2) {
+      sizes.push_back(x->sizes()[size_t(d)]);
+      strides.push_back(st[size_t(d)]);
+    }
+  sizes.push_back(len);
+  strides.push_back(st[size_t(d1)] + st[size_t(d2)]);
+  Tensor out = make_view(x, sizes, strides, start);
+  if (FormulaNode* n = record("DiagonalBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {diagonal_backward(g, n.shape, n.ints[0], n.ints[1], n.ints[2])};
+      }, out, {&x})) {
+    n->shape = x->sizes();
+    n->ints = {offset, d1, d2};
+  }
+  return out;
+}
+
+Tensor diagonal_backward(const Tensor& grad, const Shape& sizes, int64_t offset, int64_t dim1, int64_t dim2) {
+  Tensor out = full(sizes, 0.0, grad->dtype(), grad->device());
+  {
+    AutoGradMode off(false);
+    copy_into(diagonal(out, offset, dim1, dim2), grad);
+  }
+  if (FormulaNode* n = record("DiagonalBackwardBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {diagonal(g, n.ints[0], n.ints[1], n.ints[2])};
+      }, out, {&grad}))
+    n->ints = {offset, dim1, dim2};
+  return out;
+}
+
+Tensor diag(const Tensor& x, int64_t k) {
+  TG_CHECK(x->dim() == 1 || x->dim() == 2, "diag(): Supports 1D or 2D tensors. Got ", x->dim(), "D");
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    int64_t m = x->dim() == 1 ? x->numel() + std::abs(k) : 0;
+    out = x->dim() == 1 ? diagonal_backward(x, {m, m}, k, 0, 1) : clone(diagonal(x, k, 0, 1));
+  }
+  if (x->dim() == 1) {
+    if (FormulaNode* n = record("DiagEmbedBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+          return {diagonal(g, n.ints[0], 0, 1)};
+        }, out, {&x}))
+      n->ints = {k};
+  } else if (FormulaNode* n = record("DiagonalBackward0_copy", [](FormulaNode& n, const Tensor& g) -> TensorList {
+               return {diagonal_backward(g, n.shape, n.ints[0], 0, 1)};
+             }, out, {&x})) {
+    n->shape = x->sizes();
+    n->ints = {k};
+  }
+  return out;
+}
+
 }  // namespace tapegrad::ops

@@ -79,6 +79,8 @@ void bind_shape(pyb::module_& m) {
   def_both(m, cls, "t", &ops::t);
   def_both(m, cls, "select", &ops::select, arg("dim"), arg("index"));
   def_both(m, cls, "narrow", &ops::narrow, arg("dim"), arg("start"), arg("length"));
+  def_both(m, cls, "diagonal", &ops::diagonal, arg("offset") = 0, arg("dim1") = 0, arg("dim2") = 1);
+  def_both(m, cls, "diag", &ops::diag, arg("diagonal") = 0);
   // Like torch, the pieces come back as a tuple.
   def_both(m, cls, "split", [](const Tensor& t, pyb::handle size, int64_t dim) {
     if (PyLong_Check(size.ptr())) return as_tuple(ops::split(t, size.cast<int64_t>(), dim));

@@ -100,6 +100,8 @@ from tapegrad._C import (  # noqa: F401  (views, indexing, reductions, compariso
     concat,
     concatenate,
     cumsum,
+    diag,
+    diagonal,
     dot,
     eq,
     flatten,
