@@ -146,3 +146,25 @@ def test_new_tensor_from_a_tensor_warns_and_copies():
         with pytest.warns(UserWarning, match="rather than tensor.new_tensor"):
             copy = lib.tensor([0], dtype=lib.float64).new_tensor(src)
         assert copy.dtype == lib.float64 and not copy.requires_grad and copy.tolist() == [1.0, 2.0]
+
+
+REPEAT_INTERLEAVE = {
+    "int_flat": lambda lib, x: lib.repeat_interleave(x, 2),
+    "int_dim": lambda lib, x: x.repeat_interleave(3, dim=1),
+    "zero_dim_tensor_repeats": lambda lib, x: x.repeat_interleave(lib.tensor(2), dim=0),
+    "tensor_repeats": lambda lib, x: x.repeat_interleave(lib.tensor([1, 0, 2, 1]), dim=2),
+    "one_element_tensor": lambda lib, x: x.repeat_interleave(lib.tensor([2]), dim=-1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REPEAT_INTERLEAVE))
+def test_repeat_interleave(case):
+    run_both(REPEAT_INTERLEAVE[case], A)
+
+
+def test_repeat_interleave_counts_and_errors():
+    expect_same_result(lambda lib: lib.repeat_interleave(lib.tensor([1, 3, 0, 2])))
+    expect_same_error(lambda lib: lib.zeros(2, 3).repeat_interleave(lib.tensor([1, 2]), dim=1))
+    expect_same_error(lambda lib: lib.zeros(2, 3).repeat_interleave(-1))
+    expect_same_error(lambda lib: lib.repeat_interleave(lib.tensor([1, -1])))
+    expect_same_error(lambda lib: lib.repeat_interleave(lib.tensor([[1]])))

@@ -191,6 +191,7 @@ from tapegrad._composites import (  # noqa: F401
     isclose,
     moveaxis,
     movedim,
+    repeat_interleave,
     tile,
     unflatten,
     vstack,

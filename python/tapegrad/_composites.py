@@ -4,7 +4,7 @@ import warnings
 from tapegrad import _C
 from tapegrad._C import Tensor
 
-__all__ = ["broadcast_to", "movedim", "moveaxis", "isclose", "allclose", "equal", "tile", "unflatten",
+__all__ = ["broadcast_to", "movedim", "moveaxis", "isclose", "allclose", "equal", "tile", "unflatten", "repeat_interleave",
            "count_nonzero", "atleast_1d", "atleast_2d", "hstack", "vstack"]
 
 
@@ -61,6 +61,35 @@ def unflatten(input, dim, sizes):
         raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {dim} ({total}) "
                            "in the input tensor")
     return input.view(*input.shape[:d], *sizes, *input.shape[d + 1:])
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Each element (along dim, or of the flattened input) repeated; repeat_interleave(counts) gives the
+    index each output position takes."""
+    if repeats is None:
+        if input.dim() != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        counts = input.tolist()
+        if any(c < 0 for c in counts):
+            raise RuntimeError("repeats can not be negative")
+        return _C.tensor([i for i, c in enumerate(counts) for _ in range(c)], dtype=_C.int64)
+    if dim is None:
+        input, dim = input.flatten(), 0
+    d = dim % max(input.dim(), 1)
+    if isinstance(repeats, Tensor) and repeats.numel() == 1:  # one count for every element
+        repeats = repeats.reshape(1).expand(input.shape[d])
+    if isinstance(repeats, int):  # a copy of the expanded view, as torch: its node is ViewBackward0
+        if repeats < 0:
+            raise RuntimeError("Repeats must be non-negative")
+        shape = list(input.shape)
+        expanded = input.unsqueeze(d + 1).expand(*shape[:d + 1], repeats, *shape[d + 1:])
+        return expanded.contiguous().view(*shape[:d], shape[d] * repeats, *shape[d + 1:])
+    if repeats.dim() != 1:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    if repeats.shape[0] != input.shape[d]:
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                           f"{repeats.shape[0]} and input.size({dim}) = {input.shape[d]}")
+    return input.index_select(d, repeat_interleave(repeats))
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -160,6 +189,7 @@ Tensor.new_tensor = _new_tensor
 Tensor.broadcast_to = broadcast_to
 Tensor.tile = lambda self, *dims: tile(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (list, tuple)) else dims)
 Tensor.unflatten = unflatten
+Tensor.repeat_interleave = repeat_interleave
 Tensor.movedim = movedim
 Tensor.moveaxis = movedim
 Tensor.isclose = isclose
