@@ -61,6 +61,8 @@ Tensor trace(const Tensor& x);                                                //
 Tensor masked_select(const Tensor& x, const Tensor& mask);                    // MaskedSelectBackward0
 // F.pad's constant mode: pad = (last dim before, after, next dim before, after, ...); negative crops.
 Tensor constant_pad(const Tensor& x, const Shape& pad, double value);         // ConstantPadNdBackward0
+// F.pad's reflect / replicate modes over the last 1-3 dims (ReflectionPad{k}DBackward0 / ReplicationPad...).
+Tensor positional_pad(const Tensor& x, const Shape& pad, bool reflect);
 
 // --- moving elements (reorder.cpp) ---
 Tensor flip(const Tensor& x, const Shape& dims);                             // FlipBackward0

@@ -219,4 +219,49 @@ Tensor constant_pad(const Tensor& x, const Shape& pad, double value) {
   return out;
 }
 
+Tensor positional_pad(const Tensor& x, const Shape& pad, bool reflect) {
+  static const char* const kNames[2][3] = {{"ReplicationPad1DBackward0", "ReplicationPad2DBackward0", "ReplicationPad3DBackward0"},
+                                           {"ReflectionPad1DBackward0", "ReflectionPad2DBackward0", "ReflectionPad3DBackward0"}};
+  const size_t k = pad.size() / 2;
+  TG_CHECK(pad.size() % 2 == 0 && k >= 1 && k <= 3 && int64_t(k) < x->dim(), "positional_pad: bad padding for this input");
+  if (reflect)
+    for (size_t i = 0; i < k; ++i) {
+      int64_t d = x->dim() - 1 - int64_t(i), n = x->sizes()[size_t(d)];
+      TG_CHECK(pad[2 * i] < n && pad[2 * i + 1] < n, "Argument #", 4 + 2 * i, ": Padding size should be less than the "
+               "corresponding input dimension, but got: padding (", pad[2 * i], ", ", pad[2 * i + 1], ") at dimension ", d,
+               " of input ", shape_str(x->sizes()));
+    }
+  // Output position j along a padded dim reads input position j - before, mirrored at the ends
+  // (reflect) or held at the edge (replicate).
+  TensorList sources;
+  Tensor out = untracked([&] {
+    Tensor r = x;
+    for (size_t i = 0; i < k; ++i) {
+      int64_t d = x->dim() - 1 - int64_t(i), n = x->sizes()[size_t(d)];
+      Tensor j = arange(double(-pad[2 * i]), double(n + pad[2 * i + 1]), 1.0, DType::Int64, x->device());
+      Tensor src = reflect ? rsub(abs(rsub(abs(j), Scalar::from_int(n - 1))), Scalar::from_int(n - 1))
+                           : clamp(j, Scalar::from_int(0), Scalar::from_int(n - 1));
+      sources.push_back(src);
+      r = index_select(r, d, src);
+    }
+    return r;
+  });
+  if (FormulaNode* node = record(kNames[reflect][k - 1], [](FormulaNode& n, const Tensor& g) -> TensorList {
+        // Each output position sends its gradient back to the input position it read.
+        Tensor grad = g;
+        for (int64_t i = n.ints[0] - 1; i >= 0; --i) {
+          int64_t d = int64_t(n.shape.size()) - 1 - i;
+          Shape sizes = grad->sizes();
+          sizes[size_t(d)] = n.shape[size_t(d)];
+          grad = index_add(full(sizes, 0.0, g->dtype(), g->device()), d, n.saved(size_t(i)), grad, Scalar::from_int(1));
+        }
+        return {grad};
+      }, out, {&x})) {
+    node->shape = x->sizes();
+    node->ints = {int64_t(k)};
+    for (const Tensor& src : sources) node->save(src);
+  }
+  return out;
+}
+
 }  // namespace tapegrad::ops

@@ -232,6 +232,7 @@ void bind_functions(pyb::module_& m) {
   def_both(m, cls, "trace", &ops::trace);
   def_both(m, cls, "masked_select", &ops::masked_select, arg("mask"));
   m.def("_constant_pad", &ops::constant_pad);
+  m.def("_positional_pad", &ops::positional_pad);
   m.def("remainder", [](pyb::handle a, pyb::handle b) {
     return binary_call(a, b, "remainder", [](const Tensor& x, const Tensor& y) { return ops::remainder(x, y); },
                        [](const Tensor& x, const Scalar& s) { return ops::remainder(x, s); },

@@ -147,10 +147,66 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 
 def pad(input, pad, mode="constant", value=None):
-    """Constant padding (negative amounts crop); pad lists (before, after) pairs from the last dim back."""
-    if mode != "constant":
-        raise NotImplementedError(f"tapegrad: F.pad supports mode='constant' only, not {mode!r}")
-    return _C._constant_pad(input, list(pad), 0.0 if value is None else float(value))
+    """Pads with `value` (constant), mirrored values (reflect), edge values (replicate) or wrapped values
+    (circular); pad lists (before, after) pairs from the last dim back, negative amounts crop."""
+    pad = list(pad)
+    if mode == "constant":
+        return _C._constant_pad(input, pad, 0.0 if value is None else float(value))
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    k = len(pad) // 2
+    if k not in (1, 2, 3) or input.dim() not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.dim()}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    if mode == "circular":
+        return _pad_circular(input, pad)
+    return _C._positional_pad(input, pad, mode == "reflect")
+
+
+def _pad_circular(input, pad):
+    """Wraps around as torch's circular padding does: crop for negative amounts, copy the input into the
+    middle, then fill each padded dim (last first) from the opposite end, writes through views."""
+    k = len(pad) // 2
+    dims = [input.dim() - 1 - i for i in range(k)]
+    for i, d in enumerate(dims):
+        if pad[2 * i] > input.shape[d] or pad[2 * i + 1] > input.shape[d]:
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+    core = input
+    for i, d in enumerate(dims):
+        lo, hi = min(pad[2 * i], 0), min(pad[2 * i + 1], 0)
+        if lo or hi:
+            core = core.narrow(d, -lo, core.shape[d] + lo + hi)
+    before = [max(pad[2 * i], 0) for i in range(k)]
+    after = [max(pad[2 * i + 1], 0) for i in range(k)]
+    shape = list(core.shape)
+    for i, d in enumerate(dims):
+        shape[d] += before[i] + after[i]
+    out = core.new_zeros(shape)
+    middle = [slice(None)] * core.dim()
+    for i, d in enumerate(dims):
+        middle[d] = slice(before[i], before[i] + core.shape[d])
+    out[tuple(middle)] = core
+    for i, d in enumerate(dims):
+        n, lo, hi = core.shape[d], before[i], after[i]
+
+        def at(s, d=d):
+            idx = [slice(None)] * out.dim()
+            idx[d] = s
+            return tuple(idx)
+
+        if lo:
+            out[at(slice(0, lo))] = out[at(slice(n, n + lo))]
+        if hi:
+            out[at(slice(lo + n, lo + n + hi))] = out[at(slice(lo, lo + hi))]
+    return out
 
 
 def one_hot(tensor, num_classes=-1):
