@@ -234,6 +234,9 @@ def test_batchnorm_loads_old_checkpoints_without_num_batches_tracked():
 
 
 def test_round_trip_through_torch_state_dict():
+    # Seeded: the two float32 GEMMs sum in different orders, and about 2% of random weight draws put
+    # an output 5e-6 to 1e-5 apart, just past this test's tolerance.
+    torch.manual_seed(0)
     ours, theirs = both(build)
     copy_state(ours, theirs)
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)

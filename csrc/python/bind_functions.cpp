@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "ops/ops.h"
 #include "python/bind_common.h"
+#include "python/binary_forms.h"
 
 namespace tapegrad::py {
 namespace {
@@ -54,6 +55,11 @@ pyb::object binary_call(pyb::handle a, pyb::handle b, const char* fn, TT tt, TS 
   }
   Scalar s = scalar_arg(a, fn, "input", 1);
   return pyb::cast(st(s, tensor_arg(b, fn, "other", 2)));
+}
+
+template <class Forms>
+pyb::object binary_call(pyb::handle a, pyb::handle b, const char* fn) {
+  return binary_call(a, b, fn, &Forms::tt, &Forms::ts, &Forms::st);
 }
 
 // True when the keyword `key` is `name` (keywords are nearly always interned: pointer equality).
@@ -204,16 +210,10 @@ void bind_functions(pyb::module_& m) {
     if (is_tensor(b)) return ops::rsub(x, b.cast<Tensor>());
     return ops::rsub(x, scalar_arg(b, "rsub", "other", 2));
   }, arg("input"), arg("other"));
-  m.def("mul", [](pyb::handle a, pyb::handle b) {
-    return binary_call(a, b, "mul", [](const Tensor& x, const Tensor& y) { return ops::mul(x, y); },
-                       [](const Tensor& x, const Scalar& s) { return ops::mul(x, s); },
-                       [](const Scalar& s, const Tensor& y) { return ops::mul(y, s); });
-  }, arg("input"), arg("other"));
-  m.def("div", [](pyb::handle a, pyb::handle b) {
-    return binary_call(a, b, "div", [](const Tensor& x, const Tensor& y) { return ops::div(x, y); },
-                       [](const Tensor& x, const Scalar& s) { return ops::div(x, s); },
-                       [](const Scalar& s, const Tensor& y) { return ops::rdiv(y, s); });
-  }, arg("input"), arg("other"));
+  m.def("mul", [](pyb::handle a, pyb::handle b) { return binary_call<forms::Mul>(a, b, "mul"); },
+        arg("input"), arg("other"));
+  m.def("div", [](pyb::handle a, pyb::handle b) { return binary_call<forms::Div>(a, b, "div"); },
+        arg("input"), arg("other"));
   // Compound elementwise ops (ops/pointwise.cpp), as functions and methods; in-place forms in bind_inplace.
   TensorClass cls = tensor_class(m);
   def_both(m, cls, "lerp", [](const Tensor& t, const Tensor& end, pyb::handle w) {
@@ -233,16 +233,10 @@ void bind_functions(pyb::module_& m) {
   def_both(m, cls, "masked_select", &ops::masked_select, arg("mask"));
   m.def("_constant_pad", &ops::constant_pad);
   m.def("_positional_pad", &ops::positional_pad);
-  m.def("remainder", [](pyb::handle a, pyb::handle b) {
-    return binary_call(a, b, "remainder", [](const Tensor& x, const Tensor& y) { return ops::remainder(x, y); },
-                       [](const Tensor& x, const Scalar& s) { return ops::remainder(x, s); },
-                       [](const Scalar& s, const Tensor& y) { return ops::remainder(s, y); });
-  }, arg("input"), arg("other"));
-  m.def("floor_divide", [](pyb::handle a, pyb::handle b) {
-    return binary_call(a, b, "floor_divide", [](const Tensor& x, const Tensor& y) { return ops::floor_divide(x, y); },
-                       [](const Tensor& x, const Scalar& s) { return ops::floor_divide(x, s); },
-                       [](const Scalar& s, const Tensor& y) { return ops::floor_divide(s, y); });
-  }, arg("input"), arg("other"));
+  m.def("remainder", [](pyb::handle a, pyb::handle b) { return binary_call<forms::Remainder>(a, b, "remainder"); },
+        arg("input"), arg("other"));
+  m.def("floor_divide", [](pyb::handle a, pyb::handle b) { return binary_call<forms::FloorDivide>(a, b, "floor_divide"); },
+        arg("input"), arg("other"));
   m.def("fmod", [](pyb::handle a, pyb::handle b) {
     Tensor x = tensor_arg(a, "fmod", "input", 1);
     if (is_tensor(b)) return ops::fmod(x, b.cast<Tensor>());
@@ -253,11 +247,8 @@ void bind_functions(pyb::module_& m) {
       return ops::atan2(tensor_arg(a, name, "input", 1), tensor_arg(b, name, "other", 2));
     }, arg("input"), arg("other"));
   }
-  m.def("pow", [](pyb::handle a, pyb::handle b) {
-    return binary_call(a, b, "pow", [](const Tensor& x, const Tensor& y) { return ops::pow(x, y); },
-                       [](const Tensor& x, const Scalar& s) { return ops::pow(x, s); },
-                       [](const Scalar& s, const Tensor& y) { return ops::pow(s, y); });
-  }, arg("input"), arg("exponent"));
+  m.def("pow", [](pyb::handle a, pyb::handle b) { return binary_call<forms::Pow>(a, b, "pow"); },
+        arg("input"), arg("exponent"));
 }
 
 }  // namespace tapegrad::py

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "kernels/dispatch.h"
 #include "ops/ops.h"
+#include "python/binary_forms.h"
 #include "python/py_hooks.h"
 
 namespace tapegrad::py {
@@ -19,6 +20,14 @@ std::optional<Scalar> optional_scalar(pyb::handle h, const char* fn, const char*
   fail(ErrorKind::Type, fn, "(): argument '", arg, "' must be Number, not ", std::string(pyb::str(pyb::type::handle_of(h).attr("__name__"))));
 }
 
+
+// self.<op>(other) for the binary ops whose forms live in binary_forms.h: a tensor or a number.
+template <class Forms>
+Tensor with_other(const Tensor& t, pyb::handle other, const char* fn, const char* arg) {
+  if (is_tensor(other)) return Forms::tt(t, other.cast<Tensor>());
+  if (auto s = scalar_from(other)) return Forms::ts(t, *s);
+  fail(ErrorKind::Type, fn, "(): argument '", arg, "' must be Number, not ", qualified_type_name(other));
+}
 
 // size(dim)/stride(dim): unlike reductions, a 0-dim tensor has no dim 0 here.
 int64_t dim_of_sized(int64_t dim, int64_t ndim) {
@@ -279,32 +288,17 @@ void bind_tensor(pyb::module_& m) {
         if (is_tensor(o)) return ops::sub(t, o.cast<Tensor>(), a);
         return ops::sub(t, optional_scalar(o, "sub", "other").value(), a);
       }, arg("other"), pyb::kw_only(), arg("alpha") = 1)
-      .def("mul", [](const Tensor& t, pyb::handle o) {
-        if (is_tensor(o)) return ops::mul(t, o.cast<Tensor>());
-        return ops::mul(t, optional_scalar(o, "mul", "other").value());
-      })
-      .def("div", [](const Tensor& t, pyb::handle o) {
-        if (is_tensor(o)) return ops::div(t, o.cast<Tensor>());
-        return ops::div(t, optional_scalar(o, "div", "other").value());
-      })
-      .def("remainder", [](const Tensor& t, pyb::handle o) {
-        if (is_tensor(o)) return ops::remainder(t, o.cast<Tensor>());
-        return ops::remainder(t, optional_scalar(o, "remainder", "other").value());
-      })
+      .def("mul", [](const Tensor& t, pyb::handle o) { return with_other<forms::Mul>(t, o, "mul", "other"); })
+      .def("div", [](const Tensor& t, pyb::handle o) { return with_other<forms::Div>(t, o, "div", "other"); })
+      .def("remainder", [](const Tensor& t, pyb::handle o) { return with_other<forms::Remainder>(t, o, "remainder", "other"); })
       .def("fmod", [](const Tensor& t, pyb::handle o) {
         if (is_tensor(o)) return ops::fmod(t, o.cast<Tensor>());
         return ops::fmod(t, optional_scalar(o, "fmod", "other").value());
       })
-      .def("floor_divide", [](const Tensor& t, pyb::handle o) {
-        if (is_tensor(o)) return ops::floor_divide(t, o.cast<Tensor>());
-        return ops::floor_divide(t, optional_scalar(o, "floor_divide", "other").value());
-      })
+      .def("floor_divide", [](const Tensor& t, pyb::handle o) { return with_other<forms::FloorDivide>(t, o, "floor_divide", "other"); })
       .def("atan2", &ops::atan2)
       .def("arctan2", &ops::atan2)
-      .def("pow", [](const Tensor& t, pyb::handle e) {
-        if (is_tensor(e)) return ops::pow(t, e.cast<Tensor>());
-        return ops::pow(t, optional_scalar(e, "pow", "exponent").value());
-      });
+      .def("pow", [](const Tensor& t, pyb::handle e) { return with_other<forms::Pow>(t, e, "pow", "exponent"); });
   // The arithmetic operators are number slots: tensor_number.cpp.
 }
 

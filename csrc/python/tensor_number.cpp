@@ -2,6 +2,7 @@
 // calls them directly and derives __add__/__radd__... from them, skipping any method lookup.
 #include "core/error.h"
 #include "ops/ops.h"
+#include "python/binary_forms.h"
 #include "python/py_convert.h"
 
 namespace tapegrad::py {
@@ -23,14 +24,14 @@ PyObject* guarded(F&& f) {
 
 // a <op> b for a slot: Python passes the operands in source order, whichever is the tensor;
 // NotImplemented for an operand that is neither a tensor nor a number lets Python go on.
-template <class TT, class TS, class ST>
-PyObject* binary(PyObject* a, PyObject* b, TT tensor_tensor, TS tensor_scalar, ST scalar_tensor) {
+template <class Forms>
+PyObject* binary(PyObject* a, PyObject* b) {
   try {
     if (const Tensor* x = tensor_of(a)) {
-      if (const Tensor* y = tensor_of(b)) return guarded([&] { return tensor_tensor(*x, *y); });
-      if (auto s = scalar_from(b)) return guarded([&] { return tensor_scalar(*x, *s); });
+      if (const Tensor* y = tensor_of(b)) return guarded([&] { return Forms::tt(*x, *y); });
+      if (auto s = scalar_from(b)) return guarded([&] { return Forms::ts(*x, *s); });
     } else if (const Tensor* y = tensor_of(b)) {
-      if (auto s = scalar_from(a)) return guarded([&] { return scalar_tensor(*s, *y); });
+      if (auto s = scalar_from(a)) return guarded([&] { return Forms::st(*s, *y); });
     }
   } catch (...) {  // scalar_from: an int too large for int64
     pybind11::detail::try_translate_exceptions();
@@ -39,47 +40,9 @@ PyObject* binary(PyObject* a, PyObject* b, TT tensor_tensor, TS tensor_scalar, S
   Py_RETURN_NOTIMPLEMENTED;
 }
 
-PyObject* add(PyObject* a, PyObject* b) {
-  return binary(a, b, [](const Tensor& x, const Tensor& y) { return ops::add(x, y); },
-                [](const Tensor& x, const Scalar& s) { return ops::add(x, s); },
-                [](const Scalar& s, const Tensor& y) { return ops::add(y, s); });
-}
-
-PyObject* subtract(PyObject* a, PyObject* b) {
-  return binary(a, b, [](const Tensor& x, const Tensor& y) { return ops::sub(x, y); },
-                [](const Tensor& x, const Scalar& s) { return ops::sub(x, s); },
-                [](const Scalar& s, const Tensor& y) { return ops::rsub(y, s); });
-}
-
-PyObject* multiply(PyObject* a, PyObject* b) {
-  return binary(a, b, [](const Tensor& x, const Tensor& y) { return ops::mul(x, y); },
-                [](const Tensor& x, const Scalar& s) { return ops::mul(x, s); },
-                [](const Scalar& s, const Tensor& y) { return ops::mul(y, s); });
-}
-
-PyObject* true_divide(PyObject* a, PyObject* b) {
-  return binary(a, b, [](const Tensor& x, const Tensor& y) { return ops::div(x, y); },
-                [](const Tensor& x, const Scalar& s) { return ops::div(x, s); },
-                [](const Scalar& s, const Tensor& y) { return ops::rdiv(y, s); });
-}
-
-PyObject* remainder(PyObject* a, PyObject* b) {
-  return binary(a, b, [](const Tensor& x, const Tensor& y) { return ops::remainder(x, y); },
-                [](const Tensor& x, const Scalar& s) { return ops::remainder(x, s); },
-                [](const Scalar& s, const Tensor& y) { return ops::remainder(s, y); });
-}
-
-PyObject* floor_divide(PyObject* a, PyObject* b) {
-  return binary(a, b, [](const Tensor& x, const Tensor& y) { return ops::floor_divide(x, y); },
-                [](const Tensor& x, const Scalar& s) { return ops::floor_divide(x, s); },
-                [](const Scalar& s, const Tensor& y) { return ops::floor_divide(s, y); });
-}
-
 PyObject* power(PyObject* a, PyObject* b, PyObject* modulo) {
   if (modulo != Py_None) Py_RETURN_NOTIMPLEMENTED;  // pow(x, y, m): Python raises its TypeError
-  return binary(a, b, [](const Tensor& x, const Tensor& y) { return ops::pow(x, y); },
-                [](const Tensor& x, const Scalar& s) { return ops::pow(x, s); },
-                [](const Scalar& s, const Tensor& y) { return ops::pow(s, y); });
+  return binary<forms::Pow>(a, b);
 }
 
 template <Tensor (*F)(const Tensor&)>
@@ -101,12 +64,12 @@ PyObject* positive(PyObject* a) {
 
 void setup_tensor_number(PyHeapTypeObject* heap_type) {
   PyNumberMethods& n = heap_type->as_number;
-  n.nb_add = add;
-  n.nb_subtract = subtract;
-  n.nb_multiply = multiply;
-  n.nb_true_divide = true_divide;
-  n.nb_remainder = remainder;
-  n.nb_floor_divide = floor_divide;
+  n.nb_add = binary<forms::Add>;
+  n.nb_subtract = binary<forms::Sub>;
+  n.nb_multiply = binary<forms::Mul>;
+  n.nb_true_divide = binary<forms::Div>;
+  n.nb_remainder = binary<forms::Remainder>;
+  n.nb_floor_divide = binary<forms::FloorDivide>;
   n.nb_power = power;
   n.nb_negative = unary<&ops::neg>;
   n.nb_absolute = unary<&ops::abs>;
