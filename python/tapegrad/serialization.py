@@ -1,19 +1,38 @@
-"""tapegrad.save / tapegrad.load: a weights-only file format (JSON header + raw tensor bytes) that never runs code."""
-# Layout of one record (all integers little-endian):
+"""tapegrad.save / load: a checksummed, weights-only format (JSON header + raw tensor bytes) that runs no code."""
+# Layout of one record, format version 2 (all integers little-endian):
 #
 #   offset 0   8 bytes   magic b"TAPEGRAD"
-#          8   u32       format version (1)
-#         12   u32       reserved, 0
+#          8   u32       format version (2)
+#         12   u32       header CRC32: zlib.crc32 of bytes [0, 12) + [16, D), i.e. every byte before the
+#                        data except this field (magic, version, header length, header, padding)
 #         16   u64       header length H in bytes
-#         24   H bytes   UTF-8 (in fact ASCII) JSON header, see below
-#    24 + H    pad       zero bytes up to the next multiple of 8
-#         D    data      tensor bytes, each tensor's bytes starting at a multiple of 8 from D
+#         24   H bytes   ASCII JSON header, see below
+#    24 + H    pad       zero bytes up to D, the next multiple of 8
+#         D    data      the tensors' bytes back to back in header order, each padded with zero bytes
+#                        to a multiple of 8; tensor i starts at D + the sum of the padded sizes before it
+#     D + N    trailer   one u32 per tensor: zlib.crc32 of that tensor's bytes and its padding
 #
 # The header is {"tensors": [{"dtype", "shape", "offset", "nbytes", "requires_grad", "parameter",
-# "device"}, ...], "data_bytes": N, "root": NODE}. A NODE is null, true, false, a JSON integer, a
-# JSON string, or a one-key object tagging everything JSON cannot say exactly: {"float": "<16 hex
-# digits of the IEEE bits>"}, {"tensor": i}, {"list": [NODE...]}, {"tuple": [NODE...]},
-# {"dict": [[KEY, NODE]...]}, {"ordered_dict": [[KEY, NODE]...]}; a KEY is a JSON string or integer.
+# "device"}, ...], "data_bytes": N, "checksums": "crc32", "root": NODE}, written as compact JSON
+# (separators "," and ":", ASCII only) with its top-level keys in that order: load reads it in that
+# form only, which lets it check each tensor entry as soon as it is parsed. A NODE is null, true, false,
+# a JSON integer, a JSON string, or a one-key object tagging everything JSON cannot say exactly:
+# {"float": "<16 hex digits of the IEEE bits>"}, {"tensor": i}, {"list": [NODE...]},
+# {"tuple": [NODE...]}, {"dict": [[KEY, NODE]...]}, {"ordered_dict": [[KEY, NODE]...]}; a KEY is a
+# JSON string or integer. Containers nest at most _MAX_NESTING deep (save refuses deeper ones).
+#
+# Version 1 (written before checksums existed) is the same without the CRC: bytes 12..16 are 0, the
+# header has no "checksums" key and there is no trailer. load still reads it, with every structural
+# check below but no way to notice a changed data byte; tapegrad.save(tapegrad.load(path), path)
+# rewrites such a file as version 2.
+#
+# load treats every file as hostile. Before anything is allocated, each length in the preamble and
+# header is checked against the bytes the file really has; the tensors must tile the data section
+# exactly in the layout above, so no two share bytes and their sizes sum to at most the file size;
+# the header's nesting depth is bounded before the JSON parser (which recurses) sees it. So memory is
+# the tensors' own bytes (at most the data section, each read once, straight into its buffer) plus
+# the parsed header's Python objects (a constant factor of the header's size), and a changed byte
+# anywhere in a version-2 record fails a CRC. Every refusal is a RuntimeError naming the file.
 #
 # What is kept: container types and key order, exact key types (str vs int), float bits, tensor
 # dtype/shape/values/requires_grad/device, nn.Parameter-ness, and identity of one tensor object
@@ -22,20 +41,37 @@
 # identity of containers referenced twice (they come back as two equal copies).
 import collections
 import io
+import itertools
 import json
 import os
 import struct
+import sys
+import zlib
 
 from tapegrad import _C
 
 MAGIC = b"TAPEGRAD"
-VERSION = 1
-_PREAMBLE = struct.Struct("<8sIIQ")  # magic, version, reserved, header length
+VERSION = 2
+_LEGACY_VERSION = 1  # no checksums; still loaded
+_PREAMBLE = struct.Struct("<8sIIQ")  # magic, version, header CRC32 (0 in version 1), header length
+_CRC = struct.Struct("<I")
 _ALIGN = 8
 _MAX_NDIM = 64  # numpy's limit; a deeper shape in a header can only be corruption
+# Containers nested deeper than this are refused by save and load. The JSON parser and the decoder
+# recurse once or twice per level, so this keeps both far inside Python's default recursion limit.
+_MAX_NESTING = 100
+_MAX_HEADER_DEPTH = 3 * _MAX_NESTING + 2  # a dict level costs 3 JSON levels; +2 for the header object and a leaf node
 _DTYPE_NAMES = ("float32", "float64", "int64", "int32", "bool")
+_ITEMSIZE = {"float32": 4, "float64": 8, "int64": 8, "int32": 4, "bool": 1}
+_NUMPY_CODE = {"float32": "<f4", "float64": "<f8", "int64": "<i8", "int32": "<i4", "bool": "|b1"}  # stored byte order
 _NAME_OF_DTYPE = {getattr(_C, name): name for name in _DTYPE_NAMES}
 _FLOAT_BITS = struct.Struct("<d")
+_NATIVE_IS_LITTLE = sys.byteorder == "little"
+_ENTRY_KEYS = frozenset(("dtype", "shape", "offset", "nbytes", "requires_grad", "parameter", "device"))
+_CHECKSUMS = "crc32"
+_SCAN_CHUNK = 1 << 16  # bytes of header the nesting scan looks at a time: bounds its scratch memory
+_SCAN_MARKS = bytes(1 if c in b"[{" else 2 if c in b"]}" else 3 if c == ord('"') else 4 if c == ord("\\") else 0
+                    for c in range(256))
 
 
 def _dtype_name(dtype):
@@ -70,7 +106,7 @@ class _Encoder:
         self.tensors = []  # the tensor objects, in index order
         self.entries = []  # their header entries
         self._index_of = {}  # id(tensor) -> index; the tensors stay alive in self.tensors
-        self._open = set()  # ids of containers on the current path, to refuse cycles
+        self._open = set()  # ids of containers on the current path, to refuse cycles and bound nesting
         self._parameter = _parameter_class()
         self._data_bytes = 0
 
@@ -91,6 +127,8 @@ class _Encoder:
     def _container(self, obj, where):
         if id(obj) in self._open:
             raise ValueError(f"tapegrad.save cannot save a container that contains itself (at {where})")
+        if len(self._open) >= _MAX_NESTING:
+            raise ValueError(f"tapegrad.save cannot save containers nested more than {_MAX_NESTING} deep (at {where})")
         self._open.add(id(obj))
         try:
             if isinstance(obj, (list, tuple)):
@@ -131,7 +169,7 @@ class _Encoder:
         return entry
 
     def header(self, root):
-        return {"tensors": self.entries, "data_bytes": self._data_bytes, "root": root}
+        return {"tensors": self.entries, "data_bytes": self._data_bytes, "checksums": _CHECKSUMS, "root": root}
 
 
 def _type_name(obj):
@@ -151,16 +189,31 @@ def _little_endian_bytes(tensor):
     return arr.reshape(-1).view(np.uint8)
 
 
+def _header_crc(preamble, header_bytes, padding):
+    """CRC32 of everything before the data except the CRC field itself (bytes 12..16 of the preamble)."""
+    crc = zlib.crc32(preamble[:12])
+    crc = zlib.crc32(preamble[16:], crc)
+    crc = zlib.crc32(header_bytes, crc)
+    return zlib.crc32(padding, crc)
+
+
 def _write_record(f, encoder, header):
     # ensure_ascii keeps lone surrogates in str values encodable; allow_nan is moot (floats are bits).
     header_bytes = json.dumps(header, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
-    f.write(_PREAMBLE.pack(MAGIC, VERSION, 0, len(header_bytes)))
+    padding = bytes(_padded(_PREAMBLE.size + len(header_bytes)) - _PREAMBLE.size - len(header_bytes))
+    unsealed = _PREAMBLE.pack(MAGIC, VERSION, 0, len(header_bytes))
+    f.write(_PREAMBLE.pack(MAGIC, VERSION, _header_crc(unsealed, header_bytes, padding), len(header_bytes)))
     f.write(header_bytes)
-    f.write(bytes(_padded(_PREAMBLE.size + len(header_bytes)) - _PREAMBLE.size - len(header_bytes)))
+    f.write(padding)
+    # The data's CRCs go after it: each tensor is converted to bytes once and written as it is summed.
+    crcs = []
     for tensor, entry in zip(encoder.tensors, encoder.entries):
         data = _little_endian_bytes(tensor)
+        tail = bytes(_padded(entry["nbytes"]) - entry["nbytes"])
         f.write(data.data)
-        f.write(bytes(_padded(entry["nbytes"]) - entry["nbytes"]))
+        f.write(tail)
+        crcs.append(zlib.crc32(tail, zlib.crc32(data)))
+    f.write(struct.pack(f"<{len(crcs)}I", *crcs))
 
 
 def save(obj, f):
@@ -179,163 +232,333 @@ def save(obj, f):
 # ----------------------------------------------------------------------------- load
 
 
+class _BadFile(Exception):
+    """A refusal raised deep in the reader; load() turns it into a RuntimeError that names the file."""
+
+    def __init__(self, predicate):
+        super().__init__(predicate)
+        self.predicate = predicate  # completes "tapegrad.load: <file> ...", e.g. "is corrupt: ..."
+
+
+def _truncated(detail):
+    return _BadFile(f"is truncated or corrupt ({detail})")
+
+
+def _corrupt(detail):
+    return _BadFile(f"is corrupt: {detail}")
+
+
+def _file_name(f):
+    """How messages name the file: its path, or the stream's name, or its type for a nameless buffer."""
+    if _is_path(f):
+        return f"file {os.fspath(f)!r}"
+    name = getattr(f, "name", None)
+    if isinstance(name, (str, bytes)):
+        return f"file {name!r}"
+    return f"<{type(f).__name__} object>"
+
+
 class _Source:
-    """A readable, seekable view of one record: knows how many bytes exist, so no length is trusted blindly."""
+    """A readable view of one record that knows how many bytes exist, so no length is trusted blindly.
+
+    Offsets are from the record's start; reads go forward from the current position, as the record is laid out.
+    """
 
     def __init__(self, f):
         if not (hasattr(f, "seekable") and f.seekable()):
-            f = io.BytesIO(f.read())  # a pipe or socket: its size is only known once read
+            f = io.BytesIO(_binary(f.read()))  # a pipe or socket: its size is only known once read
         self.f = f
         self.start = f.tell()
         self.size = f.seek(0, io.SEEK_END) - self.start
-        f.seek(self.start)
+        self.seek(0)
 
-    def read(self, offset, n):
-        """Exactly n bytes at offset (from the record's start) as bytes."""
-        self._check(offset, n)
+    def seek(self, offset):
         self.f.seek(self.start + offset)
-        return self._fill(bytearray(n))
+        self.pos = offset
 
-    def read_into(self, offset, buffer):
-        """Fills a writable buffer (a numpy array's bytes) from offset."""
-        self._check(offset, len(buffer))
-        self.f.seek(self.start + offset)
-        self._fill(buffer)
+    def read(self, n):
+        """Exactly the next n bytes, as a bytearray (bytes-like; not copied again into a bytes)."""
+        return self.read_into(bytearray(n))
 
-    def end_at(self, offset):
-        """Leaves the file positioned just after the record, as torch leaves it after load."""
-        self.f.seek(self.start + offset)
-
-    def _check(self, offset, n):
-        if offset + n > self.size:
-            raise _truncated(f"needs {offset + n} bytes but only {self.size} are there")
-
-    def _fill(self, buffer):
+    def read_into(self, buffer):
+        """Fills a writable buffer (a numpy array's bytes) with the next len(buffer) bytes."""
         view = memoryview(buffer).cast("B")
+        if self.pos + len(view) > self.size:
+            raise _truncated(f"needs {self.pos + len(view)} bytes but only {self.size} are there")
         done = 0
         while done < len(view):
             if hasattr(self.f, "readinto"):
                 got = self.f.readinto(view[done:])
             else:
-                chunk = self.f.read(len(view) - done)
+                chunk = _binary(self.f.read(len(view) - done))
                 got = len(chunk)
                 view[done:done + got] = chunk
             if not got:
                 raise _truncated("the file ended while reading")
             done += got
-        return bytes(buffer) if isinstance(buffer, bytearray) else buffer
+        self.pos += done
+        return buffer
 
 
-def _truncated(detail):
-    return RuntimeError(f"tapegrad.load: the file is truncated or corrupt ({detail})")
-
-
-def _corrupt(detail):
-    return RuntimeError(f"tapegrad.load: the file is corrupt: {detail}")
+def _binary(chunk):
+    if not isinstance(chunk, (bytes, bytearray, memoryview)):
+        raise TypeError(f"tapegrad.load expects a binary file object; its read() returned {_type_name(chunk)}")
+    return chunk
 
 
 def _read_preamble(source):
-    """Checks magic and version; returns the header length."""
-    head = source.f.read(min(source.size, _PREAMBLE.size))
+    """Checks magic and version; returns (version, the preamble's bytes, header length)."""
+    head = bytes(source.read(min(source.size, _PREAMBLE.size)))
     if len(head) < len(MAGIC) and (not head or not MAGIC.startswith(head)):
-        raise RuntimeError(f"tapegrad.load: not a tapegrad file ({'empty file' if not head else 'wrong magic'})")
+        raise _BadFile(f"is not a tapegrad file ({'empty file' if not head else 'wrong magic'})")
     if not head.startswith(MAGIC) and len(head) >= len(MAGIC):
         hint = "; it looks like a torch.save zip archive, which holds pickled code" if head.startswith(b"PK") else ""
-        raise RuntimeError(f"tapegrad.load: not a tapegrad file (wrong magic {head[:8]!r}{hint})")
+        raise _BadFile(f"is not a tapegrad file (wrong magic {head[:8]!r}{hint})")
     if len(head) < _PREAMBLE.size:
         raise _truncated(f"the {_PREAMBLE.size}-byte preamble is cut short at {len(head)} bytes")
-    _, version, _, header_len = _PREAMBLE.unpack(head)
-    if version != VERSION:
-        raise RuntimeError(f"tapegrad.load: unsupported tapegrad format version {version} (this reads {VERSION})")
-    return header_len
+    _, version, crc_field, header_len = _PREAMBLE.unpack(head)
+    if version not in (_LEGACY_VERSION, VERSION):
+        raise _BadFile(
+            f"has unsupported tapegrad format version {version} (this reads versions {_LEGACY_VERSION} and "
+            f"{VERSION}); a newer tapegrad wrote it, or its preamble is corrupt"
+        )
+    if version == _LEGACY_VERSION and crc_field != 0:
+        raise _corrupt(f"bytes 12..16 of a version-{_LEGACY_VERSION} file must be 0, not {crc_field:#010x}")
+    return version, head, header_len
 
 
-def _parse_header(raw):
+def _nesting_exceeds(raw, limit):
+    """Whether the JSON text raw opens more than `limit` arrays/objects inside one another.
+
+    The JSON parser recurses in C once per level, so this runs first and bounds that recursion whatever
+    sys.getrecursionlimit() is. Quotes and backslash escapes are read as JSON reads them, so brackets
+    inside strings do not count; on bytes that are not JSON the count is exact up to the point where
+    the parser would stop, which is all the bound needs. Works in chunks, so it allocates little.
+    """
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    import numpy as np
+
+    depth, in_string, run = 0, 0, 0  # carried across chunks; run = backslashes ending the last chunk
+    for start in range(0, len(raw), _SCAN_CHUNK):
+        # translate (C speed) marks the only bytes that matter: 1 opens, 2 closes, 3 quote, 4 backslash.
+        marks = np.frombuffer(raw[start:start + _SCAN_CHUNK].translate(_SCAN_MARKS), np.uint8)
+        events = np.flatnonzero(marks)
+        kinds = marks[events]
+        quote = kinds == 3
+        if run or (kinds == 4).any():
+            # A quote is escaped when an odd number of backslashes runs right up to it.
+            plain = np.flatnonzero(marks != 4)
+            quotes = np.flatnonzero(quote)
+            k = np.searchsorted(plain, events[quotes])
+            before = np.where(k > 0, plain[k - 1], -1 - run)
+            quote[quotes[(events[quotes] - before - 1) % 2 == 1]] = False
+            run = len(marks) - 1 - int(plain[-1]) if plain.size else run + len(marks)
+        outside = (np.cumsum(quote) + in_string) % 2 == 0  # at a bracket: the quotes before it are paired
+        levels = np.cumsum(np.where(kinds[outside & (kinds <= 2)] == 1, 1, -1)) + depth
+        if levels.size:
+            if levels.max() > limit:
+                return True
+            depth = int(levels[-1])
+        in_string = (in_string + int(np.count_nonzero(quote))) % 2
+    return False
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+class _HeaderReader:
+    """Walks the header text in the one form save writes, a JSON value at a time.
+
+    save writes compact JSON with its keys in a fixed order, so the reader can take the tensor entries
+    one by one and check each before the next is parsed: a header of a million entries that alias
+    each other is refused at the second, without parsing (or holding) the rest.
+    """
+
+    def __init__(self, text):
+        self.text, self.pos = text, 0
+
+    def expect(self, literal):
+        if not self.text.startswith(literal, self.pos):
+            found = self.text[self.pos:self.pos + len(literal) + 8]
+            raise _corrupt(f"the header departs from save's layout at character {self.pos}: "
+                           f"expected {literal!r}, found {found!r}")
+        self.pos += len(literal)
+
+    def take(self, literal):
+        """Consumes literal if it comes next; says whether it did."""
+        if self.text.startswith(literal, self.pos):
+            self.pos += len(literal)
+            return True
+        return False
+
+    def value(self, what):
+        try:
+            value, self.pos = _DECODER.raw_decode(self.text, self.pos)
+        except (ValueError, RecursionError) as e:  # JSONDecodeError, too many int digits, a NaN or Infinity
+            raise _corrupt(f"{what} in the header is not valid JSON ({type(e).__name__}: {_short(str(e))})") from None
+        return value
+
+    def end(self):
+        if self.pos != len(self.text):
+            raise _corrupt(f"the header has {len(self.text) - self.pos} bytes after its end at character {self.pos}")
+
+
+def _header_text(raw):
+    """The header as a str, once its nesting is known to be safe to parse."""
+    if _nesting_exceeds(raw, _MAX_HEADER_DEPTH):
+        raise _corrupt(f"the header nests more than {_MAX_HEADER_DEPTH} levels deep")
     try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise _corrupt(f"the header is not valid JSON ({type(e).__name__}: {e})") from None
-    if not isinstance(header, dict) or not {"tensors", "data_bytes", "root"} <= header.keys():
-        raise _corrupt("the header lacks 'tensors', 'data_bytes' or 'root'")
-    if not isinstance(header["tensors"], list):
-        raise _corrupt("'tensors' is not a list")
-    return header
+        return raw.decode("ascii")  # save escapes everything else, and ASCII costs one byte a character in a str
+    except UnicodeDecodeError as e:
+        raise _corrupt(f"the header holds a non-ASCII byte at {e.start}") from None
+
+
+def _parse_header(text, version, room):
+    """Parses and checks the header; returns (tensor layouts, data_bytes, the root node).
+
+    room is how many bytes the file has after the header: every tensor must fit in it.
+    """
+    reader = _HeaderReader(text)
+    reader.expect('{"tensors":[')
+    layouts, offset, devices = [], 0, {}
+    if not reader.take("]"):
+        while True:
+            i = len(layouts)
+            layout = _check_entry(i, reader.value(f"tensor {i}"), offset, room, devices)
+            offset += layout.padded
+            layouts.append(layout)
+            if reader.take("]"):
+                break
+            reader.expect(",")
+    reader.expect(',"data_bytes":')
+    data_bytes = reader.value("'data_bytes'")
+    if not _is_int(data_bytes) or data_bytes != offset:
+        raise _corrupt(f"'data_bytes' is {_short(data_bytes)} but the tensors fill {offset}")
+    reader.expect(',"checksums":"crc32","root":' if version == VERSION else ',"root":')
+    root = reader.value("the root")
+    reader.expect("}")
+    reader.end()
+    return layouts, data_bytes, root
 
 
 def _is_int(v):
     return type(v) is int
 
 
-def _check_entry(i, entry, data_bytes):
-    """Validates one tensor entry's types, sizes and bounds; returns (dtype name, shape)."""
-    import numpy as np
+class _Layout:
+    """One tensor's checked entry: where its bytes lie and what to build from them."""
 
+    __slots__ = ("dtype", "shape", "offset", "nbytes", "padded", "requires_grad", "parameter", "device")
+
+
+def _check_entry(i, entry, offset, room, devices):
+    """Validates entry i: it must start at `offset` of the data section and end within `room` bytes."""
     if not isinstance(entry, dict):
         raise _corrupt(f"tensor {i}: entry is not an object")
-    dtype, shape = entry.get("dtype"), entry.get("shape")
-    if dtype not in _DTYPE_NAMES:
-        raise _corrupt(f"tensor {i}: unknown dtype {dtype!r}")
-    if not isinstance(shape, list) or len(shape) > _MAX_NDIM or not all(_is_int(d) and 0 <= d < 2**63 for d in shape):
-        raise _corrupt(f"tensor {i}: bad shape {shape!r} (need a list of at most {_MAX_NDIM} non-negative ints)")
-    offset, nbytes = entry.get("offset"), entry.get("nbytes")
-    if not (_is_int(offset) and _is_int(nbytes) and offset >= 0 and nbytes >= 0):
-        raise _corrupt(f"tensor {i}: offset {offset!r} / nbytes {nbytes!r} must be non-negative integers")
-    numel, span = 1, np.dtype(dtype).itemsize
+    if entry.keys() != _ENTRY_KEYS:
+        raise _corrupt(f"tensor {i}: keys are {_short(list(entry))}, not {sorted(_ENTRY_KEYS)}")
+    dtype, shape = entry["dtype"], entry["shape"]
+    if type(dtype) is not str or dtype not in _ITEMSIZE:
+        raise _corrupt(f"tensor {i}: unknown dtype {_short(dtype)}")
+    bad_shape = f"tensor {i}: bad shape {{}} (need a list of at most {_MAX_NDIM} non-negative ints)"
+    if type(shape) is not list or len(shape) > _MAX_NDIM:
+        raise _corrupt(bad_shape.format(_short(shape)))
+    numel, span = 1, _ITEMSIZE[dtype]
     for d in shape:
-        numel, span = numel * d, span * max(d, 1)
+        if type(d) is not int or d < 0:
+            raise _corrupt(bad_shape.format(_short(shape)))
+        numel *= d
+        span *= d or 1
+    start, nbytes = entry["offset"], entry["nbytes"]
+    if not (_is_int(start) and _is_int(nbytes) and start >= 0 and nbytes >= 0):
+        raise _corrupt(f"tensor {i}: offset {_short(start)} / nbytes {_short(nbytes)} must be non-negative integers")
     if span > 2**62:  # strides of even a zero-size tensor would overflow int64 here
         raise _corrupt(f"tensor {i}: shape {tuple(shape)} is too large")
-    if numel * np.dtype(dtype).itemsize != nbytes:
+    if numel * _ITEMSIZE[dtype] != nbytes:
         raise _corrupt(f"tensor {i}: {nbytes} bytes do not hold a {dtype} tensor of shape {tuple(shape)}")
-    if offset + nbytes > data_bytes:
-        raise _corrupt(f"tensor {i}: bytes {offset}..{offset + nbytes} lie outside the {data_bytes}-byte data section")
+    if start != offset:
+        # Tensors tile the data section in order: one pointing anywhere else would share another's bytes.
+        raise _corrupt(f"tensor {i}: its bytes start at {start} of the data section, "
+                       f"but the layout puts them at {offset}")
+    if offset + nbytes > room:
+        raise _truncated(f"tensor {i} needs bytes {offset}..{offset + nbytes} of the data section, "
+                         f"but the file has {room} bytes after the header")
     for flag in ("requires_grad", "parameter"):
-        if type(entry.get(flag)) is not bool:
+        if type(entry[flag]) is not bool:
             raise _corrupt(f"tensor {i}: '{flag}' is not a bool")
     if entry["requires_grad"] and dtype not in ("float32", "float64"):
         raise _corrupt(f"tensor {i}: a {dtype} tensor cannot require grad")
-    if not isinstance(entry.get("device"), str):
+    device = entry["device"]
+    if type(device) is not str:
         raise _corrupt(f"tensor {i}: 'device' is not a string")
-    return dtype, shape
+    if device not in devices:
+        if len(device) > 64:
+            raise _corrupt(f"tensor {i}: unknown device {_short(device)}")
+        try:
+            devices[device] = _C.device(device)
+        except Exception:  # noqa: BLE001 - any failure to parse means the header lies
+            raise _corrupt(f"tensor {i}: unknown device {device!r}") from None
+    layout = _Layout()
+    layout.dtype, layout.shape, layout.offset, layout.nbytes = dtype, shape, offset, nbytes
+    layout.padded = _padded(nbytes)
+    layout.requires_grad, layout.parameter, layout.device = entry["requires_grad"], entry["parameter"], devices[device]
+    return layout
 
 
-def _read_tensor(source, data_start, i, entry, dtype, shape):
-    """Allocates the tensor's own numpy buffer (sizes already checked against the file) and fills it."""
+def _describe(i, layout):
+    return f"tensor {i} ({layout.dtype}, shape {list(layout.shape)})"
+
+
+def _read_tensor(source, i, layout, stored_crc):
+    """Reads tensor i's bytes (next in source) once, straight into its own buffer, and checks them."""
     import numpy as np
 
-    arr = np.empty(shape, dtype=np.dtype(dtype).newbyteorder("<"))
-    source.read_into(data_start + entry["offset"], arr.reshape(-1).view(np.uint8))
-    if dtype == "bool" and arr.size and arr.view(np.uint8).max() > 1:
-        raise _corrupt(f"tensor {i}: bool values other than 0 and 1")  # such bytes are undefined behaviour in C++
+    try:
+        arr = np.empty(layout.shape, dtype=_NUMPY_CODE[layout.dtype])
+    except ValueError as e:  # numpy's own limits (e.g. 32 dimensions before numpy 2)
+        raise _corrupt(f"{_describe(i, layout)} cannot be held by this numpy: {e}") from None
+    crc = 0
+    if layout.padded:  # zero-size tensors have no bytes to read (and CRC32 0)
+        flat = source.read_into(arr.reshape(-1).view(np.uint8))
+        tail = source.read(layout.padded - layout.nbytes)
+        crc = zlib.crc32(tail, zlib.crc32(flat))
+        if tail.count(0) != len(tail):
+            raise _corrupt(f"{_describe(i, layout)}: the padding after it is not zero")
+        if layout.dtype == "bool" and flat.max() > 1:
+            raise _corrupt(f"{_describe(i, layout)}: bool values other than 0 and 1")  # undefined behaviour in C++
+    if stored_crc is not None and crc != stored_crc:
+        raise _corrupt(f"{_describe(i, layout)}: its bytes have CRC32 {crc:#010x} "
+                       f"but the file records {stored_crc:#010x}")
     # from_numpy keeps arr (which owns its fresh memory) alive: nothing here aliases a temporary buffer.
-    return _C.from_numpy(arr.astype(arr.dtype.newbyteorder("="), copy=False))
+    return _C.from_numpy(arr if _NATIVE_IS_LITTLE else arr.astype(arr.dtype.newbyteorder("=")))
 
 
-def _target_device(map_location, saved):
-    """The device a tensor saved on `saved` should load to."""
-    if map_location is None:
-        try:
-            return _C.device(saved)
-        except Exception:  # noqa: BLE001 - any failure to parse means the header lies
-            raise _corrupt(f"unknown device {saved!r}") from None
-    return map_location
+def _target_device(map_location, layout):
+    """The device a tensor should load to; a CUDA target without CUDA is refused before any data is read."""
+    device = layout.device if map_location is None else map_location
+    if device.type == "cuda":
+        from tapegrad import cuda
+
+        if not cuda.is_available():
+            raise RuntimeError(
+                "Attempting to deserialize object on a CUDA device but tapegrad.cuda.is_available() is False. "
+                "If you are running on a CPU-only machine, please use tapegrad.load with "
+                "map_location=tapegrad.device('cpu') to map your tensors to the CPU."
+            )
+    return device
 
 
-def _finish_tensor(t, entry, device):
+def _finish_tensor(t, layout, device):
     if device.type != "cpu":
-        if device.type == "cuda":
-            from tapegrad import cuda
-
-            if not cuda.is_available():
-                raise RuntimeError(
-                    "Attempting to deserialize object on a CUDA device but tapegrad.cuda.is_available() is False. "
-                    "If you are running on a CPU-only machine, please use tapegrad.load with "
-                    "map_location=tapegrad.device('cpu') to map your tensors to the CPU."
-                )
         t = t.to(device)
-    if entry["parameter"]:
-        return _parameter_class()(t, requires_grad=entry["requires_grad"])
-    return t.requires_grad_(entry["requires_grad"])
+    if layout.parameter:
+        return _parameter_class()(t, requires_grad=layout.requires_grad)
+    return t.requires_grad_(layout.requires_grad)
 
 
 def _check_map_location(map_location):
@@ -384,41 +607,87 @@ class _Decoder:
         return pair[0], self.decode(pair[1])
 
 
-def _short(node):
-    text = repr(node)
+def _short(value):
+    """A repr of a header value short enough for a message, built without walking or copying all of it."""
+    text = _bounded_repr(value, 3)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _bounded_repr(value, levels):
+    # Header values can be huge (a million-key object, a 100 MB string): look at a few items only.
+    if isinstance(value, str):
+        return repr(value[:60]) + ("..." if len(value) > 60 else "")
+    if isinstance(value, (list, dict)):
+        if levels == 0:
+            return "[...]" if isinstance(value, list) else "{...}"
+        if isinstance(value, list):
+            parts = [_bounded_repr(v, levels - 1) for v in value[:6]]
+        else:
+            items = itertools.islice(value.items(), 6)
+            parts = [f"{_bounded_repr(k, 0)}: {_bounded_repr(v, levels - 1)}" for k, v in items]
+        parts += ["..."] if len(value) > 6 else []
+        return ("[{}]" if isinstance(value, list) else "{{{}}}").format(", ".join(parts))
+    return repr(value)  # None, bool, float, or an int of at most the 4300 digits json.loads accepts
+
+
 def _load_record(source, map_location):
-    header_len = _read_preamble(source)
-    header = _parse_header(source.read(_PREAMBLE.size, header_len))
+    """Reads one record from source; returns (object, the record's length in bytes)."""
+    version, preamble, header_len = _read_preamble(source)
     data_start = _padded(_PREAMBLE.size + header_len)
-    data_bytes = header["data_bytes"]
-    if not _is_int(data_bytes) or data_bytes < 0:
-        raise _corrupt(f"'data_bytes' is {data_bytes!r}, not a non-negative integer")
-    if data_start + data_bytes > source.size:
-        raise _truncated(f"the data section needs {data_start + data_bytes} bytes but only {source.size} are there")
-    # Every entry is checked before any tensor is allocated, so a bad last entry costs no big reads.
-    checked = [_check_entry(i, e, data_bytes) for i, e in enumerate(header["tensors"])]
+    if data_start > source.size:
+        raise _truncated(f"the header needs {data_start} bytes but only {source.size} are there")
+    raw = source.read(header_len)
+    padding = source.read(data_start - _PREAMBLE.size - header_len)
+    if version == VERSION:
+        stored = _PREAMBLE.unpack(preamble)[2]
+        crc = _header_crc(preamble, raw, padding)
+        if crc != stored:
+            raise _corrupt(
+                f"the header (bytes 0..{data_start}) has CRC32 {crc:#010x} but the file records {stored:#010x}"
+            )
+    elif padding.count(0) != len(padding):
+        raise _corrupt("the padding after the header is not zero")
+    text = _header_text(raw)
+    del raw, padding  # a big header is held once as bytes or as text, not twice longer than it takes to convert
+    layouts, data_bytes, root = _parse_header(text, version, source.size - data_start)
+    del text
+    end = data_start + data_bytes + (_CRC.size * len(layouts) if version == VERSION else 0)
+    if end > source.size:
+        raise _truncated(f"the data section and checksums need {end} bytes but only {source.size} are there")
+    devices = [_target_device(map_location, layout) for layout in layouts]
+    crcs = [None] * len(layouts)
+    if version == VERSION:  # the trailer first, so each tensor is checked the moment it is read
+        source.seek(data_start + data_bytes)
+        crcs = [c for (c,) in _CRC.iter_unpack(source.read(end - data_start - data_bytes))]
+        source.seek(data_start)
     tensors = []
-    for i, (entry, (dtype, shape)) in enumerate(zip(header["tensors"], checked)):
-        t = _read_tensor(source, data_start, i, entry, dtype, shape)
-        tensors.append(_finish_tensor(t, entry, _target_device(map_location, entry["device"])))
+    for i, (layout, device, crc) in enumerate(zip(layouts, devices, crcs)):
+        tensors.append(_finish_tensor(_read_tensor(source, i, layout, crc), layout, device))
     try:
-        obj = _Decoder(tensors).decode(header["root"])
-    except RecursionError:
-        raise _corrupt("the structure is nested too deeply") from None
-    source.end_at(data_start + data_bytes)
-    return obj
+        obj = _Decoder(tensors).decode(root)
+    except RecursionError:  # the nesting bound keeps this away unless the caller's own stack is deep
+        raise _corrupt("the structure is nested too deeply for the current recursion limit") from None
+    source.seek(end)  # just after the record, as torch leaves a file after load
+    return obj, end
 
 
 def load(f, map_location=None, *, weights_only=True):
-    """Loads what save wrote; never executes code. weights_only is accepted for torch compatibility: always true."""
+    """Loads what save wrote; never executes code. weights_only is accepted for torch compatibility: always true.
+
+    A file that is not a complete, intact tapegrad record raises RuntimeError naming the file and the fault.
+    """
     del weights_only  # the format can only hold weights, whatever the caller asks
     map_location = _check_map_location(map_location)
-    if _is_path(f):
-        with open(f, "rb") as stream:
-            return _load_record(_Source(stream), map_location)
-    if not hasattr(f, "read"):
-        raise TypeError(f"tapegrad.load expects a path or a binary file object, got {_type_name(f)}")
-    return _load_record(_Source(f), map_location)
+    try:
+        if _is_path(f):
+            with open(f, "rb") as stream:
+                source = _Source(stream)
+                obj, end = _load_record(source, map_location)
+                if end != source.size:  # a path holds exactly one record; more bytes mean damage
+                    raise _corrupt(f"{source.size - end} bytes follow the end of the record at byte {end}")
+                return obj
+        if not hasattr(f, "read"):
+            raise TypeError(f"tapegrad.load expects a path or a binary file object, got {_type_name(f)}")
+        return _load_record(_Source(f), map_location)[0]
+    except _BadFile as e:
+        raise RuntimeError(f"tapegrad.load: {_file_name(f)} {e.predicate}") from None
