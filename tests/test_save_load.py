@@ -638,9 +638,9 @@ def test_huge_header_length_is_refused_without_allocating(version):
     ("not an object", 8, "not an object"),
     ({k: v for k, v in tensor_entry().items() if k != "device"}, 8, r"tensor 0: keys are \["),
     (dict(tensor_entry(), extra=1), 8, r"tensor 0: keys are \["),
-    (tensor_entry(), -8, "'data_bytes' is -8 but the tensors fill 8"),
-    (tensor_entry(), "8", "'data_bytes' is '8' but the tensors fill 8"),
-    (tensor_entry(), 8.0, "'data_bytes' is 8.0 but"),
+    (tensor_entry(), -8, "'data_bytes' is -8 at byte 135, not a size in save's form"),
+    (tensor_entry(), "8", "'data_bytes' is '8' at byte 135, not a size"),
+    (tensor_entry(), 8.0, "'data_bytes' is 8.0 at byte 135, not a size"),
     (tensor_entry(), 16, "'data_bytes' is 16 but the tensors fill 8"),
 ])
 def test_invalid_tensor_entries(entry, data_bytes, match, version):
@@ -672,38 +672,79 @@ def test_invalid_structure_nodes(root, match, version):
         load_bytes(forged(root=root, version=version))
 
 
-GOOD_TAIL = {1: b'],"data_bytes":0,"root":null}', 2: b'],"data_bytes":0,"checksums":"crc32","root":null}'}
+def header_text(version, entries=b"", data_bytes=b"0", root=b"null"):
+    """A header's bytes in save's compact form, from its parts' bytes (to forge malformed ones)."""
+    checksums = b',"checksums":"crc32"' if version == 2 else b""
+    return b'{"tensors":[' + entries + b'],"data_bytes":' + data_bytes + checksums + b',"root":' + root + b"}"
 
 
 @pytest.mark.parametrize("version", [1, 2])
 @pytest.mark.parametrize("header_bytes, match", [
-    (b"{not json", "departs from save's layout at character 0"),
-    (b"\xff\xfe{}", "non-ASCII byte at 0"),
-    ('{"tensors":[],"data_bytes":0,"root":"\u00e9"}'.encode(), "non-ASCII byte at 37"),
-    (b"[" * 100000 + b"]" * 100000, "nests more than 302 levels"),
-    (b"[]", "departs from save's layout"),
-    (b'{"tensors": [], "data_bytes": 0, "root": null}', "departs from save's layout at character 0"),
-    (b'{"data_bytes":0,"tensors":[],"root":null}', "departs from save's layout at character 0"),
-    (b'{"tensors":{},"data_bytes":0,"root":null}', "departs from save's layout at character 0"),
-    (b'{"tensors":[', "tensor 0 in the header is not valid JSON"),
-    (b'{"tensors":[]', "departs from save's layout at character 13"),
-    (b'{"tensors":[],"data_bytes":NaN', "'data_bytes' in the header is not valid JSON"),
-    (b'{"tensors":[],"data_bytes":Infinity', "'data_bytes' in the header is not valid JSON"),
-    (b'{"tensors":[],"data_bytes":' + b"9" * 5000, "'data_bytes' in the header is not valid JSON .*digits"),
-    (b'{"tensors":[],"data_bytes":0,"checksums":"crc64","root":null}', "departs from save's layout"),
-    (b'{"tensors":[],"data_bytes":0,"root":' + b'{"list":[' * 5000 + b"]}" * 5000 + b"}", "nests more than"),
-    ("TAIL", "has 3 bytes after its end"),
+    (b"{not json", r"""departs from save's layout at byte 0: expected b'{"tensors":\[', found b'{not json'"""),
+    (b"\xff\xfe{}", "departs from save's layout at byte 0"),
+    (b"[" * 100000 + b"]" * 100000, "departs from save's layout at byte 0"),
+    (b"[]", "departs from save's layout at byte 0"),
+    (b'{"tensors": [], "data_bytes": 0, "root": null}', "departs from save's layout at byte 0"),
+    (b'{"data_bytes":0,"tensors":[],"root":null}', "departs from save's layout at byte 0"),
+    (b'{"tensors":{},"data_bytes":0,"root":null}', "departs from save's layout at byte 0"),
+    (b'{"tensors":[', "tensor 0 at byte 12 of the header is not JSON in save's form"),
+    (b'{"tensors":[]', """departs from save's layout at byte 12: expected b'],"data_bytes":'"""),
+    (dict(root=b'"\xc3\xa9"'), "the header holds a non-ASCII byte at (37|57)$"),
+    (dict(root=b'"\\u00e9"'), None),  # what save writes for a non-ASCII str
+    (dict(root=b"[" * 100000 + b"]" * 100000), "the root in the header nests more than 301 levels deep"),
+    (dict(root=b'{"list":[' * 5000 + b"]}" * 5000), "the root in the header nests more than 301 levels deep"),
+    (dict(root=b"NaN"), "the root in the header is not valid JSON"),
+    (dict(root=b"1e999999"), "unexpected node inf"),  # a float node is refused whatever its value
+    (dict(root=b"9" * 5000), "the root in the header is not valid JSON .*digits"),
+    (dict(root=b"null   x"), "the root in the header is not valid JSON .*Extra data"),
+    (dict(data_bytes=b"NaN"), "'data_bytes' at byte 27 of the header is not JSON in save's form"),
+    (dict(data_bytes=b"Infinity"), "'data_bytes' at byte 27 of the header is not JSON in save's form"),
+    (dict(data_bytes=b"9" * 5000), "'data_bytes' is 9999.* at byte 27, not a size in save's form"),
+    (dict(data_bytes=b"00"), "'data_bytes' is 0 at byte 27, not a size in save's form"),
+    (dict(data_bytes=b"-0"), "'data_bytes' is 0 at byte 27, not a size in save's form"),
+    (dict(data_bytes=b"0.0"), "'data_bytes' is 0.0 at byte 27, not a size in save's form"),
+    (dict(data_bytes=b"true"), "'data_bytes' is True at byte 27, not a size in save's form"),
+    (dict(data_bytes=b"[0]"), r"'data_bytes' is \[0\] at byte 27, not a size in save's form"),
+    (dict(data_bytes=b"1"), "'data_bytes' is 1 but the tensors fill 0"),
+    (dict(entries=b"[]"), r"tensor 0: entry is not an object"),
+    (dict(entries=b"{}"), r"tensor 0: keys are \[\]"),
+    (dict(entries=b"null,"), r"tensor 0: entry is not an object"),
 ])
 def test_invalid_headers(header_bytes, match, version):
-    if header_bytes == "TAIL":
-        header_bytes = b'{"tensors":[' + GOOD_TAIL[version] + b"   "
+    if isinstance(header_bytes, dict):
+        header_bytes = header_text(version, **header_bytes)
+    raw = record(None, header_bytes=header_bytes, version=version)
+    if match is None:
+        assert load_bytes(raw) == "\u00e9"
+        return
     with pytest.raises(RuntimeError, match=match):
-        load_bytes(record(None, header_bytes=header_bytes, version=version))
+        load_bytes(raw)
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_header_must_be_exactly_as_save_writes_it(version):
+    entry = json.dumps(tensor_entry(), separators=(",", ":")).encode()
+    reordered = json.dumps(dict(reversed(list(tensor_entry().items()))), separators=(",", ":")).encode()
+    spaced = json.dumps(tensor_entry()).encode()
+    for variant, match in [
+        (entry, None),
+        (reordered, "tensor 0: entry {'device': 'cpu', .* is not in the form save writes"),
+        (spaced, "tensor 0: entry {'dtype': 'float32', .* is not in the form save writes"),
+        (entry.replace(b'"offset":0', b'"offset":00'), "tensor 0 at byte 12 of the header is not JSON"),
+        (entry.replace(b'"shape":[2]', b'"shape":[2.0]'), r"tensor 0: bad shape \[2.0\]"),
+    ]:
+        header = header_text(version, entries=variant, data_bytes=b"8", root=b'{"tensor":0}')
+        raw = record(None, bytes(8), header_bytes=header, version=version, crcs=[zlib.crc32(bytes(8))])
+        if match is None:
+            assert load_bytes(raw).tolist() == [0.0, 0.0]
+        else:
+            with pytest.raises(RuntimeError, match=match):
+                load_bytes(raw)
 
 
 @pytest.mark.parametrize("version", [1, 2])
 def test_minimal_empty_header_loads(version):
-    assert load_bytes(record(None, header_bytes=b'{"tensors":[' + GOOD_TAIL[version], version=version)) is None
+    assert load_bytes(record(None, header_bytes=header_text(version), version=version)) is None
 
 
 @pytest.mark.parametrize("version", [1, 2])
@@ -841,7 +882,7 @@ def test_path_with_bytes_after_the_record_is_corrupt(tmp_path):
 
 
 def test_nesting_limit_is_shared_by_save_and_load():
-    deep_lists, deep_dicts = [], {}
+    deep_lists, deep_dicts = [], {"leaf": 1.5}  # a float leaf is one JSON level deeper than its dict
     for _ in range(98):
         deep_lists, deep_dicts = [deep_lists], {0: deep_dicts}
     for deep in ({"a": deep_lists}, {"a": deep_dicts}):  # 100 containers, the most save writes
@@ -849,7 +890,7 @@ def test_nesting_limit_is_shared_by_save_and_load():
         with pytest.raises(ValueError, match="nested more than 100 deep"):
             save([deep], io.BytesIO())
     root = {"list": []}
-    for _ in range(150):
+    for _ in range(200):
         root = {"list": [root]}
-    with pytest.raises(RuntimeError, match="nests more than 302 levels deep"):
+    with pytest.raises(RuntimeError, match="nests more than 301 levels deep"):
         load_bytes(forged(root=root))

@@ -44,6 +44,7 @@ import io
 import itertools
 import json
 import os
+import re
 import struct
 import sys
 import zlib
@@ -60,7 +61,7 @@ _MAX_NDIM = 64  # numpy's limit; a deeper shape in a header can only be corrupti
 # Containers nested deeper than this are refused by save and load. The JSON parser and the decoder
 # recurse once or twice per level, so this keeps both far inside Python's default recursion limit.
 _MAX_NESTING = 100
-_MAX_HEADER_DEPTH = 3 * _MAX_NESTING + 2  # a dict level costs 3 JSON levels; +2 for the header object and a leaf node
+_MAX_JSON_DEPTH = 3 * _MAX_NESTING + 1  # the root's JSON depth: 3 per dict level ({tag: [[key, node]]}), 1 per leaf
 _DTYPE_NAMES = ("float32", "float64", "int64", "int32", "bool")
 _ITEMSIZE = {"float32": 4, "float64": 8, "int64": 8, "int32": 4, "bool": 1}
 _NUMPY_CODE = {"float32": "<f4", "float64": "<f8", "int64": "<i8", "int32": "<i4", "bool": "|b1"}  # stored byte order
@@ -327,22 +328,23 @@ def _read_preamble(source):
     return version, head, header_len
 
 
-def _nesting_exceeds(raw, limit):
-    """Whether the JSON text raw opens more than `limit` arrays/objects inside one another.
+def _nesting_exceeds(raw, limit, start=0, end=None):
+    """Whether the JSON text raw[start:end] opens more than `limit` arrays/objects inside one another.
 
     The JSON parser recurses in C once per level, so this runs first and bounds that recursion whatever
     sys.getrecursionlimit() is. Quotes and backslash escapes are read as JSON reads them, so brackets
     inside strings do not count; on bytes that are not JSON the count is exact up to the point where
     the parser would stop, which is all the bound needs. Works in chunks, so it allocates little.
     """
-    if raw.count(b"[") + raw.count(b"{") <= limit:
+    end = len(raw) if end is None else end
+    if raw.count(b"[", start, end) + raw.count(b"{", start, end) <= limit:
         return False
     import numpy as np
 
     depth, in_string, run = 0, 0, 0  # carried across chunks; run = backslashes ending the last chunk
-    for start in range(0, len(raw), _SCAN_CHUNK):
+    for at in range(start, end, _SCAN_CHUNK):
         # translate (C speed) marks the only bytes that matter: 1 opens, 2 closes, 3 quote, 4 backslash.
-        marks = np.frombuffer(raw[start:start + _SCAN_CHUNK].translate(_SCAN_MARKS), np.uint8)
+        marks = np.frombuffer(raw[at:min(at + _SCAN_CHUNK, end)].translate(_SCAN_MARKS), np.uint8)
         events = np.flatnonzero(marks)
         kinds = marks[events]
         quote = kinds == 3
@@ -369,81 +371,97 @@ def _reject_constant(name):
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_INT = rb"(0|[1-9][0-9]{0,19})"  # a JSON integer of at most 20 digits: every size and offset fits
+# A tensor entry exactly as save writes it. Matching this (in C, no recursion, no objects built) is
+# how load reads entries; anything else is parsed as JSON only to say precisely what is wrong with it.
+_ENTRY_FORM = re.compile(
+    rb'\{"dtype":"([a-z0-9]{1,16})","shape":\[((?:0|[1-9][0-9]{0,19})(?:,(?:0|[1-9][0-9]{0,19})){0,%d})?\],'
+    rb'"offset":%s,"nbytes":%s,"requires_grad":(true|false),"parameter":(true|false),"device":"([a-z0-9:]{1,64})"\}'
+    % (_MAX_NDIM - 1, _INT, _INT))
+_DATA_BYTES_FORM = re.compile(rb'\],"data_bytes":' + _INT + rb"(?=,)")
+_ROOT_KEY = {_LEGACY_VERSION: b',"root":', VERSION: b',"checksums":"crc32","root":'}
 
 
-class _HeaderReader:
-    """Walks the header text in the one form save writes, a JSON value at a time.
+def _parse_header(raw, version, room):
+    """Reads the header in the form save writes; returns (tensor layouts, data_bytes, the root node).
 
-    save writes compact JSON with its keys in a fixed order, so the reader can take the tensor entries
-    one by one and check each before the next is parsed: a header of a million entries that alias
-    each other is refused at the second, without parsing (or holding) the rest.
+    The tensor entries are matched one at a time and each is checked before the next is read, so a
+    header of a million entries that alias one another is refused at the second. Only the root is
+    parsed as JSON. room is how many bytes the file has after the header: every tensor must fit in it.
     """
-
-    def __init__(self, text):
-        self.text, self.pos = text, 0
-
-    def expect(self, literal):
-        if not self.text.startswith(literal, self.pos):
-            found = self.text[self.pos:self.pos + len(literal) + 8]
-            raise _corrupt(f"the header departs from save's layout at character {self.pos}: "
-                           f"expected {literal!r}, found {found!r}")
-        self.pos += len(literal)
-
-    def take(self, literal):
-        """Consumes literal if it comes next; says whether it did."""
-        if self.text.startswith(literal, self.pos):
-            self.pos += len(literal)
-            return True
-        return False
-
-    def value(self, what):
-        try:
-            value, self.pos = _DECODER.raw_decode(self.text, self.pos)
-        except (ValueError, RecursionError) as e:  # JSONDecodeError, too many int digits, a NaN or Infinity
-            raise _corrupt(f"{what} in the header is not valid JSON ({type(e).__name__}: {_short(str(e))})") from None
-        return value
-
-    def end(self):
-        if self.pos != len(self.text):
-            raise _corrupt(f"the header has {len(self.text) - self.pos} bytes after its end at character {self.pos}")
-
-
-def _header_text(raw):
-    """The header as a str, once its nesting is known to be safe to parse."""
-    if _nesting_exceeds(raw, _MAX_HEADER_DEPTH):
-        raise _corrupt(f"the header nests more than {_MAX_HEADER_DEPTH} levels deep")
-    try:
-        return raw.decode("ascii")  # save escapes everything else, and ASCII costs one byte a character in a str
-    except UnicodeDecodeError as e:
-        raise _corrupt(f"the header holds a non-ASCII byte at {e.start}") from None
-
-
-def _parse_header(text, version, room):
-    """Parses and checks the header; returns (tensor layouts, data_bytes, the root node).
-
-    room is how many bytes the file has after the header: every tensor must fit in it.
-    """
-    reader = _HeaderReader(text)
-    reader.expect('{"tensors":[')
-    layouts, offset, devices = [], 0, {}
-    if not reader.take("]"):
+    if not raw.startswith(b'{"tensors":['):
+        raise _departs(raw, 0, b'{"tensors":[')
+    pos, layouts, offset, devices = len(b'{"tensors":['), [], 0, {}
+    if raw[pos:pos + 1] != b"]":
         while True:
             i = len(layouts)
-            layout = _check_entry(i, reader.value(f"tensor {i}"), offset, room, devices)
+            m = _ENTRY_FORM.match(raw, pos)
+            if m is None:
+                _diagnose_entry(i, raw, pos, offset, room, devices)
+            dims = m[2]
+            shape = [int(d) for d in dims.split(b",")] if dims else []
+            layout = _check_values(i, m[1].decode(), shape, int(m[3]), int(m[4]), m[5] == b"true", m[6] == b"true",
+                                   m[7].decode(), offset, room, devices)
             offset += layout.padded
             layouts.append(layout)
-            if reader.take("]"):
+            pos = m.end()
+            if raw[pos:pos + 1] != b",":
                 break
-            reader.expect(",")
-    reader.expect(',"data_bytes":')
-    data_bytes = reader.value("'data_bytes'")
-    if not _is_int(data_bytes) or data_bytes != offset:
-        raise _corrupt(f"'data_bytes' is {_short(data_bytes)} but the tensors fill {offset}")
-    reader.expect(',"checksums":"crc32","root":' if version == VERSION else ',"root":')
-    root = reader.value("the root")
-    reader.expect("}")
-    reader.end()
-    return layouts, data_bytes, root
+            pos += 1
+    m = _DATA_BYTES_FORM.match(raw, pos)
+    if m is None:
+        if not raw.startswith(b'],"data_bytes":', pos):
+            raise _departs(raw, pos, b'],"data_bytes":')
+        value = _peek_json(raw, m_end := pos + len(b'],"data_bytes":'), 64, "'data_bytes'")
+        raise _corrupt(f"'data_bytes' is {_short(value)} at byte {m_end}, not a size in save's form")
+    data_bytes, pos = int(m[1]), m.end()
+    if data_bytes != offset:
+        raise _corrupt(f"'data_bytes' is {data_bytes} but the tensors fill {offset}")
+    if not raw.startswith(_ROOT_KEY[version], pos):
+        raise _departs(raw, pos, _ROOT_KEY[version])
+    pos += len(_ROOT_KEY[version])
+    if raw[-1:] != b"}":
+        raise _departs(raw, len(raw) - 1, b"}")
+    return layouts, data_bytes, _parse_json(raw, pos, len(raw) - 1, "the root")
+
+
+def _departs(raw, pos, expected):
+    found = bytes(raw[pos:pos + len(expected) + 8])
+    return _corrupt(f"the header departs from save's layout at byte {pos}: expected {expected!r}, found {found!r}")
+
+
+def _parse_json(raw, start, end, what):
+    """The JSON value raw[start:end], parsed only once its nesting is known to be safe."""
+    if _nesting_exceeds(raw, _MAX_JSON_DEPTH, start, end):
+        raise _corrupt(f"{what} in the header nests more than {_MAX_JSON_DEPTH} levels deep")
+    try:
+        text = str(memoryview(raw)[start:end], "ascii")  # save escapes all else; decoded without a bytes copy
+    except UnicodeDecodeError as e:
+        raise _corrupt(f"the header holds a non-ASCII byte at {start + e.start}") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, too many int digits, NaN or Infinity
+        raise _corrupt(f"{what} in the header is not valid JSON ({type(e).__name__}: {_short(str(e))})") from None
+
+
+def _diagnose_entry(i, raw, pos, offset, room, devices):
+    """Raises the most precise complaint about entry i, which is not in save's form."""
+    entry = _peek_json(raw, pos, 4096, f"tensor {i}")  # an entry save writes is a few hundred bytes at most
+    _check_entry(i, entry, offset, room, devices)
+    raise _corrupt(f"tensor {i}: entry {_short(entry)} is not in the form save writes")
+
+
+def _peek_json(raw, pos, size, what):
+    """The JSON value that starts at raw[pos], if it ends within `size` bytes; for precise complaints."""
+    end = min(pos + size, len(raw))
+    if _nesting_exceeds(raw, _MAX_JSON_DEPTH, pos, end):
+        raise _corrupt(f"{what} in the header nests more than {_MAX_JSON_DEPTH} levels deep")
+    text = str(memoryview(raw)[pos:end], "ascii", "replace")  # a non-ASCII byte fails the parse below
+    try:
+        return _DECODER.raw_decode(text)[0]
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, too many int digits, NaN or Infinity
+        raise _corrupt(f"{what} at byte {pos} of the header is not JSON in save's form "
+                       f"({type(e).__name__}: {_short(str(e))})") from None
 
 
 def _is_int(v):
@@ -457,7 +475,7 @@ class _Layout:
 
 
 def _check_entry(i, entry, offset, room, devices):
-    """Validates entry i: it must start at `offset` of the data section and end within `room` bytes."""
+    """Checks the types of a JSON-parsed entry i, then its values (see _check_values)."""
     if not isinstance(entry, dict):
         raise _corrupt(f"tensor {i}: entry is not an object")
     if entry.keys() != _ENTRY_KEYS:
@@ -465,18 +483,28 @@ def _check_entry(i, entry, offset, room, devices):
     dtype, shape = entry["dtype"], entry["shape"]
     if type(dtype) is not str or dtype not in _ITEMSIZE:
         raise _corrupt(f"tensor {i}: unknown dtype {_short(dtype)}")
-    bad_shape = f"tensor {i}: bad shape {{}} (need a list of at most {_MAX_NDIM} non-negative ints)"
-    if type(shape) is not list or len(shape) > _MAX_NDIM:
-        raise _corrupt(bad_shape.format(_short(shape)))
-    numel, span = 1, _ITEMSIZE[dtype]
-    for d in shape:
-        if type(d) is not int or d < 0:
-            raise _corrupt(bad_shape.format(_short(shape)))
-        numel *= d
-        span *= d or 1
+    if type(shape) is not list or len(shape) > _MAX_NDIM or not all(_is_int(d) and d >= 0 for d in shape):
+        raise _corrupt(f"tensor {i}: bad shape {_short(shape)} (need a list of at most {_MAX_NDIM} non-negative ints)")
     start, nbytes = entry["offset"], entry["nbytes"]
     if not (_is_int(start) and _is_int(nbytes) and start >= 0 and nbytes >= 0):
         raise _corrupt(f"tensor {i}: offset {_short(start)} / nbytes {_short(nbytes)} must be non-negative integers")
+    for flag in ("requires_grad", "parameter"):
+        if type(entry[flag]) is not bool:
+            raise _corrupt(f"tensor {i}: '{flag}' is not a bool")
+    if type(entry["device"]) is not str:
+        raise _corrupt(f"tensor {i}: 'device' is not a string")
+    return _check_values(i, dtype, shape, start, nbytes, entry["requires_grad"], entry["parameter"], entry["device"],
+                         offset, room, devices)
+
+
+def _check_values(i, dtype, shape, start, nbytes, requires_grad, parameter, device, offset, room, devices):
+    """Checks entry i's values: its bytes must start at `offset` of the data section and end within `room`."""
+    if dtype not in _ITEMSIZE:
+        raise _corrupt(f"tensor {i}: unknown dtype {_short(dtype)}")
+    numel, span = 1, _ITEMSIZE[dtype]
+    for d in shape:
+        numel *= d
+        span *= d or 1
     if span > 2**62:  # strides of even a zero-size tensor would overflow int64 here
         raise _corrupt(f"tensor {i}: shape {tuple(shape)} is too large")
     if numel * _ITEMSIZE[dtype] != nbytes:
@@ -488,14 +516,8 @@ def _check_entry(i, entry, offset, room, devices):
     if offset + nbytes > room:
         raise _truncated(f"tensor {i} needs bytes {offset}..{offset + nbytes} of the data section, "
                          f"but the file has {room} bytes after the header")
-    for flag in ("requires_grad", "parameter"):
-        if type(entry[flag]) is not bool:
-            raise _corrupt(f"tensor {i}: '{flag}' is not a bool")
-    if entry["requires_grad"] and dtype not in ("float32", "float64"):
+    if requires_grad and dtype not in ("float32", "float64"):
         raise _corrupt(f"tensor {i}: a {dtype} tensor cannot require grad")
-    device = entry["device"]
-    if type(device) is not str:
-        raise _corrupt(f"tensor {i}: 'device' is not a string")
     if device not in devices:
         if len(device) > 64:
             raise _corrupt(f"tensor {i}: unknown device {_short(device)}")
@@ -506,7 +528,7 @@ def _check_entry(i, entry, offset, room, devices):
     layout = _Layout()
     layout.dtype, layout.shape, layout.offset, layout.nbytes = dtype, shape, offset, nbytes
     layout.padded = _padded(nbytes)
-    layout.requires_grad, layout.parameter, layout.device = entry["requires_grad"], entry["parameter"], devices[device]
+    layout.requires_grad, layout.parameter, layout.device = requires_grad, parameter, devices[device]
     return layout
 
 
@@ -522,18 +544,19 @@ def _read_tensor(source, i, layout, stored_crc):
         arr = np.empty(layout.shape, dtype=_NUMPY_CODE[layout.dtype])
     except ValueError as e:  # numpy's own limits (e.g. 32 dimensions before numpy 2)
         raise _corrupt(f"{_describe(i, layout)} cannot be held by this numpy: {e}") from None
-    crc = 0
-    if layout.padded:  # zero-size tensors have no bytes to read (and CRC32 0)
-        flat = source.read_into(arr.reshape(-1).view(np.uint8))
+    flat, tail = arr.reshape(-1).view(np.uint8), b""
+    if layout.padded:  # zero-size tensors have no bytes to read
+        source.read_into(flat)
         tail = source.read(layout.padded - layout.nbytes)
+    if stored_crc is not None:  # version 1 has none: no time spent summing
         crc = zlib.crc32(tail, zlib.crc32(flat))
-        if tail.count(0) != len(tail):
-            raise _corrupt(f"{_describe(i, layout)}: the padding after it is not zero")
-        if layout.dtype == "bool" and flat.max() > 1:
-            raise _corrupt(f"{_describe(i, layout)}: bool values other than 0 and 1")  # undefined behaviour in C++
-    if stored_crc is not None and crc != stored_crc:
-        raise _corrupt(f"{_describe(i, layout)}: its bytes have CRC32 {crc:#010x} "
-                       f"but the file records {stored_crc:#010x}")
+        if crc != stored_crc:
+            raise _corrupt(f"{_describe(i, layout)}: its bytes have CRC32 {crc:#010x} "
+                           f"but the file records {stored_crc:#010x}")
+    if tail.count(0) != len(tail):
+        raise _corrupt(f"{_describe(i, layout)}: the padding after it is not zero")
+    if layout.dtype == "bool" and flat.size and flat.max() > 1:
+        raise _corrupt(f"{_describe(i, layout)}: bool values other than 0 and 1")  # undefined behaviour in C++
     # from_numpy keeps arr (which owns its fresh memory) alive: nothing here aliases a temporary buffer.
     return _C.from_numpy(arr if _NATIVE_IS_LITTLE else arr.astype(arr.dtype.newbyteorder("=")))
 
@@ -647,10 +670,8 @@ def _load_record(source, map_location):
             )
     elif padding.count(0) != len(padding):
         raise _corrupt("the padding after the header is not zero")
-    text = _header_text(raw)
-    del raw, padding  # a big header is held once as bytes or as text, not twice longer than it takes to convert
-    layouts, data_bytes, root = _parse_header(text, version, source.size - data_start)
-    del text
+    layouts, data_bytes, root = _parse_header(raw, version, source.size - data_start)
+    del raw, padding
     end = data_start + data_bytes + (_CRC.size * len(layouts) if version == VERSION else 0)
     if end > source.size:
         raise _truncated(f"the data section and checksums need {end} bytes but only {source.size} are there")
