@@ -28,11 +28,13 @@
 #
 # load treats every file as hostile. Before anything is allocated, each length in the preamble and
 # header is checked against the bytes the file really has; the tensors must tile the data section
-# exactly in the layout above, so no two share bytes and their sizes sum to at most the file size;
-# the header's nesting depth is bounded before the JSON parser (which recurses) sees it. So memory is
-# the tensors' own bytes (at most the data section, each read once, straight into its buffer) plus
-# the parsed header's Python objects (a constant factor of the header's size), and a changed byte
-# anywhere in a version-2 record fails a CRC. Every refusal is a RuntimeError naming the file.
+# exactly in the layout above, so no two share bytes and their sizes sum to at most the file size.
+# The header is not handed to a general JSON parser: tensor entries are matched one at a time against
+# the exact form save writes (each checked before the next is read), and the root is decoded node by
+# node with an explicit stack straight into the objects it describes. So memory is the header's bytes,
+# the tensors' own bytes (at most the data section, each read once, straight into its buffer) and the
+# loaded objects, nothing is recursive, and a changed byte anywhere in a version-2 record fails a CRC.
+# Every refusal is a RuntimeError naming the file.
 #
 # What is kept: container types and key order, exact key types (str vs int), float bits, tensor
 # dtype/shape/values/requires_grad/device, nn.Parameter-ness, and identity of one tensor object
@@ -58,10 +60,9 @@ _PREAMBLE = struct.Struct("<8sIIQ")  # magic, version, header CRC32 (0 in versio
 _CRC = struct.Struct("<I")
 _ALIGN = 8
 _MAX_NDIM = 64  # numpy's limit; a deeper shape in a header can only be corruption
-# Containers nested deeper than this are refused by save and load. The JSON parser and the decoder
-# recurse once or twice per level, so this keeps both far inside Python's default recursion limit.
+# Containers nested deeper than this are refused by save and load. load needs no recursion for any depth;
+# save's encoder recurses a few frames per level, and this keeps it far inside Python's default limit.
 _MAX_NESTING = 100
-_MAX_JSON_DEPTH = 3 * _MAX_NESTING + 1  # the root's JSON depth: 3 per dict level ({tag: [[key, node]]}), 1 per leaf
 _DTYPE_NAMES = ("float32", "float64", "int64", "int32", "bool")
 _ITEMSIZE = {"float32": 4, "float64": 8, "int64": 8, "int32": 4, "bool": 1}
 _NUMPY_CODE = {"float32": "<f4", "float64": "<f8", "int64": "<i8", "int32": "<i4", "bool": "|b1"}  # stored byte order
@@ -70,9 +71,6 @@ _FLOAT_BITS = struct.Struct("<d")
 _NATIVE_IS_LITTLE = sys.byteorder == "little"
 _ENTRY_KEYS = frozenset(("dtype", "shape", "offset", "nbytes", "requires_grad", "parameter", "device"))
 _CHECKSUMS = "crc32"
-_SCAN_CHUNK = 1 << 16  # bytes of header the nesting scan looks at a time: bounds its scratch memory
-_SCAN_MARKS = bytes(1 if c in b"[{" else 2 if c in b"]}" else 3 if c == ord('"') else 4 if c == ord("\\") else 0
-                    for c in range(256))
 
 
 def _dtype_name(dtype):
@@ -328,44 +326,6 @@ def _read_preamble(source):
     return version, head, header_len
 
 
-def _nesting_exceeds(raw, limit, start=0, end=None):
-    """Whether the JSON text raw[start:end] opens more than `limit` arrays/objects inside one another.
-
-    The JSON parser recurses in C once per level, so this runs first and bounds that recursion whatever
-    sys.getrecursionlimit() is. Quotes and backslash escapes are read as JSON reads them, so brackets
-    inside strings do not count; on bytes that are not JSON the count is exact up to the point where
-    the parser would stop, which is all the bound needs. Works in chunks, so it allocates little.
-    """
-    end = len(raw) if end is None else end
-    if raw.count(b"[", start, end) + raw.count(b"{", start, end) <= limit:
-        return False
-    import numpy as np
-
-    depth, in_string, run = 0, 0, 0  # carried across chunks; run = backslashes ending the last chunk
-    for at in range(start, end, _SCAN_CHUNK):
-        # translate (C speed) marks the only bytes that matter: 1 opens, 2 closes, 3 quote, 4 backslash.
-        marks = np.frombuffer(raw[at:min(at + _SCAN_CHUNK, end)].translate(_SCAN_MARKS), np.uint8)
-        events = np.flatnonzero(marks)
-        kinds = marks[events]
-        quote = kinds == 3
-        if run or (kinds == 4).any():
-            # A quote is escaped when an odd number of backslashes runs right up to it.
-            plain = np.flatnonzero(marks != 4)
-            quotes = np.flatnonzero(quote)
-            k = np.searchsorted(plain, events[quotes])
-            before = np.where(k > 0, plain[k - 1], -1 - run)
-            quote[quotes[(events[quotes] - before - 1) % 2 == 1]] = False
-            run = len(marks) - 1 - int(plain[-1]) if plain.size else run + len(marks)
-        outside = (np.cumsum(quote) + in_string) % 2 == 0  # at a bracket: the quotes before it are paired
-        levels = np.cumsum(np.where(kinds[outside & (kinds <= 2)] == 1, 1, -1)) + depth
-        if levels.size:
-            if levels.max() > limit:
-                return True
-            depth = int(levels[-1])
-        in_string = (in_string + int(np.count_nonzero(quote))) % 2
-    return False
-
-
 def _reject_constant(name):
     raise ValueError(f"{name} is not JSON")
 
@@ -422,26 +382,12 @@ def _parse_header(raw, version, room):
     pos += len(_ROOT_KEY[version])
     if raw[-1:] != b"}":
         raise _departs(raw, len(raw) - 1, b"}")
-    return layouts, data_bytes, _parse_json(raw, pos, len(raw) - 1, "the root")
+    return layouts, data_bytes, pos  # the root is decoded once the tensors it refers to exist
 
 
 def _departs(raw, pos, expected):
     found = bytes(raw[pos:pos + len(expected) + 8])
     return _corrupt(f"the header departs from save's layout at byte {pos}: expected {expected!r}, found {found!r}")
-
-
-def _parse_json(raw, start, end, what):
-    """The JSON value raw[start:end], parsed only once its nesting is known to be safe."""
-    if _nesting_exceeds(raw, _MAX_JSON_DEPTH, start, end):
-        raise _corrupt(f"{what} in the header nests more than {_MAX_JSON_DEPTH} levels deep")
-    try:
-        text = str(memoryview(raw)[start:end], "ascii")  # save escapes all else; decoded without a bytes copy
-    except UnicodeDecodeError as e:
-        raise _corrupt(f"the header holds a non-ASCII byte at {start + e.start}") from None
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as e:  # JSONDecodeError, too many int digits, NaN or Infinity
-        raise _corrupt(f"{what} in the header is not valid JSON ({type(e).__name__}: {_short(str(e))})") from None
 
 
 def _diagnose_entry(i, raw, pos, offset, room, devices):
@@ -453,12 +399,11 @@ def _diagnose_entry(i, raw, pos, offset, room, devices):
 
 def _peek_json(raw, pos, size, what):
     """The JSON value that starts at raw[pos], if it ends within `size` bytes; for precise complaints."""
-    end = min(pos + size, len(raw))
-    if _nesting_exceeds(raw, _MAX_JSON_DEPTH, pos, end):
-        raise _corrupt(f"{what} in the header nests more than {_MAX_JSON_DEPTH} levels deep")
-    text = str(memoryview(raw)[pos:end], "ascii", "replace")  # a non-ASCII byte fails the parse below
+    window = raw[pos:pos + size]
+    if window.count(b"[") + window.count(b"{") > 256:  # keeps json's recursive parser shallow, whatever the limit
+        raise _corrupt(f"{what} at byte {pos} of the header is not in save's form")
     try:
-        return _DECODER.raw_decode(text)[0]
+        return _DECODER.raw_decode(window.decode("ascii", "replace"))[0]  # a non-ASCII byte fails the parse
     except (ValueError, RecursionError) as e:  # JSONDecodeError, too many int digits, NaN or Infinity
         raise _corrupt(f"{what} at byte {pos} of the header is not JSON in save's form "
                        f"({type(e).__name__}: {_short(str(e))})") from None
@@ -597,37 +542,90 @@ def _check_map_location(map_location):
     )
 
 
-class _Decoder:
-    """Rebuilds the object tree from header nodes, validating each node's form as it goes."""
+_JSON_STRING = rb'"(?:[\x20\x21\x23-\x5b\x5d-\x7f]++|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*+"'  # ASCII, as save writes
+_JSON_INT = rb"-?(?:0|[1-9][0-9]{0,4299})(?![0-9.eE])"  # Python's own limit on int digits; floats are tagged
+# One node of the root as save writes it; a container node only opens here, its items follow.
+_NODE = re.compile(
+    rb"(?P<word>null|true|false)|(?P<int>%s)|(?P<str>%s)" % (_JSON_INT, _JSON_STRING)
+    + rb'|\{"float":"(?P<float>[0-9a-f]{16})"\}|\{"tensor":(?P<tensor>0|[1-9][0-9]{0,19})\}'
+    + rb'|\{"(?P<open>list|tuple|dict|ordered_dict)":\[')
+_KEY = re.compile(rb"\[(?:(?P<int>%s)|(?P<str>%s))," % (_JSON_INT, _JSON_STRING))  # opens a dict item [KEY,NODE]
+_WORDS = {b"null": None, b"true": True, b"false": False}
+_BUILD = {"list": list, "tuple": tuple, "dict": dict, "ordered_dict": collections.OrderedDict}
 
-    def __init__(self, tensors):
-        self.tensors = tensors
 
-    def decode(self, node):
-        if node is None or type(node) in (bool, int, str):
-            return node
-        if not (isinstance(node, dict) and len(node) == 1):
-            raise _corrupt(f"unexpected node {_short(node)}")
-        (tag, value), = node.items()
-        if tag == "float" and isinstance(value, str) and len(value) == 16:
-            try:
-                return _FLOAT_BITS.unpack(bytes.fromhex(value))[0]
-            except ValueError:
-                pass
-        elif tag == "tensor" and _is_int(value) and 0 <= value < len(self.tensors):
-            return self.tensors[value]
-        elif tag in ("list", "tuple") and isinstance(value, list):
-            items = [self.decode(v) for v in value]
-            return items if tag == "list" else tuple(items)
-        elif tag in ("dict", "ordered_dict") and isinstance(value, list):
-            pairs = [self._pair(p) for p in value]
-            return dict(pairs) if tag == "dict" else collections.OrderedDict(pairs)
-        raise _corrupt(f"malformed node {_short(node)}")
+def _json_string(token):
+    if b"\\" not in token:
+        return token[1:-1].decode("ascii")
+    return json.loads(token.decode("ascii"))  # escapes, lone surrogates included, exactly as JSON means them
 
-    def _pair(self, pair):
-        if not (isinstance(pair, list) and len(pair) == 2 and type(pair[0]) in (str, int)):
-            raise _corrupt(f"malformed dict item {_short(pair)}")
-        return pair[0], self.decode(pair[1])
+
+def _decode_root(raw, pos, end, tensors):
+    """Builds the object the root node raw[pos:end] describes; returns (object, where the node ends).
+
+    Iterative, with an explicit stack, so depth costs no recursion; every node is checked as it is
+    read and turned straight into its final object, so a hostile root builds nothing beyond what it
+    describes before the first bad node stops it.
+    """
+    stack = []  # open containers, innermost last: [tag, items, the key of a dict item being read]
+    while True:
+        if stack and stack[-1][0] in ("dict", "ordered_dict"):
+            m = _KEY.match(raw, pos, end)
+            if m is None:
+                raise _corrupt(f"the root has a malformed dict item at byte {pos} of the header: {_peek(raw, pos)}")
+            stack[-1][2] = int(m["int"]) if m["int"] is not None else _json_string(m["str"])
+            pos = m.end()
+        m = _NODE.match(raw, pos, end)
+        if m is None:
+            raise _corrupt(f"the root has a malformed node at byte {pos} of the header: {_peek(raw, pos)}")
+        pos, kind = m.end(), m.lastgroup
+        if kind == "open":
+            if len(stack) == _MAX_NESTING:
+                raise _corrupt(f"the root nests containers more than {_MAX_NESTING} deep (at byte {m.start()})")
+            stack.append([m["open"].decode(), [], None])
+            if not raw.startswith(b"]}", pos, end):
+                continue  # its first item comes next
+            pos += 2
+            value = _build(stack.pop())
+        elif kind == "word":
+            value = _WORDS[m["word"]]
+        elif kind == "int":
+            value = int(m["int"])
+        elif kind == "str":
+            value = _json_string(m["str"])
+        elif kind == "float":
+            value = _FLOAT_BITS.unpack(bytes.fromhex(m["float"].decode()))[0]
+        else:
+            index = int(m["tensor"])
+            if index >= len(tensors):
+                raise _corrupt(f"the root refers to tensor {index} but the file holds {len(tensors)}")
+            value = tensors[index]
+        while stack:  # put the value in its container; close each container that ends right after it
+            frame = stack[-1]
+            if frame[0] in ("dict", "ordered_dict"):
+                if not raw.startswith(b"]", pos, end):
+                    raise _corrupt(f"the root has a malformed dict item at byte {pos} of the header: {_peek(raw, pos)}")
+                pos += 1
+                frame[1].append((frame[2], value))
+            else:
+                frame[1].append(value)
+            if raw.startswith(b",", pos, end):
+                pos += 1
+                break
+            if not raw.startswith(b"]}", pos, end):
+                raise _corrupt(f"the root has a malformed node at byte {pos} of the header: {_peek(raw, pos)}")
+            pos += 2
+            value = _build(stack.pop())
+        else:
+            return value, pos
+
+
+def _build(frame):
+    return _BUILD[frame[0]](frame[1])
+
+
+def _peek(raw, pos):
+    return repr(bytes(raw[pos:pos + 24])) + ("..." if len(raw) > pos + 24 else "")
 
 
 def _short(value):
@@ -670,8 +668,7 @@ def _load_record(source, map_location):
             )
     elif padding.count(0) != len(padding):
         raise _corrupt("the padding after the header is not zero")
-    layouts, data_bytes, root = _parse_header(raw, version, source.size - data_start)
-    del raw, padding
+    layouts, data_bytes, root_at = _parse_header(raw, version, source.size - data_start)
     end = data_start + data_bytes + (_CRC.size * len(layouts) if version == VERSION else 0)
     if end > source.size:
         raise _truncated(f"the data section and checksums need {end} bytes but only {source.size} are there")
@@ -684,10 +681,9 @@ def _load_record(source, map_location):
     tensors = []
     for i, (layout, device, crc) in enumerate(zip(layouts, devices, crcs)):
         tensors.append(_finish_tensor(_read_tensor(source, i, layout, crc), layout, device))
-    try:
-        obj = _Decoder(tensors).decode(root)
-    except RecursionError:  # the nesting bound keeps this away unless the caller's own stack is deep
-        raise _corrupt("the structure is nested too deeply for the current recursion limit") from None
+    obj, root_end = _decode_root(raw, root_at, len(raw) - 1, tensors)
+    if root_end != len(raw) - 1:
+        raise _departs(raw, root_end, b"}")
     source.seek(end)  # just after the record, as torch leaves a file after load
     return obj, end
 
