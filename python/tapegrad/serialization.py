@@ -65,6 +65,7 @@ _MAX_NDIM = 64  # numpy's limit; a deeper shape in a header can only be corrupti
 _MAX_NESTING = 100
 _DTYPE_NAMES = ("float32", "float64", "int64", "int32", "bool")
 _ITEMSIZE = {"float32": 4, "float64": 8, "int64": 8, "int32": 4, "bool": 1}
+_DTYPE_OF_NAME = {name.encode(): name for name in _ITEMSIZE}  # one str per dtype, whatever the entry count
 _NUMPY_CODE = {"float32": "<f4", "float64": "<f8", "int64": "<i8", "int32": "<i4", "bool": "|b1"}  # stored byte order
 _NAME_OF_DTYPE = {getattr(_C, name): name for name in _DTYPE_NAMES}
 _FLOAT_BITS = struct.Struct("<d")
@@ -342,47 +343,57 @@ _DATA_BYTES_FORM = re.compile(rb'\],"data_bytes":' + _INT + rb"(?=,)")
 _ROOT_KEY = {_LEGACY_VERSION: b',"root":', VERSION: b',"checksums":"crc32","root":'}
 
 
-def _parse_header(raw, version, room):
-    """Reads the header in the form save writes; returns (tensor layouts, data_bytes, the root node).
+class _Header:
+    """The header, read in the form save writes and checked whole before any tensor is allocated.
 
     The tensor entries are matched one at a time and each is checked before the next is read, so a
-    header of a million entries that alias one another is refused at the second. Only the root is
-    parsed as JSON. room is how many bytes the file has after the header: every tensor must fit in it.
+    header of a million entries that alias one another is refused at the second. Checking keeps
+    nothing per entry (the entries are matched again, as the tensors are read), so refusing a header
+    of many valid entries costs no memory beyond the header's bytes.
     """
-    if not raw.startswith(b'{"tensors":['):
-        raise _departs(raw, 0, b'{"tensors":[')
-    pos, layouts, offset, devices = len(b'{"tensors":['), [], 0, {}
-    if raw[pos:pos + 1] != b"]":
-        while True:
-            i = len(layouts)
-            m = _ENTRY_FORM.match(raw, pos)
-            if m is None:
-                _diagnose_entry(i, raw, pos, offset, room, devices)
-            dims = m[2]
-            shape = [int(d) for d in dims.split(b",")] if dims else []
-            layout = _check_values(i, m[1].decode(), shape, int(m[3]), int(m[4]), m[5] == b"true", m[6] == b"true",
-                                   m[7].decode(), offset, room, devices)
-            offset += layout.padded
-            layouts.append(layout)
-            pos = m.end()
-            if raw[pos:pos + 1] != b",":
-                break
-            pos += 1
-    m = _DATA_BYTES_FORM.match(raw, pos)
-    if m is None:
-        if not raw.startswith(b'],"data_bytes":', pos):
-            raise _departs(raw, pos, b'],"data_bytes":')
-        value = _peek_json(raw, m_end := pos + len(b'],"data_bytes":'), 64, "'data_bytes'")
-        raise _corrupt(f"'data_bytes' is {_short(value)} at byte {m_end}, not a size in save's form")
-    data_bytes, pos = int(m[1]), m.end()
-    if data_bytes != offset:
-        raise _corrupt(f"'data_bytes' is {data_bytes} but the tensors fill {offset}")
-    if not raw.startswith(_ROOT_KEY[version], pos):
-        raise _departs(raw, pos, _ROOT_KEY[version])
-    pos += len(_ROOT_KEY[version])
-    if raw[-1:] != b"}":
-        raise _departs(raw, len(raw) - 1, b"}")
-    return layouts, data_bytes, pos  # the root is decoded once the tensors it refers to exist
+
+    def __init__(self, raw, version, room):
+        self.raw, self.room, self.devices = raw, room, {}  # room: bytes after the header; every tensor fits in it
+        if not raw.startswith(b'{"tensors":['):
+            raise _departs(raw, 0, b'{"tensors":[')
+        self.count = offset = 0
+        for layout in self.entries():
+            self.count, offset = self.count + 1, offset + layout.padded
+        pos = self._entries_end
+        m = _DATA_BYTES_FORM.match(raw, pos)
+        if m is None:
+            if not raw.startswith(b'],"data_bytes":', pos):
+                raise _departs(raw, pos, b'],"data_bytes":')
+            value = _peek_json(raw, m_end := pos + len(b'],"data_bytes":'), 64, "'data_bytes'")
+            raise _corrupt(f"'data_bytes' is {_short(value)} at byte {m_end}, not a size in save's form")
+        self.data_bytes, pos = int(m[1]), m.end()
+        if self.data_bytes != offset:
+            raise _corrupt(f"'data_bytes' is {self.data_bytes} but the tensors fill {offset}")
+        if not raw.startswith(_ROOT_KEY[version], pos):
+            raise _departs(raw, pos, _ROOT_KEY[version])
+        self.root_at = pos + len(_ROOT_KEY[version])  # decoded once the tensors it refers to exist
+        if raw[-1:] != b"}":
+            raise _departs(raw, len(raw) - 1, b"}")
+
+    def entries(self):
+        """Yields each tensor entry as a checked _Layout, in order."""
+        raw, pos, offset, i = self.raw, len(b'{"tensors":['), 0, 0
+        if raw[pos:pos + 1] != b"]":
+            while True:
+                m = _ENTRY_FORM.match(raw, pos)
+                if m is None:
+                    _diagnose_entry(i, raw, pos, offset, self.room, self.devices)
+                dims = m[2]
+                shape = tuple(map(int, dims.split(b","))) if dims else ()
+                dtype = _DTYPE_OF_NAME.get(m[1], m[1].decode())
+                layout = _check_values(i, dtype, shape, int(m[3]), int(m[4]), m[5] == b"true", m[6] == b"true",
+                                       m[7].decode(), offset, self.room, self.devices)
+                yield layout
+                offset, i, pos = offset + layout.padded, i + 1, m.end()
+                if raw[pos:pos + 1] != b",":
+                    break
+                pos += 1
+        self._entries_end = pos
 
 
 def _departs(raw, pos, expected):
@@ -506,9 +517,8 @@ def _read_tensor(source, i, layout, stored_crc):
     return _C.from_numpy(arr if _NATIVE_IS_LITTLE else arr.astype(arr.dtype.newbyteorder("=")))
 
 
-def _target_device(map_location, layout):
-    """The device a tensor should load to; a CUDA target without CUDA is refused before any data is read."""
-    device = layout.device if map_location is None else map_location
+def _check_device_available(device):
+    """Refuses a CUDA target without CUDA, with torch's message."""
     if device.type == "cuda":
         from tapegrad import cuda
 
@@ -518,7 +528,6 @@ def _target_device(map_location, layout):
                 "If you are running on a CPU-only machine, please use tapegrad.load with "
                 "map_location=tapegrad.device('cpu') to map your tensors to the CPU."
             )
-    return device
 
 
 def _finish_tensor(t, layout, device):
@@ -668,20 +677,22 @@ def _load_record(source, map_location):
             )
     elif padding.count(0) != len(padding):
         raise _corrupt("the padding after the header is not zero")
-    layouts, data_bytes, root_at = _parse_header(raw, version, source.size - data_start)
-    end = data_start + data_bytes + (_CRC.size * len(layouts) if version == VERSION else 0)
+    header = _Header(raw, version, source.size - data_start)
+    end = data_start + header.data_bytes + (_CRC.size * header.count if version == VERSION else 0)
     if end > source.size:
         raise _truncated(f"the data section and checksums need {end} bytes but only {source.size} are there")
-    devices = [_target_device(map_location, layout) for layout in layouts]
-    crcs = [None] * len(layouts)
+    for device in {map_location} if map_location is not None else set(header.devices.values()):
+        _check_device_available(device)  # before any data is read
+    crcs = itertools.repeat(None)
     if version == VERSION:  # the trailer first, so each tensor is checked the moment it is read
-        source.seek(data_start + data_bytes)
-        crcs = [c for (c,) in _CRC.iter_unpack(source.read(end - data_start - data_bytes))]
-        source.seek(data_start)
+        source.seek(data_start + header.data_bytes)
+        crcs = (c for (c,) in _CRC.iter_unpack(source.read(end - data_start - header.data_bytes)))
+    source.seek(data_start)
     tensors = []
-    for i, (layout, device, crc) in enumerate(zip(layouts, devices, crcs)):
+    for i, (layout, crc) in enumerate(zip(header.entries(), crcs)):
+        device = layout.device if map_location is None else map_location
         tensors.append(_finish_tensor(_read_tensor(source, i, layout, crc), layout, device))
-    obj, root_end = _decode_root(raw, root_at, len(raw) - 1, tensors)
+    obj, root_end = _decode_root(raw, header.root_at, len(raw) - 1, tensors)
     if root_end != len(raw) - 1:
         raise _departs(raw, root_end, b"}")
     source.seek(end)  # just after the record, as torch leaves a file after load
