@@ -354,6 +354,7 @@ class _Header:
 
     def __init__(self, raw, version, room):
         self.raw, self.room, self.devices = raw, room, {}  # room: bytes after the header; every tensor fits in it
+        self.checksum_size = _CRC.size if version == VERSION else 0  # each tensor also needs its CRC in the trailer
         if not raw.startswith(b'{"tensors":['):
             raise _departs(raw, 0, b'{"tensors":[')
         self.count = offset = 0
@@ -382,12 +383,12 @@ class _Header:
             while True:
                 m = _ENTRY_FORM.match(raw, pos)
                 if m is None:
-                    _diagnose_entry(i, raw, pos, offset, self.room, self.devices)
+                    _diagnose_entry(i, raw, pos, offset, (self.room, self.checksum_size * (i + 1)), self.devices)
                 dims = m[2]
                 shape = tuple(map(int, dims.split(b","))) if dims else ()
                 dtype = _DTYPE_OF_NAME.get(m[1], m[1].decode())
                 layout = _check_values(i, dtype, shape, int(m[3]), int(m[4]), m[5] == b"true", m[6] == b"true",
-                                       m[7].decode(), offset, self.room, self.devices)
+                                       m[7].decode(), offset, (self.room, self.checksum_size * (i + 1)), self.devices)
                 yield layout
                 offset, i, pos = offset + layout.padded, i + 1, m.end()
                 if raw[pos:pos + 1] != b",":
@@ -454,7 +455,11 @@ def _check_entry(i, entry, offset, room, devices):
 
 
 def _check_values(i, dtype, shape, start, nbytes, requires_grad, parameter, device, offset, room, devices):
-    """Checks entry i's values: its bytes must start at `offset` of the data section and end within `room`."""
+    """Checks entry i's values: its bytes must start at `offset` of the data section and fit in `room`.
+
+    room is (bytes after the header, checksum bytes tensors 0..i need in the trailer), so a header of
+    many valid-looking entries in a file too short to hold them is refused as soon as one overflows.
+    """
     if dtype not in _ITEMSIZE:
         raise _corrupt(f"tensor {i}: unknown dtype {_short(dtype)}")
     numel, span = 1, _ITEMSIZE[dtype]
@@ -469,9 +474,11 @@ def _check_values(i, dtype, shape, start, nbytes, requires_grad, parameter, devi
         # Tensors tile the data section in order: one pointing anywhere else would share another's bytes.
         raise _corrupt(f"tensor {i}: its bytes start at {start} of the data section, "
                        f"but the layout puts them at {offset}")
-    if offset + nbytes > room:
-        raise _truncated(f"tensor {i} needs bytes {offset}..{offset + nbytes} of the data section, "
-                         f"but the file has {room} bytes after the header")
+    after_header, checksums = room
+    if offset + nbytes + checksums > after_header:
+        also = f" and {checksums} bytes of checksums" if checksums else ""
+        raise _truncated(f"tensor {i} needs bytes {offset}..{offset + nbytes} of the data section{also}, "
+                         f"but the file has {after_header} bytes after the header")
     if requires_grad and dtype not in ("float32", "float64"):
         raise _corrupt(f"tensor {i}: a {dtype} tensor cannot require grad")
     if device not in devices:
@@ -553,14 +560,23 @@ def _check_map_location(map_location):
 
 _JSON_STRING = rb'"(?:[\x20\x21\x23-\x5b\x5d-\x7f]++|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*+"'  # ASCII, as save writes
 _JSON_INT = rb"-?(?:0|[1-9][0-9]{0,4299})(?![0-9.eE])"  # Python's own limit on int digits; floats are tagged
-# One node of the root as save writes it; a container node only opens here, its items follow.
-_NODE = re.compile(
-    rb"(?P<word>null|true|false)|(?P<int>%s)|(?P<str>%s)" % (_JSON_INT, _JSON_STRING)
-    + rb'|\{"float":"(?P<float>[0-9a-f]{16})"\}|\{"tensor":(?P<tensor>0|[1-9][0-9]{0,19})\}'
-    + rb'|\{"(?P<open>list|tuple|dict|ordered_dict)":\[')
+# The root's nodes as save writes them, told apart by their first byte. A container only opens here.
+_TAGGED = re.compile(rb'\{"(?:float":"(?P<float>[0-9a-f]{16})"\}|tensor":(?P<tensor>0|[1-9][0-9]{0,19})\}'
+                     rb'|(?P<open>list|tuple|dict|ordered_dict)":\[)')
+_STRING = re.compile(_JSON_STRING)
+_INTEGER = re.compile(_JSON_INT)
 _KEY = re.compile(rb"\[(?:(?P<int>%s)|(?P<str>%s))," % (_JSON_INT, _JSON_STRING))  # opens a dict item [KEY,NODE]
-_WORDS = {b"null": None, b"true": True, b"false": False}
-_BUILD = {"list": list, "tuple": tuple, "dict": dict, "ordered_dict": collections.OrderedDict}
+_WORDS = ((b"null", None), (b"true", True), (b"false", False))
+_BUILD = {b"list": list, b"tuple": tuple, b"dict": dict, b"ordered_dict": collections.OrderedDict}
+_QUOTE, _BRACE, _MINUS, _DIGITS = ord('"'), ord("{"), ord("-"), range(ord("0"), ord("9") + 1)
+# Runs of plain items (each with its comma) taken in bulk: long lists of numbers or strings and big state
+# dicts ([key, tensor] items) are common, and one regex and one C-level parse per run beat a Python step per item.
+# A run is at most 1024 items, so the copies it is parsed from stay small.
+_PLAIN = rb'(?:null|true|false|%s|%s|\{"tensor":(?:0|[1-9][0-9]{0,19})\})' % (_JSON_INT, _JSON_STRING)
+_ITEM_RUN = re.compile(rb"(?:%s,){1,1024}" % _PLAIN)
+_PAIR_RUN = re.compile(rb"(?:\[(?:%s|%s),%s\],){1,1024}" % (_JSON_INT, _JSON_STRING, _PLAIN))
+_FLOAT_RUN = re.compile(rb'(?:\{"float":"[0-9a-f]{16}"\},){1,1024}')
+_FLOAT_HEX = re.compile(rb"[0-9a-f]{16}")
 
 
 def _json_string(token):
@@ -576,61 +592,106 @@ def _decode_root(raw, pos, end, tensors):
     read and turned straight into its final object, so a hostile root builds nothing beyond what it
     describes before the first bad node stops it.
     """
-    stack = []  # open containers, innermost last: [tag, items, the key of a dict item being read]
+    stack = []  # open containers, innermost last: [is a dict, items, their type, key of the dict item being read]
     while True:
-        if stack and stack[-1][0] in ("dict", "ordered_dict"):
+        if stack:
+            pos = _take_runs(raw, pos, end, stack[-1], tensors)
+        if stack and stack[-1][0]:
             m = _KEY.match(raw, pos, end)
             if m is None:
                 raise _corrupt(f"the root has a malformed dict item at byte {pos} of the header: {_peek(raw, pos)}")
-            stack[-1][2] = int(m["int"]) if m["int"] is not None else _json_string(m["str"])
+            stack[-1][3] = int(m["int"]) if m["int"] is not None else _json_string(m["str"])
             pos = m.end()
-        m = _NODE.match(raw, pos, end)
-        if m is None:
-            raise _corrupt(f"the root has a malformed node at byte {pos} of the header: {_peek(raw, pos)}")
-        pos, kind = m.end(), m.lastgroup
-        if kind == "open":
-            if len(stack) == _MAX_NESTING:
-                raise _corrupt(f"the root nests containers more than {_MAX_NESTING} deep (at byte {m.start()})")
-            stack.append([m["open"].decode(), [], None])
-            if not raw.startswith(b"]}", pos, end):
-                continue  # its first item comes next
-            pos += 2
-            value = _build(stack.pop())
-        elif kind == "word":
-            value = _WORDS[m["word"]]
-        elif kind == "int":
-            value = int(m["int"])
-        elif kind == "str":
-            value = _json_string(m["str"])
-        elif kind == "float":
-            value = _FLOAT_BITS.unpack(bytes.fromhex(m["float"].decode()))[0]
+        first = raw[pos] if pos < end else None
+        if first == _BRACE:
+            m = _TAGGED.match(raw, pos, end)
+            if m is None:
+                raise _malformed_node(raw, pos)
+            pos = m.end()
+            if m["tensor"] is not None:
+                value = _tensor(int(m["tensor"]), tensors)
+            elif m["float"] is not None:
+                value = _FLOAT_BITS.unpack(bytes.fromhex(m["float"].decode()))[0]
+            else:
+                if len(stack) == _MAX_NESTING:
+                    raise _corrupt(f"the root nests containers more than {_MAX_NESTING} deep (at byte {m.start()})")
+                tag = m["open"]
+                if not raw.startswith(b"]}", pos, end):
+                    stack.append([tag.endswith(b"dict"), [], _BUILD[tag], None])
+                    continue  # its first item comes next
+                pos += 2
+                value = _BUILD[tag]()
+        elif first == _QUOTE:
+            m = _STRING.match(raw, pos, end)
+            if m is None:
+                raise _malformed_node(raw, pos)
+            value, pos = _json_string(m[0]), m.end()
+        elif first == _MINUS or first in _DIGITS:
+            m = _INTEGER.match(raw, pos, end)
+            if m is None:
+                raise _malformed_node(raw, pos)
+            value, pos = int(m[0]), m.end()
         else:
-            index = int(m["tensor"])
-            if index >= len(tensors):
-                raise _corrupt(f"the root refers to tensor {index} but the file holds {len(tensors)}")
-            value = tensors[index]
+            for word, value in _WORDS:
+                if raw.startswith(word, pos, end):
+                    pos += len(word)
+                    break
+            else:
+                raise _malformed_node(raw, pos)
         while stack:  # put the value in its container; close each container that ends right after it
             frame = stack[-1]
-            if frame[0] in ("dict", "ordered_dict"):
+            if frame[0]:
                 if not raw.startswith(b"]", pos, end):
                     raise _corrupt(f"the root has a malformed dict item at byte {pos} of the header: {_peek(raw, pos)}")
                 pos += 1
-                frame[1].append((frame[2], value))
+                frame[1].append((frame[3], value))
             else:
                 frame[1].append(value)
             if raw.startswith(b",", pos, end):
                 pos += 1
                 break
             if not raw.startswith(b"]}", pos, end):
-                raise _corrupt(f"the root has a malformed node at byte {pos} of the header: {_peek(raw, pos)}")
+                raise _malformed_node(raw, pos)
             pos += 2
-            value = _build(stack.pop())
+            stack.pop()
+            value = frame[2](frame[1])
         else:
             return value, pos
 
 
-def _build(frame):
-    return _BUILD[frame[0]](frame[1])
+def _take_runs(raw, pos, end, frame, tensors):
+    """Appends the plain items that come next in a container (all but its last) to it; returns where they end.
+
+    The regexes admit exactly the tokens json reads as these values, and no containers but tensor references.
+    """
+    is_dict, items = frame[0], frame[1]
+    while True:
+        m = (_PAIR_RUN if is_dict else _ITEM_RUN).match(raw, pos, end)
+        if m is not None:
+            run = json.loads(b"[" + m[0][:-1] + b"]")
+            if is_dict:
+                keys, values = [k for k, _ in run], [v for _, v in run]
+            else:
+                keys, values = None, run
+            if b'{"tensor":' in m[0]:
+                values = [_tensor(v["tensor"], tensors) if type(v) is dict else v for v in values]
+            items.extend(values if keys is None else zip(keys, values))
+        elif not is_dict and (m := _FLOAT_RUN.match(raw, pos, end)) is not None:
+            hex_digits = b"".join(_FLOAT_HEX.findall(m[0]))
+            items.extend(struct.unpack(f"<{len(hex_digits) // 16}d", bytes.fromhex(hex_digits.decode())))
+        else:
+            return pos
+        pos = m.end()
+
+
+def _tensor(index, tensors):
+    if index >= len(tensors):
+        raise _corrupt(f"the root refers to tensor {index} but the file holds {len(tensors)}")
+    return tensors[index]
+
+
+def _malformed_node(raw, pos):
+    return _corrupt(f"the root has a malformed node at byte {pos} of the header: {_peek(raw, pos)}")
 
 
 def _peek(raw, pos):
