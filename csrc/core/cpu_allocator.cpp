@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/error.h"
 #include "core/storage.h"
 
 namespace tapegrad {
@@ -34,7 +35,8 @@ class CpuCachingAllocator final : public Allocator {
       release_cache();
       p = std::aligned_alloc(kAlign, size);
     }
-    if (!p) throw std::bad_alloc();
+    if (!p)
+      fail(ErrorKind::Runtime, "DefaultCPUAllocator: not enough memory: you tried to allocate ", nbytes, " bytes.");
     return p;
   }
 
@@ -52,7 +54,8 @@ class CpuCachingAllocator final : public Allocator {
   }
 
  private:
-  static size_t round_up(size_t n) { return n == 0 ? kAlign : (n + kAlign - 1) / kAlign * kAlign; }
+  // Sizes near SIZE_MAX cannot be rounded up; aligned_alloc then refuses the unrounded size.
+  static size_t round_up(size_t n) { return n == 0 ? kAlign : n > SIZE_MAX - kAlign ? n : (n + kAlign - 1) / kAlign * kAlign; }
 
   void release_cache() {
     std::lock_guard<std::mutex> lock(mu_);

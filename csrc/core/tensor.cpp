@@ -1,6 +1,9 @@
 // TensorImpl construction, leaf rules and a destructor that never recurses down a long graph.
 #include "core/tensor.h"
 
+#include <cstddef>
+#include <cstdint>
+
 #include "autograd/node.h"
 #include "core/error.h"
 #include "core/pool.h"
@@ -9,15 +12,29 @@ namespace tapegrad {
 
 thread_local bool InferenceMode::enabled_ = false;
 
-Tensor TensorImpl::empty(const Shape& sizes, DType dtype, Device device) {
-  for (int64_t d : sizes)
+// The bytes a contiguous tensor of these sizes needs; torch's error when that overflows.
+size_t storage_bytes(const Shape& sizes, DType dtype) {
+  int64_t numel = 1;
+  bool overflow = false;
+  for (int64_t d : sizes) {
     TG_CHECK(d >= 0, "Trying to create tensor with negative dimension ", d, ": ", shape_str(sizes));
+    overflow = overflow || __builtin_mul_overflow(numel, d, &numel);
+  }
+  size_t nbytes = 0;
+  overflow = overflow || __builtin_mul_overflow(size_t(numel), itemsize(dtype), &nbytes) ||
+             nbytes > size_t(PTRDIFF_MAX);
+  TG_CHECK(!overflow, "Storage size calculation overflowed with sizes=", shape_str(sizes));
+  return nbytes;
+}
+
+Tensor TensorImpl::empty(const Shape& sizes, DType dtype, Device device) {
+  size_t nbytes = storage_bytes(sizes, dtype);
   auto t = std::allocate_shared<TensorImpl>(PoolAllocator<TensorImpl>());
   t->sizes_ = sizes;
   t->strides_ = contiguous_strides(sizes);
   t->numel_ = numel_of(sizes);
   t->dtype_ = dtype;
-  t->storage_ = Storage::allocate(size_t(t->numel_) * itemsize(dtype), device);
+  t->storage_ = Storage::allocate(nbytes, device);
   t->is_inference_ = InferenceMode::is_enabled();
   return t;
 }

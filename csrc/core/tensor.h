@@ -11,6 +11,10 @@
 
 namespace tapegrad {
 
+// The bytes a contiguous tensor of these sizes takes; torch's RuntimeError for a negative size
+// or one whose byte count overflows.
+size_t storage_bytes(const Shape& sizes, DType dtype);
+
 struct Node;
 class TensorImpl;
 using Tensor = std::shared_ptr<TensorImpl>;

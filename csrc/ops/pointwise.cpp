@@ -169,6 +169,7 @@ Tensor trace(const Tensor& x) {
 Tensor masked_select(const Tensor& x, const Tensor& mask) {
   TG_CHECK(mask->dtype() == DType::Bool, "masked_select: expected BoolTensor for mask");
   Shape shape = broadcast_shapes(x->sizes(), mask->sizes());
+  if (shape.empty()) shape = {1};  // a 0-dim pair selects from one element, as a 1-dim tensor
   Tensor out = untracked([&] { return index(expand(x, shape), mask_indices(expand(mask, shape))); });
   if (FormulaNode* n = record("MaskedSelectBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Tensor mask = n.saved(0);

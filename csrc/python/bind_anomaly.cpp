@@ -20,7 +20,7 @@ void warn(const std::string& message) {
 
 }  // namespace
 
-void bind_anomaly(pyb::module_& m) {
+void bind_anomaly(Module& m) {
   AnomalyMode::capture_trace = &capture_trace;
   AnomalyMode::warn = &warn;
   m.def("_set_anomaly_enabled", &AnomalyMode::set_enabled);

@@ -30,7 +30,7 @@ TensorList tensors_from(pyb::handle h, const char* what) {
 
 }  // namespace
 
-void bind_autograd(pyb::module_& m) {
+void bind_autograd(Module& m) {
   pyb::class_<Node, std::shared_ptr<Node>>(m, "Node")
       .def("name", [](const Node& n) { return std::string(n.name()); })
       .def_property_readonly("next_functions", [](const Node& n) {

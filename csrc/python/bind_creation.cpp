@@ -21,7 +21,11 @@ void check_random_dtype(RandomDist dist, DType dt) {
   fail(ErrorKind::NotImplemented, "\"", kernel, "\" not implemented for '", dtype_scalar_type_name(dt), "'");
 }
 
-Generator* generator_arg(pyb::handle h) { return h.is_none() ? nullptr : h.cast<Generator*>(); }
+Generator* generator_arg(pyb::handle h) {
+  if (h.is_none()) return nullptr;
+  if (!pyb::isinstance<Generator>(h)) bad_argument(h, "torch.Generator");
+  return h.cast<Generator*>();
+}
 
 // Keeps a Python object alive as a Storage owner; drops it under the GIL.
 std::shared_ptr<void> py_owner(pyb::handle obj) {
@@ -159,7 +163,7 @@ Tensor from_dlpack(pyb::handle obj) {
 
 }  // namespace
 
-void bind_creation(pyb::module_& m) {
+void bind_creation(Module& m) {
   TensorClass cls = tensor_class(m);
   using pyb::arg;
   auto none = pyb::none();
@@ -197,7 +201,7 @@ void bind_creation(pyb::module_& m) {
     }
     double start = v.size() > 1 ? v[0].value : 0, end = v.size() > 1 ? v[1].value : v[0].value;
     double step = v.size() > 2 ? v[2].value : 1;
-    DType dt = optional_dtype(dtype, "arange").value_or(floating ? default_dtype() : DType::Int64);
+    DType dt = optional_dtype_of(dtype).value_or(floating ? default_dtype() : DType::Int64);
     if (!is_floating(dt)) {
       // An integer arange steps by the step converted to that integer type, as torch's does.
       // (A zero step is the op's RuntimeError; a fractional one truncated to zero is a ValueError.)
@@ -209,25 +213,25 @@ void bind_creation(pyb::module_& m) {
   }, arg("start") = none, arg("end") = none, arg("step") = none, pyb::kw_only(), arg("dtype") = none,
         arg("device") = none, arg("requires_grad") = false);
   m.def("linspace", [](double start, double end, int64_t steps, pyb::handle dtype, pyb::handle device, bool rg) {
-    return with_requires_grad(ops::linspace(start, end, steps, optional_dtype(dtype, "linspace").value_or(default_dtype()),
+    return with_requires_grad(ops::linspace(start, end, steps, optional_dtype_of(dtype).value_or(default_dtype()),
                                 device_from(device)), rg);
   }, arg("start"), arg("end"), arg("steps"), pyb::kw_only(), arg("dtype") = none, arg("device") = none,
         arg("requires_grad") = false);
   m.def("eye", [](int64_t n, pyb::handle mcols, pyb::handle dtype, pyb::handle device, bool rg) {
-    int64_t cols = mcols.is_none() ? n : mcols.cast<int64_t>();
-    return with_requires_grad(ops::eye(n, cols, optional_dtype(dtype, "eye").value_or(default_dtype()), device_from(device)), rg);
+    int64_t cols = optional_int_of(mcols).value_or(n);
+    return with_requires_grad(ops::eye(n, cols, optional_dtype_of(dtype).value_or(default_dtype()), device_from(device)), rg);
   }, arg("n"), arg("m") = none, pyb::kw_only(), arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
 
   for (auto [name, dist, a, b] : {std::tuple{"rand", RandomDist::Uniform, 0.0, 1.0},
                                   std::tuple{"randn", RandomDist::Normal, 0.0, 1.0}}) {
     m.def(name, [name, dist, a, b](pyb::args size, pyb::handle gen, pyb::handle dtype, pyb::handle device, bool rg) {
-      DType dt = optional_dtype(dtype, name).value_or(default_dtype());
+      DType dt = optional_dtype_of(dtype).value_or(default_dtype());
       check_random_dtype(dist, dt);
-      return with_requires_grad(ops::random(int(dist), shape_from_args(size, name), a, b, dt, device_from(device), generator_arg(gen)), rg);
+      return with_requires_grad(ops::random(int(dist), size_of(size), a, b, dt, device_from(device), generator_arg(gen)), rg);
     }, pyb::kw_only(), arg("generator") = none, arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
     std::string like = std::string(name) + "_like";
     m.def(like.c_str(), [name, dist, a, b](const Tensor& t, pyb::handle dtype, bool rg) {
-      DType dt = optional_dtype(dtype, name).value_or(t->dtype());
+      DType dt = optional_dtype_of(dtype).value_or(t->dtype());
       check_random_dtype(dist, dt);
       return with_requires_grad(ops::random_like(t, int(dist), a, b, dt), rg);
     }, arg("input"), pyb::kw_only(), arg("dtype") = none, arg("requires_grad") = false);
@@ -257,11 +261,11 @@ void bind_creation(pyb::module_& m) {
     std::vector<pyb::handle> pos(args.begin(), args.end());
     if (!size_kw.is_none()) pos.push_back(size_kw);
     TG_CHECK_KIND(pos.size() == 2 || pos.size() == 3, Type, "randint() expects (high, size) or (low, high, size)");
-    int64_t low = pos.size() == 3 ? pos[0].cast<int64_t>() : 0;
-    int64_t high = pos[pos.size() - 2].cast<int64_t>();
+    int64_t low = pos.size() == 3 ? int_of(pos[0]) : 0;
+    int64_t high = int_of(pos[pos.size() - 2]);
     TG_CHECK(low < high, "random_ expects 'from' to be less than 'to', but got from=", low, " >= to=", high);
-    Shape shape = shape_from_args(pyb::reinterpret_borrow<pyb::args>(pyb::make_tuple(pos.back())), "randint");
-    DType dt = optional_dtype(dtype, "randint").value_or(DType::Int64);
+    Shape shape = int_list_of(pos.back(), "size", false);
+    DType dt = optional_dtype_of(dtype).value_or(DType::Int64);
     if (dt == DType::Bool && high > 2) fail(ErrorKind::Runtime, "to - 1 is out of bounds for bool");
     return with_requires_grad(ops::random(int(RandomDist::Integers), shape, double(low), double(high), dt, device_from(device),
                               generator_arg(gen)), rg);
@@ -269,7 +273,7 @@ void bind_creation(pyb::module_& m) {
         arg("requires_grad") = false);
   m.def("randperm", [](int64_t n, pyb::handle gen, pyb::handle dtype, pyb::handle device) {
     TG_CHECK(n >= 0, "Trying to create tensor with negative dimension ", n, ": [", n, "]");
-    DType dt = optional_dtype(dtype, "randperm").value_or(DType::Int64);
+    DType dt = optional_dtype_of(dtype).value_or(DType::Int64);
     if (dt == DType::Bool) fail(ErrorKind::NotImplemented, "\"randperm\" not implemented for 'Bool'");
     return ops::random(int(RandomDist::Permutation), {n}, 0, 0, dt, device_from(device), generator_arg(gen));
   }, arg("n"), pyb::kw_only(), arg("generator") = none, arg("dtype") = none, arg("device") = none);

@@ -146,7 +146,7 @@ pyb::object* function_node_callable(Node& node) {
   return f ? &f->backward : nullptr;
 }
 
-void bind_function(pyb::module_& m) {
+void bind_function(Module& m) {
   m.def("_make_function_node", &make_function_node);
 }
 

@@ -12,16 +12,16 @@ namespace {
 using UnaryFn = Tensor (*)(const Tensor&);
 
 template <UnaryFn F>
-void def_unary(pyb::module_& m, const char* name) {
-  m.def(name, [name](pyb::handle x) { return F(tensor_arg(x, name, "input", 1)); }, pyb::arg("input"));
+void def_unary(Module& m, const char* name) {
+  m.def(name, [](const Tensor& x) { return F(x); }, pyb::arg("input"));
 }
 
 // A creation function f(*size, dtype=None, device=None, requires_grad=False) filling `value`.
-void def_filled(pyb::module_& m, const char* name, double value) {
+void def_filled(Module& m, const char* name, double value) {
   m.def(name, [name, value](pyb::args size, pyb::handle dtype, pyb::handle device, bool requires_grad) {
     if (size.empty()) fail(ErrorKind::Type, name, "() missing 1 required positional arguments: \"size\"");
-    DType dt = optional_dtype(dtype, name).value_or(default_dtype());
-    Shape shape = shape_from_args(size, name);
+    DType dt = optional_dtype_of(dtype).value_or(default_dtype());
+    Shape shape = size_of(size);
     if (std::string(name) == "zeros")
       for (int64_t d : shape) TG_CHECK(d >= 0, "zeros: Dimension size must be non-negative.");
     return with_requires_grad(ops::full(shape, value, dt, device_from(device)), requires_grad);
@@ -29,32 +29,26 @@ void def_filled(pyb::module_& m, const char* name, double value) {
         pyb::arg("requires_grad") = false);
 }
 
-void def_filled_like(pyb::module_& m, const char* name, double value) {
+void def_filled_like(Module& m, const char* name, double value) {
   m.def(name, [name, value](pyb::handle input, pyb::handle dtype, pyb::handle device, bool requires_grad) {
-    Tensor t = tensor_arg(input, name, "input", 1);
-    DType dt = optional_dtype(dtype, name).value_or(t->dtype());
+    Tensor t = tensor_of(input);
+    DType dt = optional_dtype_of(dtype).value_or(t->dtype());
     Device dev = device.is_none() ? t->device() : device_from(device);
     return with_requires_grad(ops::full_like(t, value, dt, dev), requires_grad);
   }, pyb::arg("input"), pyb::kw_only(), pyb::arg("dtype") = pyb::none(), pyb::arg("device") = pyb::none(),
         pyb::arg("requires_grad") = false);
 }
 
-Scalar scalar_arg(pyb::handle h, const char* fn, const char* arg, int pos) {
-  if (auto s = scalar_from(h)) return *s;
-  fail(ErrorKind::Type, fn, "(): argument '", arg, "' (position ", pos, ") must be Tensor or Number, not ",
-       std::string(pyb::str(pyb::type::handle_of(h).attr("__name__"))));
-}
-
 // f(input, other): tensor/tensor, tensor/number, or number/tensor via the reflected form.
 template <class TT, class TS, class ST>
 pyb::object binary_call(pyb::handle a, pyb::handle b, const char* fn, TT tt, TS ts, ST st) {
   if (is_tensor(a)) {
-    Tensor x = a.cast<Tensor>();
-    if (is_tensor(b)) return pyb::cast(tt(x, b.cast<Tensor>()));
-    return pyb::cast(ts(x, scalar_arg(b, fn, "other", 2)));
+    Tensor x = tensor_of(a);
+    if (is_tensor(b)) return pyb::cast(tt(x, tensor_of(b)));
+    return pyb::cast(ts(x, tensor_or_number_of(b)));
   }
-  Scalar s = scalar_arg(a, fn, "input", 1);
-  return pyb::cast(st(s, tensor_arg(b, fn, "other", 2)));
+  Scalar s = tensor_or_number_of(a);
+  return pyb::cast(st(s, tensor_of(b)));
 }
 
 template <class Forms>
@@ -95,7 +89,12 @@ PyObject* tensor_function(PyObject*, PyObject* const* args, Py_ssize_t nargs, Py
       } else fail(ErrorKind::Type, "tensor() got an unexpected keyword argument '", pyb::str(key).cast<std::string>(), "'");
     }
     if (!data) fail(ErrorKind::Type, "tensor() missing 1 required positional arguments: \"data\"");
-    return wrap_tensor(with_requires_grad(tensor_from_data(data, optional_dtype(dtype), device_from(device)), requires_grad));
+    // Not behind the call wrapper: the keywords' type errors are worded here.
+    if (!dtype.is_none() && !pyb::isinstance<PyDType>(dtype))
+      fail(ErrorKind::Type, "tensor(): argument 'dtype' must be torch.dtype, not ", arg_type_name(dtype));
+    if (!device.is_none() && !is_device_like(device))
+      fail(ErrorKind::Type, "tensor(): argument 'device' must be torch.device, not ", arg_type_name(device));
+    return wrap_tensor(with_requires_grad(tensor_from_data(data, optional_dtype_of(dtype), device_from(device)), requires_grad));
   } catch (...) {
     pyb::detail::try_translate_exceptions();
     return nullptr;
@@ -104,7 +103,7 @@ PyObject* tensor_function(PyObject*, PyObject* const* args, Py_ssize_t nargs, Py
 
 }  // namespace
 
-void bind_functions(pyb::module_& m) {
+void bind_functions(Module& m) {
   using pyb::arg;
   static PyMethodDef tensor_def = {
       "tensor", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&tensor_function)),
@@ -119,20 +118,19 @@ void bind_functions(pyb::module_& m) {
   def_filled_like(m, "ones_like", 1.0);
   def_filled_like(m, "empty_like", 0.0);
   m.def("full", [](pyb::handle size, pyb::handle value, pyb::handle dtype, pyb::handle device, bool requires_grad) {
-    Scalar v = scalar_arg(value, "full", "fill_value", 2);
-    DType dt = optional_dtype(dtype, "full").value_or(v.natural_dtype());
-    pyb::args args = pyb::reinterpret_borrow<pyb::args>(pyb::make_tuple(size));
-    return with_requires_grad(ops::full(shape_from_args(args, "full"), v.value, dt, device_from(device)), requires_grad);
+    Scalar v = number_of(value);
+    DType dt = optional_dtype_of(dtype).value_or(v.natural_dtype());
+    return with_requires_grad(ops::full(int_list_of(size, "size", false), v.value, dt, device_from(device)), requires_grad);
   }, arg("size"), arg("fill_value"), pyb::kw_only(), arg("dtype") = pyb::none(), arg("device") = pyb::none(),
         arg("requires_grad") = false);
   m.def("full_like", [](pyb::handle input, pyb::handle value, pyb::handle dtype, bool requires_grad) {
-    Tensor t = tensor_arg(input, "full_like", "input", 1);
-    Scalar v = scalar_arg(value, "full_like", "fill_value", 2);
-    return with_requires_grad(ops::full_like(t, v.value, optional_dtype(dtype, "full_like").value_or(t->dtype()), t->device()),
+    Tensor t = tensor_of(input);
+    Scalar v = number_of(value);
+    return with_requires_grad(ops::full_like(t, v.value, optional_dtype_of(dtype).value_or(t->dtype()), t->device()),
                   requires_grad);
   }, arg("input"), arg("fill_value"), pyb::kw_only(), arg("dtype") = pyb::none(), arg("requires_grad") = false);
   m.def("is_tensor", [](pyb::handle h) { return is_tensor(h); });
-  m.def("numel", [](pyb::handle x) { return tensor_arg(x, "numel", "input", 1)->numel(); });
+  m.def("numel", [](pyb::handle x) { return tensor_of(x)->numel(); });
 
   def_unary<&ops::neg>(m, "neg");
   def_unary<&ops::neg>(m, "negative");
@@ -164,51 +162,51 @@ void bind_functions(pyb::module_& m) {
   def_unary<&ops::asinh>(m, "asinh");
   def_unary<&ops::acosh>(m, "acosh");
   def_unary<&ops::atanh>(m, "atanh");
-  m.def("round", [](pyb::handle x, int64_t decimals) { return ops::round(tensor_arg(x, "round", "input", 1), decimals); },
+  m.def("round", [](pyb::handle x, int64_t decimals) { return ops::round(tensor_of(x), decimals); },
         arg("input"), pyb::kw_only(), arg("decimals") = 0);
-  m.def("square", [](pyb::handle x) { return ops::pow(tensor_arg(x, "square", "input", 1), Scalar::from_int(2)); },
+  m.def("square", [](pyb::handle x) { return ops::pow(tensor_of(x), Scalar::from_int(2)); },
         arg("input"));
   def_unary<&ops::clone>(m, "clone");
   def_unary<&ops::detach>(m, "detach");
 
   m.def("clamp_min", [](pyb::handle x, pyb::handle lo) {
-    return ops::clamp(tensor_arg(x, "clamp_min", "input", 1), scalar_arg(lo, "clamp_min", "min", 2), std::nullopt,
+    return ops::clamp(tensor_of(x), number_of(lo), std::nullopt,
                       "ClampMinBackward0");
   }, arg("input"), arg("min"));
   m.def("clamp_max", [](pyb::handle x, pyb::handle hi) {
-    return ops::clamp(tensor_arg(x, "clamp_max", "input", 1), std::nullopt, scalar_arg(hi, "clamp_max", "max", 2),
+    return ops::clamp(tensor_of(x), std::nullopt, number_of(hi),
                       "ClampMaxBackward0");
   }, arg("input"), arg("max"));
   for (const char* name : {"clamp", "clip"}) {
     m.def(name, [name](pyb::handle x, pyb::handle lo, pyb::handle hi) {
-      Tensor t = tensor_arg(x, name, "input", 1);
+      Tensor t = tensor_of(x);
       std::optional<Scalar> min, max;
-      if (!lo.is_none()) min = scalar_arg(lo, name, "min", 2);
-      if (!hi.is_none()) max = scalar_arg(hi, name, "max", 3);
+      if (!lo.is_none()) min = number_of(lo);
+      if (!hi.is_none()) max = number_of(hi);
       return ops::clamp(t, min, max);
     }, arg("input"), arg("min") = pyb::none(), arg("max") = pyb::none());
   }
-  m.def("sum", [](pyb::handle x, pyb::handle dtype) { return ops::sum(tensor_arg(x, "sum", "input", 1), optional_dtype(dtype, "sum")); },
+  m.def("sum", [](pyb::handle x, pyb::handle dtype) { return ops::sum(tensor_of(x), optional_dtype_of(dtype)); },
         arg("input"), pyb::kw_only(), arg("dtype") = pyb::none());
-  m.def("mean", [](pyb::handle x, pyb::handle dtype) { return ops::mean(tensor_arg(x, "mean", "input", 1), optional_dtype(dtype, "mean")); },
+  m.def("mean", [](pyb::handle x, pyb::handle dtype) { return ops::mean(tensor_of(x), optional_dtype_of(dtype)); },
         arg("input"), pyb::kw_only(), arg("dtype") = pyb::none());
 
   m.def("add", [](pyb::handle a, pyb::handle b, pyb::handle alpha) {
-    Scalar al = scalar_arg(alpha, "add", "alpha", 3);
+    Scalar al = number_of(alpha);
     return binary_call(a, b, "add", [&](const Tensor& x, const Tensor& y) { return ops::add(x, y, al); },
                        [&](const Tensor& x, const Scalar& s) { return ops::add(x, s, al); },
                        [&](const Scalar& s, const Tensor& y) { return ops::add(ops::mul_scalar(y, al.value), s); });
   }, arg("input"), arg("other"), pyb::kw_only(), arg("alpha") = 1);
   m.def("sub", [](pyb::handle a, pyb::handle b, pyb::handle alpha) {
-    Scalar al = scalar_arg(alpha, "sub", "alpha", 3);
+    Scalar al = number_of(alpha);
     return binary_call(a, b, "sub", [&](const Tensor& x, const Tensor& y) { return ops::sub(x, y, al); },
                        [&](const Tensor& x, const Scalar& s) { return ops::sub(x, s, al); },
                        [&](const Scalar& s, const Tensor& y) { return ops::rsub(ops::mul_scalar(y, al.value), s); });
   }, arg("input"), arg("other"), pyb::kw_only(), arg("alpha") = 1);
   m.def("rsub", [](pyb::handle a, pyb::handle b) {
-    Tensor x = tensor_arg(a, "rsub", "input", 1);
+    Tensor x = tensor_of(a);
     if (is_tensor(b)) return ops::rsub(x, b.cast<Tensor>());
-    return ops::rsub(x, scalar_arg(b, "rsub", "other", 2));
+    return ops::rsub(x, number_of(b));
   }, arg("input"), arg("other"));
   m.def("mul", [](pyb::handle a, pyb::handle b) { return binary_call<forms::Mul>(a, b, "mul"); },
         arg("input"), arg("other"));
@@ -218,13 +216,13 @@ void bind_functions(pyb::module_& m) {
   TensorClass cls = tensor_class(m);
   def_both(m, cls, "lerp", [](const Tensor& t, const Tensor& end, pyb::handle w) {
     if (is_tensor(w)) return ops::lerp(t, end, w.cast<Tensor>());
-    return ops::lerp(t, end, scalar_arg(w, "lerp", "weight", 3));
+    return ops::lerp(t, end, number_of(w));
   }, arg("end"), arg("weight"));
   def_both(m, cls, "addcmul", [](const Tensor& t, const Tensor& a, const Tensor& b, pyb::handle v) {
-    return ops::addcmul(t, a, b, scalar_arg(v, "addcmul", "value", 4));
+    return ops::addcmul(t, a, b, number_of(v));
   }, arg("tensor1"), arg("tensor2"), pyb::kw_only(), arg("value") = 1);
   def_both(m, cls, "addcdiv", [](const Tensor& t, const Tensor& a, const Tensor& b, pyb::handle v) {
-    return ops::addcdiv(t, a, b, scalar_arg(v, "addcdiv", "value", 4));
+    return ops::addcdiv(t, a, b, number_of(v));
   }, arg("tensor1"), arg("tensor2"), pyb::kw_only(), arg("value") = 1);
   def_both(m, cls, "logaddexp", &ops::logaddexp, arg("other"));
   def_both(m, cls, "nan_to_num", &ops::nan_to_num, arg("nan") = 0.0, arg("posinf") = pyb::none(),
@@ -238,13 +236,13 @@ void bind_functions(pyb::module_& m) {
   m.def("floor_divide", [](pyb::handle a, pyb::handle b) { return binary_call<forms::FloorDivide>(a, b, "floor_divide"); },
         arg("input"), arg("other"));
   m.def("fmod", [](pyb::handle a, pyb::handle b) {
-    Tensor x = tensor_arg(a, "fmod", "input", 1);
+    Tensor x = tensor_of(a);
     if (is_tensor(b)) return ops::fmod(x, b.cast<Tensor>());
-    return ops::fmod(x, scalar_arg(b, "fmod", "other", 2));
+    return ops::fmod(x, number_of(b));
   }, arg("input"), arg("other"));
   for (const char* name : {"atan2", "arctan2"}) {
     m.def(name, [name](pyb::handle a, pyb::handle b) {
-      return ops::atan2(tensor_arg(a, name, "input", 1), tensor_arg(b, name, "other", 2));
+      return ops::atan2(tensor_of(a), tensor_of(b));
     }, arg("input"), arg("other"));
   }
   m.def("pow", [](pyb::handle a, pyb::handle b) { return binary_call<forms::Pow>(a, b, "pow"); },

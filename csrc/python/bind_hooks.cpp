@@ -120,7 +120,7 @@ std::optional<TensorList> PyNodePostHook::operator()(const TensorList& grad_inpu
   return from_result((*fn)(to_tuple(grad_inputs), to_tuple(grad_outputs)), n_inputs, "register_hook");
 }
 
-void bind_hooks(pyb::module_& m) {
+void bind_hooks(Module& m) {
   pyb::class_<HookHandle>(m, "RemovableHandle").def("remove", &HookHandle::remove);
   TensorClass cls = tensor_class(m);
   cls.def("register_hook", &register_tensor_hook, pyb::arg("hook"))

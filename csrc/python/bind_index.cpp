@@ -19,10 +19,14 @@ struct IndexItem {
   Tensor t;
 };
 
-std::optional<int64_t> opt_int(pyb::handle h) {
-  if (h.is_none()) return std::nullopt;
-  if (is_tensor(h)) return item(h.cast<Tensor>()).cast<int64_t>();
-  return h.cast<int64_t>();
+// A slice's bounds as Python reads them (any __index__ object; huge values clamp), None kept as none.
+void read_slice(pyb::handle h, IndexItem& it) {
+  Py_ssize_t start = 0, stop = 0, step = 1;
+  if (PySlice_Unpack(h.ptr(), &start, &stop, &step) < 0) throw pyb::error_already_set();
+  auto* slice = reinterpret_cast<PySliceObject*>(h.ptr());
+  if (slice->start != Py_None) it.start = start;
+  if (slice->stop != Py_None) it.stop = stop;
+  it.step = step;
 }
 
 IndexItem parse_item(pyb::handle h) {
@@ -36,15 +40,12 @@ IndexItem parse_item(pyb::handle h) {
   }
   if (PyLong_Check(h.ptr())) {
     it.kind = IndexItem::Int;
-    it.i = h.cast<int64_t>();
+    it.i = int_of(h);
     return it;
   }
   if (PySlice_Check(h.ptr())) {
     it.kind = IndexItem::Slice;
-    it.start = opt_int(h.attr("start"));
-    it.stop = opt_int(h.attr("stop"));
-    it.step = opt_int(h.attr("step")).value_or(1);
-    TG_CHECK_KIND(it.step != 0, Value, "slice step cannot be zero");
+    read_slice(h, it);
     return it;
   }
   if (pyb::isinstance<pyb::str>(h)) fail(ErrorKind::Type, "new(): invalid data type 'str'");
@@ -393,7 +394,7 @@ Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* cons
   return self;
 }
 
-void bind_index(pyb::module_& m) {
+void bind_index(Module& m) {
   TensorClass cls = tensor_class(m);
   cls.def("__getitem__", &getitem).def("__setitem__", &setitem);
 }

@@ -75,7 +75,7 @@ Tensor mul_inplace(const Tensor& self, pyb::handle other) {
     Tensor in = original(self, true, &o);
     return assign_inplace(self, past_copy(ops::mul(in, o), in, self));
   }
-  return assign_inplace(self, ops::mul(self, number(other, "mul_")));
+  return assign_inplace(self, ops::mul(self, number_of(other)));
 }
 
 Tensor div_inplace(const Tensor& self, pyb::handle other) {
@@ -84,7 +84,7 @@ Tensor div_inplace(const Tensor& self, pyb::handle other) {
     Tensor in = original(self, true, &o);
     return assign_inplace(self, past_copy(ops::div(in, o), in, self));
   }
-  return assign_inplace(self, ops::div(self, number(other, "div_")));
+  return assign_inplace(self, ops::div(self, number_of(other)));
 }
 
 Tensor pow_inplace(const Tensor& self, pyb::handle other) {
@@ -94,7 +94,7 @@ Tensor pow_inplace(const Tensor& self, pyb::handle other) {
     return assign_inplace(self, past_copy(ops::pow(in, o), in, self));
   }
   Tensor in = original(self, true);
-  return assign_inplace(self, past_copy(ops::pow(in, number(other, "pow_")), in, self));
+  return assign_inplace(self, past_copy(ops::pow(in, number_of(other)), in, self));
 }
 
 Tensor clamp_inplace(const Tensor& t, std::optional<Scalar> min, std::optional<Scalar> max,
@@ -167,14 +167,14 @@ Tensor fill_from_tensor(const Tensor& self, const Tensor& value) {
 
 }  // namespace
 
-void bind_inplace(pyb::module_& m) {
+void bind_inplace(Module& m) {
   using pyb::arg;
   TensorClass cls = tensor_class(m);
   cls.def("add_", [](const Tensor& t, pyb::handle o, pyb::handle alpha) {
-       return add_inplace(t, o, number(alpha, "add_"), false);
+       return add_inplace(t, o, number_of(alpha), false);
      }, arg("other"), pyb::kw_only(), arg("alpha") = 1)
       .def("sub_", [](const Tensor& t, pyb::handle o, pyb::handle alpha) {
-        return add_inplace(t, o, number(alpha, "sub_"), true);
+        return add_inplace(t, o, number_of(alpha), true);
       }, arg("other"), pyb::kw_only(), arg("alpha") = 1)
       .def("mul_", &mul_inplace, arg("other"))
       .def("div_", &div_inplace, arg("other"))
@@ -238,27 +238,27 @@ void bind_inplace(pyb::module_& m) {
         return assign_inplace(self, past_copy(ops::pow(in, Scalar::from_int(2)), in, self));
       })
       .def("lerp_", [](const Tensor& t, const Tensor& end, pyb::handle w) {
-        return assign_inplace(t, is_tensor(w) ? ops::lerp(t, end, w.cast<Tensor>()) : ops::lerp(t, end, number(w, "lerp_")));
+        return assign_inplace(t, is_tensor(w) ? ops::lerp(t, end, w.cast<Tensor>()) : ops::lerp(t, end, number_of(w)));
       }, arg("end"), arg("weight"))
       .def("addcmul_", [](const Tensor& t, const Tensor& a, const Tensor& b, pyb::handle v) {
-        return assign_inplace(t, ops::addcmul(t, a, b, number(v, "addcmul_")));
+        return assign_inplace(t, ops::addcmul(t, a, b, number_of(v)));
       }, arg("tensor1"), arg("tensor2"), pyb::kw_only(), arg("value") = 1)
       .def("addcdiv_", [](const Tensor& t, const Tensor& a, const Tensor& b, pyb::handle v) {
-        return assign_inplace(t, ops::addcdiv(t, a, b, number(v, "addcdiv_")));
+        return assign_inplace(t, ops::addcdiv(t, a, b, number_of(v)));
       }, arg("tensor1"), arg("tensor2"), pyb::kw_only(), arg("value") = 1)
       .def("nan_to_num_", [](const Tensor& t, double nan, std::optional<double> posinf, std::optional<double> neginf) {
         Tensor in = original(t, true);
         return assign_inplace(t, past_copy(ops::nan_to_num(in, nan, posinf, neginf), in, t));
       }, arg("nan") = 0.0, arg("posinf") = pyb::none(), arg("neginf") = pyb::none())
       .def("clamp_", [](const Tensor& t, pyb::handle lo, pyb::handle hi) {
-        return clamp_inplace(t, lo.is_none() ? std::nullopt : std::optional<Scalar>(number(lo, "clamp_")),
-                             hi.is_none() ? std::nullopt : std::optional<Scalar>(number(hi, "clamp_")));
+        return clamp_inplace(t, lo.is_none() ? std::nullopt : std::optional<Scalar>(number_of(lo)),
+                             hi.is_none() ? std::nullopt : std::optional<Scalar>(number_of(hi)));
       }, arg("min") = pyb::none(), arg("max") = pyb::none())
       .def("clamp_min_", [](const Tensor& t, pyb::handle lo) {
-        return clamp_inplace(t, number(lo, "clamp_min_"), std::nullopt, "ClampMinBackward0");
+        return clamp_inplace(t, number_of(lo), std::nullopt, "ClampMinBackward0");
       }, arg("min"))
       .def("clamp_max_", [](const Tensor& t, pyb::handle hi) {
-        return clamp_inplace(t, std::nullopt, number(hi, "clamp_max_"), "ClampMaxBackward0");
+        return clamp_inplace(t, std::nullopt, number_of(hi), "ClampMaxBackward0");
       }, arg("max"))
       .def("copy_", &copy_inplace, arg("src"), arg("non_blocking") = false)
       .def("zero_", [](const Tensor& t) { return assign_inplace(t, ops::full_like(t, 0.0, t->dtype(), t->device()), "ZeroBackward0"); })
@@ -270,7 +270,7 @@ void bind_inplace(pyb::module_& m) {
                    " dimensions.");
           value = item(tv).cast<double>();
         } else {
-          value = number(v, "fill_").value;
+          value = number_of(v).value;
         }
         if (is_tensor(v) && v.cast<Tensor>()->requires_grad()) return fill_from_tensor(t, v.cast<Tensor>());
         return assign_inplace(t, ops::full_like(t, value, t->dtype(), t->device()),

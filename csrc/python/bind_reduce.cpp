@@ -19,7 +19,7 @@ std::optional<int64_t> opt_dim(pyb::handle h) {
          std::string(pyb::str(pyb::type::handle_of(h).attr("__name__"))),
          "), but expected one of:\n * (*, torch.dtype dtype = None)\n * (int dim, bool keepdim = False, *, "
          "torch.dtype dtype = None)\n");
-  return h.cast<int64_t>();
+  return int_of(h);
 }
 
 // norm's p: a number, 'fro' (2 over the given dims) or inf.
@@ -30,13 +30,13 @@ double norm_p(pyb::handle p) {
     TG_CHECK(s == "fro", "norm(): p='", s, "' is not supported; use a number, 'fro' or inf");
     return 2.0;
   }
-  return p.cast<double>();
+  return float_of(p);
 }
 
 // var/std's correction from correction= or the older unbiased=.
 double correction_arg(pyb::handle correction, pyb::handle unbiased) {
-  if (!correction.is_none()) return correction.cast<double>();
-  if (!unbiased.is_none()) return unbiased.cast<bool>() ? 1.0 : 0.0;
+  if (!correction.is_none()) return float_of(correction);
+  if (!unbiased.is_none()) return bool_of(unbiased) ? 1.0 : 0.0;
   return 1.0;
 }
 
@@ -63,35 +63,35 @@ pyb::object bitwise_op(const Tensor& a, pyb::handle b, int op) {
 
 }  // namespace
 
-void bind_reduce(pyb::module_& m) {
+void bind_reduce(Module& m) {
   using pyb::arg;
   TensorClass cls = tensor_class(m);
   auto none = pyb::none();
 
   // sum/mean keep their fast full-reduction forms (SumBackward0 / MeanBackward0) when dim is None.
   def_both(m, cls, "sum", [](const Tensor& t, pyb::handle dim, bool keepdim, pyb::handle dtype) {
-    auto dt = optional_dtype(dtype, "sum");
+    auto dt = optional_dtype_of(dtype);
     if (dim.is_none()) return keepdim ? ops::sum(t, {}, true, dt) : ops::sum(t, dt);
-    return ops::sum(t, dims_arg(dim), keepdim, dt);
+    return ops::sum(t, dims_of(dim), keepdim, dt);
   }, arg("dim") = none, arg("keepdim") = false, pyb::kw_only(), arg("dtype") = none);
   def_both(m, cls, "mean", [](const Tensor& t, pyb::handle dim, bool keepdim, pyb::handle dtype) {
-    auto dt = optional_dtype(dtype, "mean");
+    auto dt = optional_dtype_of(dtype);
     if (dim.is_none()) return keepdim ? ops::mean(t, {}, true, dt) : ops::mean(t, dt);
-    return ops::mean(t, dims_arg(dim), keepdim, dt);
+    return ops::mean(t, dims_of(dim), keepdim, dt);
   }, arg("dim") = none, arg("keepdim") = false, pyb::kw_only(), arg("dtype") = none);
   def_both(m, cls, "prod", [](const Tensor& t, pyb::handle dim, bool keepdim, pyb::handle dtype) {
-    return ops::prod(t, opt_dim(dim), keepdim, optional_dtype(dtype, "prod"));
+    return ops::prod(t, opt_dim(dim), keepdim, optional_dtype_of(dtype));
   }, arg("dim") = none, arg("keepdim") = false, pyb::kw_only(), arg("dtype") = none);
-  def_both(m, cls, "amax", [](const Tensor& t, pyb::handle dim, bool keepdim) { return ops::amax(t, dims_arg(dim), keepdim); },
+  def_both(m, cls, "amax", [](const Tensor& t, pyb::handle dim, bool keepdim) { return ops::amax(t, dims_of(dim), keepdim); },
            arg("dim") = pyb::tuple(), arg("keepdim") = false);
-  def_both(m, cls, "amin", [](const Tensor& t, pyb::handle dim, bool keepdim) { return ops::amin(t, dims_arg(dim), keepdim); },
+  def_both(m, cls, "amin", [](const Tensor& t, pyb::handle dim, bool keepdim) { return ops::amin(t, dims_of(dim), keepdim); },
            arg("dim") = pyb::tuple(), arg("keepdim") = false);
   // max/min: full, with a dim (values, indices), or elementwise against another tensor.
   for (bool is_max : {true, false}) {
     cls.def(is_max ? "_max" : "_min", [is_max](const Tensor& t, pyb::handle dim, bool keepdim) -> pyb::object {
       if (dim.is_none()) return pyb::cast(is_max ? ops::max(t) : ops::min(t));
       if (is_tensor(dim)) return pyb::cast(is_max ? ops::maximum(t, dim.cast<Tensor>()) : ops::minimum(t, dim.cast<Tensor>()));
-      auto r = is_max ? ops::max(t, dim.cast<int64_t>(), keepdim) : ops::min(t, dim.cast<int64_t>(), keepdim);
+      auto r = is_max ? ops::max(t, int_of(dim), keepdim) : ops::min(t, int_of(dim), keepdim);
       return pyb::make_tuple(r.first, r.second);
     }, arg("dim") = none, arg("keepdim") = false);
   }
@@ -101,14 +101,14 @@ void bind_reduce(pyb::module_& m) {
            arg("dim") = none, arg("keepdim") = false);
   def_both(m, cls, "var", [](const Tensor& t, pyb::handle dim, pyb::handle unbiased, bool keepdim, pyb::handle correction) {
     if (PyBool_Check(dim.ptr())) return ops::var(t, {}, dim.cast<bool>() ? 1.0 : 0.0, keepdim);
-    return ops::var(t, dims_arg(dim), correction_arg(correction, unbiased), keepdim);
+    return ops::var(t, dims_of(dim), correction_arg(correction, unbiased), keepdim);
   }, arg("dim") = none, arg("unbiased") = none, arg("keepdim") = false, pyb::kw_only(), arg("correction") = none);
   def_both(m, cls, "std", [](const Tensor& t, pyb::handle dim, pyb::handle unbiased, bool keepdim, pyb::handle correction) {
     if (PyBool_Check(dim.ptr())) return ops::std(t, {}, dim.cast<bool>() ? 1.0 : 0.0, keepdim);
-    return ops::std(t, dims_arg(dim), correction_arg(correction, unbiased), keepdim);
+    return ops::std(t, dims_of(dim), correction_arg(correction, unbiased), keepdim);
   }, arg("dim") = none, arg("unbiased") = none, arg("keepdim") = false, pyb::kw_only(), arg("correction") = none);
   def_both(m, cls, "norm", [](const Tensor& t, pyb::handle p, pyb::handle dim, bool keepdim) {
-    Shape dims = dims_arg(dim);
+    Shape dims = dims_of(dim);
     // 'fro' over more than two dims is a matrix norm torch refuses.
     if (pyb::isinstance<pyb::str>(p) && dims.size() > 2) {
       std::string got;
@@ -118,20 +118,20 @@ void bind_reduce(pyb::module_& m) {
     return ops::norm(t, norm_p(p), dims, keepdim);
   }, arg("p") = "fro", arg("dim") = none, arg("keepdim") = false);
   def_both(m, cls, "logsumexp", [](const Tensor& t, pyb::handle dim, bool keepdim) {
-    return ops::logsumexp(t, dims_arg(dim), keepdim);
+    return ops::logsumexp(t, dims_of(dim), keepdim);
   }, arg("dim"), arg("keepdim") = false);
   def_both(m, cls, "softmax", [](const Tensor& t, int64_t dim, pyb::handle dtype) {
-    return ops::softmax(t, dim, optional_dtype(dtype, "softmax"));
+    return ops::softmax(t, dim, optional_dtype_of(dtype));
   }, arg("dim"), arg("dtype") = none);
   def_both(m, cls, "log_softmax", [](const Tensor& t, int64_t dim, pyb::handle dtype) {
-    return ops::log_softmax(t, dim, optional_dtype(dtype, "log_softmax"));
+    return ops::log_softmax(t, dim, optional_dtype_of(dtype));
   }, arg("dim"), arg("dtype") = none);
   def_both(m, cls, "cumsum", [](const Tensor& t, int64_t dim, pyb::handle dtype) {
-    return ops::cumsum(t, dim, optional_dtype(dtype, "cumsum"));
+    return ops::cumsum(t, dim, optional_dtype_of(dtype));
   }, arg("dim"), pyb::kw_only(), arg("dtype") = none);
-  def_both(m, cls, "any", [](const Tensor& t, pyb::handle dim, bool keepdim) { return ops::any(t, dims_arg(dim), keepdim); },
+  def_both(m, cls, "any", [](const Tensor& t, pyb::handle dim, bool keepdim) { return ops::any(t, dims_of(dim), keepdim); },
            arg("dim") = none, arg("keepdim") = false);
-  def_both(m, cls, "all", [](const Tensor& t, pyb::handle dim, bool keepdim) { return ops::all(t, dims_arg(dim), keepdim); },
+  def_both(m, cls, "all", [](const Tensor& t, pyb::handle dim, bool keepdim) { return ops::all(t, dims_of(dim), keepdim); },
            arg("dim") = none, arg("keepdim") = false);
 
   // Comparisons: methods, operators and functions.

@@ -9,14 +9,6 @@
 
 namespace tapegrad::py {
 
-Shape dims_arg(pyb::handle h) {
-  if (h.is_none()) return {};
-  if (PyLong_Check(h.ptr())) return {h.cast<int64_t>()};
-  Shape out;
-  for (auto d : h) out.push_back(d.cast<int64_t>());
-  return out;
-}
-
 namespace {
 pyb::tuple as_tuple(const TensorList& ts) {
   pyb::tuple out(ts.size());
@@ -42,14 +34,14 @@ TensorList tensor_sequence(pyb::handle h, const char* fn) {
 }
 }  // namespace
 
-void bind_shape(pyb::module_& m) {
+void bind_shape(Module& m) {
   using pyb::arg;
   TensorClass cls = tensor_class(m);
-  cls.def("view", [](const Tensor& t, pyb::args shape) { return ops::view(t, shape_from_args(shape, "view")); })
-      .def("reshape", [](const Tensor& t, pyb::args shape) { return ops::reshape(t, shape_from_args(shape, "reshape")); })
+  cls.def("view", [](const Tensor& t, pyb::args shape) { return ops::view(t, size_of(shape)); })
+      .def("reshape", [](const Tensor& t, pyb::args shape) { return ops::reshape(t, size_of(shape, "shape")); })
       .def("view_as", [](const Tensor& t, const Tensor& o) { return ops::view(t, o->sizes()); })
       .def("reshape_as", [](const Tensor& t, const Tensor& o) { return ops::reshape(t, o->sizes()); })
-      .def("permute", [](const Tensor& t, pyb::args dims) { return ops::permute(t, shape_from_args(dims, "permute")); })
+      .def("permute", [](const Tensor& t, pyb::args dims) { return ops::permute(t, size_of(dims, "dims")); })
       .def_property_readonly("T", [](const Tensor& t) {
         Shape dims;
         for (int64_t d = t->dim() - 1; d >= 0; --d) dims.push_back(d);
@@ -64,14 +56,14 @@ void bind_shape(pyb::module_& m) {
         return pyb::iter(pyb::cast(ops::unbind(t, 0)));
       });
   m.def("reshape", [](const Tensor& t, pyb::handle shape) {
-    return ops::reshape(t, shape_from_args(pyb::reinterpret_borrow<pyb::args>(pyb::make_tuple(shape)), "reshape"));
+    return ops::reshape(t, int_list_of(shape, "shape", false));
   }, arg("input"), arg("shape"));
   m.def("permute", [](const Tensor& t, pyb::handle dims) {
-    return ops::permute(t, shape_from_args(pyb::reinterpret_borrow<pyb::args>(pyb::make_tuple(dims)), "permute"));
+    return ops::permute(t, int_list_of(dims, "dims", false));
   }, arg("input"), arg("dims"));
   def_both(m, cls, "flatten", &ops::flatten, arg("start_dim") = 0, arg("end_dim") = -1);
   def_both(m, cls, "squeeze", [](const Tensor& t, pyb::handle dim) {
-    return dim.is_none() ? ops::squeeze(t) : ops::squeeze(t, dims_arg(dim));
+    return dim.is_none() ? ops::squeeze(t) : ops::squeeze(t, dims_of(dim));
   }, arg("dim") = pyb::none());
   def_both(m, cls, "unsqueeze", &ops::unsqueeze, arg("dim"));
   def_both(m, cls, "transpose", &ops::transpose, arg("dim0"), arg("dim1"));
@@ -83,8 +75,8 @@ void bind_shape(pyb::module_& m) {
   def_both(m, cls, "diag", &ops::diag, arg("diagonal") = 0);
   // Like torch, the pieces come back as a tuple.
   def_both(m, cls, "split", [](const Tensor& t, pyb::handle size, int64_t dim) {
-    if (PyLong_Check(size.ptr())) return as_tuple(ops::split(t, size.cast<int64_t>(), dim));
-    return as_tuple(ops::split_with_sizes(t, dims_arg(size), dim));
+    if (PyLong_Check(size.ptr())) return as_tuple(ops::split(t, int_of(size), dim));
+    return as_tuple(ops::split_with_sizes(t, int_list_of(size, "split_size_or_sections"), dim));
   }, arg("split_size_or_sections"), arg("dim") = 0);
   def_both(m, cls, "chunk", [](const Tensor& t, int64_t chunks, int64_t dim) { return as_tuple(ops::chunk(t, chunks, dim)); },
            arg("chunks"), arg("dim") = 0);
@@ -139,14 +131,14 @@ void bind_shape(pyb::module_& m) {
 
   // Reordering (ops/reorder.cpp). sort and topk return (values, indices); Python wraps them in
   // torch.return_types.
-  m.def("flip", [](const Tensor& t, pyb::handle dims) { return ops::flip(t, dims_arg(dims)); }, arg("input"), arg("dims"));
+  m.def("flip", [](const Tensor& t, pyb::handle dims) { return ops::flip(t, int_list_of(dims, "dims", false)); }, arg("input"), arg("dims"));
   cls.def("flip", [](const Tensor& t, pyb::args dims) {
-    return ops::flip(t, dims.size() == 1 ? dims_arg(dims[0]) : shape_from_args(dims, "flip"));
+    return ops::flip(t, size_of(dims, "dims"));
   });
   def_both(m, cls, "roll", [](const Tensor& t, pyb::handle shifts, pyb::handle dims) {
-    return ops::roll(t, dims_arg(shifts), dims.is_none() ? Shape{} : dims_arg(dims));
+    return ops::roll(t, int_list_of(shifts, "shifts"), dims_of(dims));
   }, arg("shifts"), arg("dims") = pyb::none());
-  cls.def("repeat", [](const Tensor& t, pyb::args sizes) { return ops::repeat(t, shape_from_args(sizes, "repeat")); });
+  cls.def("repeat", [](const Tensor& t, pyb::args sizes) { return ops::repeat(t, size_of(sizes, "repeats")); });
   def_both(m, cls, "tril", &ops::tril, arg("diagonal") = 0);
   def_both(m, cls, "triu", &ops::triu, arg("diagonal") = 0);
   cls.def("tril_", [](const Tensor& t, int64_t k) { return assign_inplace(t, ops::tril(t, k)); }, arg("diagonal") = 0);

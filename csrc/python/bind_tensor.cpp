@@ -14,19 +14,11 @@
 namespace tapegrad::py {
 namespace {
 
-std::optional<Scalar> optional_scalar(pyb::handle h, const char* fn, const char* arg) {
-  if (h.is_none()) return std::nullopt;
-  if (auto s = scalar_from(h)) return s;
-  fail(ErrorKind::Type, fn, "(): argument '", arg, "' must be Number, not ", std::string(pyb::str(pyb::type::handle_of(h).attr("__name__"))));
-}
-
-
 // self.<op>(other) for the binary ops whose forms live in binary_forms.h: a tensor or a number.
 template <class Forms>
-Tensor with_other(const Tensor& t, pyb::handle other, const char* fn, const char* arg) {
-  if (is_tensor(other)) return Forms::tt(t, other.cast<Tensor>());
-  if (auto s = scalar_from(other)) return Forms::ts(t, *s);
-  fail(ErrorKind::Type, fn, "(): argument '", arg, "' must be Number, not ", qualified_type_name(other));
+Tensor with_other(const Tensor& t, pyb::handle other) {
+  if (is_tensor(other)) return Forms::tt(t, tensor_of(other));
+  return Forms::ts(t, tensor_or_number_of(other));
 }
 
 // size(dim)/stride(dim): unlike reductions, a 0-dim tensor has no dim 0 here.
@@ -65,8 +57,8 @@ void set_grad(const Tensor& self, pyb::handle value) {
 
 void backward(const Tensor& self, pyb::handle gradient, pyb::handle retain_graph, bool create_graph,
               pyb::handle inputs) {
-  Tensor g = gradient.is_none() ? Tensor() : tensor_arg(gradient, "backward", "gradient", 1);
-  bool keep = retain_graph.is_none() ? create_graph : retain_graph.cast<bool>();
+  Tensor g = gradient.is_none() ? Tensor() : tensor_of(gradient);
+  bool keep = retain_graph.is_none() ? create_graph : bool_of(retain_graph);
   TG_CHECK(inputs.is_none(), "backward(inputs=...) is not supported yet; use tapegrad.autograd.grad");
   pyb::gil_scoped_release release;
   run_backward({self}, {g}, keep, create_graph);
@@ -82,9 +74,9 @@ Tensor to(const Tensor& self, pyb::args args, pyb::kwargs kwargs) {
     else if (is_tensor(a)) dtype = a.cast<Tensor>()->dtype(), device = a.cast<Tensor>()->device();
     else device = device_from(a);
   }
-  if (kwargs.contains("dtype")) dtype = optional_dtype(kwargs["dtype"], "to");
+  if (kwargs.contains("dtype")) dtype = optional_dtype_of(kwargs["dtype"]);
   if (kwargs.contains("device")) device = device_from(kwargs["device"]);
-  if (kwargs.contains("copy")) copy = kwargs["copy"].cast<bool>();
+  if (kwargs.contains("copy")) copy = bool_of(kwargs["copy"]);
   if (device && device->type != self->device().type) kernels_for(*device);  // raises for a device without kernels
   Tensor out = dtype ? ops::to_dtype(self, *dtype) : self;
   if (copy && out == self) out = ops::clone(self);
@@ -93,9 +85,9 @@ Tensor to(const Tensor& self, pyb::args args, pyb::kwargs kwargs) {
 
 }  // namespace
 
-void bind_tensor(pyb::module_& m) {
+void bind_tensor(Module& m) {
   using pyb::arg;
-  pyb::class_<TensorImpl, Tensor> cls(m, "Tensor", pyb::custom_type_setup([](PyHeapTypeObject* type) {
+  TensorClass cls(m, "Tensor", pyb::custom_type_setup([](PyHeapTypeObject* type) {
                                         setup_tensor_gc(type);
                                         setup_tensor_number(type);
                                       }));
@@ -116,7 +108,7 @@ void bind_tensor(pyb::module_& m) {
        // torch.Tensor(data) copies data as float32; torch.Tensor(2, 3) is uninitialised of that shape.
        if (args.size() == 1 && !PyLong_Check(args[0].ptr()) && !PyTuple_Check(args[0].ptr()))
          return init_tensor_object(self, tensor_from_data(args[0], DType::Float32, Device()));
-       init_tensor_object(self, ops::full(shape_from_args(args, "Tensor"), 0.0, DType::Float32));
+       init_tensor_object(self, ops::full(size_of(args), 0.0, DType::Float32));
      }, constructor)
       // --- properties ---
       .def_property_readonly("shape", [](const Tensor& t) { return size_object(t->sizes()); })
@@ -132,7 +124,10 @@ void bind_tensor(pyb::module_& m) {
       })
       .def_property_readonly("_version", [](const Tensor& t) { return t->version(); })
       .def_property("requires_grad", [](const Tensor& t) { return t->requires_grad(); },
-                    [](const Tensor& t, bool r) { t->set_requires_grad(r); })
+                    [](const Tensor& t, pyb::handle r) {
+                      TG_CHECK(PyBool_Check(r.ptr()), "requires_grad must be a bool");
+                      t->set_requires_grad(r.ptr() == Py_True);
+                    })
       .def("detach_", [](const Tensor& t) {
         if (t->view_base())
           fail(ErrorKind::Runtime, "Can't detach views in-place. Use detach() instead. If you are using "
@@ -166,11 +161,11 @@ void bind_tensor(pyb::module_& m) {
       // --- size and layout ---
       .def("size", [](const Tensor& t, pyb::object dim) -> pyb::object {
         if (dim.is_none()) return size_object(t->sizes());
-        return pyb::int_(t->sizes()[size_t(dim_of_sized(dim.cast<int64_t>(), t->dim()))]);
+        return pyb::int_(t->sizes()[size_t(dim_of_sized(int_of(dim), t->dim()))]);
       }, arg("dim") = pyb::none())
       .def("stride", [](const Tensor& t, pyb::object dim) -> pyb::object {
         if (dim.is_none()) return pyb::tuple(pyb::cast(t->strides()));
-        return pyb::int_(t->strides()[size_t(dim_of_sized(dim.cast<int64_t>(), t->dim()))]);
+        return pyb::int_(t->strides()[size_t(dim_of_sized(int_of(dim), t->dim()))]);
       }, arg("dim") = pyb::none())
       .def("dim", &TensorImpl::dim)
       .def("ndimension", &TensorImpl::dim)
@@ -261,44 +256,44 @@ void bind_tensor(pyb::module_& m) {
       .def("round", &ops::round, pyb::kw_only(), arg("decimals") = 0)
       .def("square", [](const Tensor& t) { return ops::pow(t, Scalar::from_int(2)); })
       .def("clamp", [](const Tensor& t, pyb::handle lo, pyb::handle hi) {
-        return ops::clamp(t, optional_scalar(lo, "clamp", "min"), optional_scalar(hi, "clamp", "max"));
+        return ops::clamp(t, optional_number_of(lo), optional_number_of(hi));
       }, arg("min") = pyb::none(), arg("max") = pyb::none())
       .def("clamp_min", [](const Tensor& t, pyb::handle lo) {
-        return ops::clamp(t, optional_scalar(lo, "clamp_min", "min").value(), std::nullopt, "ClampMinBackward0");
+        return ops::clamp(t, number_of(lo), std::nullopt, "ClampMinBackward0");
       }, arg("min"))
       .def("clamp_max", [](const Tensor& t, pyb::handle hi) {
-        return ops::clamp(t, std::nullopt, optional_scalar(hi, "clamp_max", "max").value(), "ClampMaxBackward0");
+        return ops::clamp(t, std::nullopt, number_of(hi), "ClampMaxBackward0");
       }, arg("max"))
       .def("clip", [](const Tensor& t, pyb::handle lo, pyb::handle hi) {
-        return ops::clamp(t, optional_scalar(lo, "clip", "min"), optional_scalar(hi, "clip", "max"));
+        return ops::clamp(t, optional_number_of(lo), optional_number_of(hi));
       }, arg("min") = pyb::none(), arg("max") = pyb::none())
-      .def("sum", [](const Tensor& t, pyb::handle dtype) { return ops::sum(t, optional_dtype(dtype, "sum")); },
+      .def("sum", [](const Tensor& t, pyb::handle dtype) { return ops::sum(t, optional_dtype_of(dtype)); },
            pyb::kw_only(), arg("dtype") = pyb::none())
-      .def("mean", [](const Tensor& t, pyb::handle dtype) { return ops::mean(t, optional_dtype(dtype, "mean")); },
+      .def("mean", [](const Tensor& t, pyb::handle dtype) { return ops::mean(t, optional_dtype_of(dtype)); },
            pyb::kw_only(), arg("dtype") = pyb::none())
-      .def("expand", [](const Tensor& t, pyb::args sizes) { return ops::expand(t, shape_from_args(sizes, "expand")); })
+      .def("expand", [](const Tensor& t, pyb::args sizes) { return ops::expand(t, size_of(sizes)); })
       .def("expand_as", [](const Tensor& t, const Tensor& o) { return ops::expand(t, o->sizes()); })
       .def("add", [](const Tensor& t, pyb::handle o, pyb::handle alpha) {
-        Scalar a = optional_scalar(alpha, "add", "alpha").value();
+        Scalar a = number_of(alpha);
         if (is_tensor(o)) return ops::add(t, o.cast<Tensor>(), a);
-        return ops::add(t, optional_scalar(o, "add", "other").value(), a);
+        return ops::add(t, tensor_or_number_of(o), a);
       }, arg("other"), pyb::kw_only(), arg("alpha") = 1)
       .def("sub", [](const Tensor& t, pyb::handle o, pyb::handle alpha) {
-        Scalar a = optional_scalar(alpha, "sub", "alpha").value();
+        Scalar a = number_of(alpha);
         if (is_tensor(o)) return ops::sub(t, o.cast<Tensor>(), a);
-        return ops::sub(t, optional_scalar(o, "sub", "other").value(), a);
+        return ops::sub(t, tensor_or_number_of(o), a);
       }, arg("other"), pyb::kw_only(), arg("alpha") = 1)
-      .def("mul", [](const Tensor& t, pyb::handle o) { return with_other<forms::Mul>(t, o, "mul", "other"); })
-      .def("div", [](const Tensor& t, pyb::handle o) { return with_other<forms::Div>(t, o, "div", "other"); })
-      .def("remainder", [](const Tensor& t, pyb::handle o) { return with_other<forms::Remainder>(t, o, "remainder", "other"); })
+      .def("mul", [](const Tensor& t, pyb::handle o) { return with_other<forms::Mul>(t, o); })
+      .def("div", [](const Tensor& t, pyb::handle o) { return with_other<forms::Div>(t, o); })
+      .def("remainder", [](const Tensor& t, pyb::handle o) { return with_other<forms::Remainder>(t, o); })
       .def("fmod", [](const Tensor& t, pyb::handle o) {
         if (is_tensor(o)) return ops::fmod(t, o.cast<Tensor>());
-        return ops::fmod(t, optional_scalar(o, "fmod", "other").value());
+        return ops::fmod(t, tensor_or_number_of(o));
       })
-      .def("floor_divide", [](const Tensor& t, pyb::handle o) { return with_other<forms::FloorDivide>(t, o, "floor_divide", "other"); })
+      .def("floor_divide", [](const Tensor& t, pyb::handle o) { return with_other<forms::FloorDivide>(t, o); })
       .def("atan2", &ops::atan2)
       .def("arctan2", &ops::atan2)
-      .def("pow", [](const Tensor& t, pyb::handle e) { return with_other<forms::Pow>(t, e, "pow", "exponent"); });
+      .def("pow", [](const Tensor& t, pyb::handle e) { return with_other<forms::Pow>(t, e); });
   // The arithmetic operators are number slots: tensor_number.cpp.
 }
 

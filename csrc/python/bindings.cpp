@@ -6,7 +6,7 @@
 
 namespace tapegrad::py {
 
-void bind_types(pyb::module_& m) {
+void bind_types(Module& m) {
   pyb::class_<PyDType>(m, "dtype")
       .def_property_readonly("is_floating_point", [](const PyDType& d) { return is_floating(d.dtype); })
       .def_property_readonly("itemsize", [](const PyDType& d) { return itemsize(d.dtype); })
@@ -76,8 +76,9 @@ void bind_types(pyb::module_& m) {
 
 }  // namespace tapegrad::py
 
-PYBIND11_MODULE(_C, m) {
-  m.doc() = "tapegrad's C++ core: tensors, the tape, the engine and the kernels";
+PYBIND11_MODULE(_C, module) {
+  module.doc() = "tapegrad's C++ core: tensors, the tape, the engine and the kernels";
+  tapegrad::py::Module m(module);
   tapegrad::py::bind_types(m);
   tapegrad::py::bind_tensor(m);
   tapegrad::py::bind_functions(m);
@@ -91,4 +92,5 @@ PYBIND11_MODULE(_C, m) {
   tapegrad::py::bind_function(m);
   tapegrad::py::bind_anomaly(m);
   tapegrad::py::bind_nn(m);
+  tapegrad::py::install_argument_errors(m);  // last: it wraps every function bound above
 }

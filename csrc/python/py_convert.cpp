@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "python/arguments.h"
 #include "kernels/cuda_runtime.h"
 #include "kernels/dispatch.h"
 #include "ops/ops.h"
@@ -26,14 +27,7 @@ pyb::object dtype_object(DType t) {
 
 DType dtype_from(pyb::handle h) {
   if (pyb::isinstance<PyDType>(h)) return h.cast<PyDType&>().dtype;
-  fail(ErrorKind::Type, "dtype must be a tapegrad.dtype (e.g. tapegrad.float32), not ", type_name(h));
-}
-
-std::optional<DType> optional_dtype(pyb::handle h, const char* fn) {
-  if (h.is_none()) return std::nullopt;
-  if (!pyb::isinstance<PyDType>(h))
-    fail(ErrorKind::Type, fn, "(): argument 'dtype' must be torch.dtype, not ", type_name(h));
-  return dtype_from(h);
+  bad_argument(h, "torch.dtype");
 }
 
 Device accelerator_device(int64_t index) {
@@ -41,12 +35,16 @@ Device accelerator_device(int64_t index) {
   return Device{DeviceType::CUDA, int8_t(index)};
 }
 
+bool is_device_like(pyb::handle h) {
+  return h.is_none() || pyb::isinstance<Device>(h) || PyUnicode_Check(h.ptr()) || (PyLong_Check(h.ptr()) && !PyBool_Check(h.ptr()));
+}
+
 Device device_from(pyb::handle h) {
   if (h.is_none()) return Device();
   if (pyb::isinstance<Device>(h)) return h.cast<Device>();
-  if (pyb::isinstance<pyb::str>(h)) return parse_device(h.cast<std::string>());
-  if (PyLong_Check(h.ptr())) return accelerator_device(h.cast<int64_t>());
-  fail(ErrorKind::Type, "device must be a tapegrad.device or a string, not ", type_name(h));
+  if (PyUnicode_Check(h.ptr())) return parse_device(h.cast<std::string>());
+  if (PyLong_Check(h.ptr()) && !PyBool_Check(h.ptr())) return accelerator_device(int_of(h));
+  bad_argument(h, "torch.device");
 }
 
 pyb::object device_object(Device d) { return pyb::cast(d); }
@@ -75,12 +73,6 @@ std::optional<Scalar> scalar_from(pyb::handle h) {
     if (PyFloat_Check(v.ptr()) || PyLong_Check(v.ptr())) return scalar_from(v);
   }
   return std::nullopt;
-}
-
-Tensor tensor_arg(pyb::handle h, const char* fn, const char* arg, int position) {
-  if (is_tensor(h)) return h.cast<Tensor>();
-  fail(ErrorKind::Type, fn, "(): argument '", arg, "' (position ", position, ") must be Tensor, not ",
-       h.is_none() ? std::string("NoneType") : type_name(h));
 }
 
 // ---------- torch.tensor(data) ----------
@@ -279,7 +271,7 @@ Tensor with_requires_grad(Tensor t, bool requires_grad) {
   return t;
 }
 
-// ---------- shapes ----------
+// ---------- torch.Size ----------
 void set_size_class(pyb::object cls) { g_size_class = cls.release().ptr(); }
 
 pyb::object size_object(const Shape& s) {
@@ -287,21 +279,6 @@ pyb::object size_object(const Shape& s) {
   for (size_t i = 0; i < s.size(); ++i) tup[i] = pyb::int_(s[i]);
   if (!g_size_class) return std::move(tup);
   return pyb::reinterpret_borrow<pyb::object>(g_size_class)(tup);
-}
-
-Shape shape_from_args(const pyb::args& args, const char* fn) {
-  pyb::sequence seq = args;
-  if (args.size() == 1 && (PyList_Check(args[0].ptr()) || PyTuple_Check(args[0].ptr())))
-    seq = pyb::reinterpret_borrow<pyb::sequence>(args[0]);
-  Shape shape;
-  for (size_t i = 0; i < pyb::len(seq); ++i) {
-    pyb::object v = seq[i];
-    if (!PyLong_Check(v.ptr()) || PyBool_Check(v.ptr()))
-      fail(ErrorKind::Type, fn, "(): argument 'size' (position ", i + 1,
-           ") must be tuple of ints, but found element of type ", type_name(v), " at pos ", i);
-    shape.push_back(v.cast<int64_t>());
-  }
-  return shape;
 }
 
 }  // namespace tapegrad::py

@@ -17,10 +17,10 @@ struct PyDType {
   DType dtype;
 };
 pyb::object dtype_object(DType t);
-DType dtype_from(pyb::handle h);  // TypeError if h is not a dtype
-std::optional<DType> optional_dtype(pyb::handle h, const char* fn = "tensor");
+DType dtype_from(pyb::handle h);  // ArgumentError if h is not a dtype
 
 Device device_from(pyb::handle h);  // accepts a tapegrad.device, a string or an accelerator index
+bool is_device_like(pyb::handle h);  // what device_from takes (None included)
 // Device n given as a bare index (torch's "current accelerator"); an error when there is none.
 Device accelerator_device(int64_t index);
 pyb::object device_object(Device d);
@@ -30,8 +30,6 @@ inline bool is_tensor(pyb::handle h) { return is_tensor_object(h.ptr()); }
 std::string qualified_type_name(pyb::handle h);
 // A Python bool/int/float (or numpy scalar) as a Scalar; nullopt when h is not a number.
 std::optional<Scalar> scalar_from(pyb::handle h);
-// The tensor argument `h` of function `fn`, or torch's TypeError naming what it got.
-Tensor tensor_arg(pyb::handle h, const char* fn, const char* arg, int position);
 
 // torch.tensor(data, dtype=...): numbers, nested sequences, numpy arrays, tensors (copied).
 Tensor tensor_from_data(pyb::handle data, std::optional<DType> dtype, Device device);
@@ -47,7 +45,5 @@ Tensor with_requires_grad(Tensor t, bool requires_grad);
 // torch.Size for a shape (the class is registered from Python at import).
 pyb::object size_object(const Shape& s);
 void set_size_class(pyb::object cls);
-// Shape arguments: f(2, 3), f((2, 3)), f([2, 3]), f(torch.Size([2, 3])).
-Shape shape_from_args(const pyb::args& args, const char* fn);
 
 }  // namespace tapegrad::py

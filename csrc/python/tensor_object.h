@@ -43,22 +43,16 @@ template <>
 struct is_holder_type<tapegrad::TensorImpl, std::shared_ptr<tapegrad::TensorImpl>> : std::true_type {};
 
 // Tensor arguments are read in place (no copy of the holder for `const Tensor&`), and results
-// go through wrap_tensor. None reads as a null tensor, as pybind11's holder caster does.
+// go through wrap_tensor. None is not a tensor: an optional one is a std::optional<Tensor>.
 template <>
 struct type_caster<std::shared_ptr<tapegrad::TensorImpl>> {
   using Tensor = tapegrad::Tensor;
   static constexpr auto name = const_name("Tensor");
 
-  bool load(handle src, bool convert) {
-    if (tapegrad::py::is_tensor_object(src.ptr())) {
-      held_ = tapegrad::py::held_tensor(src.ptr());
-      return held_ != nullptr;
-    }
-    if (convert && src.is_none()) {
-      held_ = &null_;
-      return true;
-    }
-    return false;
+  bool load(handle src, bool) {
+    if (!tapegrad::py::is_tensor_object(src.ptr())) return false;
+    held_ = tapegrad::py::held_tensor(src.ptr());
+    return held_ != nullptr;
   }
   static handle cast(const Tensor& src, return_value_policy, handle) { return tapegrad::py::wrap_tensor(src); }
 
@@ -67,7 +61,6 @@ struct type_caster<std::shared_ptr<tapegrad::TensorImpl>> {
   operator const Tensor&() const { return *held_; }
 
  private:
-  static inline const Tensor null_{};
   const Tensor* held_ = nullptr;
 };
 
