@@ -75,6 +75,12 @@ Edge gradient_edge(const Tensor& t) {
 }
 
 namespace {
+// An op's output that it computed as a view of its own temporaries (under no grad, before
+// recording its node) is a new tensor to the caller, as every non-view op's output is in torch.
+void claim_output(const Tensor& out) {
+  if (out->view_kind() == TensorImpl::ViewKind::MadeWithoutGrad) out->forget_view_base();
+}
+
 template <class Inputs>
 void link_edges(FormulaNode& node, const Inputs& inputs) {
   node.next_edges.reserve(inputs.size());
@@ -98,6 +104,7 @@ FormulaNode* record(const char* name, BackwardFormula formula, const Tensor& out
     node->hooks->forward_trace = AnomalyMode::capture_trace();
   }
   FormulaNode* raw = node.get();
+  claim_output(out);
   out->set_grad_fn(std::move(node), 0);
   return raw;
 }
@@ -110,7 +117,10 @@ FormulaNode* record_multi(const char* name, MultiBackwardFormula formula, const 
   if (!needed) return nullptr;
   auto node = std::make_shared<FormulaNode>(name, formula, uint32_t(outs.size()));
   link_edges(*node, inputs);
-  for (size_t i = 0; i < outs.size(); ++i) outs[i]->set_grad_fn(node, uint32_t(i));
+  for (size_t i = 0; i < outs.size(); ++i) {
+    claim_output(outs[i]);
+    outs[i]->set_grad_fn(node, uint32_t(i));
+  }
   return node.get();
 }
 

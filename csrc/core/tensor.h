@@ -92,6 +92,10 @@ class TensorImpl {
     meta().view_base = std::move(base);
     meta_->view_version = version();
   }
+  // A tensor that an op made as a view of its own temporaries is no view to the caller.
+  void forget_view_base() {
+    if (meta_) meta_->view_base = nullptr, meta_->view_kind = ViewKind::Plain;
+  }
   // How a view came to be, for torch's refusals of some in-place writes through views.
   enum class ViewKind : uint8_t { Plain, MadeWithoutGrad, OutputOfMultiViewOp };
   ViewKind view_kind() const { return meta_ ? meta_->view_kind : ViewKind::Plain; }

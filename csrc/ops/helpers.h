@@ -39,6 +39,13 @@ inline Tensor empty_like_layout(const Tensor& like, const Shape& shape, DType dt
   return TensorImpl::view_of(flat->storage(), shape, strides, 0, dtype);
 }
 
+// An op's result that it computed as a view of its own temporaries, returned as a tensor of its
+// own: in torch only view ops return views. Never pass an input (contiguous(x) may be x itself).
+inline Tensor as_new(Tensor t) {
+  t->forget_view_base();
+  return t;
+}
+
 // Converts dtype for computing only; the caller records history against the original tensor.
 inline Tensor cast_for_compute(const Tensor& t, DType dtype) {
   if (t->dtype() == dtype) return t;

@@ -144,7 +144,7 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
     Tensor rows = index_select(weight, 0, flat);
     Shape shape = indices->sizes();
     shape.push_back(weight->sizes()[1]);
-    out = reshape(rows, shape);
+    out = as_new(reshape(rows, shape));
   }
   if (FormulaNode* n = record("EmbeddingBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Tensor flat = n.saved(0);

@@ -205,8 +205,8 @@ std::pair<Tensor, Tensor> extreme_dim(const Tensor& x, int64_t dim, bool keepdim
   kernels(x).reduce_arg(is_max ? ReduceOp::Max : ReduceOp::Min, *x, x->dim() ? d : 0, *values, *indices);
   if (!keepdim && x->dim() > 0) {
     AutoGradMode off(false);
-    values = squeeze(values, {d});
-    indices = squeeze(indices, {d});
+    values = as_new(squeeze(values, {d}));
+    indices = as_new(squeeze(indices, {d}));
   }
   if (FormulaNode* n = record_reduction(is_max ? "MaxBackward0" : "MinBackward0",
                                         [](FormulaNode& n, const Tensor& g) -> TensorList {
@@ -226,8 +226,8 @@ Tensor arg_extreme(const Tensor& x, std::optional<int64_t> dim, bool keepdim, bo
     TG_CHECK_KIND(x->numel() > 0, Index, fn, "(): Expected reduction dim to be specified for input.numel() == 0.");
     Tensor flat = reshape(detach(x), {-1});
     Tensor idx = extreme_dim(flat, 0, false, is_max).second;
-    if (keepdim) return reshape(idx, Shape(size_t(x->dim()), 1));
-    return idx;
+    if (keepdim) return as_new(reshape(idx, Shape(size_t(x->dim()), 1)));
+    return as_new(idx);
   }
   AutoGradMode off(false);
   return extreme_dim(x, *dim, keepdim, is_max, fn).second;
@@ -345,7 +345,7 @@ Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim) {
     m = keep_where(m, cast_for_compute(isfinite(m), m->dtype()));
     Tensor s = log(sum(exp(sub(xf, m)), rd, true));
     out = add(s, m);
-    if (!keepdim) out = reshape(out, final_shape(x, rd, false));
+    if (!keepdim) out = as_new(reshape(out, final_shape(x, rd, false)));
   }
   if (FormulaNode* n = record_reduction("LogsumexpBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Tensor r = keep_dims(n.saved(1), n);

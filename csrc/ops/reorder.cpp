@@ -101,8 +101,9 @@ Tensor roll(const Tensor& x, const Shape& shifts, const Shape& dims_in) {
     } else {
       out = x;
       for (size_t i = 0; i < dims_in.size(); ++i) out = rotate(out, wrap_dim(dims_in[i], std::max<int64_t>(x->dim(), 1)), shifts[i]);
-      if (out == x) out = clone(x);
     }
+    // A shift by nothing moved no element: the result is still a copy, never x's memory.
+    out = out->storage() == x->storage() ? clone(x) : as_new(out);
   }
   if (FormulaNode* n = record("RollBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Shape back(n.shape.begin(), n.shape.end());
@@ -131,7 +132,7 @@ Tensor repeat(const Tensor& x, const Shape& repeats) {
   Tensor out;
   {
     AutoGradMode off(false);
-    out = reshape(contiguous(expand(reshape(x, pairs), expanded)), result);
+    out = as_new(reshape(contiguous(expand(reshape(x, pairs), expanded)), result));
   }
   if (FormulaNode* n = record("RepeatBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         // Each input element's gradient is the sum over its copies: the even dims of [r0, s0, r1, s1, ...].
@@ -169,6 +170,8 @@ std::pair<Tensor, Tensor> sort(const Tensor& x, int64_t dim, bool descending, co
       values = reshape(values, {});
       indices = reshape(indices, {});
     }
+    values = as_new(values);
+    indices = as_new(indices);
   }
   if (node_name)
     if (FormulaNode* n = record(node_name, scatter_back, values, {&x})) {

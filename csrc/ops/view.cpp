@@ -89,8 +89,8 @@ Tensor reshape(const Tensor& x, const Shape& shape_in) {
   // torch calls a reshape that needs no copy of a non-contiguous tensor a reshape alias.
   if (auto st = view_strides(x, shape))
     return view_as_shape(x, shape, *st, x->is_contiguous() ? "ViewBackward0" : "ReshapeAliasBackward0");
-  Tensor c = clone(x);
-  return view_as_shape(c, shape, contiguous_strides(shape), "UnsafeViewBackward0");
+  // A copy first: torch's _unsafe_view of it is no view of anything the caller holds.
+  return as_new(view_as_shape(clone(x), shape, contiguous_strides(shape), "UnsafeViewBackward0"));
 }
 
 Tensor alias(const Tensor& x) {

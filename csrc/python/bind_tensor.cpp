@@ -123,6 +123,8 @@ void bind_tensor(Module& m) {
         return t->grad_fn();
       })
       .def_property_readonly("_version", [](const Tensor& t) { return t->version(); })
+      .def_property_readonly("_base", [](const Tensor& t) { return t->view_base() ? pyb::cast(t->view_base()) : pyb::none(); })
+      .def("_is_view", [](const Tensor& t) { return bool(t->view_base()); })
       .def_property("requires_grad", [](const Tensor& t) { return t->requires_grad(); },
                     [](const Tensor& t, pyb::handle r) {
                       TG_CHECK(PyBool_Check(r.ptr()), "requires_grad must be a bool");

@@ -1,0 +1,387 @@
+"""Outside testing's silent wrong results and refused valid code (issues 12 and 20), each against torch.
+
+Every repro is a small program written against torch's API; it returns the tensors to compare, and
+each is compared on value, dtype, shape, requires_grad and grad_fn name (None included). Next to
+each repro are cases from the same class of bug, so a fix for the one line cannot pass alone.
+"""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import tapegrad
+from conftest import capture, dname, to_numpy
+
+LIBS = (tapegrad, torch)
+
+
+
+def grad_fn_name(t):
+    fn = t.grad_fn
+    return None if fn is None else fn.name()
+
+
+def assert_same(ours, theirs, what):
+    if theirs is None or ours is None:
+        assert ours is None and theirs is None, f"{what}: {ours!r} vs torch {theirs!r}"
+        return
+    if isinstance(theirs, (tuple, list)):
+        assert len(ours) == len(theirs), f"{what}: {len(ours)} items vs torch {len(theirs)}"
+        for k, (o, t) in enumerate(zip(ours, theirs)):
+            assert_same(o, t, f"{what}[{k}]")
+        return
+    if not isinstance(theirs, torch.Tensor):
+        assert ours == theirs or (isinstance(theirs, float) and math.isnan(theirs) and math.isnan(ours)), \
+            f"{what}: {ours!r} vs torch {theirs!r}"
+        return
+    assert isinstance(ours, tapegrad.Tensor), f"{what}: {type(ours)}"
+    assert tuple(ours.shape) == tuple(theirs.shape), f"{what}: shape {tuple(ours.shape)} vs {tuple(theirs.shape)}"
+    assert dname(ours.dtype) == dname(theirs.dtype), f"{what}: dtype {ours.dtype} vs {theirs.dtype}"
+    assert ours.requires_grad == theirs.requires_grad, f"{what}: requires_grad {ours.requires_grad}"
+    assert grad_fn_name(ours) == grad_fn_name(theirs), f"{what}: grad_fn {grad_fn_name(ours)} vs {grad_fn_name(theirs)}"
+    a, b = to_numpy(ours), to_numpy(theirs)
+    if a.dtype.kind == "f":
+        tol = dict(rtol=1e-6, atol=1e-7) if a.dtype == np.float32 else dict(rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(a, b, equal_nan=True, err_msg=what, **tol)
+    else:
+        np.testing.assert_array_equal(a, b, err_msg=what)
+
+
+def same_program(program):
+    """program(T) runs in both libraries and must give the same tensors (or raise the same error type)."""
+    theirs, terr = capture(program, torch)
+    ours, oerr = capture(program, tapegrad)
+    if terr is not None:
+        assert oerr is not None, f"torch raised {type(terr).__name__}: {terr}; tapegrad returned {ours}"
+        assert type(oerr) is type(terr), f"{type(oerr).__name__}: {oerr} vs torch {type(terr).__name__}: {terr}"
+        return
+    assert oerr is None, f"tapegrad raised {type(oerr).__name__}: {oerr}"
+    assert_same(ours, theirs, "result")
+
+
+# ---------------------------------------------------------------- wrong gradients
+
+MULTI_OUTPUT = {
+    "sort": lambda T, x: T.sort(x).values,
+    "sort_desc": lambda T, x: T.sort(x, descending=True)[0],
+    "topk": lambda T, x: T.topk(x, 2).values,
+    "max_dim": lambda T, x: x.max(dim=0).values,
+    "min_dim": lambda T, x: T.min(x, 0)[0],
+}
+INPLACE = {
+    "mul_": lambda v: v.mul_(3),
+    "add_": lambda v: v.add_(1),
+    "exp_": lambda v: v.exp_(),
+    "zero_": lambda v: v.zero_(),
+    "setitem": lambda v: v.__setitem__(0, 5.0),
+}
+
+
+@pytest.mark.parametrize("op", INPLACE)
+@pytest.mark.parametrize("source", MULTI_OUTPUT)
+def test_inplace_on_an_output_of_a_multi_output_op_keeps_its_gradient(source, op):
+    def program(T):
+        x = T.tensor([3.0, 1.0, 2.0], requires_grad=True)
+        v = MULTI_OUTPUT[source](T, x)
+        INPLACE[op](v)
+        v.sum().backward()
+        return v, x.grad
+    same_program(program)
+
+
+@pytest.mark.parametrize("write", ["setitem", "copy_", "mul_", "index_put_"])
+def test_view_taken_before_a_write_into_its_base_sees_the_new_history(write):
+    def program(T):
+        w = T.tensor([7.0], requires_grad=True)
+        x = T.zeros(4)
+        v = x[:2]
+        if write == "setitem":
+            x[0:1] = w
+        elif write == "copy_":
+            x[0:1].copy_(w)
+        elif write == "mul_":
+            x.add_(1)
+            x.mul_(w)
+        else:
+            x.index_put_((T.tensor([1]),), w)
+        v.sum().backward()
+        return v, w.grad
+    same_program(program)
+
+
+@pytest.mark.parametrize("op", ["mul_", "add_", "zero_", "exp_", "div_", "setitem"])
+def test_retain_grad_before_an_inplace_op_keeps_the_gradient_of_the_new_value(op):
+    def program(T):
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        y.retain_grad()
+        {"mul_": lambda: y.mul_(3), "add_": lambda: y.add_(1), "zero_": lambda: y.zero_(),
+         "exp_": lambda: y.exp_(), "div_": lambda: y.div_(4), "setitem": lambda: y.__setitem__(0, 1.0)}[op]()
+        (y * y).sum().backward()
+        return y.grad, x.grad
+    same_program(program)
+
+
+CREATE_GRAPH = {
+    "setitem": lambda T, x: _setitem(x),
+    "index_put": lambda T, x: T.zeros(3).index_put((T.tensor([0, 2]),), x[:2] * x[1:]),
+    "relu": lambda T, x: T.relu(x) * x,
+    "relu_method": lambda T, x: (x * x).relu(),
+    "leaky_relu": lambda T, x: T.nn.functional.leaky_relu(x * x, 0.1),
+    "masked_fill": lambda T, x: (x * x).masked_fill(x > 0, 0.5),
+    "where": lambda T, x: T.where(x > 0, x * x, x),
+    "clamp": lambda T, x: (x * x).clamp(0.5, 3.0),
+    "abs": lambda T, x: (x * x * x).abs(),
+    "max": lambda T, x: (x * x).max(),
+    "gather": lambda T, x: (x * x).gather(0, T.tensor([2, 0])),
+    "index": lambda T, x: (x * x)[T.tensor([0, 2])],
+    "cat": lambda T, x: T.cat([x * x, x]),
+    "sort": lambda T, x: T.sort(x * x).values,
+    "hardtanh": lambda T, x: T.nn.functional.hardtanh(x * x, -1.0, 2.0),
+}
+
+
+def _setitem(x):
+    y = x * 1
+    y[1] = x[0] * x[2]
+    return y
+
+
+@pytest.mark.parametrize("case", CREATE_GRAPH)
+def test_first_gradients_with_create_graph_can_be_differentiated_again(case):
+    def program(T):
+        x = T.tensor([1.5, -0.5, 2.0], requires_grad=True)
+        out = CREATE_GRAPH[case](T, x)
+        (g,) = T.autograd.grad(out.sum(), x, create_graph=True)
+        if not g.requires_grad:
+            return g, None
+        (gg,) = T.autograd.grad((g * g).sum(), x, allow_unused=True)
+        return g, gg
+    same_program(program)
+
+
+def test_var_of_a_0d_input_with_create_graph():
+    def program(T):
+        v = T.tensor(2.0, requires_grad=True)
+        (g,) = T.autograd.grad(v.var(dim=-1), v, create_graph=True)
+        return g
+    same_program(program)
+
+
+# ---------------------------------------------------------------- wrong values or state
+
+@pytest.mark.parametrize("src_dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dst_dtype", ["int64", "int32", "bool"])
+@pytest.mark.parametrize("how", ["copy_", "setitem", "setitem_mask", "index_put_", "fill_"])
+def test_writes_into_a_non_float_tensor_never_require_grad(how, dst_dtype, src_dtype):
+    def program(T):
+        i = T.zeros(3, dtype=getattr(T, dst_dtype))
+        s = T.ones(3, dtype=getattr(T, src_dtype), requires_grad=True)
+        if how == "copy_":
+            i.copy_(s)
+        elif how == "setitem":
+            i[1:] = s[1:]
+        elif how == "setitem_mask":
+            i[T.tensor([True, False, True])] = s[:2]
+        elif how == "index_put_":
+            i.index_put_((T.tensor([0]),), s[0])
+        else:
+            i.fill_(s[0])
+        return i
+    same_program(program)
+
+
+INT_POW = [([0], [-1]), ([1, -1, 2, -2, 0, 3], [-1, -1, -1, -2, -3, -2]), ([2, 3, -3], [62, 40, 41]),
+           ([-1, -1], [-7, -8])]
+
+
+@pytest.mark.parametrize("base,exponent", INT_POW)
+@pytest.mark.parametrize("dtype", ["int64", "int32"])
+def test_integer_pow_with_negative_or_large_exponents(base, exponent, dtype):
+    def program(T):
+        b, e = T.tensor(base, dtype=getattr(T, dtype)), T.tensor(exponent, dtype=getattr(T, dtype))
+        return b ** e, b.pow(e[0].item()), T.pow(b, e)
+    same_program(program)
+
+
+@pytest.mark.parametrize("fn", ["threshold", "hardtanh", "relu6", "relu", "hardshrink"])
+@pytest.mark.parametrize("dtype", ["int64", "int32"])
+def test_clipping_activations_keep_integer_dtypes(fn, dtype):
+    def program(T):
+        F = T.nn.functional
+        x = T.tensor([-3, 0, 2, 5, 9], dtype=getattr(T, dtype))
+        call = {"threshold": lambda: F.threshold(x, 1, 7), "hardtanh": lambda: F.hardtanh(x, -1, 4),
+                "relu6": lambda: F.relu6(x), "relu": lambda: F.relu(x), "hardshrink": lambda: F.hardshrink(x, 1)}
+        return call[fn]()
+    same_program(program)
+
+
+@pytest.mark.parametrize("op", ["addcdiv", "addcmul"])
+@pytest.mark.parametrize("dtypes", [("float64", "float32", "float32"), ("float32", "float64", "float32"),
+                                    ("float32", "float32", "float64"), ("float32", "int64", "int64")])
+def test_addcdiv_addcmul_promote_over_all_three(op, dtypes):
+    def program(T):
+        a, b, c = (T.tensor([1.0, 2.0, 4.0] if d.startswith("float") else [1, 2, 4], dtype=getattr(T, d))
+                   for d in dtypes)
+        return getattr(T, op)(a, b, c, value=0.5)
+    same_program(program)
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean", "none"])
+def test_cross_entropy_ignores_rows_with_infinite_logits(reduction):
+    def program(T):
+        logits = T.tensor([[math.inf, 0.0, 1.0], [0.5, 0.25, -1.0], [2.0, -math.inf, 0.0]], requires_grad=True)
+        target = T.tensor([0, 1, 2])
+        loss = T.nn.functional.cross_entropy(logits, target, ignore_index=0, reduction=reduction)
+        loss.sum().backward()
+        return loss, logits.grad
+    same_program(program)
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean", "none"])
+def test_nll_loss_over_minus_infinity(reduction):
+    def program(T):
+        logp = T.tensor([[-math.inf, -1.0], [-0.5, -math.inf]])
+        return T.nn.functional.nll_loss(logp, T.tensor([0, 0]), reduction=reduction)
+    same_program(program)
+
+
+@pytest.mark.parametrize("values", [[1e30], [1e30, -3e30], [1e-30, 2e-30], [3e38, 3e38]])
+@pytest.mark.parametrize("p", [2, 1, math.inf])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_norm_does_not_overflow_or_underflow(values, p, dtype):
+    def program(T):
+        x = T.tensor(values, dtype=getattr(T, dtype))
+        return T.norm(x, p), x.norm(p, dim=0)
+    same_program(program)
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan, 1e30, 2.5])
+@pytest.mark.parametrize("how", ["masked_fill", "setitem", "fill_", "full"])
+@pytest.mark.parametrize("dtype", ["int64", "int32"])
+def test_non_finite_or_out_of_range_floats_into_integer_tensors(value, how, dtype):
+    def program(T):
+        i = T.zeros(3, dtype=getattr(T, dtype))
+        if how == "masked_fill":
+            return i.masked_fill(T.tensor([True, False, True]), value)
+        if how == "setitem":
+            i[0] = value
+            return i
+        if how == "fill_":
+            return i.fill_(value)
+        return T.full((2,), value, dtype=getattr(T, dtype))
+    same_program(program)
+
+
+@pytest.mark.parametrize("op", ["add_", "mul_", "zero_", "copy_", "fill_", "setitem", "exp_", "clamp_"])
+def test_inplace_on_an_expanded_tensor_is_refused(op):
+    def program(T):
+        x = T.tensor([1.0, 2.0]).expand(3, 2)
+        {"add_": lambda: x.add_(1), "mul_": lambda: x.mul_(2), "zero_": lambda: x.zero_(),
+         "copy_": lambda: x.copy_(T.ones(3, 2)), "fill_": lambda: x.fill_(0), "setitem": lambda: x.__setitem__(0, 1.0),
+         "exp_": lambda: x.exp_(), "clamp_": lambda: x.clamp_(0, 1)}[op]()
+        return x
+    same_program(program)
+
+
+# ---------------------------------------------------------------- valid torch code refused
+
+@pytest.mark.parametrize("value_shape", [(1, 2), (1, 1, 2), (1, 2, 2), (2,), (1,), ()])
+def test_setitem_with_leading_size_one_dims(value_shape):
+    def program(T):
+        x = T.zeros(3, 2)
+        x[0:2] = T.ones(*value_shape)
+        return x
+    same_program(program)
+
+
+@pytest.mark.parametrize("x_shape,mask_shape", [((3,), (2, 3)), ((1, 3), (2, 1)), ((2, 3), (3,)), ((3,), (3,))])
+def test_masked_fill_broadcasts_the_mask(x_shape, mask_shape):
+    def program(T):
+        x = T.arange(float(np.prod(x_shape))).reshape(x_shape).requires_grad_()
+        m = (T.arange(float(np.prod(mask_shape))).reshape(mask_shape) % 2) == 0
+        y = x.masked_fill(m, -1.0)
+        y.sum().backward()
+        return y, x.grad
+    same_program(program)
+
+
+@pytest.mark.parametrize("mode", ["floor", "trunc", None])
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+def test_div_rounding_mode(mode, dtype):
+    def program(T):
+        a = T.tensor([7, -7, 5, -5], dtype=getattr(T, dtype))
+        b = T.tensor([2, 2, -3, -3], dtype=getattr(T, dtype))
+        out = [T.div(a, b, rounding_mode=mode), a.div(b, rounding_mode=mode), a.div(2, rounding_mode=mode),
+               T.divide(a, b, rounding_mode=mode)]
+        c = a.clone()
+        out.append(c.div_(b, rounding_mode=mode) if mode or dtype == "float32" else c)
+        return out
+    same_program(program)
+
+
+def test_div_rounding_mode_gradient():
+    def program(T):
+        a = T.tensor([7.0, -7.0], requires_grad=True)
+        b = T.tensor([2.0, 2.0], requires_grad=True)
+        out = T.div(a, b, rounding_mode="floor") + T.div(a, b, rounding_mode="trunc") + T.div(a, b)
+        out.sum().backward()
+        return out, a.grad, b.grad
+    same_program(program)
+
+
+def test_missing_inplace_methods():
+    def program(T):
+        x = T.zeros(3, 2)
+        x.masked_fill_(T.tensor([True, False]), 2.0)
+        x.index_add_(0, T.tensor([0, 2]), T.ones(2, 2))
+        x.scatter_add_(0, T.tensor([[1, 0]]), T.ones(1, 2))
+        y = T.tensor([-2.0, 0.0, 3.0])
+        y.sign_()
+        return x, y, x.type(T.int64), x.type(), x.type("torch.DoubleTensor")
+    same_program(program)
+
+
+@pytest.mark.parametrize("op", ["gather", "scatter", "scatter_add", "scatter_value"])
+def test_gather_scatter_with_an_empty_index(op):
+    def program(T):
+        x = T.arange(6.0).reshape(2, 3)
+        idx = T.tensor([], dtype=T.int64)
+        if op == "gather":
+            return x.gather(1, idx)
+        if op == "scatter":
+            return x.scatter(1, idx, T.ones(0))
+        if op == "scatter_add":
+            return x.scatter_add(0, idx, T.ones(0))
+        return x.scatter(0, idx, 2.0)
+    same_program(program)
+
+
+def test_lerp_with_a_0d_weight_of_another_float_dtype():
+    def program(T):
+        a = T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True)
+        b = T.tensor([3.0, 5.0], dtype=T.float64)
+        out = T.lerp(a, b, T.tensor(0.25))
+        out.sum().backward()
+        return out, a.grad
+    same_program(program)
+
+
+def test_bool_tensor_set_through_a_mask_with_a_float():
+    def program(T):
+        x = T.tensor([True, False, True])
+        x[T.tensor([True, True, False])] = 0.0
+        y = T.tensor([False, False])
+        y[y == False] = 2.5  # noqa: E712 - torch code as users write it
+        return x, y
+    same_program(program)
+
+
+@pytest.mark.parametrize("value", [-1, 2.5, True])
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
+def test_copy_from_a_number(value, dtype):
+    def program(T):
+        x = T.zeros(3, dtype=getattr(T, dtype))
+        return x.copy_(value)
+    same_program(program)
