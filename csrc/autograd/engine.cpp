@@ -113,6 +113,8 @@ void run_pre_hooks(Node& node, TensorList& grads) {
   for (auto& [id, output_nr, hook] : node.hooks->tensor_pre)
     if (output_nr < grads.size() && grads[output_nr])
       if (Tensor r = hook(grads[output_nr])) grads[output_nr] = std::move(r);
+  for (auto& [output_nr, hook] : node.hooks->retains_grad)
+    if (output_nr < grads.size() && grads[output_nr]) hook(grads[output_nr]);
   for (auto& [id, hook] : node.hooks->pre)
     if (auto replaced = hook(grads)) grads = std::move(*replaced);
 }

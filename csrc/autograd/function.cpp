@@ -68,8 +68,8 @@ Edge gradient_edge(const Tensor& t) {
   if (t->grad_fn()) {
     e.fn = t->grad_fn();
     e.input_nr = t->output_nr();
-  } else if (t->requires_grad()) {
-    e.fn = TensorImpl::grad_accumulator(t);
+  } else if (t->requires_grad_flag()) {
+    e.fn = TensorImpl::grad_accumulator(t);  // not a view that merely follows its base (made under no_grad)
   }
   return e;
 }
@@ -96,7 +96,8 @@ void link_edges(FormulaNode& node, const Inputs& inputs) {
 
 FormulaNode* record(const char* name, BackwardFormula formula, const Tensor& out,
                     std::initializer_list<const Tensor*> inputs) {
-  if (!any_requires_grad(inputs)) return nullptr;
+  // Integer and bool results carry no gradient (torch's rule for every op, in-place writes included).
+  if (!is_floating(out->dtype()) || !any_requires_grad(inputs)) return nullptr;
   auto node = std::allocate_shared<FormulaNode>(PoolAllocator<FormulaNode>(), name, formula);
   link_edges(*node, inputs);
   if (AnomalyMode::is_enabled() && AnomalyMode::capture_trace) {

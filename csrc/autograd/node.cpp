@@ -35,6 +35,18 @@ Node::~Node() {
 
 std::shared_ptr<Node> make_accumulate_grad(Tensor leaf) { return std::make_shared<AccumulateGrad>(std::move(leaf)); }
 
+void move_retains_grad_hook(Node& from, uint32_t from_nr, Node& to, uint32_t to_nr) {
+  if (!from.hooks) return;
+  auto& hooks = from.hooks->retains_grad;
+  for (auto it = hooks.begin(); it != hooks.end(); ++it) {
+    if (it->first != from_nr) continue;
+    if (!to.hooks) to.hooks = std::make_unique<NodeHooks>();
+    to.hooks->retains_grad.emplace_back(to_nr, std::move(it->second));
+    hooks.erase(it);
+    return;
+  }
+}
+
 TensorList AccumulateGrad::apply(TensorList&& grads) {
   Tensor& g = grads[0];
   if (!g) return {};

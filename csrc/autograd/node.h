@@ -47,6 +47,9 @@ using NodePostHook = std::function<std::optional<TensorList>(const TensorList& g
 // node itself); allocated only when one is registered.
 struct NodeHooks {
   std::vector<std::tuple<int, uint32_t, GradHook>> tensor_pre;  // (id, output_nr, hook)
+  // retain_grad's hooks (output_nr, hook): they run after every other, and move to the tensor's new
+  // node when an in-place op replaces it, so .grad is the gradient of the tensor's current value.
+  std::vector<std::pair<uint32_t, GradHook>> retains_grad;
   std::vector<std::pair<int, NodePreHook>> pre;
   std::vector<std::pair<int, NodePostHook>> post;
   std::string forward_trace;  // under anomaly detection: where the forward op ran
@@ -82,6 +85,9 @@ struct AccumulateGrad final : Node {
 };
 
 std::shared_ptr<Node> make_accumulate_grad(Tensor leaf);
+
+// A tensor that retains its grad got a new node (an in-place op): its retain_grad hook follows it.
+void move_retains_grad_hook(Node& from, uint32_t from_nr, Node& to, uint32_t to_nr);
 
 // Drops one reference to a node. When it was the last, the node is destroyed by a loop
 // rather than by nested destructors, so a 1,000,000-node chain cannot overflow the stack.

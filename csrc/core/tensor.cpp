@@ -97,6 +97,7 @@ void TensorImpl::set_requires_grad(bool r) {
 }
 
 void TensorImpl::set_grad_fn(std::shared_ptr<Node> fn, uint32_t output_nr) {
+  if (retains_grad() && grad_fn_ && fn && grad_fn_ != fn) move_retains_grad_hook(*grad_fn_, output_nr_, *fn, output_nr);
   grad_fn_ = std::move(fn);
   output_nr_ = output_nr;
 }

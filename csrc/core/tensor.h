@@ -65,8 +65,13 @@ class TensorImpl {
   void bump_version() { storage_->bump_version(); }
 
   // --- autograd ---
-  // A non-leaf requires grad because it has a grad_fn; a leaf only if flagged.
-  bool requires_grad() const { return requires_grad_ || grad_fn_ != nullptr; }
+  // A non-leaf requires grad because it has a grad_fn; a leaf only if flagged; a view whenever its
+  // base does (a view made under no_grad, or one whose base was written since, as in torch).
+  bool requires_grad() const {
+    return requires_grad_ || grad_fn_ != nullptr || (meta_ && meta_->view_base && meta_->view_base->requires_grad());
+  }
+  // Set by requires_grad_(True) / requires_grad=True: only such a leaf accumulates into .grad.
+  bool requires_grad_flag() const { return requires_grad_; }
   bool is_inference() const { return is_inference_; }
   void set_requires_grad(bool r);  // checks leafness and dtype as torch does
   bool is_leaf() const { return grad_fn_ == nullptr; }

@@ -75,7 +75,7 @@ void retain_grad(const Tensor& t) {
   if (!node.hooks) node.hooks = std::make_unique<NodeHooks>();
   // Weak: the node must not keep its own output alive (that would be a cycle).
   std::weak_ptr<TensorImpl> weak = t;
-  node.hooks->tensor_pre.emplace_back(0, t->output_nr(), [weak](const Tensor& g) -> Tensor {
+  node.hooks->retains_grad.emplace_back(t->output_nr(), [weak](const Tensor& g) -> Tensor {
     if (auto tt = weak.lock()) {
       const Tensor& old = tt->grad();
       tt->set_grad(old ? ops::add(old, g) : ops::clone(ops::detach(g)));

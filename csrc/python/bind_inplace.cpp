@@ -129,7 +129,7 @@ Tensor copy_inplace(const Tensor& self, const Tensor& src, bool /*non_blocking*/
   if (!is_expandable_to(src->sizes(), self->sizes()))
     fail(ErrorKind::Runtime, "output with shape ", shape_str(self->sizes()), " doesn't match the broadcast shape ",
          shape_str(broadcast_shapes(src->sizes(), self->sizes())));
-  bool track = GradMode::is_enabled() && (self->requires_grad() || src->requires_grad());
+  bool track = GradMode::is_enabled() && is_floating(self->dtype()) && (self->requires_grad() || src->requires_grad());
   if (!track) return assign_inplace(self, ops::expand(ops::to_dtype(src, self->dtype()), self->sizes()));
   if (self->view_base()) {
     // Through a view, torch wraps a CopyBackwards node (of self's history and src) in CopySlices.

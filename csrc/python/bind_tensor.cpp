@@ -116,7 +116,10 @@ void bind_tensor(Module& m) {
       .def_property_readonly("device", [](const Tensor& t) { return device_object(t->device()); })
       .def_property_readonly("is_cuda", [](const Tensor& t) { return t->device().is_cuda(); })
       .def_property_readonly("ndim", &TensorImpl::dim)
-      .def_property_readonly("is_leaf", &TensorImpl::is_leaf)
+      .def_property_readonly("is_leaf", [](const Tensor& t) {
+        refresh_view_history(t);
+        return t->is_leaf();
+      })
       .def("is_inference", &TensorImpl::is_inference)
       .def_property_readonly("grad_fn", [](const Tensor& t) {
         refresh_view_history(t);
