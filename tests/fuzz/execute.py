@@ -1,0 +1,256 @@
+# Runs one program in torch and tapegrad in lockstep (inside the worker) and classifies every statement.
+import builtins
+import re
+import traceback
+import warnings
+
+from . import compare as C
+
+# Names every program may read besides its own variables.
+_BUILTINS = {"__builtins__": builtins}
+
+
+def _tensor(v):
+    return C._is_tensor(v)
+
+
+class Side:
+    """One library's namespace and its compiled statements."""
+
+    def __init__(self, lib, label):
+        self.lib = lib
+        self.label = label
+        self.ns = dict(_BUILTINS, T=lib, F=lib.nn.functional)
+        self.codes = {}
+
+    def run(self, stmt):
+        """('ok', None) or ('raise', exception type name) for one statement."""
+        code = self.codes.get(stmt.sid)
+        if code is None:
+            # The file name carries the library and statement: a crash's faulthandler dump and a
+            # hang's traceback then name the culprit.
+            code = compile(stmt.src, f"<{self.label} stmt {stmt.sid}>", "exec")
+            self.codes[stmt.sid] = code
+        self.message = ""
+        try:
+            exec(code, self.ns)
+            return "ok"
+        except Exception as e:  # noqa: BLE001 - any exception is an outcome to compare
+            self.message = str(e).strip().split("\n")[0][:240]
+            return type(e).__name__
+
+    def eval(self, expr):
+        return eval(compile(expr, f"<{self.label} observe>", "eval"), self.ns)
+
+    def versions(self, names):
+        """name -> identity and version of the tensor (and of its .grad, under "name.grad")."""
+        out = {}
+        for n in names:
+            v = self.ns.get(n)
+            if isinstance(v, (tuple, list)):
+                # the elements of split/unbind/max results are views of their input too
+                for i, x in enumerate(v):
+                    if _tensor(x):
+                        out[f"{n}[{i}]"] = (id(x), _version(x))
+            if not _tensor(v):
+                continue
+            try:
+                out[n] = (id(v), _version(v))
+                if v.is_leaf:  # (raises for some views; caught below)
+                    g = v.grad
+                    out[n + ".grad"] = None if g is None else (id(g), _version(g))
+            except Exception:  # noqa: BLE001 - a broken attribute is found by the observations
+                out[n] = ("broken",)
+        return out
+
+    def grad_names(self, names):
+        """Expressions "name.grad" for the tensors whose .grad torch keeps (leaves needing grad, retained)."""
+        out = []
+        for n in names:
+            v = self.ns.get(n)
+            try:
+                if _tensor(v) and v.requires_grad and (v.is_leaf or v.retains_grad):
+                    out.append(n + ".grad")
+            except Exception:  # noqa: BLE001 - torch refuses to look at some views: nothing to compare
+                pass
+        return out
+
+
+def _version(t):
+    try:
+        return t._version
+    except Exception:  # noqa: BLE001 - inference tensors have no version counter
+        return None
+
+
+def _changed(before, after):
+    return {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+
+
+def new_stats():
+    return {"programs": 0, "stmts": 0, "skipped": 0, "ok_both": 0, "raise_any": 0, "raise_agree": 0}
+
+
+class ProgramRun:
+    """The outcome of one program: per-statement mismatch records and agreement counters."""
+
+    def __init__(self, seed):
+        self.seed = seed
+        self.records = []  # dicts: sid, op, bad, src, torch, tapegrad, category, detail
+        self.stats = new_stats()
+        self.stats["programs"] = 1
+
+    def add(self, stmt, t_out, g_out, category, detail, t_msg="", g_msg=""):
+        self.records.append(dict(seed=self.seed, sid=stmt.sid, op=stmt.op, bad=stmt.bad, src=stmt.src,
+                                 torch=t_out, tapegrad=g_out, category=category, detail=detail,
+                                 torch_msg=t_msg, tapegrad_msg=g_msg))
+
+
+_LEAD = re.compile(r"[A-Za-z_]\w*")
+
+
+def _base(expr):
+    return _LEAD.match(expr).group()
+
+
+def _observable(exprs, names, poisoned_grads):
+    """The distinct expressions whose variable is still comparable."""
+    out = []
+    for e in dict.fromkeys(exprs):
+        base = _LEAD.match(e)
+        if base is None or base.group() not in names:
+            continue
+        if e.endswith(".grad") and e[:-5] in poisoned_grads:
+            continue
+        out.append(e)
+    return out
+
+
+def _observe(sides, exprs, run_, stmt, soft_seen):
+    """Compares the expressions on both sides; returns the first hard mismatch (category, detail)."""
+    t_side, g_side = sides
+    for expr in exprs:
+        grad = expr.endswith(".grad") or stmt.op.startswith("autograd.grad")
+        try:
+            ts = C.summarize(t_side.eval(expr))
+        except Exception:  # noqa: BLE001 - torch cannot describe it either: nothing to compare
+            continue
+        try:
+            gs = C.summarize(g_side.eval(expr))
+        except Exception as e:  # noqa: BLE001
+            return (C.GRAD if grad else C.VALUE,
+                    f"{expr}: reading it in tapegrad raised {type(e).__name__}: {str(e)[:200]}")
+        diff = C.compare(gs, ts, expr, grad)
+        if diff is None:
+            continue
+        category, detail = diff
+        if category == C.GRAD_FN:
+            if (stmt.sid, expr) not in soft_seen:
+                soft_seen.add((stmt.sid, expr))
+                run_.add(stmt, "ok", "ok", category, detail)
+            continue
+        return category, detail
+    return None
+
+
+def run_program(prog, torch_lib, tg_lib, trace=False):
+    """Executes `prog` statement by statement in both libraries and returns a ProgramRun.
+
+    With `trace`, run_.trace lists (sid, torch outcome, tapegrad outcome) for every statement run.
+    """
+    run_ = ProgramRun(prog.seed)
+    run_.trace = [] if trace else None
+    sides = (Side(torch_lib, "torch"), Side(tg_lib, "tapegrad"))
+    t_side, g_side = sides
+    alive = []  # names bound on both sides and still comparable, in definition order
+    poisoned_grads = set()
+    graph_poisoned = False
+    soft_seen = set()
+    st = run_.stats
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for stmt in prog.stmts:
+                alive_set = set(alive)
+                if (any(u not in alive_set for u in stmt.uses)
+                        or any(n in poisoned_grads for n in stmt.reads_grad)
+                        or (stmt.autograd and graph_poisoned)):
+                    st["skipped"] += 1
+                    continue
+                before = [s.versions(alive) for s in sides]
+                t_out = t_side.run(stmt)
+                g_out = g_side.run(stmt)
+                st["stmts"] += 1
+                if trace:
+                    run_.trace.append((stmt.sid, t_out, g_out))
+                writes = set(stmt.writes) | set(stmt.mutates)
+                for s, b in zip(sides, before):
+                    writes |= _changed(b, s.versions(alive))
+                mismatch = None
+                if t_out == "ok" and g_out == "ok":
+                    st["ok_both"] += 1
+                    exprs = list(stmt.observe) + list(stmt.defines) + sorted(writes)
+                    if stmt.autograd:
+                        exprs += t_side.grad_names(alive)
+                    exprs = _observable(exprs, alive_set | set(stmt.defines), poisoned_grads)
+                    mismatch = _observe(sides, exprs, run_, stmt, soft_seen)
+                else:
+                    st["raise_any"] += 1
+                    if t_out == g_out:
+                        st["raise_agree"] += 1
+                    elif t_out == "ok":
+                        mismatch = (C.TG_RAISES, f"torch ok, tapegrad raised {g_out}")
+                    elif g_out == "ok":
+                        mismatch = (C.TORCH_RAISES, f"torch raised {t_out}, tapegrad ok")
+                    else:
+                        mismatch = (C.EXC_KIND, f"torch raised {t_out}, tapegrad raised {g_out}")
+                if mismatch:
+                    run_.add(stmt, t_out, g_out, *mismatch, t_side.message, g_side.message)
+                    # Drop what the two sides now disagree about, so one bug is reported once.
+                    dropped = set(stmt.defines) | {_base(w) for w in writes if not w.endswith(".grad")}
+                    alive = [n for n in alive if n not in dropped]
+                    if stmt.autograd or mismatch[0] == C.GRAD or any(w.endswith(".grad") for w in writes):
+                        graph_poisoned = stmt.autograd or graph_poisoned
+                        poisoned_grads.update(n for n in alive)
+                    continue
+                if t_out != "ok":
+                    # both raised: what the statement was writing may be half written on each side
+                    dropped = {_base(w) for w in writes if not w.endswith(".grad")}
+                    alive = [n for n in alive if n not in dropped]
+                    continue
+                if t_out == "ok":
+                    for d in stmt.defines:
+                        if d not in alive:
+                            alive.append(d)
+            # The final state: every variable and every gradient torch keeps.
+            final = list(prog.final_observe) + alive + t_side.grad_names(alive)
+            final = _observable(final, set(alive), poisoned_grads)
+            end = _FinalStmt()
+            mismatch = _observe(sides, final, run_, end, soft_seen)
+            if mismatch:
+                run_.add(end, "ok", "ok", *mismatch)
+    except Exception:  # noqa: BLE001 - a bug in the harness, not in a library: report it as such
+        run_.records.append(dict(seed=prog.seed, sid=-2, op="harness", bad=False, src="",
+                                 torch="", tapegrad="", category=C.HARNESS,
+                                 detail=traceback.format_exc(limit=6)))
+    finally:
+        for s in sides:
+            try:
+                s.lib.set_grad_enabled(True)
+                s.lib.set_default_dtype(s.lib.float32)
+            except Exception:  # noqa: BLE001
+                pass
+    for r in run_.records:
+        if r["category"] != C.GRAD_FN:
+            st[r["category"]] = st.get(r["category"], 0) + 1
+    return run_
+
+
+class _FinalStmt:
+    """Stands in for a statement when the final-state comparison finds a difference."""
+
+    op = "final state"
+    bad = False
+    src = "# (final state of all variables and gradients)"
+
+    sid = -1
