@@ -109,7 +109,7 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rep.to_json(), f, indent=1, default=str)
-    return 1 if rep.failing else 0
+    return 0 if rep.passed() else 1
 
 
 if __name__ == "__main__":

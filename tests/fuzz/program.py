@@ -101,6 +101,8 @@ def analyze(src):
     for node in ast.walk(tree):
         if isinstance(node, ast.arg):
             local.add(node.arg)
+        elif isinstance(node, ast.alias):  # `import os` in a hand-written statement
+            local.add((node.asname or node.name).split(".")[0])
         elif isinstance(node, ast.comprehension):
             local.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):

@@ -3,7 +3,7 @@ import re
 import time
 from collections import Counter
 
-from .compare import CATEGORIES, CRASH, FAILING, HANG, HARNESS
+from .compare import AGREEMENT_TARGET, CATEGORIES, CRASH, FAILING, HANG, HARD, HARNESS
 from .minimize import minimize
 
 _WRAP = re.compile(r" \[[a-z_]+\((False)?\)\]")
@@ -70,6 +70,13 @@ class Report:
         """(agreeing, statements where either side raised, ratio) of exception kinds."""
         agree, total = self.stats["raise_agree"], self.stats["raise_any"]
         return agree, total, (agree / total if total else 1.0)
+
+    def hard_count(self):
+        return sum(self.stats[c] for c in HARD)
+
+    def passed(self):
+        """Issue 12's bar: no crash, hang or wrong result; exception kinds agree often enough."""
+        return self.hard_count() == 0 and self.agreement()[2] >= AGREEMENT_TARGET
 
     def failing_groups(self):
         order = {c: i for i, c in enumerate(CATEGORIES)}
@@ -141,7 +148,9 @@ class Report:
             lines.append(f"tapegrad under test: {self.tapegrad_file}")
         lines.append(f"programs with a failure: {nfail}; crashes: {st[CRASH]}; hangs: {st[HANG]}")
         lines.append(f"exception kind agreement: {agree}/{total} statements where either side raised "
-                     f"= {100 * ratio:.2f}% (target >= 99.5%)")
+                     f"= {100 * ratio:.2f}% (target >= {100 * AGREEMENT_TARGET:.1f}%)")
+        lines.append(f"verdict: {'PASS' if self.passed() else 'FAIL'} ({self.hard_count()} crash/hang/wrong-result "
+                     f"statements; must be 0)")
         cats = [f"{c}: {st[c]}" for c in FAILING if st[c]]
         soft = sum(g.count for g in self.soft_groups())
         lines.append("failing statements by category: " + (", ".join(cats) if cats else "none")
