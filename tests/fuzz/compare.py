@@ -74,6 +74,14 @@ def summarize(v, depth=0):
         return ("dtype", _dtype_name(v))
     if name == "device":
         return ("device", str(v))
+    if hasattr(type(v), "named_parameters") and hasattr(type(v), "named_buffers"):
+        # an nn.Module: its parameters (with their gradients) and buffers, by name
+        items = []
+        for n, p in list(v.named_parameters()) + list(v.named_buffers()):
+            items.append((n, summarize(p, depth + 1), summarize(p.grad, depth + 1) if hasattr(p, "grad") else ("none",)))
+        return ("module", name, bool(v.training), tuple(items))
+    if isinstance(v, dict) and depth < 4:
+        return ("dict", tuple(str(k) for k in v), tuple(summarize(x, depth + 1) for x in v.values()))
     if isinstance(v, (tuple, list)) and depth < 4:
         # torch.return_types.sort and tapegrad.return_types.sort share the class name
         return ("seq", name, tuple(summarize(x, depth + 1) for x in v))
@@ -86,7 +94,7 @@ def _fmt(arr, limit=12):
     return s if flat.size <= limit else s[:-1] + ", ...]"
 
 
-def _close(a, b, dtype):
+def _close(a, b, dtype, approx=False):
     """None if the value arrays agree for dtype, else a short description of the difference."""
     if a.shape != b.shape:
         return f"value shape {a.shape} vs {b.shape}"
@@ -94,7 +102,8 @@ def _close(a, b, dtype):
         a64, b64 = a.astype(np.float64), b.astype(np.float64)
         # float64 values that are all float32 numbers were most likely computed in float32 and
         # converted (a float32 result promoted by a later op): judge them at float32's precision
-        if dtype == "float64" and np.array_equal(b64.astype(np.float32).astype(np.float64), b64, equal_nan=True):
+        if dtype == "float64" and (approx or np.array_equal(b64.astype(np.float32).astype(np.float64), b64,
+                                                             equal_nan=True)):
             dtype = "float32"
         rtol, atol = TOLS[dtype]
         finite = np.isfinite(b64)
@@ -112,10 +121,11 @@ def _close(a, b, dtype):
     return f"{ne.size} of {a.size} values differ: torch {_fmt(b)}, tapegrad {_fmt(a)}"
 
 
-def compare(ours, theirs, what, grad=False):
-    """None when tapegrad's summary `ours` matches torch's `theirs`, else (category, detail, soft).
+def compare(ours, theirs, what, grad=False, approx=False):
+    """None when tapegrad's summary `ours` matches torch's `theirs`, else (category, detail).
 
-    `grad` marks an observation of a gradient, whose mismatches are reported as wrong grad.
+    `grad` marks an observation of a gradient, whose mismatches are reported as wrong grad;
+    `approx` compares float64 values at float32's tolerance (they carry float32 rounding).
     """
     vcat = GRAD if grad else VALUE
     if ours[0] != theirs[0]:
@@ -128,7 +138,7 @@ def compare(ours, theirs, what, grad=False):
             return (vcat, f"{what}: shape torch {tshape}, tapegrad {oshape}")
         if tdt != odt:
             return (GRAD if grad else DTYPE, f"{what}: dtype torch {tdt}, tapegrad {odt}")
-        diff = _close(oval, tval, tdt)
+        diff = _close(oval, tval, tdt, approx)
         if diff:
             return (vcat, f"{what}: {diff}")
         if treq != oreq:
@@ -142,7 +152,24 @@ def compare(ours, theirs, what, grad=False):
         if theirs[1] != ours[1] or len(theirs[2]) != len(ours[2]):
             return (vcat, f"{what}: torch {theirs[1]} of {len(theirs[2])}, tapegrad {ours[1]} of {len(ours[2])}")
         for i, (o, t) in enumerate(zip(ours[2], theirs[2])):
-            r = compare(o, t, f"{what}[{i}]", grad)
+            r = compare(o, t, f"{what}[{i}]", grad, approx)
+            if r:
+                return r
+        return None
+    if kind == "module":
+        if theirs[1:3] != ours[1:3] or [i[0] for i in theirs[3]] != [i[0] for i in ours[3]]:
+            return (vcat, f"{what}: torch {theirs[1]} training={theirs[2]} {[i[0] for i in theirs[3]]}, "
+                          f"tapegrad {ours[1]} training={ours[2]} {[i[0] for i in ours[3]]}")
+        for (n, tv, tg), (_, ov, og) in zip(theirs[3], ours[3]):
+            r = compare(ov, tv, f"{what}.{n}", grad, approx) or compare(og, tg, f"{what}.{n}.grad", True, True)
+            if r:
+                return r
+        return None
+    if kind == "dict":
+        if theirs[1] != ours[1]:
+            return (vcat, f"{what}: keys torch {list(theirs[1])}, tapegrad {list(ours[1])}")
+        for k, o, t in zip(theirs[1], ours[2], theirs[2]):
+            r = compare(o, t, f"{what}[{k!r}]", grad, approx)
             if r:
                 return r
         return None
@@ -168,4 +195,6 @@ def _kind(s):
         return f"{s[1]} of {len(s[2])}"
     if s[0] == "py":
         return f"{s[1]} {s[2]!r}"
+    if s[0] in ("module", "dict"):
+        return f"{s[0]} {s[1]}"
     return " ".join(str(x) for x in s)

@@ -149,6 +149,7 @@ class Gen:
         self.exact = {}  # name -> bool (or list of bools for a sequence)
         self.canon = set()  # names whose strides are torch's for a fresh or viewed tensor
         self.huge = set()
+        self.loose = set()  # names whose values went through inexact float32 arithmetic
         self.stmts = []
         self.counter = 0
         self.length = length or self.rng.randint(6, 36)
@@ -169,14 +170,15 @@ class Gen:
             v = self.ns.get(n)
             ex = self.exact.get(n, True)
             if is_tensor(v):
-                if not _usable(v):
+                if not _usable(v) or dname(v.dtype) not in DTYPES:  # e.g. complex, from a bad 1j
                     continue
                 out.append(Ref(n, v, ex or not is_float(v), n))
                 if grads and v.is_leaf and v.grad is not None and v.grad.numel() <= MAX_INPUT_NUMEL:
                     out.append(Ref(n + ".grad", v.grad, False, n))
             elif isinstance(v, (tuple, list)) and len(v) <= 8:
                 for i, x in enumerate(v):
-                    if is_tensor(x) and x.numel() <= MAX_INPUT_NUMEL and _usable(x):
+                    if (is_tensor(x) and x.numel() <= MAX_INPUT_NUMEL and _usable(x)
+                            and dname(x.dtype) in DTYPES):
                         e = ex[i] if isinstance(ex, list) and i < len(ex) else bool(ex)
                         out.append(Ref(f"{n}[{i}]", x, e or not is_float(x), n))
         return out
@@ -228,7 +230,7 @@ class Gen:
                     pass
         return out
 
-    def emit(self, src, op, exact=True, autograd=False, bad=False, canon=None):
+    def emit(self, src, op, exact=True, autograd=False, bad=False, canon=None, observe=()):
         """Appends a statement, runs it in torch and records what it bound and changed.
 
         `exact` says whether the result is bitwise reproducible given exact inputs (a bool, or a
@@ -238,6 +240,8 @@ class Gen:
             src = self.wrap + src
             op = op + " [" + self.wrap.strip(": ").replace("with T.", "") + "]"
         uses, defines, reads_grad, mutates = analyze(src)
+        # a float64 result computed from an inexact float32 value is only float32-accurate
+        loose_in = any(self._loose_input(u) for u in uses)
         before = self._versions()
         ok = True
         try:
@@ -249,9 +253,16 @@ class Gen:
         after = self._versions()
         changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
         writes = tuple(sorted(changed | set(mutates)))
+        touched = set(defines) | {_base(w) for w in writes}
+        if loose_in and ok:
+            self.loose |= touched
+        elif loose_in:
+            self.loose |= {_base(w) for w in writes}
+        loose = tuple(sorted(n for n in touched if n in self.loose))
         self.stmts.append(Stmt(sid=len(self.stmts), src=src, op=op, uses=uses, defines=defines,
-                               writes=writes, mutates=mutates, observe=defines, reads_grad=reads_grad,
-                               autograd=autograd, bad=bad))
+                               writes=writes, mutates=mutates, observe=tuple(defines) + tuple(observe),
+                               reads_grad=reads_grad,
+                               loose=loose, autograd=autograd, bad=bad))
         for w in {_base(w) for w in writes if not w.endswith(".grad")}:
             if w not in self.ns:
                 continue
@@ -274,6 +285,15 @@ class Gen:
             if d not in self.order:
                 self.order.append(d)
         return True
+
+    def _loose_input(self, name):
+        if name in self.loose:
+            return True
+        v = self.ns.get(name)
+        ex = self.exact.get(name, True)
+        items = v if isinstance(v, (tuple, list)) else [v]
+        exs = ex if isinstance(ex, list) else [ex] * len(items)
+        return any(is_tensor(x) and dname(x.dtype) == "float32" and not e for x, e in zip(items, exs))
 
     # ---- random values --------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ class Stmt:
     mutates: tuple = ()  # what its syntax writes in place (x.op_(), x[i] = v, x += v, x.grad = g)
     observe: tuple = ()  # expressions compared between the libraries after the statement succeeds
     reads_grad: tuple = ()  # variables whose .grad the statement reads
+    loose: tuple = ()  # float64 variables it leaves holding values known only to float32 precision
     autograd: bool = False  # runs the backward machinery (its effects on .grad are observed)
     bad: bool = False  # deliberately passes a bad argument
 
@@ -98,7 +99,12 @@ def analyze(src):
     """
     tree = ast.parse(src)
     loads, stores, local, grads = [], [], set(), []
+    first = {}  # name -> (position, is_store) of its first appearance in the source
     for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            pos = (node.lineno, node.col_offset)
+            if node.id not in first or pos < first[node.id][0]:
+                first[node.id] = (pos, isinstance(node.ctx, ast.Store))
         if isinstance(node, ast.arg):
             local.add(node.arg)
         elif isinstance(node, ast.alias):  # `import os` in a hand-written statement
@@ -107,6 +113,7 @@ def analyze(src):
             local.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
             loads.append(node.target.id)  # `x += y` reads x before rebinding it
+            first[node.target.id] = ((0, -1), False)
         if isinstance(node, ast.Name):
             (stores if isinstance(node.ctx, ast.Store) else loads).append(node.id)
         elif (isinstance(node, ast.Attribute) and node.attr == "grad"
@@ -118,7 +125,9 @@ def analyze(src):
         return tuple(dict.fromkeys(x for x in xs if x not in skip))
 
     defines = uniq(stores)
-    return uniq(loads), defines, uniq(grads), mutations(tree)
+    # `m = Linear(2, 3); m.weight.copy_(w)` reads the m it has just bound: not a use
+    uses = uniq(x for x in loads if not first.get(x, ((0, 0), False))[1])
+    return uses, defines, uniq(grads), mutations(tree)
 
 
 def make_stmt(sid, src, **kw):

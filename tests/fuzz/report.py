@@ -97,6 +97,12 @@ class Report:
                     prog = pool.generate(rec["seed"])
                 except RuntimeError:
                     prog = None
+            if prog is not None and rec["sid"] in (None, -1):
+                # the dump named no statement (it can be cut short): run the program alone to see
+                again = pool.run_program(prog)
+                same = [r for r in again["records"] if r["category"] == rec["category"]]
+                if same and same[0]["sid"] not in (None, -1):
+                    rec.update(sid=same[0]["sid"], detail=same[0]["detail"], lib=same[0].get("lib"))
             if prog is not None:
                 stmt = next((s for s in prog.stmts if s.sid == rec["sid"]), None)
                 if stmt is not None:

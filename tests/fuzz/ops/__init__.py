@@ -1,16 +1,17 @@
 # The statement families and the dispatcher that strings them into a program.
 from ..gen import BAD_RATE
-from . import create, grad, nn, pointwise, reduce, select, views
+from . import create, grad, modules, nn, pointwise, reduce, select, views
 
 # (weight, family). Weights favour what composes: creation early, views and math throughout.
 FAMILIES = [
-    (6, create.literal), (5, create.factory), (3, create.convert),
+    (5, create.literal), (4, create.factory), (3, create.convert),
     (9, views.view), (4, views.index_read), (4, views.index_write),
     (8, pointwise.unary), (10, pointwise.binary), (3, pointwise.ternary), (2, pointwise.clamp),
     (6, reduce.reduce), (2, reduce.along), (1, reduce.compare_all),
     (3, select.join), (3, select.reorder), (2, select.sort), (3, select.gather_scatter),
     (3, nn.matmul), (3, nn.activation), (2, nn.norm_layers), (3, nn.loss),
     (4, grad.backward), (3, grad.grad_misc), (3, grad.queries),
+    (2, modules.module), (1, modules.optim), (1, modules.functional), (0.2, modules.global_state),
 ]
 # A statement is sometimes run under a grad-mode context manager.
 WRAPS = [(0.05, "with T.no_grad(): "), (0.01, "with T.enable_grad(): "),

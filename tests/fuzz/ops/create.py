@@ -40,7 +40,7 @@ def literal(g, bad):
             "T.tensor(2**63)",
             "T.tensor([2**63 - 1, -2**63])",
         ))
-    g.emit(f"{g.new()} = {src}", "tensor" + (" (bad)" if bad else ""), bad=bad, canon=True)
+    g.emit(f"{g.new()} = {src}", "create.tensor" + (" (bad)" if bad else ""), bad=bad, canon=True)
 
 
 def factory(g, bad):
@@ -111,7 +111,7 @@ def factory(g, bad):
             src = g.call(f"{r.text}.new_tensor", [Arg(g.nested(g.values(3, r.dtype), (3,)), "t")], bad)
     else:  # as_tensor
         src = g.call("T.as_tensor", [Arg(g.nested(g.values(4, dtype), (2, 2)), "t")] + _dtype_kw(g, dtype), bad)
-    g.emit(f"{v} = {src}", name + (" (bad)" if bad else ""), exact=exact, bad=bad, canon=True)
+    g.emit(f"{v} = {src}", "create." + name + (" (bad)" if bad else ""), exact=exact, bad=bad, canon=True)
 
 
 def convert(g, bad):
@@ -145,11 +145,11 @@ def convert(g, bad):
             return
         flag = g.choice(("", "True", "False"))
         src = g.call(f"{r.text}.requires_grad_", [Arg(flag, "bool")] if flag else [], bad)
-        g.emit(src, "requires_grad_" + (" (bad)" if bad else ""), bad=bad)
+        g.emit(src, "convert.requires_grad_" + (" (bad)" if bad else ""), bad=bad)
         return
     elif kind == "T.clone":
         src = g.call("T.clone", [Arg(r.text, "t")], bad)
     else:
         src = g.call(f"{r.text}.{kind}", [], bad)
-    g.emit(f"{v} = {src}", kind + (" (bad)" if bad else ""), exact=r.exact, bad=bad,
+    g.emit(f"{v} = {src}", "convert." + kind + (" (bad)" if bad else ""), exact=r.exact, bad=bad,
            canon=kind in ("detach",) and r.name in g.canon)

@@ -26,7 +26,12 @@ def _loss_expr(g, r):
 
 
 def backward(g, bad):
-    r = g.pick(rg=True)
+    second = getattr(g, "second_order", set())
+    r = None
+    if second and g.chance(0.6):
+        # differentiate a first derivative taken with create_graph=True
+        r = g.pick(lambda x: x.name in second, rg=True)
+    r = r or g.pick(rg=True)
     if r is None:
         return
     kind = g.choice(("backward", "backward", "backward_gradient", "grad", "grad", "grad_outputs", "autograd_backward"))
@@ -72,9 +77,15 @@ def backward(g, bad):
     if g.chance(0.3):
         kw.append(Arg("True", "bool", "allow_unused"))
     v = g.new()
-    g.emit(f"{v} = " + g.call("T.autograd.grad", [Arg(out, "t"), Arg(ins, "t")] + kw, bad),
-           "autograd.grad" + (" create_graph" if "create_graph" in str([a.key for a in kw]) else "")
-           + (" (bad)" if bad else ""), autograd=True, bad=bad, exact=False)
+    create = any(a.key == "create_graph" for a in kw)
+    order2 = " (2nd order)" if r.name in second else ""
+    ok = g.emit(f"{v} = " + g.call("T.autograd.grad", [Arg(out, "t"), Arg(ins, "t")] + kw, bad),
+                "autograd.grad" + (" create_graph" if create else "") + order2 + (" (bad)" if bad else ""),
+                autograd=True, bad=bad, exact=False)
+    if ok and create:
+        if not hasattr(g, "second_order"):
+            g.second_order = set()
+        g.second_order.add(v)
 
 
 def grad_misc(g, bad):
