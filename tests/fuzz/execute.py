@@ -6,6 +6,8 @@ import warnings
 
 from . import compare as C
 
+_OBSERVE_CODE = {}  # expression -> code object ("v3", "v3.grad", ... recur in every program)
+
 # Names every program may read besides its own variables.
 _BUILTINS = {"__builtins__": builtins}
 
@@ -14,33 +16,51 @@ def _tensor(v):
     return C._is_tensor(v)
 
 
-class Side:
-    """One library's namespace and its compiled statements."""
+def _code(stmt, cache):
+    code = cache.get(stmt.sid)
+    if code is None:
+        # The file name carries the statement id and the frame below it (run_in_torch or
+        # run_in_tapegrad) the library: a crash's faulthandler dump names both.
+        code = cache[stmt.sid] = compile(stmt.src, f"<stmt {stmt.sid}>", "exec")
+    return code
 
-    def __init__(self, lib, label):
+
+def run_in_torch(code, ns):
+    exec(code, ns)
+
+
+def run_in_tapegrad(code, ns):
+    exec(code, ns)
+
+
+class Side:
+    """One library's namespace."""
+
+    def __init__(self, lib, label, codes):
         self.lib = lib
         self.label = label
         self.ns = dict(_BUILTINS, T=lib, F=lib.nn.functional)
-        self.codes = {}
+        self.codes = codes
+        self.runner = run_in_torch if label == "torch" else run_in_tapegrad
 
     def run(self, stmt):
-        """('ok', None) or ('raise', exception type name) for one statement."""
-        code = self.codes.get(stmt.sid)
-        if code is None:
-            # The file name carries the library and statement: a crash's faulthandler dump and a
-            # hang's traceback then name the culprit.
-            code = compile(stmt.src, f"<{self.label} stmt {stmt.sid}>", "exec")
-            self.codes[stmt.sid] = code
+        """"ok" or the type name of the exception one statement raised."""
+        code = _code(stmt, self.codes)
         self.message = ""
         try:
-            exec(code, self.ns)
+            self.runner(code, self.ns)
             return "ok"
         except Exception as e:  # noqa: BLE001 - any exception is an outcome to compare
             self.message = str(e).strip().split("\n")[0][:240]
             return type(e).__name__
 
     def eval(self, expr):
-        return eval(compile(expr, f"<{self.label} observe>", "eval"), self.ns)
+        code = _OBSERVE_CODE.get(expr)
+        if code is None:
+            if len(_OBSERVE_CODE) > 20000:
+                _OBSERVE_CODE.clear()
+            code = _OBSERVE_CODE[expr] = compile(expr, "<observe>", "eval")
+        return eval(code, self.ns)
 
     def versions(self, names):
         """name -> identity and version of the tensor (and of its .grad, under "name.grad")."""
@@ -163,7 +183,8 @@ def run_program(prog, torch_lib, tg_lib, trace=False):
     """
     run_ = ProgramRun(prog.seed)
     run_.trace = [] if trace else None
-    sides = (Side(torch_lib, "torch"), Side(tg_lib, "tapegrad"))
+    codes = {}
+    sides = (Side(torch_lib, "torch", codes), Side(tg_lib, "tapegrad", codes))
     t_side, g_side = sides
     alive = []  # names bound on both sides and still comparable, in definition order
     poisoned_grads = set()

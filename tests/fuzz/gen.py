@@ -5,6 +5,7 @@
 # deliberately invalid) arguments for the next statement. A program is therefore a deterministic
 # function of its seed and the torch version. The statement text is written against `T`/`F`, so
 # the same text runs in both libraries.
+import ast
 import builtins
 import math
 import random
@@ -239,7 +240,8 @@ class Gen:
         if self.wrap and not autograd and not src.startswith("with "):
             src = self.wrap + src
             op = op + " [" + self.wrap.strip(": ").replace("with T.", "") + "]"
-        uses, defines, reads_grad, mutates = analyze(src)
+        tree = ast.parse(src)
+        uses, defines, reads_grad, mutates = analyze(src, tree)
         # a float64 result computed from an inexact float32 value is only float32-accurate
         loose_in = any(self._loose_input(u) for u in uses)
         before = self._versions()
@@ -247,7 +249,7 @@ class Gen:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                exec(compile(src, "<gen>", "exec"), self.ns)
+                exec(compile(tree, "<gen>", "exec"), self.ns)
         except Exception:  # noqa: BLE001 - a raising statement is as useful a test as any
             ok = False
         after = self._versions()

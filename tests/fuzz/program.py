@@ -92,12 +92,15 @@ def mutations(tree):
     return tuple(dict.fromkeys(x for x in out if x and x.split(".")[0] not in _MODULE_NAMES))
 
 
-def analyze(src):
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+def analyze(src, tree=None):
     """(uses, defines, reads_grad, mutates) of a statement, read off its syntax tree.
 
     Names bound inside the statement (lambda arguments, comprehension targets) are not uses.
     """
-    tree = ast.parse(src)
+    tree = tree or ast.parse(src)
     loads, stores, local, grads = [], [], set(), []
     first = {}  # name -> (position, is_store) of its first appearance in the source
     for node in ast.walk(tree):
@@ -119,7 +122,7 @@ def analyze(src):
         elif (isinstance(node, ast.Attribute) and node.attr == "grad"
               and isinstance(node.value, ast.Name)):
             grads.append(node.value.id)
-    skip = local | _MODULE_NAMES | set(dir(builtins))
+    skip = local | _MODULE_NAMES | _BUILTIN_NAMES
 
     def uniq(xs):
         return tuple(dict.fromkeys(x for x in xs if x not in skip))

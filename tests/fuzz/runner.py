@@ -35,13 +35,13 @@ def tapegrad_location():
     return None if spec is None else spec.origin
 
 
-_FRAME = re.compile(r'File "<(torch|tapegrad) stmt (\d+)>"')
+_FRAME = re.compile(r'File "<stmt (\d+)>", line \d+ in <module>\s+File "[^"]*", line \d+ in run_in_(torch|tapegrad)')
 
 
 def culprit(dump):
     """(library, statement id) of the innermost statement frame in a faulthandler dump."""
     m = _FRAME.search(dump or "")
-    return (m.group(1), int(m.group(2))) if m else (None, None)
+    return (m.group(2), int(m.group(1))) if m else (None, None)
 
 
 class Worker:
