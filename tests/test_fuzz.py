@@ -116,3 +116,20 @@ def test_fuzz_round():
     assert rep.stats["programs"] == CI_PROGRAMS
     assert rep.passed(), (f"FUZZ_ROUND={FUZZ_ROUND}; rerun one program with "
                           f"`python -m tests.fuzz --seed N --minimize`\n" + rep.summary())
+
+
+def test_batches_survive_crashes_and_hangs():
+    """The seed-range path: a crash and a hang inside a batch cost only their own program."""
+    progs = [raw_program(["x = T.ones(2) + 1"], label="a"),
+             raw_program([f"import os, signal; os.kill(os.getpid(), signal.SIGABRT) if {IS_TG} else None"],
+                         label="crash"),
+             raw_program(["x = T.zeros(3)"], label="b"),
+             raw_program([f"while {IS_TG}: pass"], label="hang"),
+             raw_program(["x = T.arange(4).sum()"], label="c")]
+    with Pool(jobs=2, timeout=3) as p:
+        outs = {o["seed"]: o for o in p.run_seeds(progs, chunk=5)}
+    assert sorted(outs) == ["a", "b", "c", "crash", "hang"]
+    assert [r["category"] for r in outs["crash"]["records"]] == [CRASH]
+    assert "SIGABRT" in outs["crash"]["records"][0]["detail"]
+    assert [r["category"] for r in outs["hang"]["records"]] == [HANG]
+    assert all(not outs[k]["records"] for k in "abc")

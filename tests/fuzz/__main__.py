@@ -54,7 +54,10 @@ def _show_run(pool, prog):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__)
+    from . import __doc__ as doc
+
+    ap = argparse.ArgumentParser(prog="python -m tests.fuzz", description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--start", type=int, help="first seed (default: this round's CI range)")
     ap.add_argument("--count", type=int, default=CI_PROGRAMS, help="number of programs")
     ap.add_argument("--round", type=int, help=f"CI round whose seeds to run (default FUZZ_ROUND={FUZZ_ROUND})")

@@ -147,10 +147,10 @@ class Pool:
         self.close()
 
     def run_seeds(self, seeds, chunk=20):
-        """Yields one outcome per seed (in completion order)."""
+        """Yields one outcome per seed (in completion order). An item may also be a Program."""
         queue = list(seeds)
         queue.reverse()
-        pending = {}  # worker -> list of seeds sent and not yet answered
+        pending = {}  # worker -> [batch of items, index of the item running, results received]
         idle = list(self.workers)
         while queue or pending:
             while idle and queue:
@@ -158,12 +158,12 @@ class Pool:
                 batch = [queue.pop() for _ in range(min(chunk, len(queue)))]
                 w.conn.send(("seeds", batch))
                 w.since = time.monotonic()
-                w.current = None
-                pending[w] = batch
+                pending[w] = [batch, 0, 0]
             ready = wait([w.conn for w in pending], timeout=1.0)
             now = time.monotonic()
             for w in list(pending):
-                batch = pending[w]
+                batch, current, done = pending[w]
+                died = None
                 if w.conn in ready:
                     try:
                         msg = w.conn.recv()
@@ -171,32 +171,31 @@ class Pool:
                         msg = None
                     if msg is None:  # the worker died under a program
                         w.proc.join(5)
-                        seed = w.current if w.current is not None else batch[0]
-                        yield w.death(seed, CRASH)
-                        rest = batch[batch.index(seed) + 1:]
-                        queue.extend(reversed(rest))
-                        del pending[w]
-                        w.restart()
-                        idle.append(w)
-                        continue
-                    w.since = now
-                    if msg[0] == "start":
-                        w.current = msg[1]
-                    elif msg[0] == "result":
-                        yield msg[1]
-                        if batch[-1] == msg[1]["seed"]:
-                            del pending[w]
-                            idle.append(w)
-                    elif msg[0] == "error":
-                        raise RuntimeError("fuzz worker harness error:\n" + msg[1])
+                        died = CRASH
+                    else:
+                        w.since = now
+                        if msg[0] == "start":
+                            pending[w][1] = msg[1]
+                        elif msg[0] == "result":
+                            yield msg[1]
+                            pending[w][2] = done = done + 1
+                            if done == len(batch):
+                                del pending[w]
+                                idle.append(w)
+                        elif msg[0] == "error":
+                            raise RuntimeError("fuzz worker harness error:\n" + msg[1])
                 elif now - w.since > self.timeout + 5:
-                    seed = w.current if w.current is not None else batch[0]
                     w.kill()
-                    yield w.death(seed, HANG)
-                    rest = batch[batch.index(seed) + 1:]
-                    queue.extend(reversed(rest))
+                    died = HANG
+                if died:
+                    item = batch[current]
+                    yield w.death(getattr(item, "seed", item), died)
+                    queue.extend(reversed(batch[current + 1:]))
                     del pending[w]
-                    w.start()
+                    if died == CRASH:
+                        w.restart()
+                    else:
+                        w.start()
                     idle.append(w)
 
     def run_program(self, prog, timeout=None):

@@ -6,6 +6,7 @@ import time
 import traceback
 
 from .compare import FAILING
+from .program import Program
 
 
 def _limit_memory(extra_bytes):
@@ -74,19 +75,19 @@ def serve(conn, fault_path, timeout, mem_bytes):
             return
         try:
             if msg[0] == "seeds":
-                for seed in msg[1]:
+                for i, seed in enumerate(msg[1]):
                     fault.seek(0)
                     fault.truncate()
-                    # the seed goes out first: if this program kills us, the parent knows which it was
-                    conn.send(("start", seed))
+                    # announce the item first: if this program kills us, the parent knows which it was
+                    conn.send(("start", i))
                     t0 = time.perf_counter()
-                    prog = generate(seed)
+                    prog = seed if isinstance(seed, Program) else generate(seed)
                     gen_s[0] = time.perf_counter() - t0
                     one(prog)
             elif msg[0] == "program":
                 fault.seek(0)
                 fault.truncate()
-                conn.send(("start", msg[1].seed))
+                conn.send(("start", 0))
                 one(msg[1], with_program=True)
             elif msg[0] == "generate":
                 conn.send(("program", generate(msg[1])))

@@ -140,9 +140,9 @@ def sort(g, bad):
         if g.chance(0.5):
             args.append(Arg(g.choice(("True", "False")), "bool", "descending"))
         if stable:
+            # torch's stable overload takes dim and descending by keyword only
+            args = [Arg(a.text, a.kind, a.key or "dim", a.info) for a in args]
             args.insert(0, Arg("True", "bool", "stable"))
-            if not any(a.key == "dim" or a.key is None for a in args[1:]):
-                pass
         head = "sort" if name != "argsort" else "argsort"
     else:
         size = r.shape[d] if nd else 1
