@@ -108,7 +108,7 @@ class Worker:
         except OSError:
             pass
 
-    def death(self, seed, kind):
+    def death(self, seed, kind, limit=None):
         """The outcome record of a program that crashed or hung the worker."""
         time.sleep(0.05)  # let faulthandler finish writing
         dump = self.fault_text()
@@ -117,7 +117,7 @@ class Worker:
         if kind == CRASH:
             how = f"killed by signal {-code} ({signal.Signals(-code).name})" if code and code < 0 else f"exit code {code}"
         else:
-            how = f"no result within {self.timeout:.0f}s"
+            how = f"no result within {limit or self.timeout:.0f}s"
         rec = dict(seed=seed, sid=sid if sid is not None else -1, op="", bad=False, src="", torch="", tapegrad="",
                    category=kind, detail=f"{how} in {lib or 'an unknown library'}'s run of statement {sid}",
                    torch_msg="", tapegrad_msg="", lib=lib, dump=dump)
@@ -201,8 +201,8 @@ class Pool:
     def run_program(self, prog, timeout=None):
         """The outcome of one Program object (minimisation, re-runs), on the first worker."""
         w = self.workers[0]
-        w.conn.send(("program", prog))
         limit = timeout or self.timeout
+        w.conn.send(("program", prog, limit))
         deadline = time.monotonic() + limit + 5
         while True:
             msg = w._recv(max(0.0, deadline - time.monotonic()))
@@ -213,7 +213,7 @@ class Pool:
                 return out
             if msg is None:
                 w.kill()
-                out = w.death(prog.seed, HANG)
+                out = w.death(prog.seed, HANG, limit)
                 w.start()
                 return out
             if msg[0] == "result":

@@ -28,7 +28,7 @@ def serve(conn, fault_path, timeout, mem_bytes):
     """Answers requests until told to stop. Requests:
 
     ("seeds", [seed, ...])  -> one ("result", dict) per seed, in order
-    ("program", Program)    -> one ("result", dict)
+    ("program", Program[, timeout]) -> one ("result", dict)
     ("generate", seed)      -> ("program", Program)
     ("stop",)
     """
@@ -50,10 +50,10 @@ def serve(conn, fault_path, timeout, mem_bytes):
 
     gen_s = [0.0]
 
-    def one(prog, with_program=False):
+    def one(prog, with_program=False, limit=None):
         t0 = time.perf_counter()
         # a watchdog dumps the stack of a statement that hangs, before the parent kills us
-        faulthandler.dump_traceback_later(timeout, exit=False, file=fault)
+        faulthandler.dump_traceback_later(limit or timeout, exit=False, file=fault)
         try:
             if prog.gen_error:
                 from .execute import ProgramRun
@@ -88,7 +88,7 @@ def serve(conn, fault_path, timeout, mem_bytes):
                 fault.seek(0)
                 fault.truncate()
                 conn.send(("start", 0))
-                one(msg[1], with_program=True)
+                one(msg[1], with_program=True, limit=msg[2] if len(msg) > 2 else None)
             elif msg[0] == "generate":
                 conn.send(("program", generate(msg[1])))
             elif msg[0] == "stop":

@@ -113,6 +113,8 @@ def _distinct_along(g, r, d):
     t = r.value.detach()
     if t.dim() == 0 or t.numel() == 0:
         return True
+    if t.is_floating_point() and bool((torch.isnan(t).sum(dim=d) > 1).any()):
+        return False  # NaNs tie with each other
     s = torch.sort(t, dim=d).values
     if s.shape[d] < 2:
         return True
