@@ -108,7 +108,9 @@ def main(argv=None):
     print(rep.summary(max_groups=args.max_groups))
     n = rep.stats["programs"]
     if n:
-        print(f"\nwall time per 1,000 programs: {1000 * rep.elapsed / n:.1f}s with {args.jobs} workers")
+        cpu = rep.stats["gen_cpu_s"] + rep.stats["run_cpu_s"]
+        print(f"\nper 1,000 programs: {1000 * rep.elapsed / n:.1f}s wall with {args.jobs} workers; "
+              f"{1000 * cpu / n:.1f} CPU-seconds in the workers (generation {1000 * rep.stats['gen_cpu_s'] / n:.1f})")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rep.to_json(), f, indent=1, default=str)

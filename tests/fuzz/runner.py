@@ -22,9 +22,10 @@ def _context():
     global _CTX
     if _CTX is None:
         ctx = multiprocessing.get_context("forkserver")
-        # autograd.grad imports sympy lazily (a second per process): do it once, before forking
-        ctx.set_forkserver_preload(["torch", "torch.fx.experimental.symbolic_shapes", "tapegrad",
-                                    worker_mod.__name__])
+        # torch imports sympy (autograd.grad) and dynamo (optimizers) lazily, a second of CPU per
+        # process: do it once, before forking, or every restart after a crash pays again
+        ctx.set_forkserver_preload(["torch", "torch.fx.experimental.symbolic_shapes", "torch._dynamo",
+                                    "torch.optim", "tapegrad", worker_mod.__name__])
         _CTX = ctx
     return _CTX
 
