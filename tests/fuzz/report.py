@@ -88,7 +88,7 @@ class Report:
 
     # ---- reproducers --------------------------------------------------------------------------
 
-    def resolve_deaths(self, pool, limit=300):
+    def resolve_deaths(self, pool, limit=5000):
         """Regenerates the programs that killed a worker, to name and group the statement."""
         for i, rec in enumerate(self.deaths):
             prog = None
