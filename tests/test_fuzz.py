@@ -115,7 +115,7 @@ def test_fuzz_round():
     rep = run_range(seeds, jobs=2, budget=90.0, per_group=15.0, progress=False)
     assert rep.stats["programs"] == CI_PROGRAMS
     assert rep.passed(), (f"FUZZ_ROUND={FUZZ_ROUND}; rerun one program with "
-                          f"`python -m tests.fuzz --seed N --minimize`\n" + rep.summary())
+                          f"`python -m tests.fuzz --seed N --minimize`\n" + rep.summary(max_groups=80))
 
 
 def test_batches_survive_crashes_and_hangs():

@@ -164,10 +164,12 @@ class Report:
         groups = self.failing_groups()
         if groups:
             lines.append("")
-            lines.append(f"{len(groups)} groups (category | op | torch -> tapegrad | statements | programs | example seed):")
+            lines.append(f"{len(groups)} groups (category | op | torch -> tapegrad | statements | programs | seeds):")
             for g in groups:
                 cat, op, t, o = g.key
-                lines.append(f"  {cat:<20} | {op:<40} | {t or '-'} -> {o or '-'} | {g.count} | {len(g.seeds)} | {g.best[1]}")
+                seeds = sorted(g.seeds, key=lambda s: (str(type(s)), s))
+                shown = ", ".join(map(str, seeds[:6])) + (f", ... (+{len(seeds) - 6})" if len(seeds) > 6 else "")
+                lines.append(f"  {cat:<20} | {op:<40} | {t or '-'} -> {o or '-'} | {g.count} | {len(g.seeds)} | {shown}")
         if reproducers:
             for i, g in enumerate(groups[:max_groups]):
                 lines.append("")
