@@ -1,5 +1,5 @@
 # Autograd statements: backward, autograd.grad (create_graph, second order), .grad handling, hooks, flags.
-from ..gen import FLOATS, Arg, fmt_num, is_tensor
+from ..gen import FLOATS, Arg, fmt_num
 
 
 def _leaves(t):

@@ -1,5 +1,5 @@
 # Reductions over all or some dims (sum, mean, max with indices, var, norm, ...), softmax and cumulative ops.
-from ..gen import FLOATS, Arg
+from ..gen import Arg
 from .pointwise import _grid_exact
 
 # name -> (class, accepts a tuple of dims, has dtype=)
@@ -109,4 +109,3 @@ def compare_all(g, bad):
     g.emit(f"{g.new()} = {src}", f"compare.{name}" + (" (bad)" if bad else ""), bad=bad)
 
 
-FLOAT_ONLY = FLOATS

@@ -1,6 +1,4 @@
 # Views that share storage (slices, transpose, permute, expand, select, diagonal, ...) and indexing reads/writes.
-import math
-
 from ..gen import Arg, fmt_num
 
 
