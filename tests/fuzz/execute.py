@@ -176,11 +176,15 @@ def _observe(sides, exprs, run_, stmt, soft_seen, loose):
     return None
 
 
-def run_program(prog, torch_lib, tg_lib, trace=False):
+def run_program(prog, torch_lib, tg_lib, trace=False, progress=None):
     """Executes `prog` statement by statement in both libraries and returns a ProgramRun.
 
     With `trace`, run_.trace lists (sid, torch outcome, tapegrad outcome) for every statement run.
+    `progress` (shared memory, 3 ints) records the statement and library running, so the parent
+    can name the culprit of a crash that leaves no usable stack dump (a smashed stack).
     """
+    if progress is None:
+        progress = [0, 0, 0]
     run_ = ProgramRun(prog.seed)
     run_.trace = [] if trace else None
     codes = {}
@@ -203,8 +207,10 @@ def run_program(prog, torch_lib, tg_lib, trace=False):
                     st["skipped"] += 1
                     continue
                 before = [s.versions(alive) for s in sides]
+                progress[0], progress[1], progress[2] = stmt.sid, 0, 1
                 t_out = t_side.run(stmt)
-                g_out = g_side.run(stmt)
+                progress[1] = 1
+                g_out = g_side.run(stmt)  # (observing the results below counts as this statement)
                 st["stmts"] += 1
                 if trace:
                     run_.trace.append((stmt.sid, t_out, g_out))
@@ -249,6 +255,7 @@ def run_program(prog, torch_lib, tg_lib, trace=False):
                         if d not in alive:
                             alive.append(d)
             # The final state: every variable and every gradient torch keeps.
+            progress[0], progress[1], progress[2] = -1, 1, 1
             final = list(prog.final_observe) + alive + t_side.grad_names(alive)
             final = _observable(final, set(alive), poisoned_grads)
             end = _FinalStmt()
@@ -260,6 +267,7 @@ def run_program(prog, torch_lib, tg_lib, trace=False):
                                  torch="", tapegrad="", category=C.HARNESS,
                                  detail=traceback.format_exc(limit=6)))
     finally:
+        progress[2] = 0
         for s in sides:
             try:
                 s.lib.set_grad_enabled(True)

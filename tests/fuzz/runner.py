@@ -58,7 +58,10 @@ class Worker:
     def start(self):
         ctx = _context()
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=worker_mod.serve, args=(child, self.fault_path, self.timeout, self.mem),
+        # statement id, library (0 torch, 1 tapegrad), running flag: survives the worker's death
+        self.progress = ctx.Array("i", 3, lock=False)
+        self.proc = ctx.Process(target=worker_mod.serve,
+                                args=(child, self.fault_path, self.timeout, self.mem, self.progress),
                                 daemon=True, name=f"tapegrad-fuzz-{self.idx}")
         self.proc.start()
         child.close()
@@ -114,6 +117,8 @@ class Worker:
         time.sleep(0.05)  # let faulthandler finish writing
         dump = self.fault_text()
         lib, sid = culprit(dump)
+        if sid is None and self.progress[2]:
+            sid, lib = self.progress[0], ("torch", "tapegrad")[self.progress[1]]
         code = self.proc.exitcode if kind == CRASH else None
         if kind == CRASH:
             how = f"killed by signal {-code} ({signal.Signals(-code).name})" if code and code < 0 else f"exit code {code}"

@@ -24,7 +24,7 @@ def _pack(prog, run_, with_program):
                 trace=getattr(run_, "trace", None))
 
 
-def serve(conn, fault_path, timeout, mem_bytes):
+def serve(conn, fault_path, timeout, mem_bytes, progress=None):
     """Answers requests until told to stop. Requests:
 
     ("seeds", [seed, ...])  -> one ("result", dict) per seed, in order
@@ -33,7 +33,8 @@ def serve(conn, fault_path, timeout, mem_bytes):
     ("stop",)
     """
     fault = open(fault_path, "w")
-    faulthandler.enable(file=fault, all_threads=False)
+    # all threads: a crash inside a kernel thread pool has no Python frames of its own
+    faulthandler.enable(file=fault, all_threads=True)
     if mem_bytes:
         _limit_memory(mem_bytes)
     import torch
@@ -60,7 +61,8 @@ def serve(conn, fault_path, timeout, mem_bytes):
 
                 res = _pack(prog, ProgramRun(prog.seed), True)
             else:
-                res = _pack(prog, run_program(prog, torch, tapegrad, trace=with_program), with_program)
+                res = _pack(prog, run_program(prog, torch, tapegrad, trace=with_program, progress=progress),
+                            with_program)
         finally:
             faulthandler.cancel_dump_traceback_later()
         res["stats"]["gen_cpu_s"] = gen_s[0]
