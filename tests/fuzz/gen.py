@@ -261,10 +261,11 @@ class Gen:
         elif loose_in:
             self.loose |= {_base(w) for w in writes}
         loose = tuple(sorted(n for n in touched if n in self.loose))
+        unchecked = ok and bool(mutates) and self._overlapping_write(mutates, uses)
         self.stmts.append(Stmt(sid=len(self.stmts), src=src, op=op, uses=uses, defines=defines,
                                writes=writes, mutates=mutates, observe=tuple(defines) + tuple(observe),
-                               reads_grad=reads_grad,
-                               loose=loose, autograd=autograd, bad=bad))
+                               reads_grad=reads_grad, loose=loose, autograd=autograd, bad=bad,
+                               unchecked=unchecked))
         for w in {_base(w) for w in writes if not w.endswith(".grad")}:
             if w not in self.ns:
                 continue
@@ -287,6 +288,33 @@ class Gen:
             if d not in self.order:
                 self.order.append(d)
         return True
+
+    def _overlapping_write(self, mutates, uses):
+        """True when torch accepted an in-place write whose result depends on its loop order:
+        the target overlaps itself (an expanded tensor) or an operand that views the same memory
+        with another layout. torch documents these as undefined; they are run but not compared."""
+        def tensors(v):
+            return [x for x in (v if isinstance(v, (tuple, list)) else [v]) if is_tensor(x)]
+
+        def layout(x):
+            return tuple(x.shape), x.stride(), x.storage_offset()
+
+        for m in mutates:
+            if m.endswith(".grad"):
+                continue
+            for x in tensors(self.ns.get(m)):
+                if any(st == 0 and sz > 1 for st, sz in zip(x.stride(), x.shape)):
+                    return True
+                ptr = x.untyped_storage().data_ptr()
+                if not ptr:
+                    continue
+                for u in uses:
+                    if u == m:
+                        continue
+                    for y in tensors(self.ns.get(u)):
+                        if y.numel() and y.untyped_storage().data_ptr() == ptr and layout(y) != layout(x):
+                            return True
+        return False
 
     def _loose_input(self, name):
         if name in self.loose:

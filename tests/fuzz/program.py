@@ -29,6 +29,8 @@ class Stmt:
     reads_grad: tuple = ()  # variables whose .grad the statement reads
     loose: tuple = ()  # float64 variables it leaves holding values known only to float32 precision
     autograd: bool = False  # runs the backward machinery (its effects on .grad are observed)
+    unchecked: bool = False  # torch itself leaves the result undefined (an in-place write into memory
+    #                          that overlaps itself or an operand): run, but not compared
     bad: bool = False  # deliberately passes a bad argument
 
 

@@ -153,8 +153,9 @@ def sort(g, bad):
         if g.chance(0.5):
             args.append(Arg(g.choice(("True", "False")), "bool", "largest"))
         head = "topk"
+    # (the input is not a bad-argument slot: a substitute could have ties)
     if g.chance(0.5):
-        src = g.call(f"T.{head}", [Arg(r.text, "t")] + args, bad)
+        src = g.call(f"T.{head}", [Arg(r.text, None)] + args, bad)
     else:
         src = g.call(f"{r.text}.{head}", args, bad)
     if head != "argsort" and g.chance(0.4):
