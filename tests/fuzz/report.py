@@ -97,9 +97,11 @@ class Report:
                     prog = pool.generate(rec["seed"])
                 except RuntimeError:
                     prog = None
-            if prog is not None and rec["sid"] in (None, -1):
-                # the dump named no statement (it can be cut short): run the program alone to see
-                again = pool.run_program(prog)
+            again = None
+            if prog is not None and rec["category"] == CRASH:
+                again = pool.run_program(prog)  # alone, in a fresh worker
+            if again is not None and rec["sid"] in (None, -1):
+                # the dump named no statement (it can be cut short): the lone run may
                 same = [r for r in again["records"] if r["category"] == rec["category"]]
                 if same and same[0]["sid"] not in (None, -1):
                     rec.update(sid=same[0]["sid"], detail=same[0]["detail"], lib=same[0].get("lib"))
@@ -107,12 +109,29 @@ class Report:
                 stmt = next((s for s in prog.stmts if s.sid == rec["sid"]), None)
                 if stmt is not None:
                     rec.update(op=stmt.op, src=stmt.src)
+            if again is not None and not any(r["category"] == CRASH for r in again["records"]):
+                # it needs the worker's earlier programs: memory corruption that surfaced late
+                rec["op"] = "not reproducible alone (" + (rec["op"] or "?") + ")"
+                rec["detail"] += "; the program alone does not crash: " + self._replay(pool, rec)
             key = group_key(rec)
             grp = self.groups.get(key)
             if grp is None:
                 grp = self.groups[key] = Group(key)
             grp.add(rec, len(prog.stmts) if prog else 10**6, prog)
         self.deaths = []
+
+    @staticmethod
+    def _replay(pool, rec):
+        """Reruns the programs the crashed worker ran before, then the crashed one, in one process."""
+        history = list(rec.get("history") or [])
+        if not history:
+            return "nothing ran before it in that worker"
+        outs = list(pool.run_seeds(history + [rec["seed"]], chunk=len(history) + 1))
+        dead = [o["seed"] for o in outs if any(r["category"] == CRASH for r in o["records"])]
+        if dead:
+            return (f"rerunning seeds {history} then {rec['seed']} in one process crashes at seed {dead[0]}: "
+                    "an earlier program corrupted memory")
+        return f"it ran after seeds {history[-12:]} in that worker; replaying them did not crash"
 
     def fill_and_minimize(self, pool, budget_s=120.0, per_group_s=30.0, groups=None):
         """Names the statements that crashed or hung, and minimizes one example per group."""
@@ -133,6 +152,8 @@ class Report:
             if left <= 1:
                 continue
             if g.key[0] == HANG and left < 30:
+                continue
+            if g.key[1].startswith("not reproducible alone"):
                 continue
             try:
                 g.minimized, g.trials = minimize(pool, prog, rec, budget_s=min(per_group_s, left))
@@ -182,7 +203,9 @@ class Report:
         n, seed, rec, prog = g.best
         cat, op, t, o = g.key
         head = f"[{number}] " if number else ""
-        out = [f"{head}{cat}: {op}  (torch {t or 'ok'}, tapegrad {o or 'ok'}; {g.count} statements in "
+        outcome = (f"{rec.get('lib') or 'a library'} died" if cat in (CRASH, HANG)
+                   else f"torch {t or 'ok'}, tapegrad {o or 'ok'}")
+        out = [f"{head}{cat}: {op}  ({outcome}; {g.count} statements in "
                f"{len(g.seeds)} programs; example seed {seed}, statement {rec['sid']})"]
         out.append(f"    {rec['detail']}")
         if rec.get("torch_msg"):

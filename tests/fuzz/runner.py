@@ -69,8 +69,8 @@ class Worker:
         if msg is None or msg is EOF or msg[0] != "ready":
             raise RuntimeError(f"fuzz worker failed to start: {msg!r}; {self.fault_text()}")
         self.pid, self.tapegrad_file = msg[1], msg[2]
-        self.current = None  # seed being run
         self.since = time.monotonic()
+        self.history = []  # seeds this process has run, oldest first (a crash may be a late symptom)
 
     def _recv(self, timeout):
         """The next message; None on timeout; EOF when the worker is gone."""
@@ -126,7 +126,8 @@ class Worker:
             how = f"no result within {limit or self.timeout:.0f}s"
         rec = dict(seed=seed, sid=sid if sid is not None else -1, op="", bad=False, src="", torch="", tapegrad="",
                    category=kind, detail=f"{how} in {lib or 'an unknown library'}'s run of statement {sid}",
-                   torch_msg="", tapegrad_msg="", lib=lib, dump=dump)
+                   torch_msg="", tapegrad_msg="", lib=lib, dump=dump,
+                   history=[s for s in self.history if s != seed][-30:])
         return dict(seed=seed, records=[rec], stats={"programs": 1, kind: 1}, gen_error="", n_stmts=0,
                     program=None, crash=rec)
 
@@ -182,6 +183,8 @@ class Pool:
                         w.since = now
                         if msg[0] == "start":
                             pending[w][1] = msg[1]
+                            item = batch[msg[1]]
+                            w.history.append(getattr(item, "seed", item))
                         elif msg[0] == "result":
                             yield msg[1]
                             pending[w][2] = done = done + 1
