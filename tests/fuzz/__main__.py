@@ -16,8 +16,8 @@ def run_range(seeds, jobs=2, timeout=DEFAULT_TIMEOUT, budget=120.0, per_group=30
     """Runs the seeds and returns a Report with minimized reproducers (within `budget` seconds)."""
     rep = Report()
     if isinstance(seeds, range):
-        rep.seeds = f"[{seeds.start}, {seeds.stop})"
-    elif seeds and isinstance(seeds[0], int):
+        rep.seeds = f"seeds [{seeds.start}, {seeds.stop})"
+    elif seeds and all(isinstance(s, int) for s in seeds):
         rep.seeds = f"{len(seeds)} seeds from {min(seeds)} to {max(seeds)}"
     own = pool is None
     pool = pool or Pool(jobs=jobs, timeout=timeout)

@@ -168,7 +168,7 @@ class Report:
         agree, total, ratio = self.agreement()
         nfail = len(self.failing)
         lines = []
-        rng = f"seeds {self.seeds}" if self.seeds else "programs"
+        rng = self.seeds or "programs"
         lines.append(f"tapegrad differential fuzz: {rng}: {st['programs']} programs, {st['stmts']} statements "
                      f"run in both libraries ({st['skipped']} skipped after a divergence), {self.elapsed:.1f}s")
         if self.tapegrad_file:
