@@ -2,7 +2,11 @@
 #pragma once
 #include <cstdint>
 
+#include <cmath>
+#include <limits>
+
 #include "core/dtype.h"
+#include "core/error.h"
 
 namespace tapegrad {
 
@@ -27,6 +31,18 @@ struct Scalar {
     return s;
   }
   bool is_floating() const { return kind == Kind::Float; }
+  // The value as an integer of `dtype` (its C name in messages: "int64_t", "int"), or torch's
+  // RuntimeError when it is not finite or out of that type's range (a fraction truncates).
+  int64_t to_integer(DType dtype) const {
+    const bool is32 = dtype == DType::Int32;
+    const double lo = is32 ? -2147483648.0 : -9223372036854775808.0, hi = is32 ? 2147483648.0 : 9223372036854775808.0;
+    bool fits = is_floating() ? (std::isfinite(value) && value >= lo && value < hi)
+                              : (!is32 || (ivalue >= std::numeric_limits<int32_t>::min() &&
+                                           ivalue <= std::numeric_limits<int32_t>::max()));
+    if (!fits)
+      fail(ErrorKind::Runtime, "value cannot be converted to type ", is32 ? "int" : "int64_t", " without overflow");
+    return is_floating() ? int64_t(value) : ivalue;
+  }
   // The dtype a Python number of this kind would have on its own (float -> default dtype).
   DType natural_dtype() const {
     return kind == Kind::Bool ? DType::Bool : kind == Kind::Int ? DType::Int64 : default_dtype();

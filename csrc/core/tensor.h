@@ -56,6 +56,13 @@ class TensorImpl {
   Device device() const { return storage_->device(); }
   const std::shared_ptr<Storage>& storage() const { return storage_; }
   bool is_contiguous() const;
+  // Whether two elements share memory (a broadcast dim: stride 0, size > 1), which torch refuses to
+  // write through element by element.
+  bool has_internal_overlap() const {
+    for (size_t d = 0; d < sizes_.size(); ++d)
+      if (strides_[d] == 0 && sizes_[d] > 1) return true;
+    return false;
+  }
   // Address of element 0 (storage base + offset).
   char* data_ptr() const { return static_cast<char*>(storage_->data()) + offset_ * int64_t(itemsize(dtype_)); }
   template <class T>

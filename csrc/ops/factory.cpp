@@ -13,6 +13,11 @@ Tensor full(const Shape& shape, double value, DType dtype, Device device) {
   return t;
 }
 
+Tensor full(const Shape& shape, const Scalar& value, DType dtype, Device device) {
+  if (is_integral(dtype, false)) value.to_integer(dtype);  // torch refuses inf, nan and out-of-range values
+  return full(shape, value.value, dtype, device);
+}
+
 Tensor full_like(const Tensor& t, double value, DType dtype, Device device) {
   Tensor out = device == t->device() ? empty_like_layout(t, t->sizes(), dtype) : TensorImpl::empty(t->sizes(), dtype, device);
   kernels(out).fill(*out, value);
@@ -29,11 +34,12 @@ Tensor scalar_tensor(const Scalar& s, DType dtype, Device device) {
     switch (dtype) {
       case DType::Float32: *t->data<float>() = float(s.value); break;
       case DType::Float64: *t->data<double>() = s.value; break;
-      case DType::Int64: *t->data<int64_t>() = s.is_floating() ? int64_t(s.value) : s.ivalue; break;
-      case DType::Int32: *t->data<int32_t>() = s.is_floating() ? int32_t(s.value) : int32_t(s.ivalue); break;
+      case DType::Int64: *t->data<int64_t>() = s.to_integer(dtype); break;
+      case DType::Int32: *t->data<int32_t>() = int32_t(s.to_integer(dtype)); break;
       case DType::Bool: *t->data<bool>() = s.value != 0; break;
     }
   } else {
+    if (is_integral(dtype, false)) s.to_integer(dtype);  // the same refusal as on the CPU
     kernels(t).fill(*t, s.value);
   }
   return t;

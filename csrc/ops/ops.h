@@ -11,6 +11,8 @@ namespace tapegrad::ops {
 // --- creation (factory.cpp) ---
 Tensor empty(const Shape& shape, DType dtype, Device device = Device());
 Tensor full(const Shape& shape, double value, DType dtype, Device device = Device());
+// A Python number's fill: torch's refusal of a value an integer dtype cannot hold.
+Tensor full(const Shape& shape, const Scalar& value, DType dtype, Device device = Device());
 Tensor zeros_like(const Tensor& t);
 // `value` everywhere, laid out like t when t is dense (torch's preserve_format).
 Tensor full_like(const Tensor& t, double value, DType dtype, Device device);

@@ -55,7 +55,12 @@ void def_both(Module& m, TensorClass& cls, const char* name, F&& f, const Extra&
 
 // self <- result in place with torch's autograd rules for in-place ops: leaf checks, the op's
 // node taking over self's history, or the base's history rewritten when self is a view.
-Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* constant_rule = "FillBackward0");
+// A write of one value everywhere (fill_, zero_, tril_) may go through a broadcast tensor; any
+// other is refused there, as torch refuses it.
+Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* constant_rule = "FillBackward0",
+                      bool allow_overlap = false);
+// torch's refusal of an element-by-element write into a tensor whose elements share memory.
+void check_no_internal_overlap(const Tensor& written);
 
 
 // Calls f(tensor) or g(scalar) for the right-hand operand; NotImplemented for anything else,

@@ -120,7 +120,7 @@ void bind_functions(Module& m) {
   m.def("full", [](pyb::handle size, pyb::handle value, pyb::handle dtype, pyb::handle device, bool requires_grad) {
     Scalar v = number_of(value);
     DType dt = optional_dtype_of(dtype).value_or(v.natural_dtype());
-    return with_requires_grad(ops::full(int_list_of(size, "size", false), v.value, dt, device_from(device)), requires_grad);
+    return with_requires_grad(ops::full(int_list_of(size, "size", false), v, dt, device_from(device)), requires_grad);
   }, arg("size"), arg("fill_value"), pyb::kw_only(), arg("dtype") = pyb::none(), arg("device") = pyb::none(),
         arg("requires_grad") = false);
   m.def("full_like", [](pyb::handle input, pyb::handle value, pyb::handle dtype, bool requires_grad) {

@@ -307,6 +307,7 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
       else if (!is_tensor(value)) rule = "FillBackward3";
     }
     if (adv.empty()) {
+      if (is_tensor(value)) check_no_internal_overlap(region);  // a number is a fill, which torch allows
       Tensor src = v->dtype() == x->dtype() ? v : ops::to_dtype(ops::detach(v), x->dtype());
       ops::copy_into(region, ops::expand(src, region->sizes()));  // torch's expand message on a bad shape
     } else {
@@ -354,7 +355,13 @@ bool continues_history_of(const Tensor& result, const Tensor& self) {
 
 }  // namespace
 
-Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* constant_rule) {
+void check_no_internal_overlap(const Tensor& written) {
+  TG_CHECK(!written->has_internal_overlap(), "unsupported operation: more than one element of the written-to tensor "
+           "refers to a single memory location. Please clone() the tensor before performing the operation.");
+}
+
+Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* constant_rule, bool allow_overlap) {
+  if (!allow_overlap) check_no_internal_overlap(self);
   if (self->is_inference() && !InferenceMode::is_enabled())
     fail(ErrorKind::Runtime, "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
                              "clone to get a normal tensor before doing inplace update.See "

@@ -126,6 +126,7 @@ TensorList copy_rule(FormulaNode& n, const Tensor& g) {
 // self.copy_(src): src broadcasts into self; self's old history gets no gradient and src gets
 // the gradient summed back to its shape (CopyBackwards), or CopySlices when self is a view.
 Tensor copy_inplace(const Tensor& self, const Tensor& src, bool /*non_blocking*/) {
+  check_no_internal_overlap(self);
   if (!is_expandable_to(src->sizes(), self->sizes()))
     fail(ErrorKind::Runtime, "output with shape ", shape_str(self->sizes()), " doesn't match the broadcast shape ",
          shape_str(broadcast_shapes(src->sizes(), self->sizes())));
@@ -261,20 +262,16 @@ void bind_inplace(Module& m) {
         return clamp_inplace(t, std::nullopt, number_of(hi), "ClampMaxBackward0");
       }, arg("max"))
       .def("copy_", &copy_inplace, arg("src"), arg("non_blocking") = false)
-      .def("zero_", [](const Tensor& t) { return assign_inplace(t, ops::full_like(t, 0.0, t->dtype(), t->device()), "ZeroBackward0"); })
+      .def("zero_", [](const Tensor& t) { return assign_inplace(t, ops::full_like(t, 0.0, t->dtype(), t->device()), "ZeroBackward0", true); })
       .def("fill_", [](const Tensor& t, pyb::handle v) {
-        double value;
         if (is_tensor(v)) {
-          Tensor tv = v.cast<Tensor>();
+          Tensor tv = tensor_of(v);
           TG_CHECK(tv->dim() == 0, "fill_ only supports 0-dimension value tensor but got tensor with ", tv->dim(),
                    " dimensions.");
-          value = item(tv).cast<double>();
-        } else {
-          value = number_of(v).value;
+          if (tv->requires_grad()) return fill_from_tensor(t, tv);
         }
-        if (is_tensor(v) && v.cast<Tensor>()->requires_grad()) return fill_from_tensor(t, v.cast<Tensor>());
-        return assign_inplace(t, ops::full_like(t, value, t->dtype(), t->device()),
-                              is_tensor(v) ? "FillBackward3" : "FillBackward2");
+        return assign_inplace(t, ops::full(t->sizes(), number_of(v), t->dtype(), t->device()),
+                              is_tensor(v) ? "FillBackward3" : "FillBackward2", true);
       });
 }
 

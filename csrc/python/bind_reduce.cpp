@@ -175,6 +175,7 @@ void bind_reduce(Module& m) {
   def_both(m, cls, "maximum", &ops::maximum, arg("other"));
   def_both(m, cls, "minimum", &ops::minimum, arg("other"));
   def_both(m, cls, "masked_fill", [](const Tensor& t, const Tensor& mask, pyb::handle value) {
+    if (!is_tensor(value) && is_integral(t->dtype(), false)) number_of(value).to_integer(t->dtype());
     return ops::masked_fill(t, mask, operand(value, t), !is_tensor(value));
   }, arg("mask"), arg("value"));
   cls.def("where", [](const Tensor& t, const Tensor& cond, pyb::handle other) {

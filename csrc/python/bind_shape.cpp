@@ -141,8 +141,8 @@ void bind_shape(Module& m) {
   cls.def("repeat", [](const Tensor& t, pyb::args sizes) { return ops::repeat(t, size_of(sizes, "repeats")); });
   def_both(m, cls, "tril", &ops::tril, arg("diagonal") = 0);
   def_both(m, cls, "triu", &ops::triu, arg("diagonal") = 0);
-  cls.def("tril_", [](const Tensor& t, int64_t k) { return assign_inplace(t, ops::tril(t, k)); }, arg("diagonal") = 0);
-  cls.def("triu_", [](const Tensor& t, int64_t k) { return assign_inplace(t, ops::triu(t, k)); }, arg("diagonal") = 0);
+  cls.def("tril_", [](const Tensor& t, int64_t k) { return assign_inplace(t, ops::tril(t, k), "FillBackward0", true); }, arg("diagonal") = 0);
+  cls.def("triu_", [](const Tensor& t, int64_t k) { return assign_inplace(t, ops::triu(t, k), "FillBackward0", true); }, arg("diagonal") = 0);
   m.def("_sort", [](const Tensor& t, int64_t dim, bool descending) {
     auto [values, indices] = ops::sort(t, dim, descending);
     return pyb::make_tuple(values, indices);
