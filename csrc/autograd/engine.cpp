@@ -4,11 +4,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "autograd/function.h"
 #include "autograd/grad_mode.h"
+#include "autograd/hooks.h"
 #include "core/error.h"
 #include "ops/ops.h"
 
@@ -109,28 +112,66 @@ void check_for_nan(const Node& node, const TensorList& grads) {
   }
 }
 
-void run_pre_hooks(Node& node, TensorList& grads) {
-  for (auto& [id, output_nr, hook] : node.hooks->tensor_pre)
-    if (output_nr < grads.size() && grads[output_nr])
-      if (Tensor r = hook(grads[output_nr])) grads[output_nr] = std::move(r);
-  for (auto& [output_nr, hook] : node.hooks->retains_grad)
-    if (output_nr < grads.size() && grads[output_nr]) hook(grads[output_nr]);
-  for (auto& [id, hook] : node.hooks->pre)
+void run_pre_hooks(const NodeHookLists& hooks, TensorList& grads) {
+  for (bool retain_grad : {false, true})
+    for (auto& [id, output_nr, hook] : hooks.tensor_pre)
+      if ((id == kRetainGradHookId) == retain_grad && output_nr < grads.size() && grads[output_nr])
+        if (Tensor r = hook(grads[output_nr])) grads[output_nr] = std::move(r);
+  for (auto& [id, hook] : hooks.pre)
     if (auto replaced = hook(grads)) grads = std::move(*replaced);
 }
 
-void run_leaf_hooks(TensorImpl& leaf, TensorList& grads) {
-  auto* hooks = leaf.leaf_hooks_if_any();
-  if (!hooks || grads.empty() || !grads[0]) return;
-  for (auto& [id, hook] : hooks->pre)
+void run_leaf_hooks(const TensorImpl::LeafHooks& hooks, TensorList& grads) {
+  if (grads.empty() || !grads[0]) return;
+  for (auto& [id, hook] : hooks.pre)
     if (Tensor r = hook(grads[0])) grads[0] = std::move(r);
 }
 
-void run_post_accumulate_hooks(const Tensor& leaf) {
-  auto* hooks = leaf->leaf_hooks_if_any();
-  if (!hooks) return;
-  for (auto& [id, hook] : hooks->post_accumulate) hook(leaf);
-}
+// The passes running on this thread, innermost first: a pass nested inside an apply (a custom
+// Function whose backward calls autograd.grad) is chained to the pass it runs inside. Written
+// once per pass, so the per-node path below touches no thread-local storage.
+struct PassFrame {
+  PassFrame() : outer(t_innermost) { t_innermost = this; }
+  ~PassFrame() { t_innermost = outer; }
+  PassFrame(const PassFrame&) = delete;
+  PassFrame& operator=(const PassFrame&) = delete;
+
+  PassFrame* outer;
+  const std::atomic<bool>* applying = nullptr;  // the turn this pass holds, if any
+  static thread_local PassFrame* t_innermost;
+};
+
+thread_local PassFrame* PassFrame::t_innermost = nullptr;
+
+// One pass at a time runs a node's apply (and frees its saved tensors). A nested pass may meet a
+// node whose turn an outer pass on its own thread holds: waiting would never end, so it goes on.
+class ApplyTurn {
+ public:
+  ApplyTurn(Node& node, PassFrame& pass) : flag_(node.task_state.applying), pass_(pass) {
+    if (flag_.exchange(true, std::memory_order_acquire)) {
+      for (PassFrame* p = pass.outer; p; p = p->outer)
+        if (p->applying == &flag_) {
+          reentered_ = true;
+          break;
+        }
+      if (!reentered_)
+        while (flag_.exchange(true, std::memory_order_acquire))
+          while (flag_.load(std::memory_order_relaxed)) std::this_thread::yield();
+    }
+    pass.applying = &flag_;
+  }
+  ~ApplyTurn() {
+    pass_.applying = nullptr;
+    if (!reentered_) flag_.store(false, std::memory_order_release);
+  }
+  ApplyTurn(const ApplyTurn&) = delete;
+  ApplyTurn& operator=(const ApplyTurn&) = delete;
+
+ private:
+  std::atomic<bool>& flag_;
+  PassFrame& pass_;
+  bool reentered_ = false;
+};
 
 }  // namespace
 
@@ -167,6 +208,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
 
   // Count how many edges lead into each node reachable from the root.
   TaskStates state;
+  PassFrame pass;
   NodeList stack{root.get()};
   bool fresh;
   state.visit(root.get(), &fresh);
@@ -191,22 +233,34 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     TensorList grads_out;
     bool any = node == root.get();
     for (const Tensor& g : grads_in) any = any || g != nullptr;
-    if (node->hooks) run_pre_hooks(*node, grads_in);
+    // Hooks run from copies: other threads (and the hooks themselves) may change the lists.
+    std::optional<NodeHookLists> hooks;
+    if (const NodeHooks* h = node->hooks.get()) hooks = copy_hooks(*h);
+    if (hooks) run_pre_hooks(*hooks, grads_in);
     AccumulateGrad* acc = node->as_accumulate_grad();
-    if (acc) run_leaf_hooks(*acc->variable, grads_in);
+    std::optional<TensorImpl::LeafHooks> leaf_hooks;
+    if (acc)
+      if (const auto* h = acc->variable->leaf_hooks_if_any()) leaf_hooks = copy_hooks(*h);
+    if (leaf_hooks) run_leaf_hooks(*leaf_hooks, grads_in);
     for (Capture& c : captures)
       if (c.fn == node && c.input_nr < grads_in.size() && grads_in[c.input_nr]) c.grad = grads_in[c.input_nr];
     // autograd.grad never accumulates into leaves it was not asked about.
     bool skip = capturing && acc != nullptr;
     if (any && !skip) {
-      TensorList kept_in = node->hooks && !node->hooks->post.empty() ? grads_in : TensorList();
-      grads_out = node->apply(std::move(grads_in));
-      if (!keep_graph) node->release_saved();
+      TensorList kept_in = hooks && !hooks->post.empty() ? grads_in : TensorList();
+      {
+        ApplyTurn turn(*node, pass);
+        grads_out = node->apply(std::move(grads_in));
+        if (!keep_graph) node->release_saved();
+      }
       if (AnomalyMode::is_enabled()) check_for_nan(*node, grads_out);
-      if (node->hooks)
-        for (auto& [id, hook] : node->hooks->post)
+      if (hooks)
+        for (auto& [id, hook] : hooks->post)
           if (auto replaced = hook(grads_out, kept_in)) grads_out = std::move(*replaced);
-      if (acc) run_post_accumulate_hooks(acc->variable);
+      // Read again: a gradient hook that just ran may have registered one.
+      if (acc)
+        if (const auto* h = acc->variable->leaf_hooks_if_any())
+          for (auto& [id, hook] : copy_hooks(*h).post_accumulate) hook(acc->variable);
     }
 
     for (size_t i = 0; i < node->next_edges.size(); ++i) {

@@ -60,7 +60,7 @@ void refresh_view_history(const Tensor& t) {
 }
 
 Edge gradient_edge(const Tensor& t) {
-  refresh_view_history(t);
+  if (t->view_base()) refresh_view_history(t);
   Edge e;
   e.shape = t->sizes();
   e.dtype = t->dtype();
@@ -101,8 +101,7 @@ FormulaNode* record(const char* name, BackwardFormula formula, const Tensor& out
   auto node = std::allocate_shared<FormulaNode>(PoolAllocator<FormulaNode>(), name, formula);
   link_edges(*node, inputs);
   if (AnomalyMode::is_enabled() && AnomalyMode::capture_trace) {
-    node->hooks = std::make_unique<NodeHooks>();
-    node->hooks->forward_trace = AnomalyMode::capture_trace();
+    node->hooks.ensure().forward_trace = AnomalyMode::capture_trace();
   }
   FormulaNode* raw = node.get();
   claim_output(out);

@@ -2,6 +2,7 @@
 #include "autograd/node.h"
 
 #include "autograd/grad_mode.h"
+#include "autograd/hooks.h"
 #include "ops/ops.h"
 
 namespace tapegrad {
@@ -35,33 +36,8 @@ Node::~Node() {
 
 std::shared_ptr<Node> make_accumulate_grad(Tensor leaf) { return std::make_shared<AccumulateGrad>(std::move(leaf)); }
 
-void move_retains_grad_hook(Node& from, uint32_t from_nr, Node& to, uint32_t to_nr) {
-  if (!from.hooks) return;
-  auto& hooks = from.hooks->retains_grad;
-  for (auto it = hooks.begin(); it != hooks.end(); ++it) {
-    if (it->first != from_nr) continue;
-    if (!to.hooks) to.hooks = std::make_unique<NodeHooks>();
-    to.hooks->retains_grad.emplace_back(to_nr, std::move(it->second));
-    hooks.erase(it);
-    return;
-  }
-}
-
 TensorList AccumulateGrad::apply(TensorList&& grads) {
-  Tensor& g = grads[0];
-  if (!g) return {};
-  std::lock_guard<std::mutex> lock(mu);
-  const Tensor& old = variable->grad();
-  if (!old) {
-    // Steal the incoming buffer when nobody else can see it and it has the leaf's layout;
-    // otherwise copy, so .grad never aliases a tensor the user holds.
-    bool private_buffer = g.use_count() == 1 && g->storage().use_count() == 1 && g->strides() == variable->strides();
-    variable->set_grad(private_buffer && !GradMode::is_enabled() ? g : ops::clone(g));
-  } else if (GradMode::is_enabled()) {
-    variable->set_grad(ops::add(old, g));  // create_graph: keep the sum differentiable
-  } else {
-    ops::add_(old, g);
-  }
+  if (grads[0]) accumulate_into_grad(*variable, grads[0]);
   return {};
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/compact_shape.h"
+#include "core/lazy_owned.h"
 #include "core/pool.h"
 #include "core/tensor.h"
 
@@ -33,6 +34,10 @@ struct Edge {
 struct NodeTaskState {
   std::atomic<uint64_t> owner{0};
   int dependencies = 0;
+  // Set while some pass runs the node's apply: passes sharing a node take turns, so one cannot
+  // free the saved tensors another is reading (it gets torch's "backward a second time" error).
+  // It sits here, in what would be padding, because every node carries it.
+  std::atomic<bool> applying{false};
   TensorList buffer;  // summed gradients, one per forward output of the node
 };
 
@@ -44,12 +49,10 @@ using NodePreHook = std::function<std::optional<TensorList>(const TensorList& gr
 using NodePostHook = std::function<std::optional<TensorList>(const TensorList& grad_inputs, const TensorList& grad_outputs)>;
 
 // Hooks registered on a node (by tensor.register_hook / retain_grad on its outputs, or on the
-// node itself); allocated only when one is registered.
+// node itself); allocated only when one is registered. The lists change only under
+// hooks_mutex() (autograd/hooks.h); the engine runs a copy.
 struct NodeHooks {
   std::vector<std::tuple<int, uint32_t, GradHook>> tensor_pre;  // (id, output_nr, hook)
-  // retain_grad's hooks (output_nr, hook): they run after every other, and move to the tensor's new
-  // node when an in-place op replaces it, so .grad is the gradient of the tensor's current value.
-  std::vector<std::pair<uint32_t, GradHook>> retains_grad;
   std::vector<std::pair<int, NodePreHook>> pre;
   std::vector<std::pair<int, NodePostHook>> post;
   std::string forward_trace;  // under anomaly detection: where the forward op ran
@@ -71,7 +74,7 @@ struct Node {
 
   std::vector<Edge, PoolAllocator<Edge>> next_edges;
   NodeTaskState task_state;
-  std::unique_ptr<NodeHooks> hooks;  // also holds the forward trace under anomaly detection
+  LazyOwned<NodeHooks> hooks;  // also holds the forward trace under anomaly detection
 };
 
 // Adds gradients into a leaf's .grad.
@@ -81,13 +84,9 @@ struct AccumulateGrad final : Node {
   TensorList apply(TensorList&& grads) override;
   AccumulateGrad* as_accumulate_grad() override { return this; }
   Tensor variable;
-  std::mutex mu;  // backward passes in several threads may reach the same leaf
 };
 
 std::shared_ptr<Node> make_accumulate_grad(Tensor leaf);
-
-// A tensor that retains its grad got a new node (an in-place op): its retain_grad hook follows it.
-void move_retains_grad_hook(Node& from, uint32_t from_nr, Node& to, uint32_t to_nr);
 
 // Drops one reference to a node. When it was the last, the node is destroyed by a loop
 // rather than by nested destructors, so a 1,000,000-node chain cannot overflow the stack.

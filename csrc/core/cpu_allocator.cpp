@@ -40,6 +40,8 @@ class CpuCachingAllocator final : public Allocator {
     return p;
   }
 
+  void release_cached() override { release_cache(); }
+
   void deallocate(void* ptr, size_t nbytes) override {
     size_t size = round_up(nbytes);
     if (size >= kCacheMin) {

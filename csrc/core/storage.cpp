@@ -1,6 +1,8 @@
 // Storage lifetime and the allocator registry; scalars avoid the allocator entirely.
 #include "core/storage.h"
 
+#include <malloc.h>
+
 #include "core/error.h"
 #include "core/pool.h"
 #include "kernels/cuda_runtime.h"
@@ -20,6 +22,14 @@ Allocator* allocator_for(DeviceType type) {
     fail(ErrorKind::Runtime, "no allocator registered for this device");
   }
   return a;
+}
+
+void release_free_memory() {
+  for (Allocator* a : g_allocators)
+    if (a) a->release_cached();
+  // Blocks below the mmap threshold go back to glibc's heap, which returns only its top to the
+  // system on free(); trimming also releases whole free pages in the middle of the heap.
+  malloc_trim(0);
 }
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "autograd/hooks.h"
 #include "autograd/node.h"
 #include "core/error.h"
 #include "core/pool.h"
@@ -97,16 +98,19 @@ void TensorImpl::set_requires_grad(bool r) {
 }
 
 void TensorImpl::set_grad_fn(std::shared_ptr<Node> fn, uint32_t output_nr) {
-  if (retains_grad() && grad_fn_ && fn && grad_fn_ != fn) move_retains_grad_hook(*grad_fn_, output_nr_, *fn, output_nr);
+  if (retains_grad() && grad_fn_ && fn && grad_fn_ != fn) move_retain_grad_hook(*grad_fn_, output_nr_, *fn, output_nr);
   grad_fn_ = std::move(fn);
   output_nr_ = output_nr;
 }
 
 std::shared_ptr<Node> TensorImpl::grad_accumulator(const Tensor& leaf) {
-  if (leaf->meta_)
-    if (auto acc = leaf->meta_->grad_accumulator.lock()) return acc;
+  // Under the lock: forward ops in one thread and create_graph backward passes in another may
+  // both ask, and a leaf must have one accumulator so that accumulation into it is serialised.
+  AutogradExtras& m = leaf->meta();
+  std::lock_guard<SpinLock> lock(m.accumulator_lock);
+  if (auto acc = m.grad_accumulator.lock()) return acc;
   auto acc = make_accumulate_grad(leaf);
-  leaf->meta().grad_accumulator = acc;
+  m.grad_accumulator = acc;
   return acc;
 }
 

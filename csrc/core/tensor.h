@@ -2,11 +2,14 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "core/dtype.h"
+#include "core/lazy_owned.h"
 #include "core/pool.h"
 #include "core/shape.h"
+#include "core/spin_lock.h"
 #include "core/storage.h"
 
 namespace tapegrad {
@@ -85,9 +88,37 @@ class TensorImpl {
   const std::shared_ptr<Node>& grad_fn() const { return grad_fn_; }
   uint32_t output_nr() const { return output_nr_; }
   void set_grad_fn(std::shared_ptr<Node> fn, uint32_t output_nr = 0);
-  const Tensor& grad() const { return meta_ ? meta_->grad : null_tensor(); }
+  // .grad is shared with backward passes running in other threads (the GIL is released there):
+  // it is read, written and accumulated into under the extras' lock, and read by value.
+  Tensor grad() const {
+    AutogradExtras* m = meta_.get();
+    if (!m) return Tensor();
+    std::lock_guard<std::mutex> lock(m->mu);
+    return m->grad;
+  }
   void set_grad(Tensor g) {
-    if (g || meta_) meta().grad = std::move(g);
+    if (!g && !meta_) return;
+    AutogradExtras& m = meta();
+    std::unique_lock<std::mutex> lock(m.mu);
+    m.grad.swap(g);
+    lock.unlock();  // the old gradient dies unlocked: freeing it may run Python (its hooks)
+  }
+  // Installs `g` only if .grad is still `expected`, for updates computed outside the lock.
+  bool replace_grad_if(const Tensor& expected, Tensor g) {
+    AutogradExtras& m = meta();
+    std::unique_lock<std::mutex> lock(m.mu);
+    if (m.grad != expected) return false;
+    m.grad.swap(g);
+    lock.unlock();
+    return true;
+  }
+  // Runs f(.grad) under the lock: a read-modify-write that other threads see as one step. f must
+  // not call Python or wait for anything that may hold the GIL.
+  template <class F>
+  void update_grad(F&& f) {
+    AutogradExtras& m = meta();
+    std::lock_guard<std::mutex> lock(m.mu);
+    f(m.grad);
   }
   bool retains_grad() const { return meta_ && meta_->retains_grad; }
   void set_retains_grad(bool r) {
@@ -120,14 +151,12 @@ class TensorImpl {
   void set_view_version(uint32_t v) { meta().view_version = v; }
 
   // A leaf's gradient hooks (run before accumulation) and post-accumulate hooks; null until used.
+  // The lists change only under hooks_mutex() (autograd/hooks.h), which also guards copying them.
   struct LeafHooks {
     std::vector<std::pair<int, std::function<Tensor(const Tensor&)>>> pre;
     std::vector<std::pair<int, std::function<void(const Tensor&)>>> post_accumulate;
   };
-  LeafHooks& leaf_hooks() {
-    if (!meta().leaf_hooks) meta_->leaf_hooks = std::make_unique<LeafHooks>();
-    return *meta_->leaf_hooks;
-  }
+  LeafHooks& leaf_hooks() { return meta().leaf_hooks.ensure(); }
   LeafHooks* leaf_hooks_if_any() const { return meta_ ? meta_->leaf_hooks.get() : nullptr; }
 
   // The Python object now showing this tensor, so a tensor keeps one identity in Python (as
@@ -139,18 +168,17 @@ class TensorImpl {
   // What only leaves with gradients, views and hooked tensors need: allocated on first use, so
   // the many intermediate tensors of a graph stay small.
   struct AutogradExtras {
+    std::mutex mu;  // guards grad
+    SpinLock accumulator_lock;  // guards grad_accumulator: taken by every op on a leaf
     std::weak_ptr<Node> grad_accumulator;
     Tensor grad;
     Tensor view_base;
-    std::unique_ptr<LeafHooks> leaf_hooks;
+    LazyOwned<LeafHooks> leaf_hooks;
     uint32_t view_version = 0;
     ViewKind view_kind = ViewKind::Plain;
     bool retains_grad = false;
   };
-  AutogradExtras& meta() {
-    if (!meta_) meta_ = std::make_unique<AutogradExtras>();
-    return *meta_;
-  }
+  AutogradExtras& meta() { return meta_.ensure(); }
   static const Tensor& null_tensor();
 
   std::shared_ptr<Storage> storage_;
@@ -163,7 +191,7 @@ class TensorImpl {
   bool is_inference_ = false;
   uint32_t output_nr_ = 0;
   std::shared_ptr<Node> grad_fn_;
-  std::unique_ptr<AutogradExtras> meta_;
+  LazyOwned<AutogradExtras> meta_;  // made by whichever thread first needs it
   void* py_object_ = nullptr;
 };
 

@@ -6,7 +6,8 @@ namespace tapegrad::py {
 namespace {
 
 std::string capture_trace() {
-  // Called from ops during forward, with the GIL held.
+  // Called from ops: during forward with the GIL held, during a create_graph backward without it.
+  pyb::gil_scoped_acquire gil;
   pyb::object tb = pyb::module_::import("traceback");
   pyb::object lines = tb.attr("format_stack")();
   return pyb::str("").attr("join")(lines).cast<std::string>();

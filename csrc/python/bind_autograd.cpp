@@ -8,6 +8,7 @@
 #include "autograd/node.h"
 #include "core/error.h"
 #include "python/bind_common.h"
+#include "python/py_hooks.h"
 
 namespace tapegrad::py {
 namespace {
@@ -31,7 +32,7 @@ TensorList tensors_from(pyb::handle h, const char* what) {
 }  // namespace
 
 void bind_autograd(Module& m) {
-  pyb::class_<Node, std::shared_ptr<Node>>(m, "Node")
+  pyb::class_<Node, std::shared_ptr<Node>>(m, "Node", pyb::custom_type_setup(&setup_node_gc))
       .def("name", [](const Node& n) { return std::string(n.name()); })
       .def_property_readonly("next_functions", [](const Node& n) {
         pyb::tuple t(n.next_edges.size());

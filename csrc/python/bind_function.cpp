@@ -13,6 +13,13 @@ namespace tapegrad::py {
 namespace {
 
 struct PyFunctionNode final : Node {
+  // The last reference may go in a backward pass running without the GIL (another thread
+  // dropped the graph's outputs meanwhile): Python objects are released under it.
+  ~PyFunctionNode() override {
+    if (!backward) return;
+    pyb::gil_scoped_acquire gil;
+    backward = pyb::object();
+  }
   const char* name() const override { return name_.c_str(); }
   uint32_t num_outputs() const override { return uint32_t(outputs.size()); }
 

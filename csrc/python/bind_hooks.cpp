@@ -5,6 +5,7 @@
 
 #include <atomic>
 
+#include "autograd/hooks.h"
 #include "autograd/node.h"
 #include "core/error.h"
 #include "ops/ops.h"
@@ -38,32 +39,21 @@ struct HookHandle {
   }
 };
 
-template <class Vec>
-void erase_id(Vec& v, int id) {
-  for (auto it = v.begin(); it != v.end(); ++it)
-    if (std::get<0>(*it) == id) {
-      v.erase(it);
-      return;
-    }
-}
-
 HookHandle register_tensor_hook(const Tensor& t, pyb::function fn) {
   if (!t->requires_grad())
     fail(ErrorKind::Runtime, "cannot register a hook on a tensor that doesn't require gradient");
   int id = g_next_hook_id++;
   if (t->is_leaf()) {
-    t->leaf_hooks().pre.emplace_back(id, PyGradHook{hold(std::move(fn))});
+    add_leaf_pre_hook(*t, id, PyGradHook{hold(std::move(fn))});
     std::weak_ptr<TensorImpl> weak = t;
     return {[weak, id] {
-      if (auto tt = weak.lock()) erase_id(tt->leaf_hooks().pre, id);
+      if (auto tt = weak.lock()) remove_hook(*tt, id);
     }};
   }
-  Node& node = *t->grad_fn();
-  if (!node.hooks) node.hooks = std::make_unique<NodeHooks>();
-  node.hooks->tensor_pre.emplace_back(id, t->output_nr(), PyGradHook{hold(std::move(fn))});
+  add_tensor_pre_hook(*t->grad_fn(), id, t->output_nr(), PyGradHook{hold(std::move(fn))});
   std::weak_ptr<Node> weak = t->grad_fn();
   return {[weak, id] {
-    if (auto n = weak.lock()) erase_id(n->hooks->tensor_pre, id);
+    if (auto n = weak.lock()) remove_hook(*n, id);
   }};
 }
 
@@ -71,17 +61,7 @@ void retain_grad(const Tensor& t) {
   if (t->is_leaf() || t->retains_grad()) return;
   if (!t->requires_grad()) fail(ErrorKind::Runtime, "can't retain_grad on Tensor that has requires_grad=False");
   t->set_retains_grad(true);
-  Node& node = *t->grad_fn();
-  if (!node.hooks) node.hooks = std::make_unique<NodeHooks>();
-  // Weak: the node must not keep its own output alive (that would be a cycle).
-  std::weak_ptr<TensorImpl> weak = t;
-  node.hooks->retains_grad.emplace_back(t->output_nr(), [weak](const Tensor& g) -> Tensor {
-    if (auto tt = weak.lock()) {
-      const Tensor& old = tt->grad();
-      tt->set_grad(old ? ops::add(old, g) : ops::clone(ops::detach(g)));
-    }
-    return Tensor();
-  });
+  add_tensor_pre_hook(*t->grad_fn(), kRetainGradHookId, t->output_nr(), retain_grad_hook(t));
 }
 
 }  // namespace
@@ -131,31 +111,29 @@ void bind_hooks(Module& m) {
         if (!t->requires_grad())
           fail(ErrorKind::Runtime, "cannot register a hook on a tensor that doesn't require gradient");
         int id = g_next_hook_id++;
-        t->leaf_hooks().post_accumulate.emplace_back(id, PyPostAccumulateHook{hold(std::move(fn))});
+        add_post_accumulate_hook(*t, id, PyPostAccumulateHook{hold(std::move(fn))});
         std::weak_ptr<TensorImpl> weak = t;
         return HookHandle{[weak, id] {
-          if (auto tt = weak.lock()) erase_id(tt->leaf_hooks().post_accumulate, id);
+          if (auto tt = weak.lock()) remove_hook(*tt, id);
         }};
       }, pyb::arg("hook"));
 
   auto node_cls = pyb::reinterpret_borrow<pyb::class_<Node, std::shared_ptr<Node>>>(m.attr("Node"));
   node_cls
       .def("register_hook", [](const std::shared_ptr<Node>& n, pyb::function fn) {
-        if (!n->hooks) n->hooks = std::make_unique<NodeHooks>();
         int id = g_next_hook_id++;
-        n->hooks->post.emplace_back(id, PyNodePostHook{hold(std::move(fn)), n->next_edges.size()});
+        add_node_post_hook(*n, id, PyNodePostHook{hold(std::move(fn)), n->next_edges.size()});
         std::weak_ptr<Node> weak = n;
         return HookHandle{[weak, id] {
-          if (auto nn = weak.lock()) erase_id(nn->hooks->post, id);
+          if (auto nn = weak.lock()) remove_hook(*nn, id);
         }};
       }, pyb::arg("fn"))
       .def("register_prehook", [](const std::shared_ptr<Node>& n, pyb::function fn) {
-        if (!n->hooks) n->hooks = std::make_unique<NodeHooks>();
         int id = g_next_hook_id++;
-        n->hooks->pre.emplace_back(id, PyNodePreHook{hold(std::move(fn)), n->num_outputs()});
+        add_node_pre_hook(*n, id, PyNodePreHook{hold(std::move(fn)), n->num_outputs()});
         std::weak_ptr<Node> weak = n;
         return HookHandle{[weak, id] {
-          if (auto nn = weak.lock()) erase_id(nn->hooks->pre, id);
+          if (auto nn = weak.lock()) remove_hook(*nn, id);
         }};
       }, pyb::arg("fn"));
 }

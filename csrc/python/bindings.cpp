@@ -65,6 +65,7 @@ void bind_types(Module& m) {
   m.def("_cuda_compiled", &cuda::compiled_with_cuda);
   m.def("_cuda_device_count", &cuda::device_count);
   m.def("_set_size_class", &set_size_class);
+  m.def("_release_free_memory", &release_free_memory, pyb::call_guard<pyb::gil_scoped_release>());
   m.def("get_default_dtype", [] { return dtype_object(default_dtype()); });
   m.def("set_default_dtype", [](pyb::handle d) {
     DType t = dtype_from(d);

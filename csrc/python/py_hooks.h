@@ -44,5 +44,7 @@ pyb::object* function_node_callable(Node& node);
 
 // Gives the Tensor type garbage collector support (used as pybind11's custom_type_setup).
 void setup_tensor_gc(PyHeapTypeObject* heap_type);
+// The same for Node (grad_fn) objects.
+void setup_node_gc(PyHeapTypeObject* heap_type);
 
 }  // namespace tapegrad::py

@@ -1,6 +1,8 @@
-// Garbage collector support for Tensor: a hook or a Function's ctx that refers back to its own
-// tensor forms a cycle through C++ that Python cannot see; here the tensor reports the Python
-// objects it owns exclusively, and clears them when the collector breaks the cycle.
+// Garbage collector support for Tensor and Node (grad_fn): a hook or a Function's ctx that refers
+// back to its own tensor or node forms a cycle through C++ that Python cannot see; here each
+// object reports the Python objects it owns exclusively, and clears them when the collector
+// breaks the cycle.
+#include "autograd/hooks.h"
 #include "python/py_hooks.h"
 
 namespace tapegrad::py {
@@ -27,18 +29,9 @@ int visit_held(const Fn& f, visitproc visit, void* arg) {
   return 0;
 }
 
-int traverse(PyObject* self, visitproc visit, void* arg) {
-  Py_VISIT(Py_TYPE(self));
-  TensorImpl* t = exclusively_owned(self);
-  if (!t) return 0;
-  if (auto* hooks = t->leaf_hooks_if_any()) {
-    for (auto& [id, h] : hooks->pre)
-      if (int r = visit_held<PyGradHook>(h, visit, arg)) return r;
-    for (auto& [id, h] : hooks->post_accumulate)
-      if (int r = visit_held<PyPostAccumulateHook>(h, visit, arg)) return r;
-  }
-  Node* node = owned_grad_fn(*t);
-  if (!node) return 0;
+// The Python objects a node owns: its hooks' callables and a custom Function's backward (its ctx).
+// Hook lists change only with the GIL held, which the collector holds too.
+int visit_node(Node* node, visitproc visit, void* arg) {
   if (node->hooks) {
     for (auto& [id, nr, h] : node->hooks->tensor_pre)
       if (int r = visit_held<PyGradHook>(h, visit, arg)) return r;
@@ -51,17 +44,50 @@ int traverse(PyObject* self, visitproc visit, void* arg) {
   return 0;
 }
 
-int clear(PyObject* self) {
+void clear_node(Node* node) {
+  clear_hooks(*node);
+  if (pyb::object* callable = function_node_callable(*node)) *callable = pyb::none();
+}
+
+int traverse(PyObject* self, visitproc visit, void* arg) {
+  Py_VISIT(Py_TYPE(self));
   TensorImpl* t = exclusively_owned(self);
   if (!t) return 0;
   if (auto* hooks = t->leaf_hooks_if_any()) {
-    hooks->pre.clear();
-    hooks->post_accumulate.clear();
+    for (auto& [id, h] : hooks->pre)
+      if (int r = visit_held<PyGradHook>(h, visit, arg)) return r;
+    for (auto& [id, h] : hooks->post_accumulate)
+      if (int r = visit_held<PyPostAccumulateHook>(h, visit, arg)) return r;
   }
-  if (Node* node = owned_grad_fn(*t)) {
-    node->hooks.reset();
-    if (pyb::object* callable = function_node_callable(*node)) *callable = pyb::none();
-  }
+  Node* node = owned_grad_fn(*t);
+  return node ? visit_node(node, visit, arg) : 0;
+}
+
+int clear(PyObject* self) {
+  TensorImpl* t = exclusively_owned(self);
+  if (!t) return 0;
+  clear_hooks(*t);
+  if (Node* node = owned_grad_fn(*t)) clear_node(node);
+  return 0;
+}
+
+// A grad_fn's Python object (`fn = y.grad_fn; fn.register_hook(lambda *g: fn)`), when it is the
+// node's only owner.
+Node* exclusively_owned_node(PyObject* self) {
+  auto v_h = reinterpret_cast<pyb::detail::instance*>(self)->get_value_and_holder();
+  if (!v_h.holder_constructed()) return nullptr;
+  auto& holder = v_h.holder<std::shared_ptr<Node>>();
+  return holder.use_count() == 1 ? holder.get() : nullptr;
+}
+
+int traverse_node(PyObject* self, visitproc visit, void* arg) {
+  Py_VISIT(Py_TYPE(self));
+  Node* node = exclusively_owned_node(self);
+  return node ? visit_node(node, visit, arg) : 0;
+}
+
+int clear_node_object(PyObject* self) {
+  if (Node* node = exclusively_owned_node(self)) clear_node(node);
   return 0;
 }
 
@@ -72,6 +98,13 @@ void setup_tensor_gc(PyHeapTypeObject* heap_type) {
   type->tp_flags |= Py_TPFLAGS_HAVE_GC;
   type->tp_traverse = traverse;
   type->tp_clear = clear;
+}
+
+void setup_node_gc(PyHeapTypeObject* heap_type) {
+  PyTypeObject* type = &heap_type->ht_type;
+  type->tp_flags |= Py_TPFLAGS_HAVE_GC;
+  type->tp_traverse = traverse_node;
+  type->tp_clear = clear_node_object;
 }
 
 }  // namespace tapegrad::py

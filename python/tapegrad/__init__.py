@@ -1,5 +1,6 @@
 """tapegrad: PyTorch's autograd API over a small C++ engine. `import tapegrad as torch` and go."""
 from tapegrad import _C
+from tapegrad import _memory  # noqa: F401  (hooks the garbage collector)
 from tapegrad._C import (  # noqa: F401  (re-exported public names)
     Tensor,
     abs,
