@@ -7,6 +7,7 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "autograd/function.h"
@@ -173,6 +174,30 @@ class ApplyTurn {
   bool reentered_ = false;
 };
 
+// The capture nodes from which another capture node can be reached: their apply must run.
+template <class Captures>
+std::unordered_set<const Node*> captures_leading_on(const Captures& captures) {
+  std::unordered_set<const Node*> targets, result;
+  for (const auto& c : captures) targets.insert(c.fn);
+  for (const Node* start : targets) {
+    std::unordered_set<const Node*> seen;
+    std::vector<const Node*> stack{start};
+    while (!stack.empty() && !result.count(start)) {
+      const Node* n = stack.back();
+      stack.pop_back();
+      for (const Edge& e : n->next_edges) {
+        if (!e.fn || !seen.insert(e.fn.get()).second) continue;
+        if (targets.count(e.fn.get())) {
+          result.insert(start);
+          break;
+        }
+        stack.push_back(e.fn.get());
+      }
+    }
+  }
+  return result;
+}
+
 }  // namespace
 
 TensorList run_backward(const TensorList& outputs, const TensorList& grad_outputs, bool keep_graph,
@@ -205,6 +230,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     captures.push_back({e.fn.get(), e.input_nr, Tensor()});
   }
   const bool capturing = !inputs.empty();
+  const std::unordered_set<const Node*> pass_through = captures_leading_on(captures);
 
   // Count how many edges lead into each node reachable from the root.
   TaskStates state;
@@ -236,14 +262,21 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     // Hooks run from copies: other threads (and the hooks themselves) may change the lists.
     std::optional<NodeHookLists> hooks;
     if (const NodeHooks* h = node->hooks.get()) hooks = copy_hooks(*h);
+    auto capture = [&] {
+      for (Capture& c : captures)
+        if (c.fn == node && c.input_nr < grads_in.size() && grads_in[c.input_nr]) c.grad = grads_in[c.input_nr];
+    };
+    // torch's order: a captured input whose node must run on (to reach another input) is read
+    // before the tensor's hooks, which then run as part of that node; otherwise after them.
+    const bool capture_before_hooks = !pass_through.empty() && pass_through.count(node);
+    if (capture_before_hooks) capture();
     if (hooks) run_pre_hooks(*hooks, grads_in);
     AccumulateGrad* acc = node->as_accumulate_grad();
     std::optional<TensorImpl::LeafHooks> leaf_hooks;
     if (acc)
       if (const auto* h = acc->variable->leaf_hooks_if_any()) leaf_hooks = copy_hooks(*h);
     if (leaf_hooks) run_leaf_hooks(*leaf_hooks, grads_in);
-    for (Capture& c : captures)
-      if (c.fn == node && c.input_nr < grads_in.size() && grads_in[c.input_nr]) c.grad = grads_in[c.input_nr];
+    if (!capture_before_hooks) capture();
     // autograd.grad never accumulates into leaves it was not asked about.
     bool skip = capturing && acc != nullptr;
     if (any && !skip) {

@@ -37,7 +37,8 @@ Node::~Node() {
 std::shared_ptr<Node> make_accumulate_grad(Tensor leaf) { return std::make_shared<AccumulateGrad>(std::move(leaf)); }
 
 TensorList AccumulateGrad::apply(TensorList&& grads) {
-  if (grads[0]) accumulate_into_grad(*variable, grads[0]);
+  // A leaf detached in place (detach_) since the graph was built no longer collects gradients.
+  if (grads[0] && variable->requires_grad()) accumulate_into_grad(*variable, grads[0]);
   return {};
 }
 

@@ -20,8 +20,12 @@ Tensor run_activation(UnaryOp op, const Tensor& x, double a = 0, double b = 0) {
 
 Tensor positive(const Tensor& x) { return compare(x, Scalar(0.0), int(CompareOp::Gt)); }
 
-// Records `name` with x saved and the op's parameters kept for the rule.
-Tensor activation(UnaryOp op, const Tensor& x, const char* name, BackwardFormula rule, double a = 0, double b = 0) {
+// Records `name` with x saved and the op's parameters kept for the rule. The nn activations
+// have float kernels only: an integer or bool input is torch's NotImplementedError naming `kernel`
+// (log1p and erf pass none: they compute integers in the default float dtype).
+Tensor activation(UnaryOp op, const Tensor& x, const char* kernel, const char* name, BackwardFormula rule,
+                  double a = 0, double b = 0) {
+  if (kernel && !is_floating(x->dtype())) not_for_dtype(kernel, x->dtype());
   Tensor out = run_activation(op, x, a, b);
   if (FormulaNode* n = record(name, rule, out, {&x})) {
     n->save(x);
@@ -46,7 +50,7 @@ bool can_fuse_grad(const Tensor& grad, const Tensor& saved) {
 }
 
 Tensor leaky_relu(const Tensor& x, double slope) {
-  return activation(UnaryOp::LeakyRelu, x, "LeakyReluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  return activation(UnaryOp::LeakyRelu, x, "leaky_relu_cpu", "LeakyReluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (!GradMode::is_enabled()) return {unary_grad(int(UnaryOp::LeakyRelu), g, x, n.scalars[0])};
     return {where(positive(x), g, mul_scalar(g, n.scalars[0]))};
@@ -54,7 +58,7 @@ Tensor leaky_relu(const Tensor& x, double slope) {
 }
 
 Tensor elu(const Tensor& x, double alpha) {
-  return activation(UnaryOp::Elu, x, "EluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  return activation(UnaryOp::Elu, x, "elu_cpu", "EluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (!GradMode::is_enabled()) return {unary_grad(int(UnaryOp::Elu), g, x, n.scalars[0])};
     return {where(positive(x), g, mul(g, mul_scalar(exp(x), n.scalars[0])))};
@@ -62,7 +66,7 @@ Tensor elu(const Tensor& x, double alpha) {
 }
 
 Tensor softplus(const Tensor& x, double beta, double threshold) {
-  return activation(UnaryOp::Softplus, x, "SoftplusBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  return activation(UnaryOp::Softplus, x, "softplus_cpu", "SoftplusBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (!GradMode::is_enabled()) return {unary_grad(int(UnaryOp::Softplus), g, x, n.scalars[0], n.scalars[1])};
     Tensor bx = mul_scalar(x, n.scalars[0]);
@@ -73,7 +77,7 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
 
 Tensor gelu(const Tensor& x, bool tanh_approximation) {
   if (tanh_approximation)
-    return activation(UnaryOp::GeluTanh, x, "GeluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+    return activation(UnaryOp::GeluTanh, x, "GeluKernelImpl", "GeluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
       Tensor x = n.saved(0);
       if (!GradMode::is_enabled()) return {unary_grad(int(UnaryOp::GeluTanh), g, x)};
       const double k = std::sqrt(2.0 / M_PI), kappa = 0.044715;
@@ -84,7 +88,7 @@ Tensor gelu(const Tensor& x, bool tanh_approximation) {
                          add(mul_scalar(x2, 3 * kappa), Scalar(1.0)));
       return {mul(g, add(left, right))};
     });
-  return activation(UnaryOp::Gelu, x, "GeluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  return activation(UnaryOp::Gelu, x, "GeluKernelImpl", "GeluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (!GradMode::is_enabled()) return {unary_grad(int(UnaryOp::Gelu), g, x)};
     Tensor cdf = mul_scalar(add(erf(mul_scalar(x, M_SQRT1_2)), Scalar(1.0)), 0.5);
@@ -94,7 +98,7 @@ Tensor gelu(const Tensor& x, bool tanh_approximation) {
 }
 
 Tensor silu(const Tensor& x) {
-  return activation(UnaryOp::Silu, x, "SiluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  return activation(UnaryOp::Silu, x, "silu_cpu", "SiluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (!GradMode::is_enabled()) return {unary_grad(int(UnaryOp::Silu), g, x)};
     Tensor s = sigmoid(x);
@@ -109,15 +113,19 @@ Tensor is_cmp(const Tensor& x, CompareOp op, double v) { return compare(x, Scala
 }  // namespace
 
 Tensor hardtanh(const Tensor& x, double min_val, double max_val) {
-  return activation(UnaryOp::Hardtanh, x, "HardtanhBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  if (x->dtype() == DType::Bool) fail(ErrorKind::Runtime, "Bool inputs not supported for hardtanh");
+  if (!is_floating(x->dtype()))  // torch clamps integers to the bounds cast to the integer type
+    return clamp(x, Scalar::from_int(int64_t(min_val)), Scalar::from_int(int64_t(max_val)));
+  return activation(UnaryOp::Hardtanh, x, nullptr, "HardtanhBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Hardtanh), g, x, n.scalars[0], n.scalars[1])};
-    return {grad_where(logical_and(is_cmp(x, CompareOp::Gt, n.scalars[0]), is_cmp(x, CompareOp::Lt, n.scalars[1])), g)};
+    // zero outside (min, max): a NaN input passes its gradient, as in torch's kernel
+    return {grad_where(logical_not(logical_or(is_cmp(x, CompareOp::Le, n.scalars[0]), is_cmp(x, CompareOp::Ge, n.scalars[1]))), g)};
   }, min_val, max_val);
 }
 
 Tensor hardsigmoid(const Tensor& x) {
-  return activation(UnaryOp::Hardsigmoid, x, "HardsigmoidBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  return activation(UnaryOp::Hardsigmoid, x, "hardsigmoid_cpu", "HardsigmoidBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Hardsigmoid), g, x)};
     return {grad_where(logical_and(is_cmp(x, CompareOp::Gt, -3), is_cmp(x, CompareOp::Lt, 3)), mul_scalar(g, double(1.0f / 6.0f)))};  // torch: the float 1/6
@@ -125,7 +133,7 @@ Tensor hardsigmoid(const Tensor& x) {
 }
 
 Tensor hardswish(const Tensor& x) {
-  return activation(UnaryOp::Hardswish, x, "HardswishBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  return activation(UnaryOp::Hardswish, x, "hardswish_cpu", "HardswishBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Hardswish), g, x)};
     Tensor middle = mul(g, add(div_scalar(x, 3.0), Scalar(0.5)));
@@ -134,7 +142,7 @@ Tensor hardswish(const Tensor& x) {
 }
 
 Tensor mish(const Tensor& x) {
-  return activation(UnaryOp::Mish, x, "MishBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  return activation(UnaryOp::Mish, x, "mish_cpu", "MishBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Mish), g, x)};
     Tensor t = tanh(softplus(x, 1.0, 20.0));
@@ -143,7 +151,7 @@ Tensor mish(const Tensor& x) {
 }
 
 Tensor logsigmoid(const Tensor& x) {
-  return activation(UnaryOp::LogSigmoid, x, "LogSigmoidBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  return activation(UnaryOp::LogSigmoid, x, "log_sigmoid_cpu", "LogSigmoidBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::LogSigmoid), g, x)};
     return {mul(g, sigmoid(neg(x)))};
@@ -151,7 +159,7 @@ Tensor logsigmoid(const Tensor& x) {
 }
 
 Tensor celu(const Tensor& x, double alpha) {
-  return activation(UnaryOp::Celu, x, "CeluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  return activation(UnaryOp::Celu, x, "elu_cpu", "CeluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Celu), g, x, n.scalars[0])};
     return {where(positive(x), g, mul(g, exp(div_scalar(x, n.scalars[0]))))};
@@ -159,30 +167,36 @@ Tensor celu(const Tensor& x, double alpha) {
 }
 
 Tensor hardshrink(const Tensor& x, double lambd) {
-  return activation(UnaryOp::Hardshrink, x, "HardshrinkBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  return activation(UnaryOp::Hardshrink, x, "hardshrink_cpu", "HardshrinkBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Hardshrink), g, x, n.scalars[0])};
-    return {grad_where(is_cmp(abs(x), CompareOp::Gt, n.scalars[0]), g)};
+    return {grad_where(logical_not(is_cmp(abs(x), CompareOp::Le, n.scalars[0])), g)};
   }, lambd);
 }
 
 Tensor softshrink(const Tensor& x, double lambd) {
-  return activation(UnaryOp::Softshrink, x, "SoftshrinkBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  return activation(UnaryOp::Softshrink, x, "softshrink_check", "SoftshrinkBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Softshrink), g, x, n.scalars[0])};
-    return {grad_where(is_cmp(abs(x), CompareOp::Gt, n.scalars[0]), g)};
+    return {grad_where(logical_not(is_cmp(abs(x), CompareOp::Le, n.scalars[0])), g)};
   }, lambd);
 }
 
 Tensor threshold(const Tensor& x, double threshold_value, double value) {
-  return activation(UnaryOp::Threshold, x, "ThresholdBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  if (x->dtype() == DType::Bool) not_for_dtype("threshold_cpu", x->dtype());
+  if (!is_floating(x->dtype())) {  // integers stay integers, the threshold and value cast to them
+    Tensor above = compare(x, Scalar::from_int(int64_t(threshold_value)), int(CompareOp::Gt));
+    return where(above, x, full({}, Scalar::from_int(int64_t(value)), x->dtype(), x->device()));
+  }
+  return activation(UnaryOp::Threshold, x, nullptr, "ThresholdBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Threshold), g, x, n.scalars[0])};
-    return {grad_where(is_cmp(x, CompareOp::Gt, n.scalars[0]), g)};
+    return {grad_where(logical_not(is_cmp(x, CompareOp::Le, n.scalars[0])), g)};
   }, threshold_value, value);
 }
 
 Tensor glu(const Tensor& x, int64_t dim) {
+  if (!is_floating(x->dtype())) not_for_dtype("glu_cpu", x->dtype());
   TG_CHECK(x->dim() > 0, "glu does not support scalars because halving size must be even");
   int64_t d = wrap_dim(dim, x->dim());
   TG_CHECK(x->sizes()[size_t(d)] % 2 == 0, "Halving dimension must be even, but dimension ", d, " is size ",
@@ -207,7 +221,7 @@ Tensor glu(const Tensor& x, int64_t dim) {
 }
 
 Tensor log1p(const Tensor& x) {
-  return activation(UnaryOp::Log1p, x, "Log1PBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  return activation(UnaryOp::Log1p, x, nullptr, "Log1PBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (!GradMode::is_enabled()) return {unary_grad(int(UnaryOp::Log1p), g, x)};
     return {div(g, add(x, Scalar(1.0)))};
@@ -215,7 +229,7 @@ Tensor log1p(const Tensor& x) {
 }
 
 Tensor erf(const Tensor& x) {
-  return activation(UnaryOp::Erf, x, "ErfBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  return activation(UnaryOp::Erf, x, nullptr, "ErfBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (!GradMode::is_enabled()) return {unary_grad(int(UnaryOp::Erf), g, x)};
     return {mul(g, mul_scalar(exp(neg(mul(x, x))), M_2_SQRTPI))};

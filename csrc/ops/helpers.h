@@ -66,4 +66,9 @@ Tensor run_binary(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype);
 // Math like sin() on an integer tensor computes in the default float dtype, as torch does.
 inline DType float_result_type(const Tensor& t) { return is_floating(t->dtype()) ? t->dtype() : default_dtype(); }
 
+// torch's NotImplementedError for a kernel that has no version for dtype.
+[[noreturn]] inline void not_for_dtype(const char* kernel, DType dtype) {
+  fail(ErrorKind::NotImplemented, "\"", kernel, "\" not implemented for '", dtype_scalar_type_name(dtype), "'");
+}
+
 }  // namespace tapegrad::ops

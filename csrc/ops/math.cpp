@@ -15,10 +15,6 @@ Tensor run_math(UnaryOp op, const Tensor& x, DType dtype, double a = 0) {
   return out;
 }
 
-[[noreturn]] void not_for_dtype(const char* kernel, DType dtype) {
-  fail(ErrorKind::NotImplemented, "\"", kernel, "\" not implemented for '", dtype_scalar_type_name(dtype), "'");
-}
-
 // floor/ceil/round/trunc: an integer tensor is already whole and comes back as a copy; bools
 // are refused as torch refuses them. The gradient is zero everywhere.
 Tensor rounding(UnaryOp op, const Tensor& x, const char* name, const char* kernel, double decimals = 0) {

@@ -73,7 +73,12 @@ Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight) {
   return out;
 }
 
-Tensor addcmul(const Tensor& self, const Tensor& t1, const Tensor& t2, const Scalar& value) {
+Tensor addcmul(const Tensor& self, const Tensor& t1, const Tensor& t2, const Scalar& value_in) {
+  const bool integral = !is_floating(self->dtype()) && !is_floating(t1->dtype()) && !is_floating(t2->dtype());
+  if (integral && self->dtype() == DType::Bool && t1->dtype() == DType::Bool && t2->dtype() == DType::Bool)
+    not_for_dtype("addcmul_cpu_out", DType::Bool);
+  // Integer operands keep their dtype: torch casts the value to it (0.5 becomes 0).
+  const Scalar value = integral ? Scalar::from_int(int64_t(value_in.value)) : value_in;
   Tensor out = untracked([&] {
     Tensor scaled = value.value == 1.0 ? t1 : mul(t1, value);
     return add(self, mul(scaled, t2));

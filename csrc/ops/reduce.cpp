@@ -139,6 +139,22 @@ Tensor mean(const Tensor& x, const Shape& dims, bool keepdim, std::optional<DTyp
   return out;
 }
 
+namespace {
+// For each element along d, the product of the others, differentiable again: each element's row
+// of the lane with its own place set to one, multiplied out (quadratic, but only needed when a
+// gradient through zeros is itself differentiated).
+Tensor product_of_others(const Tensor& x, int64_t d) {
+  Tensor lanes = transpose(x, d, x->dim() - 1);
+  const int64_t n = lanes->dim() ? lanes->sizes().back() : 1;
+  Shape square = lanes->sizes();
+  square.insert(square.end() - 1, n);
+  Tensor rows = expand(unsqueeze(lanes, -2), square);
+  Tensor own_place = eye(n, n, DType::Bool, x->device());
+  Tensor others = prod(where(own_place, full({}, 1.0, x->dtype(), x->device()), rows), -1, false);
+  return transpose(others, d, x->dim() - 1);
+}
+}  // namespace
+
 Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim, std::optional<DType> dtype) {
   Shape rd = dim ? reduced_dims(x, {*dim}) : reduced_dims(x, {});
   Tensor out = run_reduce(ReduceOp::Prod, x, rd, dim ? keepdim : false, sum_dtype(x, dtype));
@@ -151,6 +167,8 @@ Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim, std::opti
     // With zeros, the product of the others: exclusive running products from both ends.
     Tensor flat = n.ints.size() == 1 ? x : reshape(x, {-1});
     int64_t d = n.ints.size() == 1 ? n.ints[0] : 0;
+    if (GradMode::is_enabled())  // create_graph: the same products written with ops
+      return {mul(expand(keep_dims(g, n), n.shape), reshape(product_of_others(flat, d), n.shape))};
     Tensor before = empty_like_shape(flat, flat->sizes(), flat->dtype());
     Tensor after = empty_like_shape(flat, flat->sizes(), flat->dtype());
     kernels(flat).scan(ReduceOp::Prod, *flat, d, *before, true, false);
@@ -176,6 +194,15 @@ TensorList extreme_rule(FormulaNode& n, const Tensor& g) {
   return {div(mul(expand(keep_dims(g, n), n.shape), hits), count)};
 }
 
+// Full max()/min(): torch writes the shared gradient into the hits of a zero tensor, so a NaN
+// gradient stays where the extreme was; a NaN result's hits are the input's NaNs.
+TensorList full_extreme_rule(FormulaNode& n, const Tensor& g) {
+  Tensor x = n.saved(0), r = n.saved(1);
+  Tensor hits = item_of(isnan(r)) ? isnan(x) : compare(x, r, 0 /* Eq */);
+  Tensor share = div(g, sum(cast_for_compute(hits, g->dtype()), std::nullopt));
+  return {where(hits, expand(share, n.shape), full({}, 0.0, g->dtype(), g->device()))};
+}
+
 Tensor extreme(const Tensor& x, const Shape& dims, bool keepdim, bool is_max, const char* name) {
   const char* fn = name[0] == 'A' ? (is_max ? "amax" : "amin") : (is_max ? "max" : "min");
   if (dims.empty() && x->numel() == 0)
@@ -185,7 +212,8 @@ Tensor extreme(const Tensor& x, const Shape& dims, bool keepdim, bool is_max, co
   for (int64_t d : rd)
     TG_CHECK_KIND(x->sizes()[size_t(d)] > 0, Index, fn, "(): Expected reduction dim ", d, " to have non-zero size.");
   Tensor out = run_reduce(is_max ? ReduceOp::Max : ReduceOp::Min, x, rd, keepdim, x->dtype());
-  if (FormulaNode* n = record_reduction(name, extreme_rule, out, x, rd, keepdim)) {
+  const bool full_reduction = name[0] != 'A' && dims.empty();
+  if (FormulaNode* n = record_reduction(name, full_reduction ? full_extreme_rule : extreme_rule, out, x, rd, keepdim)) {
     n->save(x);
     n->save(out, true);
   }
@@ -360,11 +388,14 @@ Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim) {
 namespace {
 Tensor softmax_impl(const Tensor& x_in, int64_t dim, std::optional<DType> dtype, bool log) {
   DType dt = dtype.value_or(x_in->dtype());
-  if (!is_floating(dt))
-    fail(ErrorKind::NotImplemented, "\"", log ? "log_softmax_lastdim_kernel_impl" : "softmax_lastdim_kernel_impl",
-         "\" not implemented for '", dtype_scalar_type_name(dt), "'");
+  int64_t d = wrap_dim(dim, x_in->dim());
+  if (!is_floating(dt)) {  // torch runs no kernel (so raises nothing) for an empty input
+    if (x_in->numel() == 0) return to_dtype(clone(x_in), dt);
+    const bool last = x_in->dim() == 0 || d == x_in->dim() - 1;
+    not_for_dtype(log ? (last ? "log_softmax_lastdim_kernel_impl" : "log_softmax_kernel_impl")
+                      : (last ? "softmax_lastdim_kernel_impl" : "softmax_kernel_impl"), dt);
+  }
   Tensor x = cast_for_compute(x_in, dt);
-  int64_t d = wrap_dim(dim, x->dim());
   Tensor out = empty_like_shape(x, x->sizes(), x->dtype());
   kernels(x).softmax(*x, x->dim() ? d : 0, *out, log);
   auto rule = log ? [](FormulaNode& n, const Tensor& g) -> TensorList {
@@ -398,9 +429,10 @@ Tensor log_softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype) { r
 Tensor cumsum(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
   int64_t d = wrap_dim(dim, x->dim());
   if (sum_dtype(x, dtype) == DType::Bool) fail(ErrorKind::NotImplemented, "\"cumsum_out_cpu\" not implemented for 'Bool'");
-  Tensor xc = cast_for_compute(x, sum_dtype(x, dtype));
+  // A float input cast to another float dtype keeps its history (ToCopyBackward0).
+  Tensor xc = is_floating(x->dtype()) ? to_dtype(x, sum_dtype(x, dtype)) : cast_for_compute(x, sum_dtype(x, dtype));
   Tensor out = cumsum_impl(xc, d, false);
-  if (xc != x && out->grad_fn()) out->set_grad_fn(nullptr);  // integer inputs never carry history
+  if (!is_floating(x->dtype()) && out->grad_fn()) out->set_grad_fn(nullptr);  // integer inputs never carry history
   return out;
 }
 

@@ -96,7 +96,8 @@ Tensor relu(const Tensor& x) {
   if (FormulaNode* n = record("ReluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Tensor y = n.saved(0);
         if (can_fuse_grad(g, y)) return {unary_grad(int(UnaryOp::Relu), g, y)};
-        return {keep_where(g, mask(y, int(UnaryOp::GtMask), 0.0))};
+        // torch zeroes where y <= 0, so a NaN passes its gradient through
+        return {where(compare(y, Scalar(0.0), int(CompareOp::Le)), full({}, 0.0, g->dtype(), g->device()), g)};
       }, out, {&x}))
     n->save(out, true);
   return out;
@@ -141,6 +142,11 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   if (min) dt = result_type(x, *min);
   if (max) dt = promote_types(dt, result_type(x, *max));
   double lo = min ? min->value : kNoBound, hi = max ? max->value : kNoBound;
+  if ((min && std::isnan(lo)) || (max && std::isnan(hi))) {  // torch: a NaN bound gives NaN everywhere
+    Tensor out = full(x->sizes(), Scalar(kNoBound), dt, x->device());
+    record(node_name, [](FormulaNode&, const Tensor& g) -> TensorList { return {zeros_like(g)}; }, out, {&x});
+    return out;
+  }
   Tensor out = run_unary(UnaryOp::Clamp, x, dt, lo, hi);
   if (FormulaNode* n = record(node_name, [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {keep_where(g, mask(n.saved(0), int(UnaryOp::InRangeMask), n.scalars[0], n.scalars[1]))};

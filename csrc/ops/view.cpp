@@ -330,8 +330,9 @@ TensorList chunk(const Tensor& x, int64_t chunks, int64_t dim) {
   TG_CHECK(x->dim() > 0, "chunk expects at least a 1-dimensional tensor");
   TG_CHECK(chunks > 0, "chunk expects `chunks` to be greater than 0, got: ", chunks);
   int64_t size = x->sizes()[size_t(wrap_dim(dim, x->dim()))];
+  if (size == 0) return split_with_sizes(x, Shape(size_t(chunks), 0), dim);  // torch: `chunks` empty pieces
   int64_t each = (size + chunks - 1) / chunks;
-  return split(x, std::max(each, int64_t(1)), dim);
+  return split(x, each, dim);
 }
 
 TensorList unbind(const Tensor& x, int64_t dim) {

@@ -83,7 +83,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             raise RuntimeError("Repeats must be non-negative")
         shape = list(input.shape)
         expanded = input.unsqueeze(d + 1).expand(*shape[:d + 1], repeats, *shape[d + 1:])
-        return expanded.contiguous().view(*shape[:d], shape[d] * repeats, *shape[d + 1:])
+        return expanded.clone().view(*shape[:d], shape[d] * repeats, *shape[d + 1:])  # never input itself
     if repeats.dim() != 1:
         raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
     if repeats.shape[0] != input.shape[d]:

@@ -71,7 +71,7 @@ void unary_grad_typed(UnaryOp op, const TensorImpl& g, const TensorImpl& s, Tens
     case UnaryOp::Cos: m([](T gv, T x) { return gv * -std::sin(x); }); break;
     case UnaryOp::Sqrt: m([](T gv, T y) { return gv / (y * T(2)); }); break;
     case UnaryOp::Reciprocal: m([](T gv, T y) { return -gv * (y * y); }); break;
-    case UnaryOp::Relu: m([](T gv, T y) { return y > T(0) ? gv : T(0); }); break;
+    case UnaryOp::Relu: m([](T gv, T y) { return y <= T(0) ? T(0) : gv; }); break;  // NaN passes, as torch
     case UnaryOp::PowScalar:
       with_power<T>(a - T(1), [&](auto pw) { m([a, pw](T gv, T x) { return gv * (pw(x) * a); }); });
       break;
@@ -110,7 +110,7 @@ void unary_grad_typed(UnaryOp op, const TensorImpl& g, const TensorImpl& s, Tens
     case UnaryOp::Log1p: m([](T gv, T x) { return gv / (T(1) + x); }); break;
     case UnaryOp::Erf: m([](T gv, T x) { return gv * T(1.12837916709551257390) * std::exp(-x * x); }); break;
     // torch's backward kernels, condition for condition.
-    case UnaryOp::Hardtanh: m([a, b](T gv, T x) { return x > a && x < b ? gv : T(0); }); break;
+    case UnaryOp::Hardtanh: m([a, b](T gv, T x) { return x <= a || x >= b ? T(0) : gv; }); break;
     // torch multiplies by the float constant 1/6 for every dtype.
     case UnaryOp::Hardsigmoid: m([](T gv, T x) { return x > T(-3) && x < T(3) ? gv * T(1.0f / 6.0f) : T(0); }); break;
     case UnaryOp::Hardswish:

@@ -83,7 +83,7 @@ void softmax_typed(const TensorImpl& in, int64_t dim, TensorImpl& out, bool log)
     auto y = [&](int64_t i) -> T& { return *reinterpret_cast<T*>(p[1] + i * s[1]); };
     T mx = -std::numeric_limits<T>::infinity();
     for (int64_t i = 0; i < n; ++i) mx = std::max(mx, x(i));
-    if (std::isinf(mx)) mx = 0;  // all -inf (or +inf): avoid inf - inf
+    // As torch: a lane whose max is infinite (or that holds a NaN) is NaN throughout (inf - inf).
     T sum = 0;
     for (int64_t i = 0; i < n; ++i) sum += std::exp(x(i) - mx);
     if (log) {

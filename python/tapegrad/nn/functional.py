@@ -98,8 +98,9 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    if p == 1.0:
-        return input.mul_(0.0) if inplace else input * 0.0
+    if p == 1.0:  # a zero of input's own dtype: integer inputs stay integers, as in torch
+        zero = tapegrad.zeros((), dtype=input.dtype)
+        return input.mul_(zero) if inplace else input * zero
     # Kept elements are scaled by 1 / (1 - p) so the expected value is unchanged.
     scaled_mask = tapegrad.empty_like(input).bernoulli_(1.0 - p).div_(1.0 - p)
     return input.mul_(scaled_mask) if inplace else input * scaled_mask
