@@ -385,3 +385,144 @@ def test_copy_from_a_number(value, dtype):
         x = T.zeros(3, dtype=getattr(T, dtype))
         return x.copy_(value)
     same_program(program)
+
+
+# ---------------------------------------------------------------- differential fuzzer findings
+
+INT_ACTIVATIONS = {
+    "threshold": lambda F, x: F.threshold(x, -0.5, -2.7), "hardtanh": lambda F, x: F.hardtanh(x, -1.5, 2.5),
+    "relu6": lambda F, x: F.relu6(x), "relu": lambda F, x: F.relu(x), "leaky_relu": lambda F, x: F.leaky_relu(x),
+    "elu": lambda F, x: F.elu(x), "gelu": lambda F, x: F.gelu(x), "silu": lambda F, x: F.silu(x),
+    "softplus": lambda F, x: F.softplus(x), "mish": lambda F, x: F.mish(x), "celu": lambda F, x: F.celu(x),
+    "hardswish": lambda F, x: F.hardswish(x), "hardsigmoid": lambda F, x: F.hardsigmoid(x),
+    "logsigmoid": lambda F, x: F.logsigmoid(x), "softshrink": lambda F, x: F.softshrink(x),
+    "glu": lambda F, x: F.glu(x), "dropout_p1": lambda F, x: F.dropout(x, p=1.0),
+    "dropout_half": lambda F, x: F.dropout(x, p=0.5), "softmax_dim0": lambda F, x: F.softmax(x.reshape(2, 2), 0),
+    "log_softmax_last": lambda F, x: F.log_softmax(x, -1), "softmax_empty": lambda F, x: F.softmax(x[:0], 0),
+}
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+@pytest.mark.parametrize("name", sorted(INT_ACTIVATIONS))
+def test_activations_on_integer_and_bool_inputs(name, dtype):
+    def program(T):
+        F = T.nn.functional
+        x = T.tensor([-3, 0, 2, 5]).to(getattr(T, dtype))
+        return INT_ACTIVATIONS[name](F, x)
+    same_program(program)
+
+
+def test_addcmul_on_integers_truncates_the_value():
+    for value in (0.5, 1.7, 2):
+        same_program(lambda T: T.addcmul(T.tensor([1, 2]), T.tensor([3, 4]), T.tensor([5, 6]), value=value))
+    same_program(lambda T: T.addcmul(T.tensor([1.0, 2.0]), T.tensor([3, 4]), T.tensor([5, 6]), value=0.5))
+    same_program(lambda T: T.addcmul(T.tensor([True]), T.tensor([True]), T.tensor([True])))
+
+
+INF, NAN = float("inf"), float("nan")
+
+
+@pytest.mark.parametrize("row", [[-INF, -INF], [INF, INF], [INF, 1.0], [-INF, 1.0], [NAN, 1.0], [1.0, 2.0]])
+def test_softmax_lanes_with_infinities_or_nan(row):
+    def program(T):
+        x = T.tensor([row, [0.5, 0.25]], requires_grad=True)
+        F = T.nn.functional
+        return F.softmax(x, -1), F.log_softmax(x, -1), F.softmax(x.t(), 0)
+    same_program(program)
+
+
+@pytest.mark.parametrize("bounds", [dict(min=2.5, max=NAN), dict(min=NAN), dict(max=NAN), dict(min=NAN, max=1.0)])
+def test_clamp_with_a_nan_bound(bounds):
+    def program(T):
+        x = T.tensor([0.0, 3.0, NAN], requires_grad=True)
+        y = T.clamp(x, **bounds)
+        y.sum().backward()
+        i = T.tensor([1, 2]).clamp(**bounds)
+        return y, x.grad, i
+    same_program(program)
+
+
+@pytest.mark.parametrize("shape,dim", [((0, 1), 0), ((0, 1), 1), ((1, 0), 1), ((0,), 0)])
+def test_chunk_of_an_empty_dim(shape, dim):
+    same_program(lambda T: T.zeros(shape).chunk(3, dim=dim))
+
+
+def test_repeat_interleave_by_one_is_not_an_alias_of_its_input():
+    def program(T):
+        x = T.tensor([-0.25, 2.0])
+        y = x.repeat_interleave(1)
+        y[T.tensor([True, True])] = 5.0
+        z = T.tensor([[1.0, 2.0]]).repeat_interleave(1, dim=0)
+        return x, y, z
+    same_program(program)
+
+
+@pytest.mark.parametrize("act", ["relu", "relu6", "hardtanh", "threshold", "hardshrink", "softshrink"])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_clipping_activation_gradients_pass_nan_inputs_through(act, create_graph):
+    def program(T):
+        F = T.nn.functional
+        x = T.tensor([-2.25, 0.5, 7.0], requires_grad=True)
+        y = T.log1p(x)  # nan, finite, finite
+        f = {"relu": F.relu, "relu6": F.relu6, "hardtanh": F.hardtanh, "hardshrink": F.hardshrink,
+             "softshrink": F.softshrink, "threshold": lambda t: F.threshold(t, 0.1, 0.0)}[act]
+        (g,) = T.autograd.grad(f(y), x, T.tensor([-2.25, 1.0, 3.0]), create_graph=create_graph)
+        return g.detach()
+    same_program(program)
+
+
+@pytest.mark.parametrize("reduce", ["min", "max", "amax"])
+def test_extreme_gradient_with_a_nan_incoming_gradient(reduce):
+    def program(T):
+        x = T.tensor([[1.75, -2.25, -0.75], [1.5, 3.0, -2.25]], dtype=T.float64, requires_grad=True)
+        m = getattr(T, reduce)(x)
+        m.pow(m).backward()
+        return x.grad
+    same_program(program)
+
+
+def test_prod_gradient_through_zeros_with_create_graph():
+    def program(T):
+        x = T.arange(-1.5, 3.5, 1.5).requires_grad_()
+        y = x.prod(dim=0, keepdim=True)
+        (g,) = T.autograd.grad(y, x, T.tensor([-2.75]), create_graph=True)
+        (gg,) = T.autograd.grad(g.sum(), x)
+        m = T.tensor([[0.0, 2.0, 3.0], [1.0, 0.0, 0.0]], dtype=T.float64, requires_grad=True)
+        (h,) = T.autograd.grad(m.prod(), m, create_graph=True)
+        (hh,) = T.autograd.grad((h * T.arange(6.0, dtype=T.float64).reshape(2, 3)).sum(), m)
+        return g, gg, h, hh
+    same_program(program)
+
+
+def test_cumsum_with_a_dtype_keeps_the_history():
+    def program(T):
+        x = T.tensor([-3.0, -0.25], requires_grad=True)
+        y = T.cumsum(x.expand_as(x), dim=0, dtype=T.float64)
+        y.sum().backward()
+        return y.detach(), y.requires_grad, x.grad
+    same_program(program)
+
+
+def test_a_leaf_detached_in_place_collects_no_gradient():
+    def program(T):
+        x = T.tensor([1.5, 0.25, -1.25], requires_grad=True)
+        v = x.unflatten(0, (3, 1))[1:]
+        x.detach_()
+        (v * v).sum().backward()
+        return x.grad, x.requires_grad
+    same_program(program)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_autograd_grad_reads_a_non_leaf_input_before_its_hooks(create_graph):
+    def program(T):
+        x = T.ones(2, 1, dtype=T.float64, requires_grad=True)
+        y = x.asinh()
+        y.register_hook(lambda g: g + 1)
+        gy, gx = T.autograd.grad(y, [y, x], grad_outputs=T.tensor([[2.75], [-0.5]], dtype=T.float64),
+                                 create_graph=create_graph)
+        z = y * 2  # z's node only feeds y: its hook runs before the capture
+        z.register_hook(lambda g: g * 10)
+        (gz,) = T.autograd.grad(z, z, T.ones(2, 1, dtype=T.float64))
+        return gy.detach(), gx.detach(), gz
+    same_program(program)

@@ -174,28 +174,30 @@ class ApplyTurn {
   bool reentered_ = false;
 };
 
-// The capture nodes from which another capture node can be reached: their apply must run.
+// autograd.grad runs only the nodes from which a captured input can be reached (torch's
+// exec_info): the others' gradients are never read, and their saved tensors may be gone.
 template <class Captures>
-std::unordered_set<const Node*> captures_leading_on(const Captures& captures) {
-  std::unordered_set<const Node*> targets, result;
+std::unordered_set<const Node*> nodes_leading_to_captures(const Node* root, const Captures& captures) {
+  std::unordered_set<const Node*> targets, leads;
   for (const auto& c : captures) targets.insert(c.fn);
-  for (const Node* start : targets) {
-    std::unordered_set<const Node*> seen;
-    std::vector<const Node*> stack{start};
-    while (!stack.empty() && !result.count(start)) {
-      const Node* n = stack.back();
-      stack.pop_back();
-      for (const Edge& e : n->next_edges) {
-        if (!e.fn || !seen.insert(e.fn.get()).second) continue;
-        if (targets.count(e.fn.get())) {
-          result.insert(start);
-          break;
-        }
-        stack.push_back(e.fn.get());
-      }
+  std::unordered_set<const Node*> done;
+  std::vector<std::pair<const Node*, size_t>> stack{{root, 0}};  // node, next edge to look at
+  done.insert(root);
+  while (!stack.empty()) {
+    auto& [n, next] = stack.back();
+    if (next < n->next_edges.size()) {
+      const Node* child = n->next_edges[next++].fn.get();
+      if (child && done.insert(child).second) stack.push_back({child, 0});
+      continue;
     }
+    for (const Edge& e : n->next_edges)
+      if (e.fn && (targets.count(e.fn.get()) || leads.count(e.fn.get()))) {
+        leads.insert(n);
+        break;
+      }
+    stack.pop_back();
   }
-  return result;
+  return leads;
 }
 
 }  // namespace
@@ -230,7 +232,8 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     captures.push_back({e.fn.get(), e.input_nr, Tensor()});
   }
   const bool capturing = !inputs.empty();
-  const std::unordered_set<const Node*> pass_through = captures_leading_on(captures);
+  const std::unordered_set<const Node*> must_run =
+      capturing ? nodes_leading_to_captures(root.get(), captures) : std::unordered_set<const Node*>();
 
   // Count how many edges lead into each node reachable from the root.
   TaskStates state;
@@ -268,7 +271,8 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     };
     // torch's order: a captured input whose node must run on (to reach another input) is read
     // before the tensor's hooks, which then run as part of that node; otherwise after them.
-    const bool capture_before_hooks = !pass_through.empty() && pass_through.count(node);
+    const bool runs = !capturing || must_run.count(node);
+    const bool capture_before_hooks = capturing && runs;
     if (capture_before_hooks) capture();
     if (hooks) run_pre_hooks(*hooks, grads_in);
     AccumulateGrad* acc = node->as_accumulate_grad();
@@ -278,7 +282,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     if (leaf_hooks) run_leaf_hooks(*leaf_hooks, grads_in);
     if (!capture_before_hooks) capture();
     // autograd.grad never accumulates into leaves it was not asked about.
-    bool skip = capturing && acc != nullptr;
+    bool skip = !runs || (capturing && acc != nullptr);
     if (any && !skip) {
       TensorList kept_in = hooks && !hooks->post.empty() ? grads_in : TensorList();
       {

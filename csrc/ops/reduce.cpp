@@ -167,8 +167,11 @@ Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim, std::opti
     // With zeros, the product of the others: exclusive running products from both ends.
     Tensor flat = n.ints.size() == 1 ? x : reshape(x, {-1});
     int64_t d = n.ints.size() == 1 ? n.ints[0] : 0;
-    if (GradMode::is_enabled())  // create_graph: the same products written with ops
-      return {mul(expand(keep_dims(g, n), n.shape), reshape(product_of_others(flat, d), n.shape))};
+    if (GradMode::is_enabled()) {  // create_graph: the same products written with ops
+      Tensor others = product_of_others(flat, d);
+      if (n.ints.size() == 1) return {mul(expand(keep_dims(g, n), n.shape), others)};
+      return {reshape(mul(g, others), n.shape)};  // torch's full prod ends with a view
+    }
     Tensor before = empty_like_shape(flat, flat->sizes(), flat->dtype());
     Tensor after = empty_like_shape(flat, flat->sizes(), flat->dtype());
     kernels(flat).scan(ReduceOp::Prod, *flat, d, *before, true, false);
