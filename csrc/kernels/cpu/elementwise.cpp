@@ -10,6 +10,20 @@
 namespace tapegrad::cpu {
 namespace {
 
+// torch's integer power: exact by repeated squaring, wrapping as two's complement does; a
+// negative exponent leaves only 1 and -1 nonzero.
+template <class T>
+T int_pow(T base, T exp) {
+  if (exp < T(0)) return base == T(1) ? T(1) : base == T(-1) ? T((exp % T(2)) ? -1 : 1) : T(0);
+  using U = std::make_unsigned_t<T>;
+  U result = 1, b = U(base);
+  for (U e = U(exp); e; e >>= 1) {
+    if (e & 1) result *= b;
+    b *= b;
+  }
+  return T(result);
+}
+
 template <class T>
 void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, double b_) {
   using M = math_t<T>;
@@ -29,7 +43,12 @@ void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, d
     case UnaryOp::Sqrt: m([](M x) { return std::sqrt(x); }); break;
     case UnaryOp::Reciprocal: m([](M x) { return M(1) / x; }); break;
     case UnaryOp::Sign: m([](M x) { return M((x > M(0)) - (x < M(0))); }); break;
-    case UnaryOp::PowScalar: with_power<M>(a, [&](auto pw) { m(pw); }); break;
+    case UnaryOp::PowScalar:
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+        map1<T>(in, out, [e = T(a_)](T x) { return int_pow(x, e); });
+      else
+        with_power<M>(a, [&](auto pw) { m(pw); });
+      break;
     case UnaryOp::RPowScalar: m([a](M x) { return std::pow(a, x); }); break;
     case UnaryOp::Clamp:
       // torch propagates NaN inputs through clamp.
@@ -110,7 +129,12 @@ void binary_typed(BinaryOp op, const TensorImpl& x, const TensorImpl& y, TensorI
       else map2<T>(x, y, out, [](T a, T b) { return T(a * b); });
       break;
     case BinaryOp::Div: map2<T>(x, y, out, [](T a, T b) { return T(M(a) / M(b)); }); break;
-    case BinaryOp::Pow: map2<T>(x, y, out, [](T a, T b) { return T(std::pow(M(a), M(b))); }); break;
+    case BinaryOp::Pow:
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+        map2<T>(x, y, out, [](T a, T b) { return int_pow(a, b); });
+      else
+        map2<T>(x, y, out, [](T a, T b) { return T(std::pow(M(a), M(b))); });
+      break;
     case BinaryOp::Maximum:
       map2<T>(x, y, out, [](T a, T b) {
         if constexpr (std::is_floating_point_v<T>) {
