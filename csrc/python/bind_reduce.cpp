@@ -178,6 +178,14 @@ void bind_reduce(Module& m) {
     if (!is_tensor(value) && is_integral(t->dtype(), false)) number_of(value).to_integer(t->dtype());
     return ops::masked_fill(t, mask, operand(value, t), !is_tensor(value));
   }, arg("mask"), arg("value"));
+  // In place the mask broadcasts to self's shape, never beyond it.
+  cls.def("masked_fill_", [](const Tensor& t, const Tensor& mask, pyb::handle value) {
+    if (!is_tensor(value) && is_integral(t->dtype(), false)) number_of(value).to_integer(t->dtype());
+    Shape shape = broadcast_shapes(t->sizes(), mask->sizes());
+    TG_CHECK(shape == t->sizes(), "output with shape ", shape_str(t->sizes()), " doesn't match the broadcast shape ",
+             shape_str(shape));
+    return assign_inplace(t, ops::masked_fill(t, mask, operand(value, t), !is_tensor(value)), "FillBackward0", true);
+  }, arg("mask"), arg("value"));
   cls.def("where", [](const Tensor& t, const Tensor& cond, pyb::handle other) {
     return ops::where(cond, t, operand(other, t));
   }, arg("condition"), arg("other"));
