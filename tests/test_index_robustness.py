@@ -121,6 +121,10 @@ CASES = [
     "T.zeros(3, 2).index_add(1, T.tensor([1]), T.ones(3, 1), alpha=2)",
     "T.zeros(3, 2, dtype=T.int64).index_add(1, T.tensor([1]), T.ones(3, 1, dtype=T.int64), alpha=2)",
     "T.zeros(2, 0).index_add(0, T.tensor([1]), T.ones(1, 0))",
+    "T.zeros(3, 4).index_add(0, T.tensor([4]), T.ones(1, 4))",
+    "T.zeros(3, 4).index_add(1, T.tensor([1, -5, 7]), T.ones(3, 3))",
+    "T.zeros(3, 4, 2).index_add(0, T.tensor([0, 3]), T.ones(2, 4, 2))",
+    "T.zeros(3, 4, dtype=T.int64).index_add(0, T.tensor([-1]), T.ones(1, 4, dtype=T.int64))",
     "T.zeros(2, 3).index_add(1, e, T.ones(0))",
     "T.zeros(2, 3).index_add(0, e, T.ones(0))",
     # index_select

@@ -2,6 +2,7 @@
 // the indexed dims are permuted to the front, the other dims ride along as a block.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "autograd/function.h"
 #include "ops/helpers.h"
@@ -197,6 +198,17 @@ auto checked_scatter_gather(const Tensor& index, int64_t dim, int64_t size, F f)
   }
 }
 
+// The first index (in order) outside [0, size), or kAllInRange.
+constexpr int64_t kAllInRange = std::numeric_limits<int64_t>::min();
+int64_t first_out_of_range(const Tensor& index, int64_t size) {
+  AutoGradMode off(false);
+  Tensor flat = reshape(index, {-1});
+  Tensor bad = logical_or(compare(flat, Scalar::from_int(0), int(CompareOp::Lt)),
+                          compare(flat, Scalar::from_int(size), int(CompareOp::Ge)));
+  if (flat->numel() == 0 || !item_of(any(bad, {}, false))) return kAllInRange;
+  return item_of(select(flat, 0, item_of(argmax(to_dtype(bad, DType::Int64), 0, false))));
+}
+
 // torch checks nothing about an empty index but the dim (and, for scatter, src's dtype).
 void check_index_dtype(const Tensor& index, const char* fn) {
   if (index->numel() == 0) return;
@@ -252,12 +264,8 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
       // torch checks an empty self's indices, and those along dim 1, on their own path, in its own words.
       int64_t size = x->sizes()[size_t(d)];
       TG_CHECK(x->numel() > 0 || size > 0, "index_select(): self indexing axis dim should be positive");
-      Tensor flat = as_1d(index);
-      Tensor bad = logical_or(compare(flat, Scalar::from_int(0), int(CompareOp::Lt)),
-                              compare(flat, Scalar::from_int(size), int(CompareOp::Ge)));
-      if (item_of(any(bad, {}, false)))
-        fail(ErrorKind::Runtime, "INDICES element is out of DATA bounds, id=",
-             item_of(select(flat, 0, item_of(argmax(to_dtype(bad, DType::Int64), 0, false)))), " axis_dim=", size);
+      if (int64_t bad = first_out_of_range(index, size); bad != kAllInRange)
+        fail(ErrorKind::Runtime, "INDICES element is out of DATA bounds, id=", bad, " axis_dim=", size);
     }
     // index_select neither wraps negative indices nor names the dim when one is out of range.
     if (index->numel() > 0 && item_of(amin(index, {}, false)) < 0) fail(ErrorKind::Index, "index out of range in self");
@@ -407,10 +415,12 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor
     AutoGradMode off(false);
     out = clone(x);
     if (index->numel() > 0) {
-      // index_add neither wraps negative indices nor names the dim when one is out of range.
+      // index_add never wraps a negative index; torch names the first bad one only past one dim.
       int64_t size = x->dim() ? x->sizes()[size_t(d)] : 1;
-      if (item_of(amin(index, {}, false)) < 0 || item_of(amax(index, {}, false)) >= size)
-        fail(ErrorKind::Index, "index out of range in self");
+      if (int64_t bad = first_out_of_range(index, size); bad != kAllInRange) {
+        TG_CHECK_KIND(x->dim() > 1, Index, "index out of range in self");
+        fail(ErrorKind::Runtime, "index ", bad, " is out of bounds for dimension ", d, " with size ", size);
+      }
       TensorList idx(size_t(d + 1));
       idx[size_t(d)] = as_1d(index);
       // A bool tensor adds with a logical or, alpha read as a bool.
