@@ -126,6 +126,18 @@ CASES = [
     "T.zeros(3, 4, 2).index_add(0, T.tensor([0, 3]), T.ones(2, 4, 2))",
     "T.zeros(3, 4, dtype=T.int64).index_add(0, T.tensor([-1]), T.ones(1, 4, dtype=T.int64))",
     "T.zeros(2, 3).index_add(1, e, T.ones(0))",
+    "T.eye(0).index_add(0, T.tensor([0, 0, 0]), T.zeros(3, 0), alpha=-1)",
+    "T.zeros(0, 2).index_add(0, T.tensor([0]), T.ones(1, 2))",
+    "T.zeros(3, 0).index_add(1, T.tensor([5]), T.ones(3, 1))",
+    "T.zeros(0).index_add(0, T.tensor([5]), T.ones(1))",
+    # an in-place op on a leaf that requires grad is refused before its arguments are checked
+    "T.ones(3, requires_grad=True).index_add_(0, T.tensor([5]), T.ones(1))",
+    "T.tensor(1., requires_grad=True).index_add_(-1, T.tensor([0, 0]), T.tensor(2.))",
+    "T.ones(3, requires_grad=True).masked_fill_(T.tensor([True] * 4), 1.)",
+    "T.ones(3, requires_grad=True).index_put_((T.tensor([9]),), T.tensor(1.))",
+    "T.ones(3, requires_grad=True).scatter_(0, T.tensor([9]), 1.)",
+    "T.ones(3, requires_grad=True).scatter_add_(0, T.tensor([9]), T.ones(1))",
+    "T.ones(3, requires_grad=True)[:2].scatter_add_(0, T.tensor([9]), T.ones(1))",
     "T.zeros(2, 3).index_add(0, e, T.ones(0))",
     # index_select
     "T.tensor(5.).index_select(0, T.tensor([0, 0]))",

@@ -414,7 +414,8 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor
   {
     AutoGradMode off(false);
     out = clone(x);
-    if (index->numel() > 0) {
+    // Past one dim, torch writes nothing into an empty self and checks no index.
+    if (index->numel() > 0 && !(x->dim() > 1 && x->numel() == 0)) {
       // index_add never wraps a negative index; torch names the first bad one only past one dim.
       int64_t size = x->dim() ? x->sizes()[size_t(d)] : 1;
       if (int64_t bad = first_out_of_range(index, size); bad != kAllInRange) {

@@ -365,6 +365,15 @@ void check_no_internal_overlap(const Tensor& written) {
            "refers to a single memory location. Please clone() the tensor before performing the operation.");
 }
 
+void check_inplace_leaf(const Tensor& self) {
+  if (!GradMode::is_enabled()) return;
+  const Tensor& base = self->view_base() ? self->view_base() : self;
+  if (!base->is_leaf() || !base->requires_grad()) return;
+  if (base != self)
+    fail(ErrorKind::Runtime, "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+  fail(ErrorKind::Runtime, "a leaf Variable that requires grad is being used in an in-place operation.");
+}
+
 Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* constant_rule, bool allow_overlap) {
   if (!allow_overlap) check_no_internal_overlap(self);
   if (self->is_inference() && !InferenceMode::is_enabled())
@@ -444,6 +453,7 @@ void bind_index(Module& m) {
     return index_put_of(t, indices, values, accumulate);
   }, arg("indices"), arg("values"), arg("accumulate") = false);
   cls.def("index_put_", [](const Tensor& t, pyb::handle indices, const Tensor& values, bool accumulate) {
+    check_inplace_leaf(t);
     return assign_inplace(t, index_put_of(t, indices, values, accumulate));
   }, arg("indices"), arg("values"), arg("accumulate") = false);
 }

@@ -180,6 +180,7 @@ void bind_reduce(Module& m) {
   }, arg("mask"), arg("value"));
   // In place the mask broadcasts to self's shape, never beyond it.
   cls.def("masked_fill_", [](const Tensor& t, const Tensor& mask, pyb::handle value) {
+    check_inplace_leaf(t);
     if (!is_tensor(value) && is_integral(t->dtype(), false)) number_of(value).to_integer(t->dtype());
     Shape shape = broadcast_shapes(t->sizes(), mask->sizes());
     TG_CHECK(shape == t->sizes(), "output with shape ", shape_str(t->sizes()), " doesn't match the broadcast shape ",

@@ -99,15 +99,18 @@ void bind_shape(Module& m) {
   def_both(m, cls, "scatter", scatter, arg("dim"), arg("index"), arg("src") = pyb::none(), pyb::kw_only(),
            arg("value") = pyb::none());
   cls.def("scatter_", [scatter](const Tensor& t, int64_t dim, const Tensor& index, pyb::handle src, pyb::handle value) {
+    check_inplace_leaf(t);
     return assign_inplace(t, scatter(t, dim, index, src, value));
   }, arg("dim"), arg("index"), arg("src") = pyb::none(), pyb::kw_only(), arg("value") = pyb::none());
   cls.def("scatter_add_", [](const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src) {
+    check_inplace_leaf(t);
     return assign_inplace(t, ops::scatter_add(t, dim, index, src));
   }, arg("dim"), arg("index"), arg("src"));
   def_both(m, cls, "index_add", [](const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src, pyb::handle alpha) {
     return ops::index_add(t, dim, index, src, number_of(alpha));
   }, arg("dim"), arg("index"), arg("source"), pyb::kw_only(), arg("alpha") = 1);
   cls.def("index_add_", [](const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src, pyb::handle alpha) {
+    check_inplace_leaf(t);
     return assign_inplace(t, ops::index_add(t, dim, index, src, number_of(alpha)));
   }, arg("dim"), arg("index"), arg("source"), pyb::kw_only(), arg("alpha") = 1);
   def_both(m, cls, "nonzero", [](const Tensor& t, bool as_tuple) -> pyb::object {
