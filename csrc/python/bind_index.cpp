@@ -365,6 +365,18 @@ void check_no_internal_overlap(const Tensor& written) {
            "refers to a single memory location. Please clone() the tensor before performing the operation.");
 }
 
+pyb::object fill_value_of(pyb::handle value, DType dtype) {
+  if (!PyComplex_Check(value.ptr())) return pyb::reinterpret_borrow<pyb::object>(value);
+  double re = PyComplex_RealAsDouble(value.ptr()), im = PyComplex_ImagAsDouble(value.ptr());
+  if (dtype == DType::Bool) return pyb::bool_(re != 0 || im != 0);
+  if (im != 0) {
+    const char* c = dtype == DType::Float32 ? "float" : dtype == DType::Float64 ? "double"
+                    : dtype == DType::Int64 ? "int64_t" : "int";
+    fail(ErrorKind::Runtime, "value cannot be converted to type ", c, " without overflow");
+  }
+  return pyb::float_(re);
+}
+
 void check_inplace_leaf(const Tensor& self) {
   if (!GradMode::is_enabled()) return;
   const Tensor& base = self->view_base() ? self->view_base() : self;

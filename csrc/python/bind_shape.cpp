@@ -89,7 +89,7 @@ void bind_shape(Module& m) {
     // Exactly one of them; value= is a number or a 0-d tensor's number.
     if (src.is_none() == value.is_none()) fail(ErrorKind::Type, "scatter() received an invalid combination of arguments");
     if (!src.is_none() && is_tensor(src)) return ops::scatter(t, dim, index, src.cast<Tensor>());
-    pyb::handle what = src.is_none() ? value : src;
+    pyb::object what = fill_value_of(src.is_none() ? value : src, t->dtype());
     std::optional<Scalar> s = scalar_from(what);
     if (!s && src.is_none() && is_tensor(what) && what.cast<Tensor>()->dim() == 0) s = number_of(what);
     if (!s) fail(ErrorKind::Type, "scatter() expected a Tensor src or a Number value, got ", qualified_type_name(what));
