@@ -249,10 +249,10 @@ void check_scatter_shapes(const Tensor& x, int64_t dim, const Tensor& index, con
 }  // namespace
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+  int64_t d = wrap_dim(dim, x->dim());
   TG_CHECK_KIND(index->dim() <= 1, Index, "index_select(): Index is supposed to be a vector");
   TG_CHECK(index->dtype() == DType::Int64 || index->dtype() == DType::Int32,
            "index_select(): Expected dtype int32 or int64 for index");
-  int64_t d = wrap_dim(dim, x->dim());
   Tensor out;
   {
     AutoGradMode off(false);

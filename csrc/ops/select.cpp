@@ -100,12 +100,12 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 }
 
 Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value, bool value_is_number) {
+  // Out of place, x and the mask broadcast together (torch's expand_outplace(mask, x)), checked first.
+  Shape shape = broadcast_shapes(mask->sizes(), x->sizes());
   TG_CHECK(mask->dtype() == DType::Bool, "masked_fill_ only supports boolean masks, but got mask with dtype ",
            dtype_name(mask->dtype()));
   TG_CHECK(value->dim() == 0, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ",
            value->dim(), " dimension(s).");
-  // Out of place, x and the mask broadcast together (torch's expand_outplace(mask, x)).
-  Shape shape = broadcast_shapes(mask->sizes(), x->sizes());
   Tensor out = empty_like_shape(x, shape, x->dtype());
   kernels(x).where(*mask, *cast_for_compute(value, x->dtype()), *x, *out);
   if (value->requires_grad() || !value_is_number) {

@@ -184,6 +184,8 @@ void bind_reduce(Module& m) {
     check_inplace_leaf(t);
     pyb::object value = fill_value_of(given, t->dtype());
     if (!is_tensor(value) && is_integral(t->dtype(), false)) number_of(value).to_integer(t->dtype());
+    TG_CHECK(mask->dtype() == DType::Bool, "masked_fill_ only supports boolean masks, but got mask with dtype ",
+             dtype_name(mask->dtype()));
     Shape shape = broadcast_shapes(t->sizes(), mask->sizes());
     TG_CHECK(shape == t->sizes(), "output with shape ", shape_str(t->sizes()), " doesn't match the broadcast shape ",
              shape_str(shape));
