@@ -193,17 +193,24 @@ Tensor soft_margin_loss(const Tensor& x, const Tensor& y, int64_t reduction) {
 
 Tensor nll_loss(const Tensor& logp, const Tensor& target, const Tensor& weight, int64_t reduction,
                 int64_t ignore_index) {
-  TG_CHECK(target->dtype() == DType::Int64, "expected target dtype to be Long or Byte, but got ",
-           dtype_scalar_type_name(target->dtype()));
   TG_CHECK(logp->dim() == 1 || logp->dim() == 2, "input tensor should be 1D or 2D");
-  TG_CHECK(target->dim() <= 1, "0D or 1D target tensor expected, multi-target not supported");
   bool batched = logp->dim() == 2;
-  int64_t classes = logp->sizes().back();
-  if (batched && target->sizes()[0] != logp->sizes()[0])
+  // torch reads a 0-d target's batch size as 0.
+  if (batched && (target->dim() == 0 || target->sizes()[0] != logp->sizes()[0]))
     fail(ErrorKind::Value, "Expected input batch_size (", logp->sizes()[0], ") to match target batch_size (",
-         target->dim() ? target->sizes()[0] : 1, ").");
-  TG_CHECK(!weight || weight->numel() == classes, "weight tensor should be defined either for all ", classes,
-           " classes or no classes but got weight tensor of shape: ", shape_str(weight ? weight->sizes() : Shape{}));
+         target->dim() ? target->sizes()[0] : 0, ").");
+  TG_CHECK(target->dtype() == DType::Int64,
+           "expected target dtype to be Long or Byte, but got ", dtype_scalar_type_name(target->dtype()));
+  TG_CHECK(target->dim() <= 1, "0D or 1D target tensor expected, multi-target not supported");
+  if (!batched && target->dim() == 1 && target->sizes()[0] != 1)
+    fail(ErrorKind::Value, "For 1D input, 1D target must have size 1, but got target size: ", target->sizes()[0]);
+  int64_t classes = logp->sizes().back();
+  TG_CHECK(!weight || (weight->dim() == 1 && weight->numel() == classes), "weight tensor should be defined either for all ",
+           classes, " classes or no classes but got weight tensor of shape: ", shape_str(weight ? weight->sizes() : Shape{}));
+  TG_CHECK(!weight || weight->dtype() == logp->dtype(), "expected scalar type ", dtype_scalar_type_name(logp->dtype()),
+           " but found ", dtype_scalar_type_name(weight->dtype()));
+  TG_CHECK_KIND(is_floating(logp->dtype()), NotImplemented, "\"nll_loss_out_frame\" not implemented for '",
+                dtype_scalar_type_name(logp->dtype()), "'");
   Tensor t2 = batched ? target : reshape(target, {1});
   Tensor lp2 = batched ? logp : unsqueeze(logp, 0);
   Tensor out, rows, row_weight;

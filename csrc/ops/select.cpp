@@ -100,14 +100,13 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 }
 
 Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value, bool value_is_number) {
+  // Out of place, x and the mask broadcast together (torch's expand_outplace(mask, x)), checked first.
+  Shape shape = broadcast_shapes(mask->sizes(), x->sizes());
   TG_CHECK(mask->dtype() == DType::Bool, "masked_fill_ only supports boolean masks, but got mask with dtype ",
            dtype_name(mask->dtype()));
   TG_CHECK(value->dim() == 0, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ",
            value->dim(), " dimension(s).");
-  TG_CHECK(is_expandable_to(mask->sizes(), x->sizes()), "The size of tensor a (", mask->sizes().empty() ? 1 : mask->sizes().back(),
-           ") must match the size of tensor b (", x->sizes().empty() ? 1 : x->sizes().back(), ") at non-singleton dimension ",
-           x->dim() - 1);
-  Tensor out = empty_like_shape(x, x->sizes(), x->dtype());
+  Tensor out = empty_like_shape(x, shape, x->dtype());
   kernels(x).where(*mask, *cast_for_compute(value, x->dtype()), *x, *out);
   if (value->requires_grad() || !value_is_number) {
     if (FormulaNode* n = record("MaskedFillBackward1", [](FormulaNode& n, const Tensor& g) -> TensorList {

@@ -61,6 +61,11 @@ Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* cons
                       bool allow_overlap = false);
 // torch's refusal of an element-by-element write into a tensor whose elements share memory.
 void check_no_internal_overlap(const Tensor& written);
+// torch refuses an in-place op on a leaf that requires grad (or a view of one) before checking its arguments.
+void check_inplace_leaf(const Tensor& self);
+// A fill value (masked_fill, scatter's value) as torch reads a complex one: its real part, or torch's
+// overflow error when it has an imaginary part (a bool tensor takes any nonzero as True).
+pyb::object fill_value_of(pyb::handle value, DType dtype);
 
 
 // Calls f(tensor) or g(scalar) for the right-hand operand; NotImplemented for anything else,

@@ -306,15 +306,20 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
       if (!adv.empty()) rule = "IndexPutBackward0";
       else if (!is_tensor(value)) rule = "FillBackward3";
     }
+    // torch drops the value's leading size-1 dims before writing (x[0:2] = ones(1, 1, 2)).
+    Tensor vs = v;
+    int64_t ones = 0;
+    while (ones < vs->dim() && vs->sizes()[size_t(ones)] == 1) ++ones;
+    if (ones) vs = ops::view(vs, Shape(vs->sizes().begin() + ones, vs->sizes().end()));
     if (adv.empty()) {
       if (is_tensor(value)) check_no_internal_overlap(region);  // a number is a fill, which torch allows
-      Tensor src = v->dtype() == x->dtype() ? v : ops::to_dtype(ops::detach(v), x->dtype());
+      Tensor src = vs->dtype() == x->dtype() ? vs : ops::to_dtype(ops::detach(vs), x->dtype());
       ops::copy_into(region, ops::expand(src, region->sizes()));  // torch's expand message on a bad shape
     } else {
       TG_CHECK(v->dtype() == x->dtype(), "Index put requires the source and destination dtypes match, got ",
                dtype_scalar_type_name(x->dtype()), " for the destination and ", dtype_scalar_type_name(v->dtype()),
                " for the source.");
-      ops::index_put_(region, adv, v, false);
+      ops::index_put_(region, adv, vs, false);
     }
   }
   if (!track) return;
@@ -360,6 +365,27 @@ void check_no_internal_overlap(const Tensor& written) {
            "refers to a single memory location. Please clone() the tensor before performing the operation.");
 }
 
+pyb::object fill_value_of(pyb::handle value, DType dtype) {
+  if (!PyComplex_Check(value.ptr())) return pyb::reinterpret_borrow<pyb::object>(value);
+  double re = PyComplex_RealAsDouble(value.ptr()), im = PyComplex_ImagAsDouble(value.ptr());
+  if (dtype == DType::Bool) return pyb::bool_(re != 0 || im != 0);
+  if (im != 0) {
+    const char* c = dtype == DType::Float32 ? "float" : dtype == DType::Float64 ? "double"
+                    : dtype == DType::Int64 ? "int64_t" : "int";
+    fail(ErrorKind::Runtime, "value cannot be converted to type ", c, " without overflow");
+  }
+  return pyb::float_(re);
+}
+
+void check_inplace_leaf(const Tensor& self) {
+  if (!GradMode::is_enabled()) return;
+  const Tensor& base = self->view_base() ? self->view_base() : self;
+  if (!base->is_leaf() || !base->requires_grad()) return;
+  if (base != self)
+    fail(ErrorKind::Runtime, "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+  fail(ErrorKind::Runtime, "a leaf Variable that requires grad is being used in an in-place operation.");
+}
+
 Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* constant_rule, bool allow_overlap) {
   if (!allow_overlap) check_no_internal_overlap(self);
   if (self->is_inference() && !InferenceMode::is_enabled())
@@ -403,9 +429,45 @@ Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* cons
   return self;
 }
 
+namespace {
+// index_put's indices: a tuple or list of tensors, one per leading dim (a mask covers as many as it has).
+Tensor index_put_of(const Tensor& x, pyb::handle indices, const Tensor& values, bool accumulate) {
+  if (!PyTuple_Check(indices.ptr()) && !PyList_Check(indices.ptr())) bad_argument(indices, "tuple of Tensors");
+  std::vector<IndexItem> items;
+  size_t pos = 0;
+  for (auto h : indices) {
+    if (!is_tensor(h))
+      fail(ErrorKind::Type, "expected Tensor as element ", pos, " in argument 0, but got ", arg_type_name(h));
+    items.push_back(IndexItem{IndexItem::Tensor_});
+    items.back().t = h.cast<Tensor>();
+    ++pos;
+  }
+  TG_CHECK(!items.empty(), "sym_strides() called on an undefined Tensor");
+  TG_CHECK_KIND(int64_t(items.size()) <= x->dim(), Index, "too many indices for tensor of dimension ", x->dim(),
+                " (got ", items.size(), ")");
+  TensorList adv;
+  Tensor region;
+  {
+    AutoGradMode off(false);
+    region = apply_basic(x, items, adv);
+  }
+  // A 0-d mask indexes through a new dim, which an out-of-place write cannot return.
+  TG_CHECK(region == x, "index_put with a 0-dim boolean index is not supported");
+  return ops::index_put(x, adv, values, accumulate);
+}
+}  // namespace
+
 void bind_index(Module& m) {
+  using pyb::arg;
   TensorClass cls = tensor_class(m);
   cls.def("__getitem__", &getitem).def("__setitem__", &setitem);
+  def_both(m, cls, "index_put", [](const Tensor& t, pyb::handle indices, const Tensor& values, bool accumulate) {
+    return index_put_of(t, indices, values, accumulate);
+  }, arg("indices"), arg("values"), arg("accumulate") = false);
+  cls.def("index_put_", [](const Tensor& t, pyb::handle indices, const Tensor& values, bool accumulate) {
+    check_inplace_leaf(t);
+    return assign_inplace(t, index_put_of(t, indices, values, accumulate));
+  }, arg("indices"), arg("values"), arg("accumulate") = false);
 }
 
 }  // namespace tapegrad::py

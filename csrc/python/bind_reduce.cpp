@@ -174,9 +174,22 @@ void bind_reduce(Module& m) {
   def_both(m, cls, "isfinite", &ops::isfinite);
   def_both(m, cls, "maximum", &ops::maximum, arg("other"));
   def_both(m, cls, "minimum", &ops::minimum, arg("other"));
-  def_both(m, cls, "masked_fill", [](const Tensor& t, const Tensor& mask, pyb::handle value) {
+  def_both(m, cls, "masked_fill", [](const Tensor& t, const Tensor& mask, pyb::handle given) {
+    pyb::object value = fill_value_of(given, t->dtype());
     if (!is_tensor(value) && is_integral(t->dtype(), false)) number_of(value).to_integer(t->dtype());
     return ops::masked_fill(t, mask, operand(value, t), !is_tensor(value));
+  }, arg("mask"), arg("value"));
+  // In place the mask broadcasts to self's shape, never beyond it.
+  cls.def("masked_fill_", [](const Tensor& t, const Tensor& mask, pyb::handle given) {
+    check_inplace_leaf(t);
+    pyb::object value = fill_value_of(given, t->dtype());
+    if (!is_tensor(value) && is_integral(t->dtype(), false)) number_of(value).to_integer(t->dtype());
+    TG_CHECK(mask->dtype() == DType::Bool, "masked_fill_ only supports boolean masks, but got mask with dtype ",
+             dtype_name(mask->dtype()));
+    Shape shape = broadcast_shapes(t->sizes(), mask->sizes());
+    TG_CHECK(shape == t->sizes(), "output with shape ", shape_str(t->sizes()), " doesn't match the broadcast shape ",
+             shape_str(shape));
+    return assign_inplace(t, ops::masked_fill(t, mask, operand(value, t), !is_tensor(value)), "FillBackward0", true);
   }, arg("mask"), arg("value"));
   cls.def("where", [](const Tensor& t, const Tensor& cond, pyb::handle other) {
     return ops::where(cond, t, operand(other, t));

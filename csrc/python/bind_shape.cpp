@@ -86,18 +86,32 @@ void bind_shape(Module& m) {
   def_both(m, cls, "scatter_add", &ops::scatter_add, arg("dim"), arg("index"), arg("src"));
   // scatter(dim, index, src) with a tensor src, or a number given as src or as value=.
   auto scatter = [](const Tensor& t, int64_t dim, const Tensor& index, pyb::handle src, pyb::handle value) {
-    pyb::handle what = src.is_none() ? value : src;
-    if (is_tensor(what)) return ops::scatter(t, dim, index, what.cast<Tensor>());
-    if (auto s = scalar_from(what)) return ops::scatter(t, dim, index, *s);
-    fail(ErrorKind::Type, "scatter() expected a Tensor src or a Number value, got ", qualified_type_name(what));
+    // Exactly one of them; value= is a number or a 0-d tensor's number.
+    if (src.is_none() == value.is_none()) fail(ErrorKind::Type, "scatter() received an invalid combination of arguments");
+    if (!src.is_none() && is_tensor(src)) return ops::scatter(t, dim, index, src.cast<Tensor>());
+    pyb::object what = fill_value_of(src.is_none() ? value : src, t->dtype());
+    std::optional<Scalar> s = scalar_from(what);
+    if (!s && src.is_none() && is_tensor(what) && what.cast<Tensor>()->dim() == 0) s = number_of(what);
+    if (!s) fail(ErrorKind::Type, "scatter() expected a Tensor src or a Number value, got ", qualified_type_name(what));
+    if (is_integral(t->dtype(), false)) s->to_integer(t->dtype());  // torch's overflow error for inf, nan, 2**40
+    return ops::scatter(t, dim, index, *s);
   };
   def_both(m, cls, "scatter", scatter, arg("dim"), arg("index"), arg("src") = pyb::none(), pyb::kw_only(),
            arg("value") = pyb::none());
   cls.def("scatter_", [scatter](const Tensor& t, int64_t dim, const Tensor& index, pyb::handle src, pyb::handle value) {
+    check_inplace_leaf(t);
     return assign_inplace(t, scatter(t, dim, index, src, value));
   }, arg("dim"), arg("index"), arg("src") = pyb::none(), pyb::kw_only(), arg("value") = pyb::none());
+  cls.def("scatter_add_", [](const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src) {
+    check_inplace_leaf(t);
+    return assign_inplace(t, ops::scatter_add(t, dim, index, src));
+  }, arg("dim"), arg("index"), arg("src"));
   def_both(m, cls, "index_add", [](const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src, pyb::handle alpha) {
-    return ops::index_add(t, dim, index, src, scalar_from(alpha).value());
+    return ops::index_add(t, dim, index, src, number_of(alpha));
+  }, arg("dim"), arg("index"), arg("source"), pyb::kw_only(), arg("alpha") = 1);
+  cls.def("index_add_", [](const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src, pyb::handle alpha) {
+    check_inplace_leaf(t);
+    return assign_inplace(t, ops::index_add(t, dim, index, src, number_of(alpha)));
   }, arg("dim"), arg("index"), arg("source"), pyb::kw_only(), arg("alpha") = 1);
   def_both(m, cls, "nonzero", [](const Tensor& t, bool as_tuple) -> pyb::object {
     Tensor nz = ops::nonzero(t);

@@ -46,6 +46,7 @@ template <class T>
 void index_typed(const TensorImpl& src, const TensorList& idx, TensorImpl& out) {
   const size_t k = idx.size();
   Shape rest(src.sizes().begin() + k, src.sizes().end());
+  if (numel_of(rest) == 0) return;  // nothing to read: torch checks no index then
   Shape src_rest_st(src.strides().begin() + k, src.strides().end());
   IndexWalker w{idx, src.sizes(), src.strides(), idx[0]->sizes()};
   const size_t nb = w.b_sizes.size();
@@ -75,6 +76,7 @@ void index_put_typed(TensorImpl& dst, const TensorList& idx, const TensorImpl& v
   IndexWalker w{idx, dst.sizes(), dst.strides(), idx[0]->sizes()};
   const size_t nb = w.b_sizes.size();
   Shape rest(dst.sizes().begin() + k, dst.sizes().end());
+  if (numel_of(rest) == 0) return;  // nothing to write: torch checks no index then
   Shape full = w.b_sizes;
   full.insert(full.end(), rest.begin(), rest.end());
   Shape val_st = broadcast_strides(values.sizes(), values.strides(), full);

@@ -110,6 +110,13 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     code = _reduction_code(reduction, size_average, reduce)
+    for pos, (name, value) in enumerate((("input", input), ("target", target), ("weight", weight)), 1):
+        if not isinstance(value, tapegrad.Tensor) and not (name == "weight" and value is None):
+            raise TypeError(f"nll_loss_nd(): argument '{name}' (position {pos}) must be Tensor, "
+                            f"not {type(value).__name__}")
+    if isinstance(ignore_index, bool) or not hasattr(type(ignore_index), "__index__"):
+        raise TypeError(f"nll_loss_nd(): argument 'ignore_index' (position 5) must be int, "
+                        f"not {type(ignore_index).__name__}")
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
     _refuse_grad(weight, "nll_loss_forward", "weight")
