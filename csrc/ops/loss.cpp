@@ -227,7 +227,9 @@ Tensor nll_loss(const Tensor& logp, const Tensor& target, const Tensor& weight, 
     row_weight = to_dtype(valid, logp->dtype());
     if (weight) row_weight = mul(row_weight, index_select(weight, 0, safe));
     rows = unsqueeze(safe, 1);
-    Tensor l = neg(mul(squeeze(gather(lp2, 1, rows), {1}), row_weight));
+    // An ignored row contributes nothing, even when its log-probability is -inf or NaN.
+    Tensor picked = mul(squeeze(gather(lp2, 1, rows), {1}), row_weight);
+    Tensor l = neg(where(valid, picked, full({}, 0.0, picked->dtype(), picked->device())));
     if (reduction == kMean) out = div(sum(l), sum(row_weight));
     else if (reduction == kSum) out = sum(l);
     else out = batched ? l : reshape(l, {});

@@ -55,8 +55,10 @@ Tensor lerp(const Tensor& self, const Tensor& end, const Scalar& weight) {
   return out;
 }
 
-Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight) {
+Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight_in) {
   check_float_operands(self, end, "lerp_kernel_tensor");
+  // torch takes a 0-d weight of any dtype as a number in self's dtype
+  const Tensor weight = weight_in->dim() == 0 ? to_dtype(weight_in, self->dtype()) : weight_in;
   if (weight->dtype() != self->dtype())
     fail(ErrorKind::Runtime, "expected dtype ", dtype_name(self->dtype()), " for `weight` but got dtype ",
          dtype_name(weight->dtype()));

@@ -324,6 +324,15 @@ Tensor std(const Tensor& x, const Shape& dims, double correction, bool keepdim) 
   return out;
 }
 
+namespace {
+// Whether every output element of a reduction over dims reads exactly one input element.
+bool reduces_nothing(const Tensor& x, const Shape& dims) {
+  for (int64_t d : dims)
+    if (x->sizes()[size_t(d)] != 1) return false;
+  return true;
+}
+}  // namespace
+
 Tensor norm(const Tensor& x, double p, const Shape& dims, bool keepdim) {
   TG_CHECK(is_floating(x->dtype()), "linalg.vector_norm: Expected a floating point or complex tensor as input. Got ",
            dtype_scalar_type_name(x->dtype()));
@@ -333,9 +342,10 @@ Tensor norm(const Tensor& x, double p, const Shape& dims, bool keepdim) {
     AutoGradMode off(false);
     Tensor a = abs(x);
     if (std::isinf(p)) out = p > 0 ? amax(a, rd, keepdim) : amin(a, rd, keepdim);
-    else if (p == 2) out = sqrt(sum(mul(x, x), rd, keepdim));
     else if (p == 1) out = sum(a, rd, keepdim);
     else if (p == 0) out = sum(cast_for_compute(compare(x, Scalar(0.0), 1 /* Ne */), x->dtype()), rd, keepdim);
+    else if (reduces_nothing(x, rd)) out = sum(a, rd, keepdim);  // torch: |x| itself, so 1e30 cannot overflow
+    else if (p == 2) out = sqrt(sum(mul(x, x), rd, keepdim));
     else out = pow(sum(pow(a, Scalar(p)), rd, keepdim), Scalar(1.0 / p));
   }
   if (FormulaNode* n = record_reduction("LinalgVectorNormBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {

@@ -61,6 +61,17 @@ pyb::object bitwise_op(const Tensor& a, pyb::handle b, int op) {
   return pyb::cast(ops::bitwise(a, ops::scalar_tensor(*s, ops::result_type(a, *s), a->device()), op));
 }
 
+// torch's UserWarning when the correction is not below the number of elements reduced into
+// each output (the result is then inf or nan).
+void warn_without_degrees_of_freedom(const char* fn, const Tensor& in, const Tensor& out, double correction) {
+  const double factor = out->numel() ? double(in->numel()) / double(out->numel()) : 0.0;
+  if (factor - correction > 0) return;
+  const std::string message = std::string(fn) +
+      "(): degrees of freedom is <= 0. Correction should be strictly less than the reduction factor (input numel "
+      "divided by output numel).";
+  if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) < 0) throw pyb::error_already_set();
+}
+
 }  // namespace
 
 void bind_reduce(Module& m) {
@@ -99,14 +110,15 @@ void bind_reduce(Module& m) {
            arg("dim") = none, arg("keepdim") = false);
   def_both(m, cls, "argmin", [](const Tensor& t, pyb::handle dim, bool keepdim) { return ops::argmin(t, opt_dim(dim), keepdim); },
            arg("dim") = none, arg("keepdim") = false);
-  def_both(m, cls, "var", [](const Tensor& t, pyb::handle dim, pyb::handle unbiased, bool keepdim, pyb::handle correction) {
-    if (PyBool_Check(dim.ptr())) return ops::var(t, {}, dim.cast<bool>() ? 1.0 : 0.0, keepdim);
-    return ops::var(t, dims_of(dim), correction_arg(correction, unbiased), keepdim);
-  }, arg("dim") = none, arg("unbiased") = none, arg("keepdim") = false, pyb::kw_only(), arg("correction") = none);
-  def_both(m, cls, "std", [](const Tensor& t, pyb::handle dim, pyb::handle unbiased, bool keepdim, pyb::handle correction) {
-    if (PyBool_Check(dim.ptr())) return ops::std(t, {}, dim.cast<bool>() ? 1.0 : 0.0, keepdim);
-    return ops::std(t, dims_of(dim), correction_arg(correction, unbiased), keepdim);
-  }, arg("dim") = none, arg("unbiased") = none, arg("keepdim") = false, pyb::kw_only(), arg("correction") = none);
+  for (bool is_std : {false, true})
+    def_both(m, cls, is_std ? "std" : "var",
+             [is_std](const Tensor& t, pyb::handle dim, pyb::handle unbiased, bool keepdim, pyb::handle correction) {
+      const bool all = PyBool_Check(dim.ptr());  // var(unbiased) over every element
+      const double c = all ? (dim.cast<bool>() ? 1.0 : 0.0) : correction_arg(correction, unbiased);
+      Tensor out = (is_std ? ops::std : ops::var)(t, all ? Shape{} : dims_of(dim), c, keepdim);
+      warn_without_degrees_of_freedom(is_std ? "std" : "var", t, out, c);
+      return out;
+    }, arg("dim") = none, arg("unbiased") = none, arg("keepdim") = false, pyb::kw_only(), arg("correction") = none);
   def_both(m, cls, "norm", [](const Tensor& t, pyb::handle p, pyb::handle dim, bool keepdim) {
     Shape dims = dims_of(dim);
     // 'fro' over more than two dims is a matrix norm torch refuses.
