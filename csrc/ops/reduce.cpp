@@ -126,6 +126,22 @@ Tensor sum(const Tensor& x, const Shape& dims, bool keepdim, std::optional<DType
   return out;
 }
 
+// The sum with NaNs counted as zero; they get no gradient (NansumBackward0).
+Tensor nansum(const Tensor& x, const Shape& dims, bool keepdim, std::optional<DType> dtype) {
+  Shape rd = reduced_dims(x, dims);
+  Tensor kept = x;
+  if (is_floating(x->dtype())) {
+    AutoGradMode off(false);
+    kept = keep_where(x, logical_not(isnan(x)));
+  }
+  Tensor out = run_reduce(ReduceOp::Sum, kept, rd, keepdim, sum_dtype(x, dtype));
+  if (FormulaNode* n = record_reduction("NansumBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {keep_where(expand(keep_dims(g, n), n.shape), logical_not(isnan(n.saved(0))))};
+      }, out, x, rd, keepdim))
+    n->save(x);
+  return out;
+}
+
 Tensor mean(const Tensor& x, const Shape& dims, bool keepdim, std::optional<DType> dtype) {
   DType dt = dtype ? *dtype : x->dtype();
   check_mean_dtype(dt, dtype.has_value());

@@ -140,6 +140,9 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   DType dt = x->dtype();
   if (min) dt = result_type(x, *min);
   if (max) dt = promote_types(dt, result_type(x, *max));
+  if (dt == DType::Bool)
+    fail(ErrorKind::NotImplemented, "\"", min && max ? "clamp_scalar_cpu" : min ? "clamp_min_scalar_cpu" : "clamp_max_scalar_cpu",
+         "\" not implemented for 'Bool'");
   double lo = min ? min->value : kNoBound, hi = max ? max->value : kNoBound;
   Tensor out = run_unary(UnaryOp::Clamp, x, dt, lo, hi);
   if (FormulaNode* n = record(node_name, [](FormulaNode& n, const Tensor& g) -> TensorList {

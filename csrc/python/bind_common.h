@@ -63,6 +63,10 @@ Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* cons
 void check_no_internal_overlap(const Tensor& written);
 
 
+// clamp/clip/clamp_min/clamp_max: number bounds (node_name names the node), or tensor bounds
+// when either is a tensor (a number beside a tensor is wrapped as torch wraps it); None: no bound.
+Tensor clamp_call(const Tensor& t, pyb::handle min, pyb::handle max, const char* node_name = "ClampBackward1");
+
 // Calls f(tensor) or g(scalar) for the right-hand operand; NotImplemented for anything else,
 // so Python can try the reflected operator and raise its own TypeError.
 template <class TensorFn, class ScalarFn>

@@ -224,11 +224,13 @@ void bind_creation(Module& m) {
 
   for (auto [name, dist, a, b] : {std::tuple{"rand", RandomDist::Uniform, 0.0, 1.0},
                                   std::tuple{"randn", RandomDist::Normal, 0.0, 1.0}}) {
-    m.def(name, [name, dist, a, b](pyb::args size, pyb::handle gen, pyb::handle dtype, pyb::handle device, bool rg) {
+    m.def(name, [name, dist, a, b](pyb::args size, pyb::handle size_kw, pyb::handle gen, pyb::handle dtype,
+                                   pyb::handle device, bool rg) {
       DType dt = optional_dtype_of(dtype).value_or(default_dtype());
       check_random_dtype(dist, dt);
-      return with_requires_grad(ops::random(int(dist), size_of(size), a, b, dt, device_from(device), generator_arg(gen)), rg);
-    }, pyb::kw_only(), arg("generator") = none, arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
+      Shape shape = size_of(size, size_kw, name);
+      return with_requires_grad(ops::random(int(dist), shape, a, b, dt, device_from(device), generator_arg(gen)), rg);
+    }, pyb::kw_only(), arg("size") = none, arg("generator") = none, arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
     std::string like = std::string(name) + "_like";
     m.def(like.c_str(), [name, dist, a, b](const Tensor& t, pyb::handle dtype, bool rg) {
       DType dt = optional_dtype_of(dtype).value_or(t->dtype());

@@ -57,8 +57,48 @@ Tensor operand(pyb::handle h, const Tensor& like) {
 pyb::object bitwise_op(const Tensor& a, pyb::handle b, int op) {
   if (is_tensor(b)) return pyb::cast(ops::bitwise(a, b.cast<Tensor>(), op));
   auto s = scalar_from(b);
-  if (!s || s->is_floating()) return pyb::reinterpret_borrow<pyb::object>(Py_NotImplemented);
+  if (!s) return pyb::reinterpret_borrow<pyb::object>(Py_NotImplemented);
+  if (s->is_floating()) {  // a float operand: torch has no float kernel to run
+    static const char* const kernels[] = {"bitwise_and_cpu", "bitwise_or_cpu", "bitwise_xor_cpu"};
+    fail(ErrorKind::NotImplemented, "\"", kernels[op], "\" not implemented for '",
+         dtype_scalar_type_name(ops::result_type(a, *s)), "'");
+  }
   return pyb::cast(ops::bitwise(a, ops::scalar_tensor(*s, ops::result_type(a, *s), a->device()), op));
+}
+
+// self.<op>_(other) for comparisons and logical ops: the bool result written back in self's dtype;
+// self's old history gets a zero gradient (torch's EqBackward0, LogicalAndBackward0, ...).
+Tensor write_back(const Tensor& self, const Tensor& result, const char* node_name) {
+  return assign_inplace(self, ops::to_dtype(result, self->dtype()), node_name);
+}
+
+template <CompareOp Op>
+Tensor compare_inplace(const Tensor& t, pyb::handle o) {
+  static const char* const names[] = {"EqBackward0", "NeBackward0", "LtBackward0",
+                                      "LeBackward0", "GtBackward0", "GeBackward0"};
+  Tensor r = is_tensor(o) ? ops::compare(t, tensor_of(o), int(Op)) : ops::compare(t, tensor_or_number_of(o), int(Op));
+  return write_back(t, r, names[int(Op)]);
+}
+
+// self &= other (bitwise_and_, ...): the result must be castable to self's dtype (assign_inplace
+// refuses an int written into a bool, as torch does). An operator with an operand that is no
+// tensor or number gives NotImplemented, so Python raises its TypeError.
+pyb::object bitwise_inplace(const Tensor& a, pyb::handle b, int op, bool method) {
+  if (!is_tensor(b)) {
+    std::optional<Scalar> s = scalar_from(b);
+    if (!s) {
+      if (method) tensor_or_number_of(b);  // torch's TypeError
+      return pyb::reinterpret_borrow<pyb::object>(Py_NotImplemented);
+    }
+    if (s->is_floating()) {
+      static const char* const kernels[] = {"bitwise_and_cpu", "bitwise_or_cpu", "bitwise_xor_cpu"};
+      if (is_floating(a->dtype()))
+        fail(ErrorKind::NotImplemented, "\"", kernels[op], "\" not implemented for '", dtype_scalar_type_name(a->dtype()), "'");
+      fail(ErrorKind::Runtime, "result type Float can't be cast to the desired output type ",
+           dtype_scalar_type_name(a->dtype()));
+    }
+  }
+  return pyb::cast(assign_inplace(a, bitwise_op(a, b, op).cast<Tensor>()));
 }
 
 }  // namespace
@@ -78,6 +118,9 @@ void bind_reduce(Module& m) {
     auto dt = optional_dtype_of(dtype);
     if (dim.is_none()) return keepdim ? ops::mean(t, {}, true, dt) : ops::mean(t, dt);
     return ops::mean(t, dims_of(dim), keepdim, dt);
+  }, arg("dim") = none, arg("keepdim") = false, pyb::kw_only(), arg("dtype") = none);
+  def_both(m, cls, "nansum", [](const Tensor& t, pyb::handle dim, bool keepdim, pyb::handle dtype) {
+    return ops::nansum(t, dims_of(dim), keepdim, optional_dtype_of(dtype));
   }, arg("dim") = none, arg("keepdim") = false, pyb::kw_only(), arg("dtype") = none);
   def_both(m, cls, "prod", [](const Tensor& t, pyb::handle dim, bool keepdim, pyb::handle dtype) {
     return ops::prod(t, opt_dim(dim), keepdim, optional_dtype_of(dtype));
@@ -160,11 +203,43 @@ void bind_reduce(Module& m) {
   def_both(m, cls, "bitwise_and", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 0); }, arg("other"));
   def_both(m, cls, "bitwise_or", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 1); }, arg("other"));
   def_both(m, cls, "bitwise_xor", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 2); }, arg("other"));
-  def_both(m, cls, "bitwise_not", &ops::bitwise_not);
+  // The function and method name their kernel; only the ~ operator raises TypeError.
+  def_both(m, cls, "bitwise_not", [](const Tensor& a) {
+    if (is_floating(a->dtype()))
+      fail(ErrorKind::NotImplemented, "\"bitwise_not_cpu\" not implemented for '", dtype_scalar_type_name(a->dtype()), "'");
+    return ops::bitwise_not(a);
+  });
   const std::pair<const char*, pyb::object (*)(const Tensor&, pyb::handle)> cmps[] = {
       {"eq", &compare_op<CompareOp::Eq>}, {"ne", &compare_op<CompareOp::Ne>}, {"lt", &compare_op<CompareOp::Lt>},
       {"le", &compare_op<CompareOp::Le>}, {"gt", &compare_op<CompareOp::Gt>}, {"ge", &compare_op<CompareOp::Ge>}};
   for (auto& [name, fn] : cmps) def_both(m, cls, name, fn, arg("other"));
+  cls.def("eq_", &compare_inplace<CompareOp::Eq>, arg("other"))
+      .def("ne_", &compare_inplace<CompareOp::Ne>, arg("other"))
+      .def("lt_", &compare_inplace<CompareOp::Lt>, arg("other"))
+      .def("le_", &compare_inplace<CompareOp::Le>, arg("other"))
+      .def("gt_", &compare_inplace<CompareOp::Gt>, arg("other"))
+      .def("ge_", &compare_inplace<CompareOp::Ge>, arg("other"))
+      .def("logical_and_", [](const Tensor& a, const Tensor& b) {
+        return write_back(a, ops::logical_and(a, b), "LogicalAndBackward0");
+      }, arg("other"))
+      .def("logical_or_", [](const Tensor& a, const Tensor& b) {
+        return write_back(a, ops::logical_or(a, b), "LogicalOrBackward0");
+      }, arg("other"))
+      .def("logical_xor_", [](const Tensor& a, const Tensor& b) {
+        return write_back(a, ops::logical_xor(a, b), "LogicalXorBackward0");
+      }, arg("other"))
+      .def("logical_not_", [](const Tensor& a) { return write_back(a, ops::logical_not(a), "LogicalNotBackward0"); })
+      .def("bitwise_and_", [](const Tensor& a, pyb::handle b) { return bitwise_inplace(a, b, 0, true); }, arg("other"))
+      .def("bitwise_or_", [](const Tensor& a, pyb::handle b) { return bitwise_inplace(a, b, 1, true); }, arg("other"))
+      .def("bitwise_xor_", [](const Tensor& a, pyb::handle b) { return bitwise_inplace(a, b, 2, true); }, arg("other"))
+      .def("__iand__", [](const Tensor& a, pyb::handle b) { return bitwise_inplace(a, b, 0, false); })
+      .def("__ior__", [](const Tensor& a, pyb::handle b) { return bitwise_inplace(a, b, 1, false); })
+      .def("__ixor__", [](const Tensor& a, pyb::handle b) { return bitwise_inplace(a, b, 2, false); })
+      .def("bitwise_not_", [](const Tensor& a) {
+        if (is_floating(a->dtype()))
+          fail(ErrorKind::NotImplemented, "\"bitwise_not_cpu\" not implemented for '", dtype_scalar_type_name(a->dtype()), "'");
+        return assign_inplace(a, ops::bitwise_not(a));
+      });
   def_both(m, cls, "logical_and", &ops::logical_and, arg("other"));
   def_both(m, cls, "logical_or", &ops::logical_or, arg("other"));
   def_both(m, cls, "logical_xor", &ops::logical_xor, arg("other"));
