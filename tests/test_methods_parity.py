@@ -367,7 +367,7 @@ def test_size_keyword(fn):
 
 @pytest.mark.parametrize("fn", ["zeros", "ones", "rand"])
 def test_size_keyword_refusals(fn):
-    same(lambda T: getattr(T, fn)(2, size=(2,)))
+    same(lambda T: getattr(T, fn)(2, size=(2,)), message=fn != "rand")
     same(lambda T: getattr(T, fn)(size=3), message=False)
 
 
@@ -474,3 +474,117 @@ def test_movedim_on_a_0d_tensor(src, dst):
         x = T.tensor(3.0, requires_grad=True)
         return T.movedim(x, src, dst), x.movedim(src, dst)
     same(program)
+
+
+# --- findings of the differential fuzzer ---
+
+def test_logical_inplace_is_outside_autograd():
+    def program(T):
+        leaf = T.tensor([-2.0, 0.0, 1.5], requires_grad=True)
+        leaf.logical_not_()
+        a = T.tensor([1.0, 2.0], requires_grad=True)
+        x = a * 1
+        x.logical_and_(T.tensor([True, False]))
+        return leaf, x, leaf.is_leaf
+    same(program)
+
+
+@pytest.mark.parametrize("op", ["bitwise_or_", "bitwise_and_", "eq_", "ge_"])
+def test_inplace_into_a_leaf_that_requires_grad_refused_first(op):
+    same(lambda T: getattr(T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True), op)(T.ones(2, dtype=T.float64)))
+
+
+def test_comparison_inplace_with_an_operand_that_requires_grad():
+    def program(T):
+        with T.no_grad():
+            x = T.ones(2, 2)
+        other = T.tensor(2.0, requires_grad=True)
+        x.ge_(other)
+        y = T.ones(2)
+        y.lt_(T.tensor([1.5, 0.5], requires_grad=True))
+        return x, y
+    same(program)
+
+
+def test_cumsum_inplace_dtypes():
+    same(lambda T: T.zeros((0, 1), dtype=T.bool).cumsum_(0))
+    same(lambda T: T.ones(2, dtype=T.bool).cumsum_(0))
+    same(lambda T: T.ones(2, dtype=T.int64).cumsum_(0, dtype=T.float32))
+
+
+def test_cumsum_to_another_float_type_keeps_history():
+    def program(T):
+        a = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = a.cumsum(0, dtype=T.float64)
+        y.sum().backward()
+        return y.requires_grad, y.dtype, a.grad
+    same(program)
+
+
+@pytest.mark.parametrize("make", [lambda x: x.repeat(1), lambda x: x.tile((1,)), lambda x: x.repeat_interleave(1),
+                                  lambda x: x.repeat_interleave(1, dim=0)],
+                         ids=["repeat", "tile", "repeat_interleave", "repeat_interleave_dim"])
+def test_repeating_once_is_a_copy(make):
+    def program(T):
+        x = T.arange(4.0)
+        y = make(x)
+        y[0] = 100.0
+        return x, y
+    same(program)
+
+
+@pytest.mark.parametrize("program", [
+    lambda T: T.tensor([True, False]).clamp(True, False),
+    lambda T: T.tensor([True, False]).clamp_max(True),
+    lambda T: T.tensor([True, False]).clamp_(True),
+    lambda T: T.clamp(T.tensor([True, False]), 0, 1),
+    lambda T: T.clamp(T.tensor([True, False]), max=T.tensor([True, True])),
+], ids=["both", "max", "inplace-min", "int-bounds", "tensor-bound"])
+def test_clamp_of_bools(program):
+    same(program)
+
+
+@pytest.mark.parametrize("program", [
+    lambda T: T.bitwise_not(T.tensor([1.0])),
+    lambda T: T.tensor([1.0]).bitwise_not(),
+    lambda T: ~T.tensor([1.0]),
+    lambda T: T.tensor([1.0]) | T.tensor([1]),
+    lambda T: T.tensor([1]) | 1.5,
+    lambda T: T.tensor([1, 2]).bitwise_and(1.5),
+    lambda T: T.logaddexp(T.tensor([1, 2]), T.tensor([1, 2])),
+    lambda T: T.logaddexp(T.tensor([1, 2], dtype=T.int32), T.tensor([1.0, 2.0], dtype=T.float64)),
+    lambda T: T.trace(T.ones(2, 2, dtype=T.bool)),
+    lambda T: T.trace(T.ones(2, dtype=T.bool)),
+    lambda T: T.lerp(T.ones(2, dtype=T.int64), T.ones(2), 0.5),
+    lambda T: T.lerp(T.ones(2, dtype=T.int64), T.ones(2, dtype=T.int64), 0.5),
+    lambda T: T.lerp(T.ones(2), T.ones(2), T.ones(2, dtype=T.float64)),
+], ids=["bitwise_not-fn", "bitwise_not-method", "invert", "or-float", "or-float-number", "and-float-number",
+        "logaddexp-int", "logaddexp-mixed", "trace-bool", "trace-bool-1d", "lerp-end-dtype", "lerp-int",
+        "lerp-weight-dtype"])
+def test_dtype_refusals(program):
+    same(program)
+
+
+@pytest.mark.parametrize("program", [
+    lambda T: T.equal(T.ones(2), 5),
+    lambda T: T.ones(2).equal(None),
+    lambda T: T.hstack(T.ones(2)),
+    lambda T: T.hstack([T.ones(2), 3]),
+    lambda T: T.vstack(5),
+    lambda T: T.atleast_2d([1]),
+    lambda T: T.atleast_2d(T.ones(2), 5),
+    lambda T: T.count_nonzero(5),
+    lambda T: T.broadcast_to(T.ones(2), 5),
+    lambda T: T.broadcast_to(T.ones(2), (2.5,)),
+    lambda T: T.isclose(T.ones(2), 1),
+    lambda T: T.tile(T.ones(2), None),
+], ids=["equal", "equal-method", "hstack", "hstack-element", "vstack", "atleast_2d-list", "atleast_2d-args",
+        "count_nonzero", "broadcast_to-int", "broadcast_to-float", "isclose", "tile"])
+def test_composite_argument_types(program):
+    same(program)
+
+
+def test_composite_argument_type_without_exact_wording():
+    same(lambda T: T.atleast_2d(5), message=False)
+    same(lambda T: T.movedim(T.ones(2), 0.5, 0), message=False)
+    same(lambda T: T.count_nonzero(T.ones(2), 1.5), message=False)

@@ -57,7 +57,7 @@ Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight);     //
 Tensor addcmul(const Tensor& self, const Tensor& t1, const Tensor& t2, const Scalar& value);  // AddcmulBackward0
 Tensor addcdiv(const Tensor& self, const Tensor& t1, const Tensor& t2, const Scalar& value);  // AddcdivBackward0
 // clamp with tensor bounds, either null (ClampBackward0); broadcasts all three.
-Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max);
+Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max, const char* node_name = "ClampBackward0");
 Tensor logaddexp(const Tensor& a, const Tensor& b);                           // LogaddexpBackward0
 Tensor nan_to_num(const Tensor& x, std::optional<double> nan, std::optional<double> posinf,
                   std::optional<double> neginf);                              // NanToNumBackward0

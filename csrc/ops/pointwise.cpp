@@ -272,7 +272,7 @@ Tensor positional_pad(const Tensor& x, const Shape& pad, bool reflect) {
 
 // clamp with tensor bounds (either may be null): torch's clamp_backward_min_max. Where min > max the
 // result is max, and max takes the gradient.
-Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max) {
+Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max, const char* node_name) {
   TG_CHECK(min || max, "torch.clamp: At least one of 'min' or 'max' must not be None");
   DType dt = x->dtype();
   if (min) dt = result_type(x, min);
@@ -283,7 +283,7 @@ Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max) {
     if (max) r = minimum(r, to_dtype(max, dt));
     return r;
   });
-  if (FormulaNode* n = record("ClampBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  if (FormulaNode* n = record(node_name, [](FormulaNode& n, const Tensor& g) -> TensorList {
         bool has_min = n.scalars[0] != 0, has_max = n.scalars[1] != 0;
         Tensor x = n.saved(0);
         Tensor lo = has_min ? n.saved(1) : Tensor(), hi = has_max ? n.saved(has_min ? 2 : 1) : Tensor();

@@ -414,10 +414,8 @@ Tensor log_softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype) { r
 Tensor cumsum(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
   int64_t d = wrap_dim(dim, x->dim());
   if (sum_dtype(x, dtype) == DType::Bool) fail(ErrorKind::NotImplemented, "\"cumsum_out_cpu\" not implemented for 'Bool'");
-  Tensor xc = cast_for_compute(x, sum_dtype(x, dtype));
-  Tensor out = cumsum_impl(xc, d, false);
-  if (xc != x && out->grad_fn()) out->set_grad_fn(nullptr);  // integer inputs never carry history
-  return out;
+  // A floating input converted to another float type keeps its history (ToCopyBackward0).
+  return cumsum_impl(to_dtype(x, sum_dtype(x, dtype)), d, false);
 }
 
 Tensor any(const Tensor& x, const Shape& dims, bool keepdim) {

@@ -132,7 +132,9 @@ Tensor repeat(const Tensor& x, const Shape& repeats) {
   Tensor out;
   {
     AutoGradMode off(false);
-    out = as_new(reshape(contiguous(expand(reshape(x, pairs), expanded)), result));
+    // Always a copy: all-ones repeats of a contiguous x would otherwise share x's memory.
+    Tensor e = expand(reshape(x, pairs), expanded);
+    out = as_new(reshape(e->is_contiguous() ? clone(e) : contiguous(e), result));
   }
   if (FormulaNode* n = record("RepeatBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         // Each input element's gradient is the sum over its copies: the even dims of [r0, s0, r1, s1, ...].

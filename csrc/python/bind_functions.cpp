@@ -105,7 +105,7 @@ PyObject* tensor_function(PyObject*, PyObject* const* args, Py_ssize_t nargs, Py
 
 }  // namespace
 
-Tensor clamp_call(const Tensor& t, pyb::handle lo, pyb::handle hi, const char* node_name) {
+Tensor clamp_call(const Tensor& t, pyb::handle lo, pyb::handle hi, const char* node_name, const char* tensor_node_name) {
   if (is_tensor(lo) || is_tensor(hi)) {
     auto bound = [&](pyb::handle h) -> Tensor {
       if (h.is_none()) return Tensor();
@@ -113,7 +113,7 @@ Tensor clamp_call(const Tensor& t, pyb::handle lo, pyb::handle hi, const char* n
       Scalar s = number_of(h);
       return ops::scalar_tensor(s, ops::result_type(t, s), t->device());
     };
-    return ops::clamp(t, bound(lo), bound(hi));
+    return ops::clamp(t, bound(lo), bound(hi), tensor_node_name);
   }
   return ops::clamp(t, optional_number_of(lo), optional_number_of(hi), node_name);
 }
@@ -185,10 +185,10 @@ void bind_functions(Module& m) {
   def_unary<&ops::detach>(m, "detach");
 
   m.def("clamp_min", [](pyb::handle x, pyb::handle lo) {
-    return clamp_call(tensor_of(x), lo, pyb::none(), "ClampMinBackward0");
+    return clamp_call(tensor_of(x), lo, pyb::none(), "ClampMinBackward0", "ClampMinBackward1");
   }, arg("input"), arg("min"));
   m.def("clamp_max", [](pyb::handle x, pyb::handle hi) {
-    return clamp_call(tensor_of(x), pyb::none(), hi, "ClampMaxBackward0");
+    return clamp_call(tensor_of(x), pyb::none(), hi, "ClampMaxBackward0", "ClampMaxBackward1");
   }, arg("input"), arg("max"));
   for (const char* name : {"clamp", "clip"})
     m.def(name, [](pyb::handle x, pyb::handle lo, pyb::handle hi) { return clamp_call(tensor_of(x), lo, hi); },

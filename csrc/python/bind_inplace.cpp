@@ -102,7 +102,8 @@ Tensor pow_inplace(const Tensor& self, pyb::handle other) {
 }
 
 // clamp_/clip_/clamp_min_/clamp_max_ with number or tensor bounds (see clamp_call).
-Tensor clamp_inplace(const Tensor& t, pyb::handle lo, pyb::handle hi, const char* node_name = "ClampBackward1") {
+Tensor clamp_inplace(const Tensor& t, pyb::handle lo, pyb::handle hi, const char* node_name = "ClampBackward1",
+                     const char* tensor_node_name = "ClampBackward0") {
   bool tensors = is_tensor(lo) || is_tensor(hi);
   if (!tensors && !is_floating(t->dtype())) {
     auto min = optional_number_of(lo), max = optional_number_of(hi);
@@ -113,7 +114,7 @@ Tensor clamp_inplace(const Tensor& t, pyb::handle lo, pyb::handle hi, const char
   auto needs_grad = [](pyb::handle h) { return is_tensor(h) && h.cast<Tensor>()->requires_grad(); };
   bool grad = GradMode::is_enabled() && (t->requires_grad() || needs_grad(lo) || needs_grad(hi));
   Tensor in = grad ? ops::clone(t) : t;
-  return assign_inplace(t, past_copy(clamp_call(in, lo, hi, node_name), in, t));
+  return assign_inplace(t, past_copy(clamp_call(in, lo, hi, node_name, tensor_node_name), in, t));
 }
 
 // self <op>= other for the division family (a tensor or a number on the right); the tensor form's
@@ -187,6 +188,14 @@ Tensor fill_from_tensor(const Tensor& self, const Tensor& value) {
 
 }  // namespace
 
+void check_inplace_leaf(const Tensor& self) {
+  const Tensor& base = self->view_base() ? self->view_base() : self;
+  if (!GradMode::is_enabled() || !base->is_leaf() || !base->requires_grad()) return;
+  if (base != self)
+    fail(ErrorKind::Runtime, "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+  fail(ErrorKind::Runtime, "a leaf Variable that requires grad is being used in an in-place operation.");
+}
+
 void bind_inplace(Module& m) {
   using pyb::arg;
   TensorClass cls = tensor_class(m);
@@ -235,7 +244,15 @@ void bind_inplace(Module& m) {
         return assign_inplace(t, past_copy(ops::atan2(in, o), in, t));
       }, pyb::arg("other"))
       .def("cumsum_", [](const Tensor& t, int64_t dim, pyb::handle dtype) {
-        return assign_inplace(t, ops::cumsum(t, dim, optional_dtype_of(dtype)));
+        std::optional<DType> dt = optional_dtype_of(dtype);
+        if (dt && *dt != t->dtype())
+          fail(ErrorKind::Runtime, "Bad in-place call: input tensor dtype ", dtype_name(t->dtype()),
+               " and output tensor dtype ", dtype_name(*dt), " should match");
+        if (t->dtype() == DType::Bool) {  // torch looks for a kernel only when there is something to sum
+          if (t->numel() == 0) return t;
+          fail(ErrorKind::NotImplemented, "\"cumsum_out_cpu\" not implemented for 'Bool'");
+        }
+        return assign_inplace(t, ops::cumsum(t, dim, t->dtype()));
       }, arg("dim"), pyb::kw_only(), arg("dtype") = pyb::none())
       .def("exp_", &unary_inplace<&ops::exp, false>)
       .def("log_", &unary_inplace<&ops::log, true>)
@@ -288,10 +305,10 @@ void bind_inplace(Module& m) {
       .def("clip_", [](const Tensor& t, pyb::handle lo, pyb::handle hi) { return clamp_inplace(t, lo, hi); },
            arg("min") = pyb::none(), arg("max") = pyb::none())
       .def("clamp_min_", [](const Tensor& t, pyb::handle lo) {
-        return clamp_inplace(t, lo, pyb::none(), "ClampMinBackward0");
+        return clamp_inplace(t, lo, pyb::none(), "ClampMinBackward0", "ClampMinBackward1");
       }, arg("min"))
       .def("clamp_max_", [](const Tensor& t, pyb::handle hi) {
-        return clamp_inplace(t, pyb::none(), hi, "ClampMaxBackward0");
+        return clamp_inplace(t, pyb::none(), hi, "ClampMaxBackward0", "ClampMaxBackward1");
       }, arg("max"))
       .def("copy_", &copy_inplace, arg("src"), arg("non_blocking") = false)
       .def("zero_", [](const Tensor& t) { return assign_inplace(t, ops::full_like(t, 0.0, t->dtype(), t->device()), "ZeroBackward0", true); })

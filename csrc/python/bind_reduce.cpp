@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "autograd/function.h"
+#include "autograd/grad_mode.h"
 #include "core/error.h"
 #include "kernels/dispatch.h"
 #include "ops/ops.h"
@@ -72,18 +74,43 @@ Tensor write_back(const Tensor& self, const Tensor& result, const char* node_nam
   return assign_inplace(self, ops::to_dtype(result, self->dtype()), node_name);
 }
 
+// logical_and_ and its kin are outside autograd in torch: they write even into a leaf that
+// requires grad, and leave self's history as it was.
+template <class F>
+Tensor logical_inplace(const Tensor& self, F&& compute) {
+  AutoGradMode off(false);
+  return assign_inplace(self, ops::to_dtype(compute(), self->dtype()));
+}
+
+// self.eq_(other) and its kin: the comparison written back in self's dtype. Its node gives self
+// and a tensor `other` zero gradients (torch's EqBackward0 for a number, EqBackward1 for a tensor).
 template <CompareOp Op>
 Tensor compare_inplace(const Tensor& t, pyb::handle o) {
-  static const char* const names[] = {"EqBackward0", "NeBackward0", "LtBackward0",
-                                      "LeBackward0", "GtBackward0", "GeBackward0"};
-  Tensor r = is_tensor(o) ? ops::compare(t, tensor_of(o), int(Op)) : ops::compare(t, tensor_or_number_of(o), int(Op));
-  return write_back(t, r, names[int(Op)]);
+  check_inplace_leaf(t);
+  static const char* const number_nodes[] = {"EqBackward0", "NeBackward0", "LtBackward0",
+                                             "LeBackward0", "GtBackward0", "GeBackward0"};
+  static const char* const tensor_nodes[] = {"EqBackward1", "NeBackward1", "LtBackward1",
+                                             "LeBackward1", "GtBackward1", "GeBackward1"};
+  Tensor other = is_tensor(o) ? tensor_of(o) : Tensor();
+  Tensor r;
+  {
+    AutoGradMode off(false);
+    r = ops::to_dtype(other ? ops::compare(t, other, int(Op)) : ops::compare(t, tensor_or_number_of(o), int(Op)),
+                      t->dtype());
+    if (r == t) r = ops::clone(r);
+  }
+  record(other ? tensor_nodes[int(Op)] : number_nodes[int(Op)], [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor zero = ops::zeros_like(g);
+    return {n.needs_grad(0) ? zero : Tensor(), n.next_edges.size() > 1 && n.needs_grad(1) ? zero : Tensor()};
+  }, r, {&t, other ? &other : nullptr});
+  return assign_inplace(t, r, number_nodes[int(Op)]);
 }
 
 // self &= other (bitwise_and_, ...): the result must be castable to self's dtype (assign_inplace
 // refuses an int written into a bool, as torch does). An operator with an operand that is no
 // tensor or number gives NotImplemented, so Python raises its TypeError.
 pyb::object bitwise_inplace(const Tensor& a, pyb::handle b, int op, bool method) {
+  check_inplace_leaf(a);
   if (!is_tensor(b)) {
     std::optional<Scalar> s = scalar_from(b);
     if (!s) {
@@ -220,15 +247,15 @@ void bind_reduce(Module& m) {
       .def("gt_", &compare_inplace<CompareOp::Gt>, arg("other"))
       .def("ge_", &compare_inplace<CompareOp::Ge>, arg("other"))
       .def("logical_and_", [](const Tensor& a, const Tensor& b) {
-        return write_back(a, ops::logical_and(a, b), "LogicalAndBackward0");
+        return logical_inplace(a, [&] { return ops::logical_and(a, b); });
       }, arg("other"))
       .def("logical_or_", [](const Tensor& a, const Tensor& b) {
-        return write_back(a, ops::logical_or(a, b), "LogicalOrBackward0");
+        return logical_inplace(a, [&] { return ops::logical_or(a, b); });
       }, arg("other"))
       .def("logical_xor_", [](const Tensor& a, const Tensor& b) {
-        return write_back(a, ops::logical_xor(a, b), "LogicalXorBackward0");
+        return logical_inplace(a, [&] { return ops::logical_xor(a, b); });
       }, arg("other"))
-      .def("logical_not_", [](const Tensor& a) { return write_back(a, ops::logical_not(a), "LogicalNotBackward0"); })
+      .def("logical_not_", [](const Tensor& a) { return logical_inplace(a, [&] { return ops::logical_not(a); }); })
       .def("bitwise_and_", [](const Tensor& a, pyb::handle b) { return bitwise_inplace(a, b, 0, true); }, arg("other"))
       .def("bitwise_or_", [](const Tensor& a, pyb::handle b) { return bitwise_inplace(a, b, 1, true); }, arg("other"))
       .def("bitwise_xor_", [](const Tensor& a, pyb::handle b) { return bitwise_inplace(a, b, 2, true); }, arg("other"))
@@ -236,6 +263,7 @@ void bind_reduce(Module& m) {
       .def("__ior__", [](const Tensor& a, pyb::handle b) { return bitwise_inplace(a, b, 1, false); })
       .def("__ixor__", [](const Tensor& a, pyb::handle b) { return bitwise_inplace(a, b, 2, false); })
       .def("bitwise_not_", [](const Tensor& a) {
+        check_inplace_leaf(a);
         if (is_floating(a->dtype()))
           fail(ErrorKind::NotImplemented, "\"bitwise_not_cpu\" not implemented for '", dtype_scalar_type_name(a->dtype()), "'");
         return assign_inplace(a, ops::bitwise_not(a));

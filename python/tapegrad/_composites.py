@@ -126,7 +126,9 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             raise RuntimeError("Repeats must be non-negative")
         shape = list(input.shape)
         expanded = input.unsqueeze(d + 1).expand(*shape[:d + 1], repeats, *shape[d + 1:])
-        return expanded.contiguous().view(*shape[:d], shape[d] * repeats, *shape[d + 1:])
+        # always a new tensor, even where the expanded view is already contiguous (repeats == 1)
+        copied = expanded.clone() if expanded.is_contiguous() else expanded.contiguous()
+        return copied.view(*shape[:d], shape[d] * repeats, *shape[d + 1:])
     if repeats.dim() != 1:
         raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
     if repeats.shape[0] != input.shape[d]:
@@ -255,9 +257,21 @@ Tensor.unflatten = unflatten
 Tensor.repeat_interleave = repeat_interleave
 Tensor.movedim = movedim
 Tensor.moveaxis = movedim
-Tensor.isclose = isclose
-Tensor.allclose = allclose
-Tensor.equal = equal
+
+
+def _method_of(fn, name):
+    """fn as a Tensor method: torch counts a method's `other` as position 1."""
+    def method(self, other, *args, **kwargs):
+        _tensor_arg(name, other, "other", 1)
+        return fn(self, other, *args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+Tensor.isclose = _method_of(isclose, "isclose")
+Tensor.allclose = _method_of(allclose, "allclose")
+Tensor.equal = _method_of(equal, "equal")
 Tensor.count_nonzero = count_nonzero
 
 
