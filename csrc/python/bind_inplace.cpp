@@ -108,8 +108,7 @@ Tensor clamp_inplace(const Tensor& t, pyb::handle lo, pyb::handle hi, const char
   if (!tensors && !is_floating(t->dtype())) {
     auto min = optional_number_of(lo), max = optional_number_of(hi);
     if ((min && min->is_floating()) || (max && max->is_floating()))
-      fail(ErrorKind::Runtime, "result type Float can't be cast to the desired output type ",
-           dtype_scalar_type_name(t->dtype()));
+      fail(ErrorKind::Runtime, "result type Float can't be cast to the desired output type ", dtype_name(t->dtype()));
   }
   auto needs_grad = [](pyb::handle h) { return is_tensor(h) && h.cast<Tensor>()->requires_grad(); };
   bool grad = GradMode::is_enabled() && (t->requires_grad() || needs_grad(lo) || needs_grad(hi));
