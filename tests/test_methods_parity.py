@@ -588,3 +588,25 @@ def test_composite_argument_type_without_exact_wording():
     same(lambda T: T.atleast_2d(5), message=False)
     same(lambda T: T.movedim(T.ones(2), 0.5, 0), message=False)
     same(lambda T: T.count_nonzero(T.ones(2), 1.5), message=False)
+
+
+@pytest.mark.parametrize("data", ["[1.0, 'a']", "[[1.0], 'a']", "[[1.0, 2.0], 'ab']", "['a']", "['ab', [1.0, 2.0]]", "'a'"])
+def test_tensor_from_data_with_a_string(data):
+    same(lambda T: T.tensor(eval(data)))  # noqa: S307 - literal data only
+
+
+@pytest.mark.parametrize("program", [
+    lambda T: T.nn.functional.pad(5, (1, 1)),
+    lambda T: T.nn.functional.pad(T.ones(2), 1),
+    lambda T: T.nn.functional.pad(T.ones(2), (1.5, 1)),
+    lambda T: T.nn.functional.pad(T.tensor(True), (1, 1), mode="reflect"),
+    lambda T: T.nn.functional.pad(T.ones(2, 3), (1, 1, 1, 1, 1, 1), value=2.0),
+    lambda T: T.nn.functional.one_hot(5, 3),
+    lambda T: T.nn.functional.one_hot(T.tensor([1]), 2.5),
+    lambda T: T.nn.functional.linear(T.ones(2), 3.5),
+    lambda T: T.nn.functional.linear(3, T.ones(2, 2)),
+    lambda T: T.nn.functional.relu([1.0]),
+], ids=["pad-input", "pad-int", "pad-float", "pad-0d", "pad-too-long", "one_hot-input", "one_hot-classes",
+        "linear-weight", "linear-input", "relu-list"])
+def test_functional_argument_refusals(program):
+    same(program)
