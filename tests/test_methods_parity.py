@@ -610,3 +610,30 @@ def test_tensor_from_data_with_a_string(data):
         "linear-weight", "linear-input", "relu-list"])
 def test_functional_argument_refusals(program):
     same(program)
+
+
+@pytest.mark.parametrize("program", [
+    lambda T: T.eq(T.ones(2), [1.0, 2.0]),
+    lambda T: T.gt(T.ones(2), "x"),
+    lambda T: T.ones(2).lt(None),
+    lambda T: T.bitwise_xor(T.ones(2, dtype=T.int64), None),
+    lambda T: T.ones(2).permute(),
+], ids=["eq-list", "gt-str", "lt-none", "bitwise_xor-none", "permute-nothing"])
+def test_argument_type_errors(program):
+    same(program, message=False)
+
+
+def test_operators_with_foreign_operands_still_defer():
+    same(lambda T: (T.ones(2) == None, T.ones(2) != "x"))  # noqa: E711 - the comparison under test
+
+
+@pytest.mark.parametrize("program", [
+    lambda T: T.arange(3, dtype=T.bool),
+    lambda T: T.arange(-2, 0, dtype=T.bool),
+    lambda T: T.ones(1, 2).squeeze((0, -2)),
+    lambda T: T.tensor(1.0).squeeze((0, 0)),
+    lambda T: T.topk(T.tensor([True, False]), 1),
+    lambda T: T.topk(T.tensor([True]), 5),
+], ids=["arange-bool", "arange-bool-negative", "squeeze-repeated", "squeeze-0d-repeated", "topk-bool", "topk-k"])
+def test_more_refusals(program):
+    same(program)

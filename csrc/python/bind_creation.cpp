@@ -202,6 +202,7 @@ void bind_creation(Module& m) {
     double start = v.size() > 1 ? v[0].value : 0, end = v.size() > 1 ? v[1].value : v[0].value;
     double step = v.size() > 2 ? v[2].value : 1;
     DType dt = optional_dtype_of(dtype).value_or(floating ? default_dtype() : DType::Int64);
+    if (dt == DType::Bool) fail(ErrorKind::NotImplemented, "\"arange_cpu\" not implemented for 'Bool'");
     if (!is_floating(dt)) {
       // An integer arange steps by the step converted to that integer type, as torch's does.
       // (A zero step is the op's RuntimeError; a fractional one truncated to zero is a ValueError.)

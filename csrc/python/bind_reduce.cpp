@@ -48,6 +48,12 @@ pyb::object compare_op(const Tensor& t, pyb::handle o) {
                       [&](const Scalar& s) { return ops::compare(t, s, int(Op)); });
 }
 
+// An operator's result for a function or method: NotImplemented becomes torch's TypeError.
+pyb::object or_type_error(pyb::object result, pyb::handle other) {
+  if (result.ptr() == Py_NotImplemented) tensor_or_number_of(other);
+  return result;
+}
+
 // The tensor or number `other` as a tensor shaped for where/maximum.
 Tensor operand(pyb::handle h, const Tensor& like) {
   if (is_tensor(h)) return h.cast<Tensor>();
@@ -227,9 +233,11 @@ void bind_reduce(Module& m) {
                std::string(pyb::str(pyb::type::handle_of(element).attr("__name__"))), ".");
         return item(ops::any(r.cast<Tensor>(), {}, false)).cast<bool>();
       });
-  def_both(m, cls, "bitwise_and", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 0); }, arg("other"));
-  def_both(m, cls, "bitwise_or", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 1); }, arg("other"));
-  def_both(m, cls, "bitwise_xor", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 2); }, arg("other"));
+  // As functions and methods an operand that is no tensor or number is torch's TypeError (the
+  // operators return NotImplemented instead, for Python to try the reflected one).
+  def_both(m, cls, "bitwise_and", [](const Tensor& a, pyb::handle b) { return or_type_error(bitwise_op(a, b, 0), b); }, arg("other"));
+  def_both(m, cls, "bitwise_or", [](const Tensor& a, pyb::handle b) { return or_type_error(bitwise_op(a, b, 1), b); }, arg("other"));
+  def_both(m, cls, "bitwise_xor", [](const Tensor& a, pyb::handle b) { return or_type_error(bitwise_op(a, b, 2), b); }, arg("other"));
   // The function and method name their kernel; only the ~ operator raises TypeError.
   def_both(m, cls, "bitwise_not", [](const Tensor& a) {
     if (is_floating(a->dtype()))
@@ -239,7 +247,8 @@ void bind_reduce(Module& m) {
   const std::pair<const char*, pyb::object (*)(const Tensor&, pyb::handle)> cmps[] = {
       {"eq", &compare_op<CompareOp::Eq>}, {"ne", &compare_op<CompareOp::Ne>}, {"lt", &compare_op<CompareOp::Lt>},
       {"le", &compare_op<CompareOp::Le>}, {"gt", &compare_op<CompareOp::Gt>}, {"ge", &compare_op<CompareOp::Ge>}};
-  for (auto& [name, fn] : cmps) def_both(m, cls, name, fn, arg("other"));
+  for (auto& [name, fn] : cmps)
+    def_both(m, cls, name, [fn = fn](const Tensor& t, pyb::handle o) { return or_type_error(fn(t, o), o); }, arg("other"));
   cls.def("eq_", &compare_inplace<CompareOp::Eq>, arg("other"))
       .def("ne_", &compare_inplace<CompareOp::Ne>, arg("other"))
       .def("lt_", &compare_inplace<CompareOp::Lt>, arg("other"))

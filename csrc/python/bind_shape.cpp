@@ -60,7 +60,10 @@ void bind_shape(Module& m) {
       .def("reshape", [](const Tensor& t, pyb::args shape) { return ops::reshape(t, size_of(shape, "shape")); })
       .def("view_as", [](const Tensor& t, const Tensor& o) { return ops::view(t, o->sizes()); })
       .def("reshape_as", [](const Tensor& t, const Tensor& o) { return ops::reshape(t, o->sizes()); })
-      .def("permute", [](const Tensor& t, pyb::args dims) { return ops::permute(t, size_of(dims, "dims")); })
+      .def("permute", [](const Tensor& t, pyb::args dims) {
+        if (dims.empty()) fail(ErrorKind::Type, "permute() missing 1 required positional arguments: \"dims\"");
+        return ops::permute(t, size_of(dims, "dims"));
+      })
       .def_property_readonly("T", [](const Tensor& t) {
         Shape dims;
         for (int64_t d = t->dim() - 1; d >= 0; --d) dims.push_back(d);
