@@ -637,3 +637,15 @@ def test_operators_with_foreign_operands_still_defer():
 ], ids=["arange-bool", "arange-bool-negative", "squeeze-repeated", "squeeze-0d-repeated", "topk-bool", "topk-k"])
 def test_more_refusals(program):
     same(program)
+
+
+@pytest.mark.parametrize("program", [
+    lambda T: T.tensor([1, 2]).round(decimals=0),
+    lambda T: T.round(T.tensor([1, 2]), decimals=0),
+    lambda T: T.tensor([1, 2]).round_(decimals=0),
+    lambda T: (T.tensor([1, 2]).round(), T.tensor([1, 2]).round_(), T.tensor([1.5, 2.25]).round(decimals=0),
+               T.tensor([1.25, 2.0]).round_(decimals=1)),
+    lambda T: T.clamp(T.tensor([True, False]), min=T.tensor([True]), max=T.tensor(False)),
+], ids=["round-int-decimals", "round-fn-int-decimals", "round_-int-decimals", "round-ok", "clamp-bool-tensors"])
+def test_round_decimals_and_bool_clamp(program):
+    same(program)

@@ -277,6 +277,7 @@ Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max, const char* 
   DType dt = x->dtype();
   if (min) dt = result_type(x, min);
   if (max) dt = promote_types(dt, result_type(x, max));
+  if (dt == DType::Bool && min && max) fail(ErrorKind::NotImplemented, "\"clamp_cpu\" not implemented for 'Bool'");
   Tensor out = untracked([&] {
     Tensor r = to_dtype(x, dt);
     if (min) r = maximum(r, to_dtype(min, dt));

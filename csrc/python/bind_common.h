@@ -70,6 +70,9 @@ void check_no_internal_overlap(const Tensor& written);
 Tensor clamp_call(const Tensor& t, pyb::handle min, pyb::handle max, const char* node_name = "ClampBackward1",
                   const char* tensor_node_name = "ClampBackward0");
 
+// round's decimals= (None: not given). Given at all, even as 0, torch looks for a kernel integers lack.
+int64_t round_decimals(const Tensor& x, pyb::handle decimals);
+
 // Calls f(tensor) or g(scalar) for the right-hand operand; NotImplemented for anything else,
 // so Python can try the reflected operator and raise its own TypeError.
 template <class TensorFn, class ScalarFn>

@@ -118,6 +118,14 @@ Tensor clamp_call(const Tensor& t, pyb::handle lo, pyb::handle hi, const char* n
   return ops::clamp(t, optional_number_of(lo), optional_number_of(hi), node_name);
 }
 
+int64_t round_decimals(const Tensor& x, pyb::handle decimals) {
+  if (decimals.is_none()) return 0;
+  int64_t d = int_of(decimals);
+  if (d == 0 && !is_floating(x->dtype()))
+    fail(ErrorKind::NotImplemented, "\"round_vml_cpu\" not implemented for '", dtype_scalar_type_name(x->dtype()), "'");
+  return d;
+}
+
 void bind_functions(Module& m) {
   using pyb::arg;
   static PyMethodDef tensor_def = {
@@ -177,8 +185,10 @@ void bind_functions(Module& m) {
   def_unary<&ops::asinh>(m, "asinh");
   def_unary<&ops::acosh>(m, "acosh");
   def_unary<&ops::atanh>(m, "atanh");
-  m.def("round", [](pyb::handle x, int64_t decimals) { return ops::round(tensor_of(x), decimals); },
-        arg("input"), pyb::kw_only(), arg("decimals") = 0);
+  m.def("round", [](pyb::handle x, pyb::handle decimals) {
+    Tensor t = tensor_of(x);
+    return ops::round(t, round_decimals(t, decimals));
+  }, arg("input"), pyb::kw_only(), arg("decimals") = pyb::none());
   m.def("square", [](pyb::handle x) { return ops::pow(tensor_of(x), Scalar::from_int(2)); },
         arg("input"));
   def_unary<&ops::clone>(m, "clone");

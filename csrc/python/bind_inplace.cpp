@@ -280,8 +280,9 @@ void bind_inplace(Module& m) {
       .def("asinh_", [](const Tensor& t) { return inplace_without_derivative<&ops::asinh>(t, "AsinhBackward1"); })
       .def("acosh_", [](const Tensor& t) { return inplace_without_derivative<&ops::acosh>(t, "AcoshBackward1"); })
       .def("atanh_", [](const Tensor& t) { return inplace_without_derivative<&ops::atanh>(t, "AtanhBackward1"); })
-      .def("round_", [](const Tensor& self, int64_t decimals) { return assign_inplace(self, ops::round(self, decimals)); },
-           pyb::kw_only(), pyb::arg("decimals") = 0)
+      .def("round_", [](const Tensor& self, pyb::handle decimals) {
+        return assign_inplace(self, ops::round(self, round_decimals(self, decimals)));
+      }, pyb::kw_only(), pyb::arg("decimals") = pyb::none())
       .def("square_", [](const Tensor& self) {
         Tensor in = original(self, true);
         return assign_inplace(self, past_copy(ops::pow(in, Scalar::from_int(2)), in, self));

@@ -267,7 +267,8 @@ void bind_tensor(Module& m) {
       .def("asinh", &ops::asinh)
       .def("acosh", &ops::acosh)
       .def("atanh", &ops::atanh)
-      .def("round", &ops::round, pyb::kw_only(), arg("decimals") = 0)
+      .def("round", [](const Tensor& t, pyb::handle decimals) { return ops::round(t, round_decimals(t, decimals)); },
+           pyb::kw_only(), arg("decimals") = pyb::none())
       .def("square", [](const Tensor& t) { return ops::pow(t, Scalar::from_int(2)); })
       .def("clamp", [](const Tensor& t, pyb::handle lo, pyb::handle hi) { return clamp_call(t, lo, hi); },
            arg("min") = pyb::none(), arg("max") = pyb::none())
