@@ -649,3 +649,10 @@ def test_more_refusals(program):
 ], ids=["round-int-decimals", "round-fn-int-decimals", "round_-int-decimals", "round-ok", "clamp-bool-tensors"])
 def test_round_decimals_and_bool_clamp(program):
     same(program)
+
+
+def test_addcmul_of_bools():
+    same(lambda T: T.addcmul(T.tensor([True]), T.tensor(False), T.tensor(True), value=2))
+    same(lambda T: T.tensor([[True, False]]).addcmul_(T.tensor([True, True]), T.tensor([[False, True]])))
+    same(lambda T: (T.addcmul(T.ones(2), T.tensor(False), T.tensor(True), value=2),
+                    T.addcmul(T.tensor([True]), T.ones(2), T.ones(2))))

@@ -75,6 +75,10 @@ Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight) {
 }
 
 Tensor addcmul(const Tensor& self, const Tensor& t1, const Tensor& t2, const Scalar& value) {
+  // The tensors alone set the type (value is cast to it): three bools have no kernel.
+  if (promote_types(result_type(self, t1), result_type(self, t2)) == DType::Bool && t1->dtype() == DType::Bool &&
+      t2->dtype() == DType::Bool)
+    fail(ErrorKind::NotImplemented, "\"addcmul_cpu_out\" not implemented for 'Bool'");
   Tensor out = untracked([&] {
     Tensor scaled = value.value == 1.0 ? t1 : mul(t1, value);
     return add(self, mul(scaled, t2));
