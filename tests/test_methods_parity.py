@@ -656,3 +656,14 @@ def test_addcmul_of_bools():
     same(lambda T: T.tensor([[True, False]]).addcmul_(T.tensor([True, True]), T.tensor([[False, True]])))
     same(lambda T: (T.addcmul(T.ones(2), T.tensor(False), T.tensor(True), value=2),
                     T.addcmul(T.tensor([True]), T.ones(2), T.ones(2))))
+
+
+@pytest.mark.parametrize("weight", ["T.tensor(0.25)", "T.tensor(0.25, dtype=T.float64)", "T.tensor(1)",
+                                    "T.tensor([0.25, 0.5])"])
+def test_lerp_with_a_0d_weight_of_another_type(weight):
+    def program(T):
+        a = T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True)
+        out = T.lerp(a, T.tensor([3.0, 5.0], dtype=T.float64), eval(weight))  # noqa: S307 - literal weights
+        out.sum().backward()
+        return out, a.grad
+    same(program)

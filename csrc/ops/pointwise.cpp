@@ -24,7 +24,7 @@ double largest_finite(DType dt) {
 void check_float_operands(const Tensor& a, const Tensor& b, const char* kernel, const Tensor* weight = nullptr) {
   if (b->dtype() != a->dtype())
     fail(ErrorKind::Runtime, "expected dtype ", dtype_name(a->dtype()), " for `end` but got dtype ", dtype_name(b->dtype()));
-  if (weight && (*weight)->dtype() != a->dtype())
+  if (weight && (*weight)->dim() > 0 && (*weight)->dtype() != a->dtype())  // a 0-dim weight of any type is taken
     fail(ErrorKind::Runtime, "expected dtype ", dtype_name(a->dtype()), " for `weight` but got dtype ",
          dtype_name((*weight)->dtype()));
   if (!is_floating(a->dtype())) fail(ErrorKind::NotImplemented, "\"", kernel, "\" not implemented for '", dtype_scalar_type_name(a->dtype()), "'");
