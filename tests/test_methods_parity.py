@@ -667,3 +667,13 @@ def test_lerp_with_a_0d_weight_of_another_type(weight):
         out.sum().backward()
         return out, a.grad
     same(program)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int64"])
+def test_bitwise_inplace_with_a_float_tensor_is_a_cast_error(dtype):
+    same(lambda T: T.tensor([1, 0], dtype=getattr(T, dtype)).bitwise_or_(T.tensor([1.5, 2.0])))
+
+    def iop(T):
+        x = T.tensor([1, 0], dtype=getattr(T, dtype))
+        x &= T.tensor([1.5, 2.0], dtype=T.float64)
+    same(iop)

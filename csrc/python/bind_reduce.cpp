@@ -117,7 +117,12 @@ Tensor compare_inplace(const Tensor& t, pyb::handle o) {
 // tensor or number gives NotImplemented, so Python raises its TypeError.
 pyb::object bitwise_inplace(const Tensor& a, pyb::handle b, int op, bool method) {
   check_inplace_leaf(a);
-  if (!is_tensor(b)) {
+  if (is_tensor(b)) {  // torch checks that the result fits self before it looks for a kernel
+    DType rt = ops::result_type(a, b.cast<Tensor>());
+    if (is_floating(rt) && !is_floating(a->dtype()))
+      fail(ErrorKind::Runtime, "result type ", dtype_scalar_type_name(rt), " can't be cast to the desired output type ",
+           dtype_scalar_type_name(a->dtype()));
+  } else {
     std::optional<Scalar> s = scalar_from(b);
     if (!s) {
       if (method) tensor_or_number_of(b);  // torch's TypeError
