@@ -97,7 +97,13 @@ void link_edges(FormulaNode& node, const Inputs& inputs) {
 FormulaNode* record(const char* name, BackwardFormula formula, const Tensor& out,
                     std::initializer_list<const Tensor*> inputs) {
   // Integer and bool results carry no gradient (torch's rule for every op, in-place writes included).
-  if (!is_floating(out->dtype()) || !any_requires_grad(inputs)) return nullptr;
+  if (!is_floating(out->dtype())) return nullptr;
+  return record_any_dtype(name, formula, out, inputs);
+}
+
+FormulaNode* record_any_dtype(const char* name, BackwardFormula formula, const Tensor& out,
+                              std::initializer_list<const Tensor*> inputs) {
+  if (!any_requires_grad(inputs)) return nullptr;
   auto node = std::allocate_shared<FormulaNode>(PoolAllocator<FormulaNode>(), name, formula);
   link_edges(*node, inputs);
   if (AnomalyMode::is_enabled() && AnomalyMode::capture_trace) {

@@ -94,6 +94,10 @@ Edge gradient_edge(const Tensor& t);
 // node, link its edges and make it out's grad_fn. Returns the node to save into, or null.
 FormulaNode* record(const char* name, BackwardFormula formula, const Tensor& out,
                     std::initializer_list<const Tensor*> inputs);
+// record() without the integer rule, for torch's one exception: fill_ of an integer or bool
+// tensor with a 0-dim tensor that requires grad gives it FillBackward3 all the same.
+FormulaNode* record_any_dtype(const char* name, BackwardFormula formula, const Tensor& out,
+                              std::initializer_list<const Tensor*> inputs);
 // The same for several outputs sharing one node (output i gets output_nr i).
 FormulaNode* record_multi(const char* name, MultiBackwardFormula formula, const TensorList& outs,
                           const std::vector<const Tensor*>& inputs);

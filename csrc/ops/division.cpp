@@ -107,6 +107,34 @@ Tensor floor_divide(const Scalar& a, const Tensor& b) {
   return floor_divide(scalar_tensor(a, result_type(b, a), b->device()), b);
 }
 
+// div(a, b, rounding_mode='trunc'|'floor'): the rounded quotient in the operands' promoted type
+// (integers stay integers). Piecewise constant, so torch's rule is `grad * 0` for both inputs.
+Tensor div_rounded(const Tensor& a, const Tensor& b, bool floor, const char* node_name) {
+  DType dt = division_type(a, b, floor ? "div_floor_cpu" : "div_trunc_cpu");
+  check_divisor(b, dt);
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    if (floor) out = run_binary(BinaryOp::FloorDivide, a, b, dt);
+    else if (is_floating(dt)) out = trunc(run_binary(BinaryOp::Div, a, b, dt));
+    // a - fmod(a, b) is an exact multiple of b: its floored quotient is the truncated one.
+    else out = run_binary(BinaryOp::FloorDivide, run_binary(BinaryOp::Sub, a, run_binary(BinaryOp::Fmod, a, b, dt), dt), b, dt);
+  }
+  record(node_name, [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor zero = n.needs_grad(0) || n.needs_grad(1) ? mul(g, Scalar::from_int(0)) : Tensor();
+    return {n.needs_grad(0) ? zero : Tensor(), n.needs_grad(1) ? zero : Tensor()};
+  }, out, {&a, &b});
+  return out;
+}
+
+Tensor div(const Tensor& a, const Tensor& b, bool floor) { return div_rounded(a, b, floor, "DivBackward2"); }
+Tensor div(const Tensor& a, const Scalar& b, bool floor) {
+  return div_rounded(a, with_number(a, b), floor, "DivBackward3");
+}
+Tensor div(const Scalar& a, const Tensor& b, bool floor) {
+  return div_rounded(scalar_tensor(a, result_type(b, a), b->device()), b, floor, "DivBackward2");
+}
+
 Tensor atan2(const Tensor& a, const Tensor& b) {
   DType dt = result_type(a, b);
   if (!is_floating(dt)) dt = default_dtype();

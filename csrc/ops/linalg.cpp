@@ -1,4 +1,6 @@
 // Matrix products on the device's batched-gemm kernel, and matmul's dispatch over ranks.
+#include <cmath>
+
 #include "autograd/function.h"
 #include "autograd/grad_mode.h"
 #include "ops/helpers.h"
@@ -53,23 +55,41 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b) {
+Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, const Scalar& beta_in, const Scalar& alpha_in) {
   Tensor out;
+  double beta = beta_in.value, alpha = alpha_in.value;
   {
     AutoGradMode off(false);
     out = mm(a, b);
     TG_CHECK(is_expandable_to(bias->sizes(), out->sizes()), "The expanded size of the tensor (", out->sizes().back(),
              ") must match the existing size (", bias->sizes().back(), ") at non-singleton dimension 1.  Target sizes: ",
              shape_str(out->sizes()), ".  Tensor sizes: ", shape_str(bias->sizes()));
-    kernels(out).binary(BinaryOp::Add, *out, *cast_for_compute(bias, out->dtype()), *out);
+    // Integer products take beta and alpha as integers, as torch casts them to the result's type.
+    if (!is_floating(out->dtype())) beta = std::trunc(beta), alpha = std::trunc(alpha);
+    if (alpha != 1) kernels(out).unary(UnaryOp::MulScalar, *out, *out, alpha, 0);
+    // beta == 0 ignores the bias: its NaN and inf do not reach the result.
+    if (beta != 0) {
+      Tensor scaled = cast_for_compute(bias, out->dtype());
+      if (beta != 1) {
+        Tensor times_beta = empty_like_shape(scaled, scaled->sizes(), out->dtype());
+        kernels(out).unary(UnaryOp::MulScalar, *scaled, *times_beta, beta, 0);
+        scaled = times_beta;
+      }
+      kernels(out).binary(BinaryOp::Add, *out, *scaled, *out);
+    }
   }
-  // The bias's gradient is g summed to its shape (the engine's fit step does the sum).
+  // The bias's gradient is g * beta summed to its shape (the engine's fit step does the sum).
   if (FormulaNode* n = record("AddmmBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-        return {n.needs_grad(0) ? g : Tensor(), n.needs_grad(1) ? mm(g, t(n.saved(1))) : Tensor(),
-                n.needs_grad(2) ? mm(t(n.saved(0)), g) : Tensor()};
+        double beta = n.scalars[0], alpha = n.scalars[1];
+        auto scaled = [](const Tensor& t, double s) { return s == 1 ? t : mul_scalar(t, s); };
+        return {n.needs_grad(0) ? scaled(g, beta) : Tensor(),
+                n.needs_grad(1) ? scaled(mm(g, t(n.saved(1))), alpha) : Tensor(),
+                n.needs_grad(2) ? scaled(mm(t(n.saved(0)), g), alpha) : Tensor()};
       }, out, {&bias, &a, &b})) {
     n->save(a);
     n->save(b);
+    n->scalars[0] = beta;
+    n->scalars[1] = alpha;
   }
   return out;
 }

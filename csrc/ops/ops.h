@@ -56,6 +56,8 @@ Tensor lerp(const Tensor& self, const Tensor& end, const Scalar& weight);     //
 Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight);     // LerpBackward1
 Tensor addcmul(const Tensor& self, const Tensor& t1, const Tensor& t2, const Scalar& value);  // AddcmulBackward0
 Tensor addcdiv(const Tensor& self, const Tensor& t1, const Tensor& t2, const Scalar& value);  // AddcdivBackward0
+// clamp with tensor bounds, either null (ClampBackward0); broadcasts all three.
+Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max, const char* node_name = "ClampBackward0");
 Tensor logaddexp(const Tensor& a, const Tensor& b);                           // LogaddexpBackward0
 Tensor nan_to_num(const Tensor& x, std::optional<double> nan, std::optional<double> posinf,
                   std::optional<double> neginf);                              // NanToNumBackward0
@@ -85,6 +87,10 @@ Tensor fmod(const Tensor& a, const Scalar& b);          // FmodBackward0
 Tensor floor_divide(const Tensor& a, const Tensor& b);  // no derivative, as in torch (//)
 Tensor floor_divide(const Tensor& a, const Scalar& b);
 Tensor floor_divide(const Scalar& a, const Tensor& b);
+// div with rounding_mode: floor ('floor') or trunc ('trunc'); DivBackward2 (tensor) / DivBackward3 (number).
+Tensor div(const Tensor& a, const Tensor& b, bool floor);
+Tensor div(const Tensor& a, const Scalar& b, bool floor);
+Tensor div(const Scalar& a, const Tensor& b, bool floor);
 Tensor atan2(const Tensor& a, const Tensor& b);         // Atan2Backward0
 
 // --- rounding, inverse-trigonometric, hyperbolic, base-2/10 math (math.cpp) ---
@@ -267,6 +273,7 @@ Tensor minimum(const Tensor& a, const Tensor& b);
 // --- reductions over dims (reduce.cpp); empty dims = every dim ---
 Tensor sum(const Tensor& x, const Shape& dims, bool keepdim, std::optional<DType> dtype = std::nullopt);
 Tensor mean(const Tensor& x, const Shape& dims, bool keepdim, std::optional<DType> dtype = std::nullopt);
+Tensor nansum(const Tensor& x, const Shape& dims, bool keepdim, std::optional<DType> dtype = std::nullopt);
 Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim, std::optional<DType> dtype = std::nullopt);
 Tensor amax(const Tensor& x, const Shape& dims, bool keepdim);
 Tensor amin(const Tensor& x, const Shape& dims, bool keepdim);
@@ -292,7 +299,9 @@ namespace tapegrad::ops {
 
 // --- matrix products (linalg.cpp) ---
 Tensor mm(const Tensor& a, const Tensor& b);       // MmBackward0
-Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b);  // bias + a @ b (AddmmBackward0)
+// beta * bias + alpha * (a @ b) (AddmmBackward0); beta == 0 ignores the bias's values.
+Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, const Scalar& beta = Scalar::from_int(1),
+             const Scalar& alpha = Scalar::from_int(1));
 Tensor bmm(const Tensor& a, const Tensor& b);      // BmmBackward0
 Tensor mv(const Tensor& a, const Tensor& v);       // MvBackward0
 Tensor dot(const Tensor& a, const Tensor& b);      // DotBackward0

@@ -20,10 +20,14 @@ double largest_finite(DType dt) {
   return dt == DType::Float32 ? double(std::numeric_limits<float>::max()) : std::numeric_limits<double>::max();
 }
 
-void check_float_operands(const Tensor& a, const Tensor& b, const char* kernel) {
-  if (!is_floating(a->dtype())) fail(ErrorKind::NotImplemented, "\"", kernel, "\" not implemented for '", dtype_scalar_type_name(a->dtype()), "'");
+// torch checks the operands' dtypes (end, then a tensor weight) before it looks for a kernel.
+void check_float_operands(const Tensor& a, const Tensor& b, const char* kernel, const Tensor* weight = nullptr) {
   if (b->dtype() != a->dtype())
     fail(ErrorKind::Runtime, "expected dtype ", dtype_name(a->dtype()), " for `end` but got dtype ", dtype_name(b->dtype()));
+  if (weight && (*weight)->dim() > 0 && (*weight)->dtype() != a->dtype())  // a 0-dim weight of any type is taken
+    fail(ErrorKind::Runtime, "expected dtype ", dtype_name(a->dtype()), " for `weight` but got dtype ",
+         dtype_name((*weight)->dtype()));
+  if (!is_floating(a->dtype())) fail(ErrorKind::NotImplemented, "\"", kernel, "\" not implemented for '", dtype_scalar_type_name(a->dtype()), "'");
 }
 
 // torch's lerp: self + w (end - self) below |w| = 0.5, else end - (end - self)(1 - w).
@@ -56,12 +60,9 @@ Tensor lerp(const Tensor& self, const Tensor& end, const Scalar& weight) {
 }
 
 Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight_in) {
-  check_float_operands(self, end, "lerp_kernel_tensor");
+  check_float_operands(self, end, "lerp_kernel_tensor", &weight_in);
   // torch takes a 0-d weight of any dtype as a number in self's dtype
   const Tensor weight = weight_in->dim() == 0 ? to_dtype(weight_in, self->dtype()) : weight_in;
-  if (weight->dtype() != self->dtype())
-    fail(ErrorKind::Runtime, "expected dtype ", dtype_name(self->dtype()), " for `weight` but got dtype ",
-         dtype_name(weight->dtype()));
   Tensor out = untracked([&] { return lerp_values(self, end, weight); });
   if (FormulaNode* n = record("LerpBackward1", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Tensor self = n.saved(0), end = n.saved(1), w = n.saved(2);
@@ -76,9 +77,11 @@ Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight_in) {
 }
 
 Tensor addcmul(const Tensor& self, const Tensor& t1, const Tensor& t2, const Scalar& value_in) {
+  // The tensors alone set the type (value is cast to it): three bools have no kernel.
+  if (promote_types(result_type(self, t1), result_type(self, t2)) == DType::Bool && t1->dtype() == DType::Bool &&
+      t2->dtype() == DType::Bool)
+    fail(ErrorKind::NotImplemented, "\"addcmul_cpu_out\" not implemented for 'Bool'");
   const bool integral = !is_floating(self->dtype()) && !is_floating(t1->dtype()) && !is_floating(t2->dtype());
-  if (integral && self->dtype() == DType::Bool && t1->dtype() == DType::Bool && t2->dtype() == DType::Bool)
-    not_for_dtype("addcmul_cpu_out", DType::Bool);
   // Integer operands keep their dtype: torch casts the value to it (0.5 becomes 0).
   const Scalar value = integral ? Scalar::from_int(int64_t(value_in.value)) : value_in;
   Tensor out = untracked([&] {
@@ -123,6 +126,9 @@ Tensor addcdiv(const Tensor& self, const Tensor& t1, const Tensor& t2, const Sca
 }
 
 Tensor logaddexp(const Tensor& a, const Tensor& b) {
+  DType dt = result_type(a, b);
+  if (!is_floating(dt))
+    fail(ErrorKind::NotImplemented, "\"logaddexp_cpu\" not implemented for '", dtype_scalar_type_name(dt), "'");
   Tensor out = untracked([&] {
     // max + log1p(exp(-|a - b|)); equal infinities give themselves (the difference would be NaN).
     Tensor a_f = cast_for_compute(a, float_result_type(a)), b_f = cast_for_compute(b, float_result_type(b));
@@ -160,6 +166,7 @@ Tensor nan_to_num(const Tensor& x, std::optional<double> nan, std::optional<doub
 }
 
 Tensor trace(const Tensor& x) {
+  if (x->dtype() == DType::Bool) fail(ErrorKind::NotImplemented, "\"trace\" not implemented for 'Bool'");
   TG_CHECK(x->dim() == 2, "trace: expected a matrix, but got tensor with dim ", x->dim());
   const int64_t rows = x->sizes()[0], cols = x->sizes()[1];
   Tensor out = untracked([&] {
@@ -268,6 +275,48 @@ Tensor positional_pad(const Tensor& x, const Shape& pad, bool reflect) {
     node->shape = x->sizes();
     node->ints = {int64_t(k)};
     for (const Tensor& src : sources) node->save(src);
+  }
+  return out;
+}
+
+// clamp with tensor bounds (either may be null): torch's clamp_backward_min_max. Where min > max the
+// result is max, and max takes the gradient.
+Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max, const char* node_name) {
+  TG_CHECK(min || max, "torch.clamp: At least one of 'min' or 'max' must not be None");
+  DType dt = x->dtype();
+  if (min) dt = result_type(x, min);
+  if (max) dt = promote_types(dt, result_type(x, max));
+  if (dt == DType::Bool && min && max) fail(ErrorKind::NotImplemented, "\"clamp_cpu\" not implemented for 'Bool'");
+  Tensor out = untracked([&] {
+    Tensor r = to_dtype(x, dt);
+    if (min) r = maximum(r, to_dtype(min, dt));
+    if (max) r = minimum(r, to_dtype(max, dt));
+    return r;
+  });
+  if (FormulaNode* n = record(node_name, [](FormulaNode& n, const Tensor& g) -> TensorList {
+        bool has_min = n.scalars[0] != 0, has_max = n.scalars[1] != 0;
+        Tensor x = n.saved(0);
+        Tensor lo = has_min ? n.saved(1) : Tensor(), hi = has_max ? n.saved(has_min ? 2 : 1) : Tensor();
+        auto cmp = [](const Tensor& a, const Tensor& b, CompareOp op) { return compare(a, b, int(op)); };
+        Tensor gx, glo, ghi;
+        if (lo && hi) {
+          if (n.needs_grad(0)) gx = keep_where(g, logical_and(cmp(x, lo, CompareOp::Ge), cmp(x, hi, CompareOp::Le)));
+          if (n.needs_grad(1)) glo = keep_where(g, logical_and(cmp(x, lo, CompareOp::Lt), cmp(lo, hi, CompareOp::Lt)));
+          if (n.needs_grad(2)) ghi = keep_where(g, logical_or(cmp(x, hi, CompareOp::Gt), cmp(hi, lo, CompareOp::Lt)));
+        } else if (lo) {
+          if (n.needs_grad(0)) gx = keep_where(g, cmp(x, lo, CompareOp::Ge));
+          if (n.needs_grad(1)) glo = keep_where(g, cmp(x, lo, CompareOp::Lt));
+        } else {
+          if (n.needs_grad(0)) gx = keep_where(g, cmp(x, hi, CompareOp::Le));
+          if (n.needs_grad(2)) ghi = keep_where(g, cmp(x, hi, CompareOp::Gt));
+        }
+        return {gx, glo, ghi};
+      }, out, {&x, min ? &min : nullptr, max ? &max : nullptr})) {
+    n->save(x);
+    if (min) n->save(min);
+    if (max) n->save(max);
+    n->scalars[0] = bool(min);
+    n->scalars[1] = bool(max);
   }
   return out;
 }

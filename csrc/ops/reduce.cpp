@@ -126,6 +126,22 @@ Tensor sum(const Tensor& x, const Shape& dims, bool keepdim, std::optional<DType
   return out;
 }
 
+// The sum with NaNs counted as zero; they get no gradient (NansumBackward0).
+Tensor nansum(const Tensor& x, const Shape& dims, bool keepdim, std::optional<DType> dtype) {
+  Shape rd = reduced_dims(x, dims);
+  Tensor kept = x;
+  if (is_floating(x->dtype())) {
+    AutoGradMode off(false);
+    kept = keep_where(x, logical_not(isnan(x)));
+  }
+  Tensor out = run_reduce(ReduceOp::Sum, kept, rd, keepdim, sum_dtype(x, dtype));
+  if (FormulaNode* n = record_reduction("NansumBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {keep_where(expand(keep_dims(g, n), n.shape), logical_not(isnan(n.saved(0))))};
+      }, out, x, rd, keepdim))
+    n->save(x);
+  return out;
+}
+
 Tensor mean(const Tensor& x, const Shape& dims, bool keepdim, std::optional<DType> dtype) {
   DType dt = dtype ? *dtype : x->dtype();
   check_mean_dtype(dt, dtype.has_value());
@@ -442,11 +458,8 @@ Tensor log_softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype) { r
 Tensor cumsum(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
   int64_t d = wrap_dim(dim, x->dim());
   if (sum_dtype(x, dtype) == DType::Bool) fail(ErrorKind::NotImplemented, "\"cumsum_out_cpu\" not implemented for 'Bool'");
-  // A float input cast to another float dtype keeps its history (ToCopyBackward0).
-  Tensor xc = is_floating(x->dtype()) ? to_dtype(x, sum_dtype(x, dtype)) : cast_for_compute(x, sum_dtype(x, dtype));
-  Tensor out = cumsum_impl(xc, d, false);
-  if (!is_floating(x->dtype()) && out->grad_fn()) out->set_grad_fn(nullptr);  // integer inputs never carry history
-  return out;
+  // A floating input converted to another float type keeps its history (ToCopyBackward0).
+  return cumsum_impl(to_dtype(x, sum_dtype(x, dtype)), d, false);
 }
 
 Tensor any(const Tensor& x, const Shape& dims, bool keepdim) {

@@ -132,7 +132,9 @@ Tensor repeat(const Tensor& x, const Shape& repeats) {
   Tensor out;
   {
     AutoGradMode off(false);
-    out = as_new(reshape(contiguous(expand(reshape(x, pairs), expanded)), result));
+    // Always a copy: all-ones repeats of a contiguous x would otherwise share x's memory.
+    Tensor e = expand(reshape(x, pairs), expanded);
+    out = as_new(reshape(e->is_contiguous() ? clone(e) : contiguous(e), result));
   }
   if (FormulaNode* n = record("RepeatBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         // Each input element's gradient is the sum over its copies: the even dims of [r0, s0, r1, s1, ...].
@@ -186,6 +188,7 @@ std::pair<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim, bool lar
   const int64_t d = wrap_dim(dim, std::max<int64_t>(x->dim(), 1));
   const int64_t n = x->dim() ? x->sizes()[size_t(d)] : 1;
   TG_CHECK(k >= 0 && k <= n, "selected index k out of range");
+  TG_CHECK(x->dtype() != DType::Bool, "topk does not support bool dtypes on CPU");
   (void)sorted;  // the k values always come back in order, which torch's sorted=False also allows
   auto [all_values, all_indices] = sort(x, dim, largest, nullptr);
   Tensor values, indices;

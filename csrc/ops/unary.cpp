@@ -141,6 +141,9 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   DType dt = x->dtype();
   if (min) dt = result_type(x, *min);
   if (max) dt = promote_types(dt, result_type(x, *max));
+  if (dt == DType::Bool)
+    fail(ErrorKind::NotImplemented, "\"", min && max ? "clamp_scalar_cpu" : min ? "clamp_min_scalar_cpu" : "clamp_max_scalar_cpu",
+         "\" not implemented for 'Bool'");
   double lo = min ? min->value : kNoBound, hi = max ? max->value : kNoBound;
   if ((min && std::isnan(lo)) || (max && std::isnan(hi))) {  // torch: a NaN bound gives NaN everywhere
     Tensor out = full(x->sizes(), Scalar(kNoBound), dt, x->device());

@@ -137,8 +137,11 @@ Tensor squeeze(const Tensor& x) { return squeeze_impl(x, std::vector<bool>(x->si
 
 Tensor squeeze(const Tensor& x, const Shape& dims, const char* name) {
   std::vector<bool> drop(x->sizes().size(), false);
+  std::vector<bool> seen(std::max<size_t>(x->sizes().size(), 1), false);
   for (int64_t d : dims) {
     int64_t w = wrap_dim(d, x->dim());
+    TG_CHECK(!seen[size_t(w)], "dim ", w, " appears multiple times in the list of dims");
+    seen[size_t(w)] = true;
     if (x->dim() > 0) drop[size_t(w)] = true;
   }
   return squeeze_impl(x, drop, name ? name : dims.size() == 1 ? "SqueezeBackward1" : "SqueezeBackward2");

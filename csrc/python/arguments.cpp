@@ -147,6 +147,12 @@ Shape size_of(const pyb::args& args, const char* name) {
   return ints_in(args, args.size() ? args[0] : pyb::handle(args), name);
 }
 
+Shape size_of(const pyb::args& args, pyb::handle size_kw, const char* fn) {
+  if (size_kw.is_none()) return size_of(args);
+  if (args.size()) fail(ErrorKind::Type, fn, "() got multiple values for argument 'size'");
+  return int_list_of(size_kw, "size", false);
+}
+
 std::optional<DType> optional_dtype_of(pyb::handle h) {
   if (h.is_none()) return std::nullopt;
   if (!pyb::isinstance<PyDType>(h)) bad_argument(h, "torch.dtype");
@@ -159,6 +165,15 @@ std::string choice_of(pyb::handle h, std::initializer_list<const char*> choices,
   for (const char* c : choices)
     if (s == c) return s;
   fail(ErrorKind::Value, s, " is not a valid value for ", what);
+}
+
+std::optional<bool> rounding_mode_of(pyb::handle h) {
+  if (h.is_none()) return std::nullopt;
+  if (!PyUnicode_Check(h.ptr())) bad_argument(h, "str");
+  std::string s = h.cast<std::string>();
+  if (s != "trunc" && s != "floor")
+    fail(ErrorKind::Runtime, "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '", s, "'");
+  return s == "floor";
 }
 
 // ---------- the call wrapper ----------

@@ -60,9 +60,13 @@ Shape int_list_of(pyb::handle h, const char* name = nullptr, bool single_int = t
 Shape dims_of(pyb::handle h);
 // A size given either spread out or as one sequence: f(2, 3), f((2, 3)), f([2, 3]), f(torch.Size(...)).
 Shape size_of(const pyb::args& args, const char* name = "size");
+// The same where size= may come as a keyword instead (None: not given); fn names the function.
+Shape size_of(const pyb::args& args, pyb::handle size_kw, const char* fn);
 std::optional<DType> optional_dtype_of(pyb::handle h);
 // One of `choices` (a string enum such as reduction=): torch's ValueError for any other string.
 std::string choice_of(pyb::handle h, std::initializer_list<const char*> choices, const char* what);
+// div's rounding_mode=: None (true division) -> nullopt; 'floor' -> true; 'trunc' -> false.
+std::optional<bool> rounding_mode_of(pyb::handle h);
 
 // --- strict casters: bool and int parameters read as torch reads them ---
 struct Flag {

@@ -59,14 +59,22 @@ void def_both(Module& m, TensorClass& cls, const char* name, F&& f, const Extra&
 // other is refused there, as torch refuses it.
 Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* constant_rule = "FillBackward0",
                       bool allow_overlap = false);
+// torch's refusal, before an in-place op runs, to write into a leaf that requires grad (or its view).
+void check_inplace_leaf(const Tensor& self);
 // torch's refusal of an element-by-element write into a tensor whose elements share memory.
 void check_no_internal_overlap(const Tensor& written);
-// torch refuses an in-place op on a leaf that requires grad (or a view of one) before checking its arguments.
-void check_inplace_leaf(const Tensor& self);
 // A fill value (masked_fill, scatter's value) as torch reads a complex one: its real part, or torch's
 // overflow error when it has an imaginary part (a bool tensor takes any nonzero as True).
 pyb::object fill_value_of(pyb::handle value, DType dtype);
 
+
+// clamp/clip/clamp_min/clamp_max: number bounds (node_name names the node), or tensor bounds
+// when either is a tensor (a number beside a tensor is wrapped as torch wraps it); None: no bound.
+Tensor clamp_call(const Tensor& t, pyb::handle min, pyb::handle max, const char* node_name = "ClampBackward1",
+                  const char* tensor_node_name = "ClampBackward0");
+
+// round's decimals= (None: not given). Given at all, even as 0, torch looks for a kernel integers lack.
+int64_t round_decimals(const Tensor& x, pyb::handle decimals);
 
 // Calls f(tensor) or g(scalar) for the right-hand operand; NotImplemented for anything else,
 // so Python can try the reflected operator and raise its own TypeError.

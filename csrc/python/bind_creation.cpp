@@ -202,6 +202,7 @@ void bind_creation(Module& m) {
     double start = v.size() > 1 ? v[0].value : 0, end = v.size() > 1 ? v[1].value : v[0].value;
     double step = v.size() > 2 ? v[2].value : 1;
     DType dt = optional_dtype_of(dtype).value_or(floating ? default_dtype() : DType::Int64);
+    if (dt == DType::Bool) fail(ErrorKind::NotImplemented, "\"arange_cpu\" not implemented for 'Bool'");
     if (!is_floating(dt)) {
       // An integer arange steps by the step converted to that integer type, as torch's does.
       // (A zero step is the op's RuntimeError; a fractional one truncated to zero is a ValueError.)
@@ -224,11 +225,13 @@ void bind_creation(Module& m) {
 
   for (auto [name, dist, a, b] : {std::tuple{"rand", RandomDist::Uniform, 0.0, 1.0},
                                   std::tuple{"randn", RandomDist::Normal, 0.0, 1.0}}) {
-    m.def(name, [name, dist, a, b](pyb::args size, pyb::handle gen, pyb::handle dtype, pyb::handle device, bool rg) {
+    m.def(name, [name, dist, a, b](pyb::args size, pyb::handle size_kw, pyb::handle gen, pyb::handle dtype,
+                                   pyb::handle device, bool rg) {
       DType dt = optional_dtype_of(dtype).value_or(default_dtype());
       check_random_dtype(dist, dt);
-      return with_requires_grad(ops::random(int(dist), size_of(size), a, b, dt, device_from(device), generator_arg(gen)), rg);
-    }, pyb::kw_only(), arg("generator") = none, arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
+      Shape shape = size_of(size, size_kw, name);
+      return with_requires_grad(ops::random(int(dist), shape, a, b, dt, device_from(device), generator_arg(gen)), rg);
+    }, pyb::kw_only(), arg("size") = none, arg("generator") = none, arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
     std::string like = std::string(name) + "_like";
     m.def(like.c_str(), [name, dist, a, b](const Tensor& t, pyb::handle dtype, bool rg) {
       DType dt = optional_dtype_of(dtype).value_or(t->dtype());

@@ -18,14 +18,16 @@ void def_unary(Module& m, const char* name) {
 
 // A creation function f(*size, dtype=None, device=None, requires_grad=False) filling `value`.
 void def_filled(Module& m, const char* name, double value) {
-  m.def(name, [name, value](pyb::args size, pyb::handle dtype, pyb::handle device, bool requires_grad) {
-    if (size.empty()) fail(ErrorKind::Type, name, "() missing 1 required positional arguments: \"size\"");
+  m.def(name, [name, value](pyb::args size, pyb::handle size_kw, pyb::handle dtype, pyb::handle device,
+                            bool requires_grad) {
+    if (size.empty() && size_kw.is_none())
+      fail(ErrorKind::Type, name, "() missing 1 required positional arguments: \"size\"");
     DType dt = optional_dtype_of(dtype).value_or(default_dtype());
-    Shape shape = size_of(size);
+    Shape shape = size_of(size, size_kw, name);
     if (std::string(name) == "zeros")
       for (int64_t d : shape) TG_CHECK(d >= 0, "zeros: Dimension size must be non-negative.");
     return with_requires_grad(ops::full(shape, value, dt, device_from(device)), requires_grad);
-  }, pyb::kw_only(), pyb::arg("dtype") = pyb::none(), pyb::arg("device") = pyb::none(),
+  }, pyb::kw_only(), pyb::arg("size") = pyb::none(), pyb::arg("dtype") = pyb::none(), pyb::arg("device") = pyb::none(),
         pyb::arg("requires_grad") = false);
 }
 
@@ -103,6 +105,27 @@ PyObject* tensor_function(PyObject*, PyObject* const* args, Py_ssize_t nargs, Py
 
 }  // namespace
 
+Tensor clamp_call(const Tensor& t, pyb::handle lo, pyb::handle hi, const char* node_name, const char* tensor_node_name) {
+  if (is_tensor(lo) || is_tensor(hi)) {
+    auto bound = [&](pyb::handle h) -> Tensor {
+      if (h.is_none()) return Tensor();
+      if (is_tensor(h)) return tensor_of(h);
+      Scalar s = number_of(h);
+      return ops::scalar_tensor(s, ops::result_type(t, s), t->device());
+    };
+    return ops::clamp(t, bound(lo), bound(hi), tensor_node_name);
+  }
+  return ops::clamp(t, optional_number_of(lo), optional_number_of(hi), node_name);
+}
+
+int64_t round_decimals(const Tensor& x, pyb::handle decimals) {
+  if (decimals.is_none()) return 0;
+  int64_t d = int_of(decimals);
+  if (d == 0 && !is_floating(x->dtype()))
+    fail(ErrorKind::NotImplemented, "\"round_vml_cpu\" not implemented for '", dtype_scalar_type_name(x->dtype()), "'");
+  return d;
+}
+
 void bind_functions(Module& m) {
   using pyb::arg;
   static PyMethodDef tensor_def = {
@@ -162,30 +185,24 @@ void bind_functions(Module& m) {
   def_unary<&ops::asinh>(m, "asinh");
   def_unary<&ops::acosh>(m, "acosh");
   def_unary<&ops::atanh>(m, "atanh");
-  m.def("round", [](pyb::handle x, int64_t decimals) { return ops::round(tensor_of(x), decimals); },
-        arg("input"), pyb::kw_only(), arg("decimals") = 0);
+  m.def("round", [](pyb::handle x, pyb::handle decimals) {
+    Tensor t = tensor_of(x);
+    return ops::round(t, round_decimals(t, decimals));
+  }, arg("input"), pyb::kw_only(), arg("decimals") = pyb::none());
   m.def("square", [](pyb::handle x) { return ops::pow(tensor_of(x), Scalar::from_int(2)); },
         arg("input"));
   def_unary<&ops::clone>(m, "clone");
   def_unary<&ops::detach>(m, "detach");
 
   m.def("clamp_min", [](pyb::handle x, pyb::handle lo) {
-    return ops::clamp(tensor_of(x), number_of(lo), std::nullopt,
-                      "ClampMinBackward0");
+    return clamp_call(tensor_of(x), lo, pyb::none(), "ClampMinBackward0", "ClampMinBackward1");
   }, arg("input"), arg("min"));
   m.def("clamp_max", [](pyb::handle x, pyb::handle hi) {
-    return ops::clamp(tensor_of(x), std::nullopt, number_of(hi),
-                      "ClampMaxBackward0");
+    return clamp_call(tensor_of(x), pyb::none(), hi, "ClampMaxBackward0", "ClampMaxBackward1");
   }, arg("input"), arg("max"));
-  for (const char* name : {"clamp", "clip"}) {
-    m.def(name, [name](pyb::handle x, pyb::handle lo, pyb::handle hi) {
-      Tensor t = tensor_of(x);
-      std::optional<Scalar> min, max;
-      if (!lo.is_none()) min = number_of(lo);
-      if (!hi.is_none()) max = number_of(hi);
-      return ops::clamp(t, min, max);
-    }, arg("input"), arg("min") = pyb::none(), arg("max") = pyb::none());
-  }
+  for (const char* name : {"clamp", "clip"})
+    m.def(name, [](pyb::handle x, pyb::handle lo, pyb::handle hi) { return clamp_call(tensor_of(x), lo, hi); },
+          arg("input"), arg("min") = pyb::none(), arg("max") = pyb::none());
   m.def("sum", [](pyb::handle x, pyb::handle dtype) { return ops::sum(tensor_of(x), optional_dtype_of(dtype)); },
         arg("input"), pyb::kw_only(), arg("dtype") = pyb::none());
   m.def("mean", [](pyb::handle x, pyb::handle dtype) { return ops::mean(tensor_of(x), optional_dtype_of(dtype)); },
@@ -210,7 +227,16 @@ void bind_functions(Module& m) {
   }, arg("input"), arg("other"));
   m.def("mul", [](pyb::handle a, pyb::handle b) { return binary_call<forms::Mul>(a, b, "mul"); },
         arg("input"), arg("other"));
-  m.def("div", [](pyb::handle a, pyb::handle b) { return binary_call<forms::Div>(a, b, "div"); },
+  for (const char* name : {"div", "divide"}) {
+    m.def(name, [name](pyb::handle a, pyb::handle b, pyb::handle mode) {
+      std::optional<bool> floor = rounding_mode_of(mode);
+      if (!floor) return binary_call<forms::Div>(a, b, name);
+      return binary_call(a, b, name, [&](const Tensor& x, const Tensor& y) { return ops::div(x, y, *floor); },
+                         [&](const Tensor& x, const Scalar& s) { return ops::div(x, s, *floor); },
+                         [&](const Scalar& s, const Tensor& y) { return ops::div(s, y, *floor); });
+    }, arg("input"), arg("other"), pyb::kw_only(), arg("rounding_mode") = pyb::none());
+  }
+  m.def("true_divide", [](pyb::handle a, pyb::handle b) { return binary_call<forms::Div>(a, b, "true_divide"); },
         arg("input"), arg("other"));
   // Compound elementwise ops (ops/pointwise.cpp), as functions and methods; in-place forms in bind_inplace.
   TensorClass cls = tensor_class(m);

@@ -78,7 +78,11 @@ Tensor mul_inplace(const Tensor& self, pyb::handle other) {
   return assign_inplace(self, ops::mul(self, number_of(other)));
 }
 
-Tensor div_inplace(const Tensor& self, pyb::handle other) {
+Tensor div_inplace(const Tensor& self, pyb::handle other, pyb::handle mode = pyb::none()) {
+  if (std::optional<bool> floor = rounding_mode_of(mode)) {
+    if (is_tensor(other)) return assign_inplace(self, ops::div(self, other.cast<Tensor>(), *floor));
+    return assign_inplace(self, ops::div(self, number_of(other), *floor));
+  }
   if (is_tensor(other)) {
     Tensor o = other.cast<Tensor>();
     Tensor in = original(self, true, &o);
@@ -97,12 +101,19 @@ Tensor pow_inplace(const Tensor& self, pyb::handle other) {
   return assign_inplace(self, past_copy(ops::pow(in, number_of(other)), in, self));
 }
 
-Tensor clamp_inplace(const Tensor& t, std::optional<Scalar> min, std::optional<Scalar> max,
-                     const char* node_name = "ClampBackward1") {
-  if (!is_floating(t->dtype()) && ((min && min->is_floating()) || (max && max->is_floating())))
-    fail(ErrorKind::Runtime, "result type Float can't be cast to the desired output type ", dtype_name(t->dtype()));
-  Tensor in = original(t, true);
-  return assign_inplace(t, past_copy(ops::clamp(in, min, max, node_name), in, t));
+// clamp_/clip_/clamp_min_/clamp_max_ with number or tensor bounds (see clamp_call).
+Tensor clamp_inplace(const Tensor& t, pyb::handle lo, pyb::handle hi, const char* node_name = "ClampBackward1",
+                     const char* tensor_node_name = "ClampBackward0") {
+  bool tensors = is_tensor(lo) || is_tensor(hi);
+  if (!tensors && !is_floating(t->dtype())) {
+    auto min = optional_number_of(lo), max = optional_number_of(hi);
+    if ((min && min->is_floating()) || (max && max->is_floating()))
+      fail(ErrorKind::Runtime, "result type Float can't be cast to the desired output type ", dtype_name(t->dtype()));
+  }
+  auto needs_grad = [](pyb::handle h) { return is_tensor(h) && h.cast<Tensor>()->requires_grad(); };
+  bool grad = GradMode::is_enabled() && (t->requires_grad() || needs_grad(lo) || needs_grad(hi));
+  Tensor in = grad ? ops::clone(t) : t;
+  return assign_inplace(t, past_copy(clamp_call(in, lo, hi, node_name, tensor_node_name), in, t));
 }
 
 // self <op>= other for the division family (a tensor or a number on the right); the tensor form's
@@ -125,7 +136,15 @@ TensorList copy_rule(FormulaNode& n, const Tensor& g) {
 
 // self.copy_(src): src broadcasts into self; self's old history gets no gradient and src gets
 // the gradient summed back to its shape (CopyBackwards), or CopySlices when self is a view.
-Tensor copy_inplace(const Tensor& self, const Tensor& src, bool /*non_blocking*/) {
+// A Python number is copied as a 0-dim tensor of its own type (torch accepts one).
+Tensor copy_inplace(const Tensor& self, pyb::handle src_arg, bool /*non_blocking*/) {
+  Tensor src;
+  if (is_tensor(src_arg)) {
+    src = src_arg.cast<Tensor>();
+  } else {
+    Scalar s = tensor_or_number_of(src_arg);
+    src = ops::scalar_tensor(s, s.natural_dtype(), self->device());
+  }
   check_no_internal_overlap(self);
   if (!is_expandable_to(src->sizes(), self->sizes()))
     fail(ErrorKind::Runtime, "output with shape ", shape_str(self->sizes()), " doesn't match the broadcast shape ",
@@ -160,7 +179,7 @@ Tensor fill_from_tensor(const Tensor& self, const Tensor& value) {
     AutoGradMode off(false);
     ops::copy_into(self, ops::to_dtype(value, self->dtype()));
   }
-  record("FillBackward3", [](FormulaNode& n, const Tensor& g) -> TensorList {
+  record_any_dtype("FillBackward3", [](FormulaNode& n, const Tensor& g) -> TensorList {
     return {n.needs_grad(0) ? ops::zeros_like(g) : Tensor(), n.needs_grad(1) ? ops::sum(g, std::nullopt) : Tensor()};
   }, self, {&self, &value});
   return self;
@@ -178,12 +197,14 @@ void bind_inplace(Module& m) {
         return add_inplace(t, o, number_of(alpha), true);
       }, arg("other"), pyb::kw_only(), arg("alpha") = 1)
       .def("mul_", &mul_inplace, arg("other"))
-      .def("div_", &div_inplace, arg("other"))
+      .def("div_", &div_inplace, arg("other"), pyb::kw_only(), arg("rounding_mode") = pyb::none())
+      .def("divide_", &div_inplace, arg("other"), pyb::kw_only(), arg("rounding_mode") = pyb::none())
+      .def("true_divide_", [](const Tensor& t, pyb::handle o) { return div_inplace(t, o); }, arg("other"))
       .def("pow_", &pow_inplace, arg("exponent"))
       .def("__iadd__", [](const Tensor& t, pyb::handle o) { return add_inplace(t, o, Scalar::from_int(1), false); })
       .def("__isub__", [](const Tensor& t, pyb::handle o) { return add_inplace(t, o, Scalar::from_int(1), true); })
       .def("__imul__", &mul_inplace)
-      .def("__itruediv__", &div_inplace)
+      .def("__itruediv__", [](const Tensor& t, pyb::handle o) { return div_inplace(t, o); })
       .def("__ipow__", &pow_inplace)
       .def("remainder_", [](const Tensor& t, pyb::handle o) {
         return division_inplace<&ops::remainder, &ops::remainder, true>(t, o, "remainder_");
@@ -205,6 +226,25 @@ void bind_inplace(Module& m) {
         return assign_inplace(t, past_copy(ops::atan2(in, o), in, t));
       }, pyb::arg("other"))
       .def("neg_", &unary_inplace<&ops::neg, false>)
+      .def("negative_", &unary_inplace<&ops::neg, false>)
+      .def("sign_", &unary_inplace<&ops::sign, false>)
+      .def("erf_", &unary_inplace<&ops::erf, true>)
+      .def("log1p_", &unary_inplace<&ops::log1p, true>)
+      .def("arctan2_", [](const Tensor& t, const Tensor& o) {
+        Tensor in = original(t, true, &o);
+        return assign_inplace(t, past_copy(ops::atan2(in, o), in, t));
+      }, pyb::arg("other"))
+      .def("cumsum_", [](const Tensor& t, int64_t dim, pyb::handle dtype) {
+        std::optional<DType> dt = optional_dtype_of(dtype);
+        if (dt && *dt != t->dtype())
+          fail(ErrorKind::Runtime, "Bad in-place call: input tensor dtype ", dtype_name(t->dtype()),
+               " and output tensor dtype ", dtype_name(*dt), " should match");
+        if (t->dtype() == DType::Bool) {  // torch looks for a kernel only when there is something to sum
+          if (t->numel() == 0) return t;
+          fail(ErrorKind::NotImplemented, "\"cumsum_out_cpu\" not implemented for 'Bool'");
+        }
+        return assign_inplace(t, ops::cumsum(t, dim, t->dtype()));
+      }, arg("dim"), pyb::kw_only(), arg("dtype") = pyb::none())
       .def("exp_", &unary_inplace<&ops::exp, false>)
       .def("log_", &unary_inplace<&ops::log, true>)
       .def("sin_", &unary_inplace<&ops::sin, true>)
@@ -232,8 +272,9 @@ void bind_inplace(Module& m) {
       .def("asinh_", [](const Tensor& t) { return inplace_without_derivative<&ops::asinh>(t, "AsinhBackward1"); })
       .def("acosh_", [](const Tensor& t) { return inplace_without_derivative<&ops::acosh>(t, "AcoshBackward1"); })
       .def("atanh_", [](const Tensor& t) { return inplace_without_derivative<&ops::atanh>(t, "AtanhBackward1"); })
-      .def("round_", [](const Tensor& self, int64_t decimals) { return assign_inplace(self, ops::round(self, decimals)); },
-           pyb::kw_only(), pyb::arg("decimals") = 0)
+      .def("round_", [](const Tensor& self, pyb::handle decimals) {
+        return assign_inplace(self, ops::round(self, round_decimals(self, decimals)));
+      }, pyb::kw_only(), pyb::arg("decimals") = pyb::none())
       .def("square_", [](const Tensor& self) {
         Tensor in = original(self, true);
         return assign_inplace(self, past_copy(ops::pow(in, Scalar::from_int(2)), in, self));
@@ -251,15 +292,15 @@ void bind_inplace(Module& m) {
         Tensor in = original(t, true);
         return assign_inplace(t, past_copy(ops::nan_to_num(in, nan, posinf, neginf), in, t));
       }, arg("nan") = 0.0, arg("posinf") = pyb::none(), arg("neginf") = pyb::none())
-      .def("clamp_", [](const Tensor& t, pyb::handle lo, pyb::handle hi) {
-        return clamp_inplace(t, lo.is_none() ? std::nullopt : std::optional<Scalar>(number_of(lo)),
-                             hi.is_none() ? std::nullopt : std::optional<Scalar>(number_of(hi)));
-      }, arg("min") = pyb::none(), arg("max") = pyb::none())
+      .def("clamp_", [](const Tensor& t, pyb::handle lo, pyb::handle hi) { return clamp_inplace(t, lo, hi); },
+           arg("min") = pyb::none(), arg("max") = pyb::none())
+      .def("clip_", [](const Tensor& t, pyb::handle lo, pyb::handle hi) { return clamp_inplace(t, lo, hi); },
+           arg("min") = pyb::none(), arg("max") = pyb::none())
       .def("clamp_min_", [](const Tensor& t, pyb::handle lo) {
-        return clamp_inplace(t, number_of(lo), std::nullopt, "ClampMinBackward0");
+        return clamp_inplace(t, lo, pyb::none(), "ClampMinBackward0", "ClampMinBackward1");
       }, arg("min"))
       .def("clamp_max_", [](const Tensor& t, pyb::handle hi) {
-        return clamp_inplace(t, std::nullopt, number_of(hi), "ClampMaxBackward0");
+        return clamp_inplace(t, pyb::none(), hi, "ClampMaxBackward0", "ClampMaxBackward1");
       }, arg("max"))
       .def("copy_", &copy_inplace, arg("src"), arg("non_blocking") = false)
       .def("zero_", [](const Tensor& t) { return assign_inplace(t, ops::full_like(t, 0.0, t->dtype(), t->device()), "ZeroBackward0", true); })

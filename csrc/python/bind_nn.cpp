@@ -13,7 +13,9 @@ void bind_nn(Module& m) {
   TensorClass cls = tensor_class(m);
   def_both(m, cls, "log1p", &ops::log1p);
   def_both(m, cls, "erf", &ops::erf);
-  m.def("addmm", &ops::addmm, arg("input"), arg("mat1"), arg("mat2"));
+  def_both(m, cls, "addmm", [](const Tensor& bias, const Tensor& a, const Tensor& b, pyb::handle beta, pyb::handle alpha) {
+    return ops::addmm(bias, a, b, number_of(beta), number_of(alpha));
+  }, arg("mat1"), arg("mat2"), pyb::kw_only(), arg("beta") = 1, arg("alpha") = 1);
 
   Module nn(m.def_submodule("_nn", "ops behind tapegrad.nn.functional"));
   const auto input = arg("input"), target = arg("target"), reduction = arg("reduction");

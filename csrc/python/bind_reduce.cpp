@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "autograd/function.h"
+#include "autograd/grad_mode.h"
 #include "core/error.h"
 #include "kernels/dispatch.h"
 #include "ops/ops.h"
@@ -46,6 +48,12 @@ pyb::object compare_op(const Tensor& t, pyb::handle o) {
                       [&](const Scalar& s) { return ops::compare(t, s, int(Op)); });
 }
 
+// An operator's result for a function or method: NotImplemented becomes torch's TypeError.
+pyb::object or_type_error(pyb::object result, pyb::handle other) {
+  if (result.ptr() == Py_NotImplemented) tensor_or_number_of(other);
+  return result;
+}
+
 // The tensor or number `other` as a tensor shaped for where/maximum.
 Tensor operand(pyb::handle h, const Tensor& like) {
   if (is_tensor(h)) return h.cast<Tensor>();
@@ -57,7 +65,12 @@ Tensor operand(pyb::handle h, const Tensor& like) {
 pyb::object bitwise_op(const Tensor& a, pyb::handle b, int op) {
   if (is_tensor(b)) return pyb::cast(ops::bitwise(a, b.cast<Tensor>(), op));
   auto s = scalar_from(b);
-  if (!s || s->is_floating()) return pyb::reinterpret_borrow<pyb::object>(Py_NotImplemented);
+  if (!s) return pyb::reinterpret_borrow<pyb::object>(Py_NotImplemented);
+  if (s->is_floating()) {  // a float operand: torch has no float kernel to run
+    static const char* const kernels[] = {"bitwise_and_cpu", "bitwise_or_cpu", "bitwise_xor_cpu"};
+    fail(ErrorKind::NotImplemented, "\"", kernels[op], "\" not implemented for '",
+         dtype_scalar_type_name(ops::result_type(a, *s)), "'");
+  }
   return pyb::cast(ops::bitwise(a, ops::scalar_tensor(*s, ops::result_type(a, *s), a->device()), op));
 }
 
@@ -70,6 +83,71 @@ void warn_without_degrees_of_freedom(const char* fn, const Tensor& in, const Ten
       "(): degrees of freedom is <= 0. Correction should be strictly less than the reduction factor (input numel "
       "divided by output numel).";
   if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) < 0) throw pyb::error_already_set();
+}
+
+// self.<op>_(other) for comparisons and logical ops: the bool result written back in self's dtype;
+// self's old history gets a zero gradient (torch's EqBackward0, LogicalAndBackward0, ...).
+Tensor write_back(const Tensor& self, const Tensor& result, const char* node_name) {
+  return assign_inplace(self, ops::to_dtype(result, self->dtype()), node_name);
+}
+
+// logical_and_ and its kin are outside autograd in torch: they write even into a leaf that
+// requires grad, and leave self's history as it was.
+template <class F>
+Tensor logical_inplace(const Tensor& self, F&& compute) {
+  AutoGradMode off(false);
+  return assign_inplace(self, ops::to_dtype(compute(), self->dtype()));
+}
+
+// self.eq_(other) and its kin: the comparison written back in self's dtype. Its node gives self
+// and a tensor `other` zero gradients (torch's EqBackward0 for a number, EqBackward1 for a tensor).
+template <CompareOp Op>
+Tensor compare_inplace(const Tensor& t, pyb::handle o) {
+  check_inplace_leaf(t);
+  static const char* const number_nodes[] = {"EqBackward0", "NeBackward0", "LtBackward0",
+                                             "LeBackward0", "GtBackward0", "GeBackward0"};
+  static const char* const tensor_nodes[] = {"EqBackward1", "NeBackward1", "LtBackward1",
+                                             "LeBackward1", "GtBackward1", "GeBackward1"};
+  Tensor other = is_tensor(o) ? tensor_of(o) : Tensor();
+  Tensor r;
+  {
+    AutoGradMode off(false);
+    r = ops::to_dtype(other ? ops::compare(t, other, int(Op)) : ops::compare(t, tensor_or_number_of(o), int(Op)),
+                      t->dtype());
+    if (r == t) r = ops::clone(r);
+  }
+  record(other ? tensor_nodes[int(Op)] : number_nodes[int(Op)], [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Tensor zero = ops::zeros_like(g);
+    return {n.needs_grad(0) ? zero : Tensor(), n.next_edges.size() > 1 && n.needs_grad(1) ? zero : Tensor()};
+  }, r, {&t, other ? &other : nullptr});
+  return assign_inplace(t, r, number_nodes[int(Op)]);
+}
+
+// self &= other (bitwise_and_, ...): the result must be castable to self's dtype (assign_inplace
+// refuses an int written into a bool, as torch does). An operator with an operand that is no
+// tensor or number gives NotImplemented, so Python raises its TypeError.
+pyb::object bitwise_inplace(const Tensor& a, pyb::handle b, int op, bool method) {
+  check_inplace_leaf(a);
+  if (is_tensor(b)) {  // torch checks that the result fits self before it looks for a kernel
+    DType rt = ops::result_type(a, b.cast<Tensor>());
+    if (is_floating(rt) && !is_floating(a->dtype()))
+      fail(ErrorKind::Runtime, "result type ", dtype_scalar_type_name(rt), " can't be cast to the desired output type ",
+           dtype_scalar_type_name(a->dtype()));
+  } else {
+    std::optional<Scalar> s = scalar_from(b);
+    if (!s) {
+      if (method) tensor_or_number_of(b);  // torch's TypeError
+      return pyb::reinterpret_borrow<pyb::object>(Py_NotImplemented);
+    }
+    if (s->is_floating()) {
+      static const char* const kernels[] = {"bitwise_and_cpu", "bitwise_or_cpu", "bitwise_xor_cpu"};
+      if (is_floating(a->dtype()))
+        fail(ErrorKind::NotImplemented, "\"", kernels[op], "\" not implemented for '", dtype_scalar_type_name(a->dtype()), "'");
+      fail(ErrorKind::Runtime, "result type Float can't be cast to the desired output type ",
+           dtype_scalar_type_name(a->dtype()));
+    }
+  }
+  return pyb::cast(assign_inplace(a, bitwise_op(a, b, op).cast<Tensor>()));
 }
 
 }  // namespace
@@ -89,6 +167,9 @@ void bind_reduce(Module& m) {
     auto dt = optional_dtype_of(dtype);
     if (dim.is_none()) return keepdim ? ops::mean(t, {}, true, dt) : ops::mean(t, dt);
     return ops::mean(t, dims_of(dim), keepdim, dt);
+  }, arg("dim") = none, arg("keepdim") = false, pyb::kw_only(), arg("dtype") = none);
+  def_both(m, cls, "nansum", [](const Tensor& t, pyb::handle dim, bool keepdim, pyb::handle dtype) {
+    return ops::nansum(t, dims_of(dim), keepdim, optional_dtype_of(dtype));
   }, arg("dim") = none, arg("keepdim") = false, pyb::kw_only(), arg("dtype") = none);
   def_both(m, cls, "prod", [](const Tensor& t, pyb::handle dim, bool keepdim, pyb::handle dtype) {
     return ops::prod(t, opt_dim(dim), keepdim, optional_dtype_of(dtype));
@@ -169,14 +250,50 @@ void bind_reduce(Module& m) {
                std::string(pyb::str(pyb::type::handle_of(element).attr("__name__"))), ".");
         return item(ops::any(r.cast<Tensor>(), {}, false)).cast<bool>();
       });
-  def_both(m, cls, "bitwise_and", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 0); }, arg("other"));
-  def_both(m, cls, "bitwise_or", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 1); }, arg("other"));
-  def_both(m, cls, "bitwise_xor", [](const Tensor& a, pyb::handle b) { return bitwise_op(a, b, 2); }, arg("other"));
-  def_both(m, cls, "bitwise_not", &ops::bitwise_not);
+  // As functions and methods an operand that is no tensor or number is torch's TypeError (the
+  // operators return NotImplemented instead, for Python to try the reflected one).
+  def_both(m, cls, "bitwise_and", [](const Tensor& a, pyb::handle b) { return or_type_error(bitwise_op(a, b, 0), b); }, arg("other"));
+  def_both(m, cls, "bitwise_or", [](const Tensor& a, pyb::handle b) { return or_type_error(bitwise_op(a, b, 1), b); }, arg("other"));
+  def_both(m, cls, "bitwise_xor", [](const Tensor& a, pyb::handle b) { return or_type_error(bitwise_op(a, b, 2), b); }, arg("other"));
+  // The function and method name their kernel; only the ~ operator raises TypeError.
+  def_both(m, cls, "bitwise_not", [](const Tensor& a) {
+    if (is_floating(a->dtype()))
+      fail(ErrorKind::NotImplemented, "\"bitwise_not_cpu\" not implemented for '", dtype_scalar_type_name(a->dtype()), "'");
+    return ops::bitwise_not(a);
+  });
   const std::pair<const char*, pyb::object (*)(const Tensor&, pyb::handle)> cmps[] = {
       {"eq", &compare_op<CompareOp::Eq>}, {"ne", &compare_op<CompareOp::Ne>}, {"lt", &compare_op<CompareOp::Lt>},
       {"le", &compare_op<CompareOp::Le>}, {"gt", &compare_op<CompareOp::Gt>}, {"ge", &compare_op<CompareOp::Ge>}};
-  for (auto& [name, fn] : cmps) def_both(m, cls, name, fn, arg("other"));
+  for (auto& [name, fn] : cmps)
+    def_both(m, cls, name, [fn = fn](const Tensor& t, pyb::handle o) { return or_type_error(fn(t, o), o); }, arg("other"));
+  cls.def("eq_", &compare_inplace<CompareOp::Eq>, arg("other"))
+      .def("ne_", &compare_inplace<CompareOp::Ne>, arg("other"))
+      .def("lt_", &compare_inplace<CompareOp::Lt>, arg("other"))
+      .def("le_", &compare_inplace<CompareOp::Le>, arg("other"))
+      .def("gt_", &compare_inplace<CompareOp::Gt>, arg("other"))
+      .def("ge_", &compare_inplace<CompareOp::Ge>, arg("other"))
+      .def("logical_and_", [](const Tensor& a, const Tensor& b) {
+        return logical_inplace(a, [&] { return ops::logical_and(a, b); });
+      }, arg("other"))
+      .def("logical_or_", [](const Tensor& a, const Tensor& b) {
+        return logical_inplace(a, [&] { return ops::logical_or(a, b); });
+      }, arg("other"))
+      .def("logical_xor_", [](const Tensor& a, const Tensor& b) {
+        return logical_inplace(a, [&] { return ops::logical_xor(a, b); });
+      }, arg("other"))
+      .def("logical_not_", [](const Tensor& a) { return logical_inplace(a, [&] { return ops::logical_not(a); }); })
+      .def("bitwise_and_", [](const Tensor& a, pyb::handle b) { return bitwise_inplace(a, b, 0, true); }, arg("other"))
+      .def("bitwise_or_", [](const Tensor& a, pyb::handle b) { return bitwise_inplace(a, b, 1, true); }, arg("other"))
+      .def("bitwise_xor_", [](const Tensor& a, pyb::handle b) { return bitwise_inplace(a, b, 2, true); }, arg("other"))
+      .def("__iand__", [](const Tensor& a, pyb::handle b) { return bitwise_inplace(a, b, 0, false); })
+      .def("__ior__", [](const Tensor& a, pyb::handle b) { return bitwise_inplace(a, b, 1, false); })
+      .def("__ixor__", [](const Tensor& a, pyb::handle b) { return bitwise_inplace(a, b, 2, false); })
+      .def("bitwise_not_", [](const Tensor& a) {
+        check_inplace_leaf(a);
+        if (is_floating(a->dtype()))
+          fail(ErrorKind::NotImplemented, "\"bitwise_not_cpu\" not implemented for '", dtype_scalar_type_name(a->dtype()), "'");
+        return assign_inplace(a, ops::bitwise_not(a));
+      });
   def_both(m, cls, "logical_and", &ops::logical_and, arg("other"));
   def_both(m, cls, "logical_or", &ops::logical_or, arg("other"));
   def_both(m, cls, "logical_xor", &ops::logical_xor, arg("other"));

@@ -34,6 +34,25 @@ TensorList tensor_sequence(pyb::handle h, const char* fn) {
 }
 }  // namespace
 
+namespace {
+// Tensor.mT / .H on a 0-dim tensor: torch warns and returns the tensor itself.
+Tensor deprecated_on_0d(const Tensor& t, const char* warning) {
+  if (PyErr_WarnEx(PyExc_UserWarning, warning, 1) < 0) throw pyb::error_already_set();
+  return t;
+}
+
+// Tensor.mT / .mH (the same for real dtypes): the last two dims swapped.
+Tensor matrix_transpose(const Tensor& t, const char* name) {
+  if (t->dim() == 0)
+    return deprecated_on_0d(t, name[1] == 'T' ? "Tensor.mT is deprecated on 0-D tensors. This function is the identity in "
+                                                "these cases."
+                                              : "Tensor.mH is deprecated on 0-D tensors. Consider using x.conj().");
+  TG_CHECK(t->dim() >= 2, "tensor.", name, " is only supported on matrices or batches of matrices. Got ", t->dim(),
+           "-D tensor.");
+  return ops::transpose(t, -2, -1);
+}
+}  // namespace
+
 void bind_shape(Module& m) {
   using pyb::arg;
   TensorClass cls = tensor_class(m);
@@ -41,15 +60,22 @@ void bind_shape(Module& m) {
       .def("reshape", [](const Tensor& t, pyb::args shape) { return ops::reshape(t, size_of(shape, "shape")); })
       .def("view_as", [](const Tensor& t, const Tensor& o) { return ops::view(t, o->sizes()); })
       .def("reshape_as", [](const Tensor& t, const Tensor& o) { return ops::reshape(t, o->sizes()); })
-      .def("permute", [](const Tensor& t, pyb::args dims) { return ops::permute(t, size_of(dims, "dims")); })
+      .def("permute", [](const Tensor& t, pyb::args dims) {
+        if (dims.empty()) fail(ErrorKind::Type, "permute() missing 1 required positional arguments: \"dims\"");
+        return ops::permute(t, size_of(dims, "dims"));
+      })
       .def_property_readonly("T", [](const Tensor& t) {
         Shape dims;
         for (int64_t d = t->dim() - 1; d >= 0; --d) dims.push_back(d);
         return ops::permute(t, dims);
       })
-      .def_property_readonly("mT", [](const Tensor& t) {
-        TG_CHECK(t->dim() >= 2, "tensor.mT is only supported on matrices or batches of matrices. Got ", t->dim(), "-D tensor.");
-        return ops::transpose(t, -2, -1);
+      .def_property_readonly("mT", [](const Tensor& t) { return matrix_transpose(t, "mT"); })
+      .def_property_readonly("mH", [](const Tensor& t) { return matrix_transpose(t, "mH"); })
+      .def_property_readonly("H", [](const Tensor& t) {
+        if (t->dim() == 0) return deprecated_on_0d(t, "Tensor.H is deprecated on 0-D tensors. Consider using x.conj().");
+        TG_CHECK(t->dim() == 2, "tensor.H is only supported on matrices (2-D tensors). Got ", t->dim(), "-D tensor.",
+                 t->dim() > 2 ? " For batches of matrices, consider using tensor.mH" : "");
+        return ops::transpose(t, 0, 1);
       })
       .def("__iter__", [](const Tensor& t) {
         if (t->dim() == 0) fail(ErrorKind::Type, "iteration over a 0-d tensor");
@@ -61,6 +87,7 @@ void bind_shape(Module& m) {
   m.def("permute", [](const Tensor& t, pyb::handle dims) {
     return ops::permute(t, int_list_of(dims, "dims", false));
   }, arg("input"), arg("dims"));
+  m.def("_alias", &ops::alias, arg("input"));
   def_both(m, cls, "flatten", &ops::flatten, arg("start_dim") = 0, arg("end_dim") = -1);
   def_both(m, cls, "squeeze", [](const Tensor& t, pyb::handle dim) {
     return dim.is_none() ? ops::squeeze(t) : ops::squeeze(t, dims_of(dim));

@@ -21,6 +21,14 @@ Tensor with_other(const Tensor& t, pyb::handle other) {
   return Forms::ts(t, tensor_or_number_of(other));
 }
 
+// self.div(other, *, rounding_mode=None): true division, or the quotient floored or truncated.
+Tensor div_method(const Tensor& t, pyb::handle other, pyb::handle mode) {
+  std::optional<bool> floor = rounding_mode_of(mode);
+  if (!floor) return with_other<forms::Div>(t, other);
+  if (is_tensor(other)) return ops::div(t, tensor_of(other), *floor);
+  return ops::div(t, tensor_or_number_of(other), *floor);
+}
+
 // size(dim)/stride(dim): unlike reductions, a 0-dim tensor has no dim 0 here.
 int64_t dim_of_sized(int64_t dim, int64_t ndim) {
   if (ndim == 0) fail(ErrorKind::Index, "Dimension specified as ", dim, " but tensor has no dimensions");
@@ -230,6 +238,7 @@ void bind_tensor(Module& m) {
       .def("type_as", [](const Tensor& t, const Tensor& o) { return ops::to_dtype(t, o->dtype()); })
       // --- math ---
       .def("neg", &ops::neg)
+      .def("negative", &ops::neg)
       .def("exp", &ops::exp)
       .def("log", &ops::log)
       .def("sin", &ops::sin)
@@ -258,20 +267,17 @@ void bind_tensor(Module& m) {
       .def("asinh", &ops::asinh)
       .def("acosh", &ops::acosh)
       .def("atanh", &ops::atanh)
-      .def("round", &ops::round, pyb::kw_only(), arg("decimals") = 0)
+      .def("round", [](const Tensor& t, pyb::handle decimals) { return ops::round(t, round_decimals(t, decimals)); },
+           pyb::kw_only(), arg("decimals") = pyb::none())
       .def("square", [](const Tensor& t) { return ops::pow(t, Scalar::from_int(2)); })
-      .def("clamp", [](const Tensor& t, pyb::handle lo, pyb::handle hi) {
-        return ops::clamp(t, optional_number_of(lo), optional_number_of(hi));
-      }, arg("min") = pyb::none(), arg("max") = pyb::none())
-      .def("clamp_min", [](const Tensor& t, pyb::handle lo) {
-        return ops::clamp(t, number_of(lo), std::nullopt, "ClampMinBackward0");
-      }, arg("min"))
-      .def("clamp_max", [](const Tensor& t, pyb::handle hi) {
-        return ops::clamp(t, std::nullopt, number_of(hi), "ClampMaxBackward0");
-      }, arg("max"))
-      .def("clip", [](const Tensor& t, pyb::handle lo, pyb::handle hi) {
-        return ops::clamp(t, optional_number_of(lo), optional_number_of(hi));
-      }, arg("min") = pyb::none(), arg("max") = pyb::none())
+      .def("clamp", [](const Tensor& t, pyb::handle lo, pyb::handle hi) { return clamp_call(t, lo, hi); },
+           arg("min") = pyb::none(), arg("max") = pyb::none())
+      .def("clamp_min", [](const Tensor& t, pyb::handle lo) { return clamp_call(t, lo, pyb::none(), "ClampMinBackward0", "ClampMinBackward1"); },
+           arg("min"))
+      .def("clamp_max", [](const Tensor& t, pyb::handle hi) { return clamp_call(t, pyb::none(), hi, "ClampMaxBackward0", "ClampMaxBackward1"); },
+           arg("max"))
+      .def("clip", [](const Tensor& t, pyb::handle lo, pyb::handle hi) { return clamp_call(t, lo, hi); },
+           arg("min") = pyb::none(), arg("max") = pyb::none())
       .def("sum", [](const Tensor& t, pyb::handle dtype) { return ops::sum(t, optional_dtype_of(dtype)); },
            pyb::kw_only(), arg("dtype") = pyb::none())
       .def("mean", [](const Tensor& t, pyb::handle dtype) { return ops::mean(t, optional_dtype_of(dtype)); },
@@ -289,7 +295,9 @@ void bind_tensor(Module& m) {
         return ops::sub(t, tensor_or_number_of(o), a);
       }, arg("other"), pyb::kw_only(), arg("alpha") = 1)
       .def("mul", [](const Tensor& t, pyb::handle o) { return with_other<forms::Mul>(t, o); })
-      .def("div", [](const Tensor& t, pyb::handle o) { return with_other<forms::Div>(t, o); })
+      .def("div", &div_method, arg("other"), pyb::kw_only(), arg("rounding_mode") = pyb::none())
+      .def("divide", &div_method, arg("other"), pyb::kw_only(), arg("rounding_mode") = pyb::none())
+      .def("true_divide", [](const Tensor& t, pyb::handle o) { return with_other<forms::Div>(t, o); }, arg("other"))
       .def("remainder", [](const Tensor& t, pyb::handle o) { return with_other<forms::Remainder>(t, o); })
       .def("fmod", [](const Tensor& t, pyb::handle o) {
         if (is_tensor(o)) return ops::fmod(t, o.cast<Tensor>());

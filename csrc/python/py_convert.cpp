@@ -119,7 +119,8 @@ void flatten(pyb::handle h, size_t depth, Flattened& f) {
       own = numpy_scalar_dtype(h);
     }
     if (!s) {
-      if (pyb::isinstance<pyb::str>(h)) fail(ErrorKind::Value, "too many dimensions 'str'");
+      // A string where a number belongs (shape inference took the first element's word for it).
+      if (pyb::isinstance<pyb::str>(h)) fail(ErrorKind::Type, "new(): invalid data type 'str'");
       fail(ErrorKind::Runtime, "Could not infer dtype of ", type_name(h));
     }
     if (!own) own = s->natural_dtype();
@@ -130,7 +131,7 @@ void flatten(pyb::handle h, size_t depth, Flattened& f) {
   }
   if (!is_sequence(h)) {
     if (scalar_from(h)) fail(ErrorKind::Type, "not a sequence");
-    if (pyb::isinstance<pyb::str>(h)) fail(ErrorKind::Value, "too many dimensions 'str'");
+    if (pyb::isinstance<pyb::str>(h)) fail(ErrorKind::Type, "new(): invalid data type 'str'");
     fail(ErrorKind::Runtime, "Could not infer dtype of ", type_name(h));
   }
   pyb::sequence seq = pyb::reinterpret_borrow<pyb::sequence>(h);
@@ -154,6 +155,8 @@ Shape infer_shape(pyb::handle h) {
     if (n == 0) break;
     cur = pyb::reinterpret_borrow<pyb::sequence>(cur)[0];
   }
+  // torch's shape inference takes a string for one more dimension, which it refuses.
+  if (!shape.empty() && pyb::isinstance<pyb::str>(cur)) fail(ErrorKind::Value, "too many dimensions 'str'");
   return shape;
 }
 

@@ -180,7 +180,7 @@ from tapegrad._size import Size
 from tapegrad import autograd, cuda  # noqa: F401
 
 
-from tapegrad._C import addmm, erf, log1p  # noqa: F401
+from tapegrad._C import addmm, divide, erf, log1p, nansum, true_divide  # noqa: F401
 from tapegrad._composites import (  # noqa: F401
     allclose,
     atleast_1d,

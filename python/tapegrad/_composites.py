@@ -8,8 +8,44 @@ __all__ = ["broadcast_to", "movedim", "moveaxis", "isclose", "allclose", "equal"
            "count_nonzero", "atleast_1d", "atleast_2d", "hstack", "vstack"]
 
 
+def _type_name(value):
+    t = type(value)
+    return t.__name__ if t.__module__ in ("builtins", "tapegrad._C") else f"{t.__module__}.{t.__qualname__}"
+
+
+def _tensor_arg(fn, value, name, pos):
+    """torch's TypeError for an argument that must be a tensor."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not {_type_name(value)}")
+    return value
+
+
+def _tensors_arg(fn, tensors):
+    """A sequence of tensors (torch's 'tuple of Tensors' argument), else torch's TypeError."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{fn}(): argument 'tensors' (position 1) must be tuple of Tensors, not {_type_name(tensors)}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {_type_name(t)}")
+    return list(tensors)
+
+
+def _ints_arg(fn, value, name, pos, single=False):
+    """A tuple of ints (or, where torch takes one, an int), else torch's TypeError."""
+    if single and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be tuple of ints, not {_type_name(value)}")
+    for i, v in enumerate(value):
+        if isinstance(v, bool) or not (isinstance(v, int) or hasattr(v, "__index__")):
+            raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be tuple of ints, but found element of "
+                            f"type {_type_name(v)} at pos {i}")
+    return value
+
+
 def broadcast_to(input, size):
-    return input.expand(size)
+    _tensor_arg("broadcast_to", input, "input", 1)
+    return input.expand(_ints_arg("broadcast_to", size, "size", 2))
 
 
 def _dim_list(dims, ndim, what):
@@ -27,11 +63,16 @@ def _dim_list(dims, ndim, what):
 
 def movedim(input, source, destination):
     """The dims in `source` moved to the places in `destination`, the others keeping their order."""
+    _tensor_arg("movedim", input, "input", 1)
+    for name, pos, value in (("source", 2, source), ("destination", 3, destination)):
+        _ints_arg("movedim", value, name, pos, single=True)
     src, src_w = _dim_list(source, input.dim(), "source")
     dst, dst_w = _dim_list(destination, input.dim(), "destination")
     if len(src) != len(dst):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
                            f"same number of dims as destination ({dst} dims)")
+    if input.dim() == 0:  # only dim 0 (or -1) exists: torch returns an alias
+        return _C._alias(input)
     order = [None] * input.dim()
     for s, d in zip(src_w, dst_w):
         order[d] = s
@@ -44,7 +85,9 @@ moveaxis = movedim
 
 def tile(input, dims):
     """input repeated dims times per dimension; missing leading dims count as 1 (either side)."""
-    dims = tuple(dims) if isinstance(dims, (list, tuple)) else (dims,)
+    _tensor_arg("tile", input, "input", 1)
+    dims = tuple(_ints_arg("tile", dims, "dims", 2, single=True)) if isinstance(dims, (list, tuple)) else \
+        (_ints_arg("tile", dims, "dims", 2, single=True),)
     dims = (1,) * (input.dim() - len(dims)) + dims
     return input.repeat(*dims)
 
@@ -94,6 +137,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|input - other| <= atol + rtol * |other| elementwise, with torch's handling of inf and nan."""
+    _tensor_arg("isclose", input, "input", 1)
+    _tensor_arg("isclose", other, "other", 2)
     if input.dtype != other.dtype:
         raise RuntimeError(f"{_scalar_name(input.dtype)} did not match {_scalar_name(other.dtype)}")
     if rtol < 0:
@@ -113,29 +158,38 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    _tensor_arg("allclose", input, "input", 1)
+    _tensor_arg("allclose", other, "other", 2)
     return bool(isclose(input, other, rtol, atol, equal_nan).all())
 
 
 def equal(input, other):
     """True when both have the same size and the same values."""
+    _tensor_arg("equal", input, "input", 1)
+    _tensor_arg("equal", other, "other", 2)
     return input.shape == other.shape and bool((input == other).all())
 
 
 def count_nonzero(input, dim=None):
+    _tensor_arg("count_nonzero", input, "input", 1)
+    if dim is not None:
+        _ints_arg("count_nonzero", dim, "dim", 2, single=True)
     return (input != 0).sum() if dim is None else (input != 0).sum(dim)
 
 
 def atleast_1d(*tensors):
-    out = [t.reshape(1) if t.dim() == 0 else t for t in _unpack(tensors)]
+    out = [t.reshape(1) if t.dim() == 0 else t for t in _unpack(tensors, "atleast_1d")]
     return out[0] if len(out) == 1 else tuple(out)
 
 
 def atleast_2d(*tensors):
-    out = [t.reshape(1, 1) if t.dim() == 0 else t.unsqueeze(0) if t.dim() == 1 else t for t in _unpack(tensors)]
+    out = [t.reshape(1, 1) if t.dim() == 0 else t.unsqueeze(0) if t.dim() == 1 else t
+           for t in _unpack(tensors, "atleast_2d")]
     return out[0] if len(out) == 1 else tuple(out)
 
 
 def hstack(tensors):
+    tensors = _tensors_arg("hstack", tensors)
     if len(tensors) == 0:
         raise RuntimeError("hstack expects a non-empty TensorList")
     ts = [atleast_1d(t) for t in tensors]
@@ -143,13 +197,22 @@ def hstack(tensors):
 
 
 def vstack(tensors):
+    tensors = _tensors_arg("vstack", tensors)
     if len(tensors) == 0:
         raise RuntimeError("vstack expects a non-empty TensorList")
     return _C.cat([atleast_2d(t) for t in tensors], 0)
 
 
-def _unpack(tensors):
-    return list(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else list(tensors)
+def _unpack(tensors, fn):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return _tensors_arg(fn, tensors[0])
+    if len(tensors) == 1 and not isinstance(tensors[0], Tensor):
+        got = _type_name(tensors[0])
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                        f" * (Tensor input)\n      didn't match because some of the arguments have invalid types: "
+                        f"(!{got}!)\n * (tuple of Tensors tensors)\n      didn't match because some of the arguments "
+                        f"have invalid types: (!{got}!)\n")
+    return _tensors_arg(fn, tensors)
 
 
 def _scalar_name(dtype):
@@ -192,7 +255,49 @@ Tensor.unflatten = unflatten
 Tensor.repeat_interleave = repeat_interleave
 Tensor.movedim = movedim
 Tensor.moveaxis = movedim
-Tensor.isclose = isclose
-Tensor.allclose = allclose
-Tensor.equal = equal
+
+
+def _method_of(fn, name):
+    """fn as a Tensor method: torch counts a method's `other` as position 1."""
+    def method(self, other, *args, **kwargs):
+        _tensor_arg(name, other, "other", 1)
+        return fn(self, other, *args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+Tensor.isclose = _method_of(isclose, "isclose")
+Tensor.allclose = _method_of(allclose, "allclose")
+Tensor.equal = _method_of(equal, "equal")
 Tensor.count_nonzero = count_nonzero
+
+
+# Tensor.type(): torch's legacy type names ('torch.FloatTensor', 'torch.cuda.LongTensor').
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "int32": "IntTensor",
+               "bool": "BoolTensor"}
+
+
+def _type(self, dtype=None, non_blocking=False, **kwargs):
+    """With no argument the type's name; else self converted to that dtype (or type name), self if unchanged."""
+    if dtype is None:
+        prefix = "torch." if self.device.type == "cpu" else f"torch.{self.device.type}."
+        return prefix + _TYPE_NAMES[str(self.dtype).split(".")[-1]]
+    if isinstance(dtype, str):
+        device = "cpu"
+        name = dtype
+        if name.startswith("torch.cuda."):
+            device, name = "cuda", "torch." + name[len("torch.cuda."):]
+        by_name = {"torch." + v: k for k, v in _TYPE_NAMES.items()}
+        if name not in by_name:
+            raise ValueError(f"invalid type: '{dtype}'")
+        target = getattr(_C, by_name[name])
+        if self.device.type != device:
+            return self.to(device=device, dtype=target)
+        return self.to(target)
+    if not isinstance(dtype, _C.dtype):
+        raise TypeError("dtype must be a type, str, or dtype object")
+    return self.to(dtype)
+
+
+Tensor.type = _type

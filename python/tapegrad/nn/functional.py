@@ -4,6 +4,7 @@ import math
 
 import tapegrad
 from tapegrad import _C
+from tapegrad._composites import _ints_arg, _tensor_arg
 from tapegrad.nn._loss_functions import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, hinge_embedding_loss, huber_loss,
     kl_div, l1_loss, log_cosh_loss, margin_ranking_loss, mean_bias_error, mse_loss, nll_loss, rmse,
@@ -20,6 +21,10 @@ __all__ = [
 
 
 def linear(input, weight, bias=None):
+    _tensor_arg("linear", input, "input", 1)
+    _tensor_arg("linear", weight, "weight", 2)
+    if bias is not None:
+        _tensor_arg("linear", bias, "bias", 3)
     if bias is None:
         return input.matmul(weight.t())
     if input.dim() == 2:
@@ -40,6 +45,7 @@ def _maybe_inplace(fn, input, inplace):
 
 
 def relu(input, inplace=False):
+    _tensor_arg("relu", input, "input", 1)
     return input.relu_() if inplace else input.relu()
 
 
@@ -150,7 +156,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 def pad(input, pad, mode="constant", value=None):
     """Pads with `value` (constant), mirrored values (reflect), edge values (replicate) or wrapped values
     (circular); pad lists (before, after) pairs from the last dim back, negative amounts crop."""
-    pad = list(pad)
+    _tensor_arg("pad", input, "input", 1)
+    pad = list(_ints_arg("pad", pad, "pad", 2))
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.dim():
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {input.dim()}")
     if mode == "constant":
         return _C._constant_pad(input, pad, 0.0 if value is None else float(value))
     if mode not in ("reflect", "replicate", "circular"):
@@ -212,6 +224,9 @@ def _pad_circular(input, pad):
 
 def one_hot(tensor, num_classes=-1):
     """int64 one-hot rows for the class indices in tensor (num_classes=-1: the largest index plus one)."""
+    _tensor_arg("one_hot", tensor, "input", 1)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
+        raise TypeError(f"one_hot(): argument 'num_classes' (position 2) must be int, not {type(num_classes).__name__}")
     if tensor.dtype != tapegrad.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if tensor.numel() > 0 and int(tensor.min()) < 0:
