@@ -37,6 +37,14 @@ Tensor activation(UnaryOp op, const Tensor& x, const char* kernel, const char* n
 
 }  // namespace
 
+Tensor tie_to_input(const Tensor& grad_in, const Tensor& x, const char* node_name) {
+  if (!GradMode::is_enabled() || !x->requires_grad()) return grad_in;
+  Tensor out = as_new(detach(grad_in));
+  record(node_name, [](FormulaNode&, const Tensor& g) -> TensorList { return {g, zeros_like(g)}; }, out,
+         {&grad_in, &x});
+  return out;
+}
+
 Tensor unary_grad(int unary_op, const Tensor& grad, const Tensor& saved, double a, double b) {
   Tensor g = grad->dtype() == saved->dtype() ? grad : to_dtype(grad, saved->dtype());
   Tensor out = empty_like_layout(saved, saved->sizes(), saved->dtype());
@@ -53,7 +61,7 @@ Tensor leaky_relu(const Tensor& x, double slope) {
   return activation(UnaryOp::LeakyRelu, x, "leaky_relu_cpu", "LeakyReluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (!GradMode::is_enabled()) return {unary_grad(int(UnaryOp::LeakyRelu), g, x, n.scalars[0])};
-    return {where(positive(x), g, mul_scalar(g, n.scalars[0]))};
+    return {tie_to_input(where(positive(x), g, mul_scalar(g, n.scalars[0])), x, "LeakyReluBackwardBackward0")};
   }, slope);
 }
 
@@ -120,7 +128,8 @@ Tensor hardtanh(const Tensor& x, double min_val, double max_val) {
     Tensor x = n.saved(0);
     if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Hardtanh), g, x, n.scalars[0], n.scalars[1])};
     // zero outside (min, max): a NaN input passes its gradient, as in torch's kernel
-    return {grad_where(logical_not(logical_or(is_cmp(x, CompareOp::Le, n.scalars[0]), is_cmp(x, CompareOp::Ge, n.scalars[1]))), g)};
+    Tensor outside = logical_or(is_cmp(x, CompareOp::Le, n.scalars[0]), is_cmp(x, CompareOp::Ge, n.scalars[1]));
+    return {tie_to_input(grad_where(logical_not(outside), g), x, "HardtanhBackwardBackward0")};
   }, min_val, max_val);
 }
 
@@ -170,7 +179,8 @@ Tensor hardshrink(const Tensor& x, double lambd) {
   return activation(UnaryOp::Hardshrink, x, "hardshrink_cpu", "HardshrinkBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Hardshrink), g, x, n.scalars[0])};
-    return {grad_where(logical_not(is_cmp(abs(x), CompareOp::Le, n.scalars[0])), g)};
+    Tensor kept = grad_where(logical_not(is_cmp(abs(x), CompareOp::Le, n.scalars[0])), g);
+    return {tie_to_input(kept, x, "HardshrinkBackwardBackward0")};
   }, lambd);
 }
 
@@ -178,7 +188,8 @@ Tensor softshrink(const Tensor& x, double lambd) {
   return activation(UnaryOp::Softshrink, x, "softshrink_check", "SoftshrinkBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Softshrink), g, x, n.scalars[0])};
-    return {grad_where(logical_not(is_cmp(abs(x), CompareOp::Le, n.scalars[0])), g)};
+    Tensor kept = grad_where(logical_not(is_cmp(abs(x), CompareOp::Le, n.scalars[0])), g);
+    return {tie_to_input(kept, x, "SoftshrinkBackwardBackward0")};
   }, lambd);
 }
 
@@ -191,7 +202,8 @@ Tensor threshold(const Tensor& x, double threshold_value, double value) {
   return activation(UnaryOp::Threshold, x, nullptr, "ThresholdBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Threshold), g, x, n.scalars[0])};
-    return {grad_where(logical_not(is_cmp(x, CompareOp::Le, n.scalars[0])), g)};
+    Tensor kept = grad_where(logical_not(is_cmp(x, CompareOp::Le, n.scalars[0])), g);
+    return {tie_to_input(kept, x, "ThresholdBackwardBackward0")};
   }, threshold_value, value);
 }
 

@@ -66,6 +66,11 @@ Tensor run_binary(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype);
 // Math like sin() on an integer tensor computes in the default float dtype, as torch does.
 inline DType float_result_type(const Tensor& t) { return is_floating(t->dtype()) ? t->dtype() : default_dtype(); }
 
+// torch's double backward of a piecewise activation (hardtanh_backward, threshold_backward, ...)
+// is a function of the input too, with a zero gradient: under create_graph the gradient it gives
+// requires grad whenever the input does. Returns grad_in itself when no graph is being built.
+Tensor tie_to_input(const Tensor& grad_in, const Tensor& x, const char* node_name);
+
 // torch's NotImplementedError for a kernel that has no version for dtype.
 [[noreturn]] inline void not_for_dtype(const char* kernel, DType dtype) {
   fail(ErrorKind::NotImplemented, "\"", kernel, "\" not implemented for '", dtype_scalar_type_name(dtype), "'");

@@ -131,7 +131,7 @@ Tensor logaddexp(const Tensor& a, const Tensor& b) {
     fail(ErrorKind::NotImplemented, "\"logaddexp_cpu\" not implemented for '", dtype_scalar_type_name(dt), "'");
   Tensor out = untracked([&] {
     // max + log1p(exp(-|a - b|)); equal infinities give themselves (the difference would be NaN).
-    Tensor a_f = cast_for_compute(a, float_result_type(a)), b_f = cast_for_compute(b, float_result_type(b));
+    Tensor a_f = cast_for_compute(a, dt), b_f = cast_for_compute(b, dt);
     Tensor same_inf = logical_and(isinf(a_f), compare(a_f, b_f, int(CompareOp::Eq)));
     Tensor general = add(maximum(a_f, b_f), log1p(exp(neg(abs(sub(a_f, b_f))))));
     return where(same_inf, a_f, general);

@@ -97,7 +97,8 @@ Tensor relu(const Tensor& x) {
         Tensor y = n.saved(0);
         if (can_fuse_grad(g, y)) return {unary_grad(int(UnaryOp::Relu), g, y)};
         // torch zeroes where y <= 0, so a NaN passes its gradient through
-        return {where(compare(y, Scalar(0.0), int(CompareOp::Le)), full({}, 0.0, g->dtype(), g->device()), g)};
+        Tensor kept = where(compare(y, Scalar(0.0), int(CompareOp::Le)), full({}, 0.0, g->dtype(), g->device()), g);
+        return {tie_to_input(kept, y, "ThresholdBackwardBackward0")};
       }, out, {&x}))
     n->save(out, true);
   return out;

@@ -283,7 +283,9 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
   }
   // Writing through a view rewrites its base's history, so the base decides what is tracked.
   const Tensor& base = x->view_base() ? x->view_base() : x;
-  bool track = GradMode::is_enabled() && is_floating(x->dtype()) &&
+  // torch writes a 0-d value with fill_, which tracks any dtype; a larger one with copy_, which
+  // tracks only floating destinations.
+  bool track = GradMode::is_enabled() && (is_floating(x->dtype()) || v->dim() == 0) &&
                (base->requires_grad() || x->requires_grad() || v->requires_grad());
   std::vector<IndexItem> items = parse_index(key);
   if (track && base != x) check_inplace_on_view(x);
@@ -393,8 +395,9 @@ Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* cons
                              "clone to get a normal tensor before doing inplace update.See "
                              "https://github.com/pytorch/rfcs/pull/17 for more details.");
   const Tensor& base = self->view_base() ? self->view_base() : self;
-  bool track = GradMode::is_enabled() && is_floating(self->dtype()) &&
-               (base->requires_grad() || result->requires_grad());
+  // Any dtype: an integer result carries history only where the op recorded it for any dtype
+  // (torch's in-place comparisons and fill_); copy_ decides for itself.
+  bool track = GradMode::is_enabled() && (base->requires_grad() || result->requires_grad());
   if (track && base != self) check_inplace_on_view(self);
   if (track && base->is_leaf() && base->requires_grad()) {
     if (base != self)

@@ -116,7 +116,7 @@ Tensor compare_inplace(const Tensor& t, pyb::handle o) {
                       t->dtype());
     if (r == t) r = ops::clone(r);
   }
-  record(other ? tensor_nodes[int(Op)] : number_nodes[int(Op)], [](FormulaNode& n, const Tensor& g) -> TensorList {
+  record_any_dtype(other ? tensor_nodes[int(Op)] : number_nodes[int(Op)], [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor zero = ops::zeros_like(g);
     return {n.needs_grad(0) ? zero : Tensor(), n.next_edges.size() > 1 && n.needs_grad(1) ? zero : Tensor()};
   }, r, {&t, other ? &other : nullptr});

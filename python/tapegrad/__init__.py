@@ -185,6 +185,7 @@ from tapegrad._composites import (  # noqa: F401
     allclose,
     atleast_1d,
     atleast_2d,
+    broadcast_tensors,
     broadcast_to,
     count_nonzero,
     equal,

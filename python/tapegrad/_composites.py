@@ -4,7 +4,7 @@ import warnings
 from tapegrad import _C
 from tapegrad._C import Tensor
 
-__all__ = ["broadcast_to", "movedim", "moveaxis", "isclose", "allclose", "equal", "tile", "unflatten", "repeat_interleave",
+__all__ = ["broadcast_to", "broadcast_tensors", "movedim", "moveaxis", "isclose", "allclose", "equal", "tile", "unflatten", "repeat_interleave",
            "count_nonzero", "atleast_1d", "atleast_2d", "hstack", "vstack"]
 
 
@@ -46,6 +46,23 @@ def _ints_arg(fn, value, name, pos, single=False):
 def broadcast_to(input, size):
     _tensor_arg("broadcast_to", input, "input", 1)
     return input.expand(_ints_arg("broadcast_to", size, "size", 2))
+
+
+def broadcast_tensors(*tensors):
+    """Views of tensors expanded to their common shape (torch's message for shapes that clash)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape = list(tensors[0].shape) if tensors else []
+    for k, t in enumerate(tensors[1:], 1):
+        a, b = shape, list(t.shape)
+        n = max(len(a), len(b))
+        a, b = [1] * (n - len(a)) + a, [1] * (n - len(b)) + b
+        for d in range(n):
+            if a[d] != b[d] and a[d] != 1 and b[d] != 1:
+                raise RuntimeError(f"The size of tensor a ({a[d]}) must match the size of tensor b ({b[d]}) at "
+                                   f"non-singleton dimension {d}")
+        shape = [max(x, y) if 0 not in (x, y) else 0 for x, y in zip(a, b)]
+    return tuple(t.expand(shape) for t in tensors)
 
 
 def _dim_list(dims, ndim, what):

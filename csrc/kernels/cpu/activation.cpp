@@ -53,7 +53,7 @@ void activation_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, T a, T 
     case UnaryOp::Celu: map1<T>(in, out, [a](T x) { return x > T(0) ? x : std::expm1(x * (T(1) / a)) * a; }); break;
     case UnaryOp::Hardshrink: map1<T>(in, out, [a](T x) { return x >= -a && x <= a ? T(0) : x; }); break;
     case UnaryOp::Softshrink:
-      map1<T>(in, out, [a](T x) { return x > a ? x - a : (x < -a ? x + a : T(0)); });
+      map1<T>(in, out, [a](T x) { return x > a ? x - a : (x < -a ? x + a : (std::isnan(x) ? x : T(0))); });
       break;
     case UnaryOp::Threshold: map1<T>(in, out, [a, b](T x) { return x <= a ? b : x; }); break;
     default: break;

@@ -38,15 +38,18 @@ def _refuse_grad(tensor, function, argument):
                            "This input cannot have requires_grad True.")
 
 
-def _warn_size_mismatch(input, target):
+def _broadcast_pair(input, target):
+    """torch's elementwise losses warn about differing sizes, then broadcast both (so a 0-d target
+    takes part in type promotion as a full tensor)."""
     if target.shape != input.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
                       "same size.", UserWarning, stacklevel=3)
+    return tapegrad.broadcast_tensors(input, target)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    _warn_size_mismatch(input, target)
+    input, target = _broadcast_pair(input, target)
     code = _reduction_code(reduction, size_average, reduce)
     if weight is not None:
         return _reduce(weight * (input - target) ** 2, ["none", "mean", "sum"][code])
@@ -54,7 +57,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    _warn_size_mismatch(input, target)
+    input, target = _broadcast_pair(input, target)
     code = _reduction_code(reduction, size_average, reduce)
     loss = (input - target).abs()
     if weight is not None:
@@ -63,7 +66,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
-    _warn_size_mismatch(input, target)
+    input, target = _broadcast_pair(input, target)
     code = _reduction_code(reduction)
     if weight is None:
         return _C._nn.huber_loss(input, target, code, delta)
@@ -71,7 +74,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
-    _warn_size_mismatch(input, target)
+    input, target = _broadcast_pair(input, target)
     code = _reduction_code(reduction, size_average, reduce)
     if beta == 0.0:
         return l1_loss(input, target, reduction=["none", "mean", "sum"][code])  # as torch: beta 0 is l1
