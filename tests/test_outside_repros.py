@@ -526,3 +526,52 @@ def test_autograd_grad_reads_a_non_leaf_input_before_its_hooks(create_graph):
         (gz,) = T.autograd.grad(z, z, T.ones(2, 1, dtype=T.float64))
         return gy.detach(), gx.detach(), gz
     same_program(program)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_writes_of_a_grad_requiring_value_into_integer_tensors(dtype):
+    """torch tracks fill_-like writes (fill_, a 0-d value spread over a region, in-place comparisons)
+    into any dtype, but copy_-like ones (copy_, a value of the region's own shape) only into floats."""
+    def program(T):
+        s = T.tensor(2.0, requires_grad=True) * 1
+        d = getattr(T, dtype)
+        rows = T.zeros(2, 3, dtype=d)
+        rows[1] = s
+        element = T.zeros(3, dtype=d)
+        element[-3] = s
+        filled = T.zeros(3, dtype=d).fill_(s)
+        copied = T.zeros(3, dtype=d)
+        copied.copy_(s.expand(3))
+        out = [rows, element, filled, copied]
+        if dtype != "bool":
+            compared = T.zeros(2, dtype=d)
+            compared.ge_(T.tensor([1.5, -1.0], requires_grad=True))
+            out.append(compared)
+        return out
+    same_program(program)
+
+
+@pytest.mark.parametrize("act", ["relu", "relu6", "hardtanh", "threshold", "hardshrink", "softshrink", "leaky_relu"])
+def test_double_backward_of_piecewise_activations_requires_grad(act):
+    def program(T):
+        F = T.nn.functional
+        x = T.tensor([-1.0, 0.25, 2.0], dtype=T.float64, requires_grad=True)
+        f = {"relu": F.relu, "relu6": F.relu6, "hardtanh": F.hardtanh, "hardshrink": F.hardshrink,
+             "softshrink": F.softshrink, "leaky_relu": F.leaky_relu,
+             "threshold": lambda t: F.threshold(t, 0.1, 0.0)}[act]
+        (g,) = T.autograd.grad(f(x), x, T.ones(3, dtype=T.float64), create_graph=True)
+        (gg,) = T.autograd.grad(g.sum(), x)
+        return g, gg
+    same_program(program)
+
+
+def test_elementwise_losses_broadcast_before_promoting():
+    def program(T):
+        F = T.nn.functional
+        x = T.tensor([-1.25], requires_grad=True)
+        target = T.tensor(-1.75, dtype=T.float64)
+        return [F.mse_loss(x, target), F.l1_loss(x, target), F.smooth_l1_loss(x, target),
+                T.logaddexp(T.tensor([1, 2]), T.tensor(-2.5, dtype=T.float64)),
+                T.broadcast_tensors(T.ones(2, 1), T.zeros(3))]
+    with pytest.warns(UserWarning):
+        same_program(program)

@@ -308,6 +308,9 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
       if (!adv.empty()) rule = "IndexPutBackward0";
       else if (!is_tensor(value)) rule = "FillBackward3";
     }
+    // torch fills a larger region from a 0-d value (tracked for any dtype) but copies one of the
+    // same shape (tracked only into floats): x[0] = v on a 1-d integer x carries no history.
+    if (!is_floating(x->dtype()) && region->sizes() == v->sizes()) track = false;
     // torch drops the value's leading size-1 dims before writing (x[0:2] = ones(1, 1, 2)).
     Tensor vs = v;
     int64_t ones = 0;
