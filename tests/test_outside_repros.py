@@ -575,3 +575,12 @@ def test_elementwise_losses_broadcast_before_promoting():
                 T.broadcast_tensors(T.ones(2, 1), T.zeros(3))]
     with pytest.warns(UserWarning):
         same_program(program)
+
+
+@pytest.mark.parametrize("op", ["log_softmax", "softmax", "cumsum"])
+def test_lane_ops_over_an_empty_dim_beside_a_huge_one_return_at_once(op):
+    # 2**40 lanes of length 0 used to be walked one by one (the fuzzer's hang, seed 13362)
+    def program(T):
+        v = T.transpose(T.eye(2**40, 0, dtype=T.float64), -2, 1)
+        return getattr(T, op)(v, -2).shape
+    same_program(program)

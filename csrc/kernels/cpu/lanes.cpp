@@ -14,6 +14,7 @@ namespace {
 template <size_t N, class Lane>
 void for_each_lane(const std::array<const TensorImpl*, N>& ts, int64_t dim, Lane lane) {
   const TensorImpl& ref = *ts[0];
+  if (ref.numel() == 0) return;  // no lanes, or 2**40 empty ones: nothing to do either way
   Shape outer = ref.sizes();
   int64_t n = ref.dim() ? outer[size_t(dim)] : 1;
   std::array<Shape, N> st;
