@@ -174,7 +174,7 @@ def test_var_of_a_0d_input_with_create_graph():
 @pytest.mark.parametrize("src_dtype", ["float32", "float64"])
 @pytest.mark.parametrize("dst_dtype", ["int64", "int32", "bool"])
 @pytest.mark.parametrize("how", ["copy_", "setitem", "setitem_mask", "index_put_", "fill_"])
-def test_writes_into_a_non_float_tensor_never_require_grad(how, dst_dtype, src_dtype):
+def test_writes_into_a_non_float_tensor_track_as_torch(how, dst_dtype, src_dtype):
     def program(T):
         i = T.zeros(3, dtype=getattr(T, dst_dtype))
         s = T.ones(3, dtype=getattr(T, src_dtype), requires_grad=True)
@@ -584,3 +584,20 @@ def test_lane_ops_over_an_empty_dim_beside_a_huge_one_return_at_once(op):
         v = T.transpose(T.eye(2**40, 0, dtype=T.float64), -2, 1)
         return getattr(T, op)(v, -2).shape
     same_program(program)
+
+
+def test_batched_matmul_gradients_with_an_empty_result_never_reach_blas():
+    # The empty (5, 2, 0) result has no BLAS layout: the call used to pass an unset transpose flag,
+    # and OpenBLAS printed "On entry to SGEMM parameter number 1 had an illegal value".
+    import os
+    import subprocess
+    import sys
+    code = ("import tapegrad as T\n"
+            "a = T.ones(5, 3, 2, requires_grad=True); b = T.zeros(5, 2, 0, requires_grad=True)\n"
+            "T.bmm(a, b).backward(T.zeros(5, 3, 0))\n"
+            "print(tuple(a.grad.shape), tuple(b.grad.shape), tuple((a.transpose(1, 2) @ T.zeros(5, 3, 0)).shape))\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout.strip() == "(5, 3, 2) (5, 2, 0) (5, 2, 0)"

@@ -26,6 +26,8 @@ std::optional<Layout> blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_
 template <class T>
 void gemm_batch(const TensorImpl& a, const TensorImpl& b, TensorImpl& out) {
   const int64_t B = out.sizes()[0], M = out.sizes()[1], N = out.sizes()[2], K = a.sizes()[2];
+  // An empty result has nothing to write, and its empty operands have no BLAS layout.
+  if (out.numel() == 0) return;
   Tensor ac, bc;  // contiguous copies, only when an operand has an unusable layout
   const TensorImpl* A = &a;
   const TensorImpl* Bm = &b;
