@@ -1,4 +1,5 @@
 # Shared parity helpers: run the same torch-API lambda through tapegrad and torch and compare.
+import math
 import pathlib
 import re
 import warnings
@@ -258,3 +259,63 @@ def expect_same_result(fn, **kw):
     ours, theirs = fn(tapegrad), fn(torch)
     assert_tensor_equal(ours, theirs, **kw)
     return ours, theirs
+
+
+def grad_fn_name(t):
+    fn = t.grad_fn
+    return None if fn is None else fn.name()
+
+
+def assert_same(ours, theirs, what="result"):
+    """tapegrad's result against torch's: nested lists/tuples item by item; tensors on shape, dtype,
+    requires_grad, grad_fn name and values (NaN equal to NaN); dtypes by name; anything else by ==."""
+    import tapegrad
+    if theirs is None or ours is None:
+        assert ours is None and theirs is None, f"{what}: {ours!r} vs torch {theirs!r}"
+        return
+    if isinstance(theirs, (tuple, list)):
+        assert isinstance(ours, (tuple, list)) and len(ours) == len(theirs), f"{what}: {ours!r} vs torch {theirs!r}"
+        for k, (o, t) in enumerate(zip(ours, theirs)):
+            assert_same(o, t, f"{what}[{k}]")
+        return
+    if isinstance(theirs, torch.dtype):
+        assert dname(ours) == dname(theirs), f"{what}: {ours} vs torch {theirs}"
+        return
+    if not isinstance(theirs, torch.Tensor):
+        assert ours == theirs or (isinstance(theirs, float) and math.isnan(theirs) and math.isnan(ours)), \
+            f"{what}: {ours!r} vs torch {theirs!r}"
+        return
+    assert isinstance(ours, tapegrad.Tensor), f"{what}: {type(ours)}"
+    assert tuple(ours.shape) == tuple(theirs.shape), f"{what}: shape {tuple(ours.shape)} vs {tuple(theirs.shape)}"
+    assert dname(ours.dtype) == dname(theirs.dtype), f"{what}: dtype {ours.dtype} vs {theirs.dtype}"
+    assert ours.requires_grad == theirs.requires_grad, f"{what}: requires_grad {ours.requires_grad}"
+    assert grad_fn_name(ours) == grad_fn_name(theirs), f"{what}: grad_fn {grad_fn_name(ours)} vs {grad_fn_name(theirs)}"
+    a, b = to_numpy(ours), to_numpy(theirs)
+    if a.dtype.kind == "f":
+        tol = dict(rtol=1e-6, atol=1e-7) if a.dtype == np.float32 else dict(rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(a, b, equal_nan=True, err_msg=what, **tol)
+    else:
+        np.testing.assert_array_equal(a, b, err_msg=what)
+
+
+def same_program(program, message=False, quiet=False):
+    """program(T) runs in both libraries and must give the same results, or raise the same error type
+    (and, with message, the same text). quiet silences warnings while the programs run."""
+    import tapegrad
+
+    def run(lib):
+        if not quiet:
+            return capture(program, lib)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return capture(program, lib)
+    theirs, terr = run(torch)
+    ours, oerr = run(tapegrad)
+    if terr is not None:
+        assert oerr is not None, f"torch raised {type(terr).__name__}: {terr}; tapegrad returned {ours!r}"
+        assert type(oerr) is type(terr), f"{type(oerr).__name__}: {oerr} vs torch {type(terr).__name__}: {terr}"
+        if message:
+            assert str(oerr) == str(terr), f"message {oerr} vs torch {terr}"
+        return
+    assert oerr is None, f"tapegrad raised {type(oerr).__name__}: {oerr}"
+    assert_same(ours, theirs)

@@ -4,70 +4,14 @@ Tensor.type, keyword sizes, addmm's beta/alpha, ...), each run through tapegrad 
 A program returns what to compare: tensors are compared on shape, dtype, values, requires_grad and
 grad_fn name; when torch raises, tapegrad must raise the same exception type with the same message.
 """
-import math
-import warnings
-
-import numpy as np
 import pytest
-import torch
 
-import tapegrad
-from conftest import dname, to_numpy
-
-
-def _run(program, lib):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return program(lib), None
-    except Exception as e:  # noqa: BLE001 - the exception is what is compared
-        return None, e
-
-
-def _grad_fn(t):
-    return None if t.grad_fn is None else t.grad_fn.name()
-
-
-def assert_same(ours, theirs, what="result"):
-    if isinstance(theirs, (tuple, list)):
-        assert isinstance(ours, (tuple, list)) and len(ours) == len(theirs), f"{what}: {ours!r} vs {theirs!r}"
-        for k, (o, t) in enumerate(zip(ours, theirs)):
-            assert_same(o, t, f"{what}[{k}]")
-        return
-    if theirs is None:
-        assert ours is None, f"{what}: {ours!r} vs torch None"
-        return
-    if not isinstance(theirs, torch.Tensor):
-        if isinstance(theirs, torch.dtype):
-            assert dname(ours) == dname(theirs), what
-            return
-        assert type(ours) is type(theirs) and (ours == theirs or (isinstance(ours, float) and math.isnan(ours))), \
-            f"{what}: {ours!r} vs torch {theirs!r}"
-        return
-    assert isinstance(ours, tapegrad.Tensor), f"{what}: {type(ours)}"
-    assert tuple(ours.shape) == tuple(theirs.shape), f"{what}: shape {tuple(ours.shape)} vs {tuple(theirs.shape)}"
-    assert dname(ours.dtype) == dname(theirs.dtype), f"{what}: dtype {ours.dtype} vs {theirs.dtype}"
-    assert ours.requires_grad == theirs.requires_grad, f"{what}: requires_grad {ours.requires_grad}"
-    assert _grad_fn(ours) == _grad_fn(theirs), f"{what}: grad_fn {_grad_fn(ours)} vs {_grad_fn(theirs)}"
-    a, b = to_numpy(ours), to_numpy(theirs)
-    if a.dtype.kind == "f":
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7, equal_nan=True, err_msg=what)
-    else:
-        np.testing.assert_array_equal(a, b, err_msg=what)
+from conftest import same_program
 
 
 def same(program, message=True):
     """program(T) gives the same results in both libraries, or raises the same error (and message)."""
-    theirs, terr = _run(program, torch)
-    ours, oerr = _run(program, tapegrad)
-    if terr is not None:
-        assert oerr is not None, f"torch raised {type(terr).__name__}: {terr}; tapegrad returned {ours!r}"
-        assert type(oerr) is type(terr), f"{type(oerr).__name__}: {oerr} vs torch {type(terr).__name__}: {terr}"
-        if message:
-            assert str(oerr) == str(terr), f"message {oerr} vs torch {terr}"
-        return
-    assert oerr is None, f"tapegrad raised {type(oerr).__name__}: {oerr}"
-    assert_same(ours, theirs)
+    same_program(program, message=message, quiet=True)
 
 
 # --- nansum ---

@@ -8,56 +8,9 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
-import tapegrad
-from conftest import capture, dname, to_numpy
+from conftest import same_program
 
-LIBS = (tapegrad, torch)
-
-
-
-def grad_fn_name(t):
-    fn = t.grad_fn
-    return None if fn is None else fn.name()
-
-
-def assert_same(ours, theirs, what):
-    if theirs is None or ours is None:
-        assert ours is None and theirs is None, f"{what}: {ours!r} vs torch {theirs!r}"
-        return
-    if isinstance(theirs, (tuple, list)):
-        assert len(ours) == len(theirs), f"{what}: {len(ours)} items vs torch {len(theirs)}"
-        for k, (o, t) in enumerate(zip(ours, theirs)):
-            assert_same(o, t, f"{what}[{k}]")
-        return
-    if not isinstance(theirs, torch.Tensor):
-        assert ours == theirs or (isinstance(theirs, float) and math.isnan(theirs) and math.isnan(ours)), \
-            f"{what}: {ours!r} vs torch {theirs!r}"
-        return
-    assert isinstance(ours, tapegrad.Tensor), f"{what}: {type(ours)}"
-    assert tuple(ours.shape) == tuple(theirs.shape), f"{what}: shape {tuple(ours.shape)} vs {tuple(theirs.shape)}"
-    assert dname(ours.dtype) == dname(theirs.dtype), f"{what}: dtype {ours.dtype} vs {theirs.dtype}"
-    assert ours.requires_grad == theirs.requires_grad, f"{what}: requires_grad {ours.requires_grad}"
-    assert grad_fn_name(ours) == grad_fn_name(theirs), f"{what}: grad_fn {grad_fn_name(ours)} vs {grad_fn_name(theirs)}"
-    a, b = to_numpy(ours), to_numpy(theirs)
-    if a.dtype.kind == "f":
-        tol = dict(rtol=1e-6, atol=1e-7) if a.dtype == np.float32 else dict(rtol=1e-13, atol=1e-15)
-        np.testing.assert_allclose(a, b, equal_nan=True, err_msg=what, **tol)
-    else:
-        np.testing.assert_array_equal(a, b, err_msg=what)
-
-
-def same_program(program):
-    """program(T) runs in both libraries and must give the same tensors (or raise the same error type)."""
-    theirs, terr = capture(program, torch)
-    ours, oerr = capture(program, tapegrad)
-    if terr is not None:
-        assert oerr is not None, f"torch raised {type(terr).__name__}: {terr}; tapegrad returned {ours}"
-        assert type(oerr) is type(terr), f"{type(oerr).__name__}: {oerr} vs torch {type(terr).__name__}: {terr}"
-        return
-    assert oerr is None, f"tapegrad raised {type(oerr).__name__}: {oerr}"
-    assert_same(ours, theirs, "result")
 
 
 # ---------------------------------------------------------------- wrong gradients
