@@ -67,6 +67,12 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     input, target = _broadcast_pair(input, target)
+    if target.dtype.is_floating_point and not input.dtype.is_floating_point:
+        raise RuntimeError(f"result type {_scalar_name(target)} can't be cast to the desired output type "
+                           f"{_scalar_name(input)}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"huber_cpu\" not implemented for '{_scalar_name(input)}'")
+    target = target.to(input.dtype)  # torch writes the loss into a tensor of input's dtype
     code = _reduction_code(reduction)
     if weight is None:
         return _C._nn.huber_loss(input, target, code, delta)
