@@ -556,14 +556,11 @@ def test_batched_matmul_gradients_with_an_empty_result_never_reach_blas():
     assert done.stdout.strip() == "(5, 3, 2) (5, 2, 0) (5, 2, 0)"
 
 
-@pytest.mark.parametrize("dtypes", [("float32", "float64"), ("float64", "float32"), ("int64", "float32"),
-                                    ("int64", "int64"), ("float32", "int64")])
-def test_huber_loss_result_has_the_input_dtype(dtypes):
+@pytest.mark.parametrize("dtypes", [("int64", "float32"), ("int64", "int64"), ("bool", "bool"), ("float32", "float32")])
+def test_huber_loss_of_integer_inputs(dtypes):
     def program(T):
         x = T.tensor([[0.5, -0.2], [1.0, 2.0]]).to(getattr(T, dtypes[0]))
         y = T.tensor([1.0, -1.75]).to(getattr(T, dtypes[1]))
-        # forward only: torch's backward refuses mixed dtypes ("Found dtype Double but expected
-        # Float"), which tapegrad does not copy yet
         return T.nn.functional.huber_loss(x, y), T.nn.functional.huber_loss(x, y, reduction="none")
     with pytest.warns(UserWarning):
         same_program(program, message=True)

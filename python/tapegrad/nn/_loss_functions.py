@@ -72,7 +72,6 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
                            f"{_scalar_name(input)}")
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"huber_cpu\" not implemented for '{_scalar_name(input)}'")
-    target = target.to(input.dtype)  # torch writes the loss into a tensor of input's dtype
     code = _reduction_code(reduction)
     if weight is None:
         return _C._nn.huber_loss(input, target, code, delta)
