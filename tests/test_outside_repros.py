@@ -564,3 +564,11 @@ def test_huber_loss_of_integer_inputs(dtypes):
         return T.nn.functional.huber_loss(x, y), T.nn.functional.huber_loss(x, y, reduction="none")
     with pytest.warns(UserWarning):
         same_program(program, message=True)
+
+
+@pytest.mark.parametrize("args", ["none", "tensor_none", "string"])
+def test_broadcast_tensors_refuses_non_tensors(args):
+    def program(T):
+        picked = {"none": (None,), "tensor_none": (T.ones(2), None), "string": ("a",)}[args]
+        return T.broadcast_tensors(*picked)
+    same_program(program, message=True)

@@ -52,6 +52,9 @@ def broadcast_tensors(*tensors):
     """Views of tensors expanded to their common shape (torch's message for shapes that clash)."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
+    for k, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {k} in argument 0, but got {type(t).__name__}")
     shape = list(tensors[0].shape) if tensors else []
     for k, t in enumerate(tensors[1:], 1):
         a, b = shape, list(t.shape)
