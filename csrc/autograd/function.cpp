@@ -103,7 +103,7 @@ FormulaNode* record(const char* name, BackwardFormula formula, const Tensor& out
 
 FormulaNode* record_any_dtype(const char* name, BackwardFormula formula, const Tensor& out,
                               std::initializer_list<const Tensor*> inputs) {
-  if (!any_requires_grad(inputs)) return nullptr;
+  if (!any_requires_grad(inputs) || out->is_inference()) return nullptr;  // inference tensors keep no history
   auto node = std::allocate_shared<FormulaNode>(PoolAllocator<FormulaNode>(), name, formula);
   link_edges(*node, inputs);
   if (AnomalyMode::is_enabled() && AnomalyMode::capture_trace) {
@@ -117,7 +117,7 @@ FormulaNode* record_any_dtype(const char* name, BackwardFormula formula, const T
 
 FormulaNode* record_multi(const char* name, MultiBackwardFormula formula, const TensorList& outs,
                           const std::vector<const Tensor*>& inputs) {
-  if (!GradMode::is_enabled()) return nullptr;
+  if (!GradMode::is_enabled() || outs.empty() || outs[0]->is_inference()) return nullptr;
   bool needed = false;
   for (const Tensor* t : inputs) needed = needed || (t && *t && (*t)->requires_grad());
   if (!needed) return nullptr;

@@ -2,10 +2,15 @@
 #pragma once
 #include <string>
 
+#include "core/inference_mode.h"
+
 namespace tapegrad {
 
 struct GradMode {
-  static bool is_enabled() { return enabled_; }
+  // Whether ops record history: torch records nothing under inference_mode, even inside enable_grad.
+  static bool is_enabled() { return enabled_ && !InferenceMode::is_enabled(); }
+  // The flag itself (torch.is_grad_enabled() reports it unchanged under inference_mode).
+  static bool flag() { return enabled_; }
   static void set_enabled(bool e) { enabled_ = e; }
 
  private:
@@ -27,7 +32,7 @@ struct AnomalyMode {
 
 // Restores the previous mode on scope exit (used by C++ code such as the engine).
 struct AutoGradMode {
-  explicit AutoGradMode(bool enabled) : prev_(GradMode::is_enabled()) { GradMode::set_enabled(enabled); }
+  explicit AutoGradMode(bool enabled) : prev_(GradMode::flag()) { GradMode::set_enabled(enabled); }
   ~AutoGradMode() { GradMode::set_enabled(prev_); }
 
  private:

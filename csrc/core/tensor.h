@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "core/inference_mode.h"
 #include "core/lazy_owned.h"
 #include "core/pool.h"
 #include "core/shape.h"
@@ -23,15 +24,6 @@ class TensorImpl;
 using Tensor = std::shared_ptr<TensorImpl>;
 // Tensor lists are made per node in every backward: they come from the small-object pool.
 using TensorList = std::vector<Tensor, PoolAllocator<Tensor>>;
-
-// torch.inference_mode: per thread; tensors made while it is on are inference tensors.
-struct InferenceMode {
-  static bool is_enabled() { return enabled_; }
-  static void set_enabled(bool e) { enabled_ = e; }
-
- private:
-  static thread_local bool enabled_;
-};
 
 class TensorImpl {
  public:
@@ -83,6 +75,7 @@ class TensorImpl {
   // Set by requires_grad_(True) / requires_grad=True: only such a leaf accumulates into .grad.
   bool requires_grad_flag() const { return requires_grad_; }
   bool is_inference() const { return is_inference_; }
+  void set_inference(bool inference) { is_inference_ = inference; }
   void set_requires_grad(bool r);  // checks leafness and dtype as torch does
   bool is_leaf() const { return grad_fn_ == nullptr; }
   const std::shared_ptr<Node>& grad_fn() const { return grad_fn_; }

@@ -208,11 +208,11 @@ Tensor threshold(const Tensor& x, double threshold_value, double value) {
 }
 
 Tensor glu(const Tensor& x, int64_t dim) {
-  if (!is_floating(x->dtype())) not_for_dtype("glu_cpu", x->dtype());
   TG_CHECK(x->dim() > 0, "glu does not support scalars because halving size must be even");
   int64_t d = wrap_dim(dim, x->dim());
   TG_CHECK(x->sizes()[size_t(d)] % 2 == 0, "Halving dimension must be even, but dimension ", d, " is size ",
            x->sizes()[size_t(d)]);
+  if (!is_floating(x->dtype())) not_for_dtype("glu_cpu", x->dtype());  // after the shape checks, as torch
   Tensor out;
   {
     AutoGradMode off(false);

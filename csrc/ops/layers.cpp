@@ -21,11 +21,12 @@ Tensor normalized_input_grad(const Tensor& gxhat, const Tensor& xhat, const Tens
 // summed to their shape by the engine's fit step. Saved: 0 xhat, 1 rstd, 2 weight (channel view
 // or null), 3 x, 4 mean; scalars[0] = eps.
 TensorList affine_norm_grads(FormulaNode& n, const Tensor& g, const Shape& dims, bool stats_fixed) {
-  Tensor xhat = n.saved(0), rstd = n.saved(1), w = n.saved(2);
+  // torch's rule unpacks the saved input whatever it needs, so an in-place edit of it is refused.
+  Tensor xhat = n.saved(0), rstd = n.saved(1), w = n.saved(2), x = n.saved(3);
   if (GradMode::is_enabled()) {
     // create_graph: rebuild the statistics and xhat from x with history, so the gradients below
     // differentiate again (the saved ones are constants).
-    Tensor x = n.saved(3), mu = n.saved(4);
+    Tensor mu = n.saved(4);
     if (!stats_fixed) {
       mu = mean(x, dims, true);
       rstd = rdiv(sqrt(add(var(x, dims, 0.0, true), Scalar(n.scalars[0]))), Scalar(1.0));
@@ -47,18 +48,31 @@ void save_norm(FormulaNode& n, const Tensor& xhat, const Tensor& rstd, const Ten
 
 }  // namespace
 
+// torch's CPU norm kernels: a floating input, and parameters of exactly its dtype.
+static void check_norm_dtypes(const char* kernel, const Tensor& x, std::initializer_list<const Tensor*> params) {
+  TG_CHECK_KIND(is_floating(x->dtype()), NotImplemented, "\"", kernel, "\" not implemented for '",
+                dtype_scalar_type_name(x->dtype()), "'");
+  for (const Tensor* t : params)
+    TG_CHECK(!*t || (*t)->dtype() == x->dtype(), x->dtype() == DType::Float32
+                 ? "mixed dtype (CPU): expect parameter to have scalar type of Float"
+                 : "mixed dtype (CPU): all inputs must share same datatype.");
+}
+
 Tensor layer_norm(const Tensor& x, const Shape& normalized, const Tensor& weight, const Tensor& bias, double eps) {
   int64_t k = int64_t(normalized.size()), nd = x->dim();
+  TG_CHECK(k >= 1, "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one element, "
+           "but got normalized_shape = ", shape_str(normalized));
+  for (auto [t, name] : {std::pair{&weight, "weight"}, std::pair{&bias, "bias"}})
+    TG_CHECK(!*t || (*t)->sizes() == normalized, "Expected ", name, " to be of same shape as normalized_shape, but got ",
+             name, " of shape ", shape_str(*t ? (*t)->sizes() : Shape{}), " and normalized_shape = ",
+             shape_str(normalized));
   bool fits = k <= nd;
   for (int64_t i = 0; fits && i < k; ++i) fits = x->sizes()[size_t(nd - k + i)] == normalized[size_t(i)];
   if (!fits) {
-    Shape expected_tail = normalized;
     fail(ErrorKind::Runtime, "Given normalized_shape=", shape_str(normalized), ", expected input with shape [*, ",
-         shape_str(expected_tail).substr(1), ", but got input of size", shape_str(x->sizes()));
+         shape_str(normalized).substr(1), ", but got input of size", shape_str(x->sizes()));
   }
-  TG_CHECK(!weight || weight->sizes() == normalized, "Expected weight to be of same shape as normalized_shape, but got ",
-           "weight of shape ", shape_str(weight ? weight->sizes() : Shape{}), " and normalized_shape = ",
-           shape_str(normalized));
+  check_norm_dtypes("LayerNormKernelImpl", x, {&weight, &bias});
   Shape dims;
   for (int64_t i = nd - k; i < nd; ++i) dims.push_back(i);
   Tensor out, xhat, rstd, mu;
@@ -80,19 +94,38 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized, const Tensor& weight
   return out;
 }
 
+// torch's checks, in its order (native batch_norm's dispatch): an empty input returns early, then the
+// statistics and parameters are counted against the channels, then dtypes.
+static void check_batch_norm(const Tensor& x, int64_t channels, const Tensor& running_mean, const Tensor& running_var,
+                      const Tensor& weight, const Tensor& bias, bool training) {
+  auto count = [&](const Tensor& t, const char* name) {
+    TG_CHECK(t->numel() == channels, name, " should contain ", channels, " elements not ", t->numel());
+  };
+  if (running_mean) count(running_mean, "running_mean");
+  else TG_CHECK(training, "running_mean must be defined in evaluation mode");
+  if (running_var) count(running_var, "running_var");
+  else TG_CHECK(training, "running_var must be defined in evaluation mode");
+  if (weight) count(weight, "weight");
+  if (bias) count(bias, "bias");
+  TG_CHECK_KIND(x->dim() >= 2, Index, "Dimension out of range (expected to be in range of [-1, 0], but got 1)");
+  check_norm_dtypes("batch_norm", x, {&running_mean, &running_var, &weight, &bias});
+}
+
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                   const Tensor& bias, bool training, double momentum, double eps) {
-  TG_CHECK(x->dim() >= 2, "batch_norm expects an input of at least 2 dims (got ", x->dim(), ")");
-  int64_t channels = x->sizes()[1];
+  // torch reads the channel count at sizes()[1] even below 2 dims, past the end, and finds 0 there.
+  int64_t channels = x->dim() >= 2 ? x->sizes()[1] : 0;
+  if (x->numel() == 0) {  // torch: a copy scaled by weight[0] and shifted by bias[0], keeping the graph
+    Tensor out = clone(x);
+    if (weight) out = mul(out, select(weight, 0, 0));
+    if (bias) out = add(out, select(bias, 0, 0));
+    return out;
+  }
+  check_batch_norm(x, channels, running_mean, running_var, weight, bias, training);
   Shape dims = {0}, channel_shape(size_t(x->dim()), 1);
   for (int64_t d = 2; d < x->dim(); ++d) dims.push_back(d);
   channel_shape[1] = channels;
-  for (const Tensor* t : {&running_mean, &running_var, &weight, &bias})
-    TG_CHECK(!*t || (*t)->numel() == channels, "running_mean should contain ", channels, " elements not ",
-             (*t)->numel());
-  for (const Tensor* t : {&running_mean, &running_var, &weight, &bias})
-    TG_CHECK(!*t || (*t)->dtype() == x->dtype(), "mixed dtype (CPU): all inputs must share same datatype.");
-  bool use_batch_stats = training || !running_mean;
+  bool use_batch_stats = training;  // evaluation needs both running statistics (checked above)
   Tensor out, xhat, rstd, w_view, mu;
   {
     AutoGradMode off(false);
@@ -100,10 +133,11 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     if (use_batch_stats) {
       mu = mean(x, dims, true);
       v = var(x, dims, 0.0, true);
-      if (training && running_mean) {
-        int64_t count = x->numel() / channels;
-        Tensor unbiased = mul_scalar(reshape(v, {channels}), double(count) / double(std::max<int64_t>(count - 1, 1)));
+      int64_t count = x->numel() / channels;
+      if (running_mean)
         copy_into(running_mean, add(mul_scalar(running_mean, 1 - momentum), mul_scalar(reshape(mu, {channels}), momentum)));
+      if (running_var) {
+        Tensor unbiased = mul_scalar(reshape(v, {channels}), double(count) / double(std::max<int64_t>(count - 1, 1)));
         copy_into(running_var, add(mul_scalar(running_var, 1 - momentum), mul_scalar(unbiased, momentum)));
       }
     } else {
@@ -112,12 +146,16 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     }
     rstd = rdiv(sqrt(add(v, Scalar(eps))), Scalar(1.0));
     xhat = mul(sub(x, mu), rstd);
-    out = xhat;
+    // torch's CPU kernel computes x * alpha + beta with alpha = rstd * w and beta = b - mean * alpha, which
+    // decides the result where the terms are infinite (e.g. an infinite weight: inf - inf = NaN).
+    Tensor alpha = rstd;
     if (weight) {
       w_view = reshape(weight, channel_shape);
-      out = mul(out, w_view);
+      alpha = mul(rstd, w_view);
     }
-    if (bias) out = add(out, reshape(bias, channel_shape));
+    Tensor beta = mul(mu, alpha);
+    beta = bias ? sub(reshape(bias, channel_shape), beta) : neg(beta);
+    out = add(mul(x, alpha), beta);
   }
   // weight and bias enter as channel-shaped views so the engine's fit step sums the rest away.
   Tensor w_in = weight ? reshape(weight, channel_shape) : Tensor();

@@ -66,7 +66,9 @@ Tensor huber_loss(const Tensor& x, const Tensor& y, int64_t reduction, double de
     Tensor d = sub(x, y), a = abs(d);
     Tensor quadratic = mul_scalar(mul(d, d), 0.5);
     Tensor linear = mul_scalar(sub(a, Scalar(0.5 * delta)), delta);
-    out = reduce_loss(where(compare(a, Scalar(delta), int(CompareOp::Lt)), quadratic, linear), reduction);
+    // torch writes the elementwise loss into a tensor of the input's dtype before reducing.
+    Tensor elementwise = where(compare(a, Scalar(delta), int(CompareOp::Lt)), quadratic, linear);
+    out = reduce_loss(to_dtype(elementwise, x->dtype()), reduction);
   }
   return record_pair("HuberLossBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0), y = n.saved(1);
@@ -181,7 +183,8 @@ Tensor soft_margin_loss(const Tensor& x, const Tensor& y, int64_t reduction) {
   Tensor out;
   {
     AutoGradMode off(false);
-    out = reduce_loss(log1p(exp(neg(mul(x, y)))), reduction);
+    // torch writes -x*y into a tensor of the input's dtype, then takes exp and log1p in place.
+    out = reduce_loss(log1p(exp(to_dtype(neg(mul(x, y)), x->dtype()))), reduction);
   }
   return record_pair("SoftMarginLossBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0), y = n.saved(1);

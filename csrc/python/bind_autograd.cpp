@@ -56,7 +56,7 @@ void bind_autograd(Module& m) {
         return os.str();
       });
 
-  m.def("is_grad_enabled", &GradMode::is_enabled);
+  m.def("is_grad_enabled", &GradMode::flag);
   m.def("is_inference_mode_enabled", &InferenceMode::is_enabled);
   m.def("_set_inference_mode", &InferenceMode::set_enabled);
   m.def("_set_grad_enabled", &GradMode::set_enabled);

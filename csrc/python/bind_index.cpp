@@ -78,9 +78,29 @@ IndexItem parse_item(pyb::handle h) {
        std::string(pyb::str(pyb::type::handle_of(h).attr("__name__"))), ")");
 }
 
+// torch's legacy rule (numpy's): a short list holding a sequence, a tensor, a slice, None or an Ellipsis
+// indexes as a tuple of its items, with a deprecation warning.
+bool list_indexes_as_tuple(pyb::handle key) {
+  if (!PyList_Check(key.ptr()) || PyList_GET_SIZE(key.ptr()) >= 32) return false;
+  for (auto h : key) {
+    if (is_tensor(h) || PySequence_Check(h.ptr()) || PySlice_Check(h.ptr()) || h.is_none() ||
+        h.ptr() == Py_Ellipsis)
+      return true;
+  }
+  return false;
+}
+
 std::vector<IndexItem> parse_index(pyb::handle key) {
   std::vector<IndexItem> items;
-  if (PyTuple_Check(key.ptr())) {
+  if (list_indexes_as_tuple(key)) {
+    if (PyErr_WarnEx(PyExc_UserWarning,
+                     "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in "
+                     "pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as "
+                     "tensor index, x[torch.tensor(seq)], which will result either in an error or a different result",
+                     1) < 0)
+      throw pyb::error_already_set();
+    for (auto h : key) items.push_back(parse_item(h));
+  } else if (PyTuple_Check(key.ptr())) {
     for (auto h : key) items.push_back(parse_item(h));
   } else {
     items.push_back(parse_item(key));
@@ -95,15 +115,12 @@ bool is_full_slice(const IndexItem& it, int64_t size) {
 
 // Applies the basic part of an index as views; collects tensor indices per result dim.
 Tensor apply_basic(const Tensor& x, const std::vector<IndexItem>& items, TensorList& advanced) {
+  // torch lets every ellipsis in an index stand for all the dims the other items leave: with two, the
+  // second reaches past the end, and whatever comes after it is out of range (a full slice excepted).
   int64_t consumed = 0;
-  bool ellipsis = false;
   for (const auto& it : items) {
     if (it.kind == IndexItem::Int || it.kind == IndexItem::Slice) ++consumed;
     if (it.kind == IndexItem::Tensor_) consumed += it.t->dtype() == DType::Bool ? it.t->dim() : 1;
-    if (it.kind == IndexItem::Ellipsis) {
-      if (ellipsis) fail(ErrorKind::Index, "an index can only have a single ellipsis ('...')");
-      ellipsis = true;
-    }
   }
   if (x->dim() == 0 && consumed > 0)
     fail(ErrorKind::Index, "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
@@ -116,10 +133,14 @@ Tensor apply_basic(const Tensor& x, const std::vector<IndexItem>& items, TensorL
     if (int64_t(advanced.size()) <= dim) advanced.resize(size_t(dim + 1));
     advanced[size_t(dim)] = t;
   };
+  auto dim_out_of_range = [&](int64_t extra) {
+    int64_t n = r->dim() + extra;
+    fail(ErrorKind::Index, "Dimension out of range (expected to be in range of [", -n, ", ", n - 1, "], but got ", d, ")");
+  };
   for (const auto& it : items) {
     switch (it.kind) {
       case IndexItem::Int: {
-        int64_t size = r->sizes()[size_t(d)];
+        int64_t size = d < r->dim() ? r->sizes()[size_t(d)] : 0;
         if (it.i < -size || it.i >= size)
           fail(ErrorKind::Index, "index ", it.i, " is out of bounds for dimension ", orig, " with size ", size);
         r = ops::select(r, d, it.i);
@@ -127,19 +148,30 @@ Tensor apply_basic(const Tensor& x, const std::vector<IndexItem>& items, TensorL
         break;
       }
       case IndexItem::Slice:
+        if (d >= r->dim()) {
+          if (!is_full_slice(it, 0)) dim_out_of_range(0);
+          ++d, ++orig;
+          break;
+        }
         // A full slice inside a tuple is no op at all, as in torch (x[0, :] is a plain SelectBackward0).
         if (items.size() == 1 || !is_full_slice(it, r->sizes()[size_t(d)]))
           r = ops::slice(r, d, it.start, it.stop, it.step);
         ++d, ++orig;
         break;
-      case IndexItem::None: r = ops::unsqueeze(r, d), ++d; break;
+      case IndexItem::None:
+        if (d > r->dim()) dim_out_of_range(1);
+        r = ops::unsqueeze(r, d), ++d;
+        break;
       case IndexItem::Ellipsis: d += x->dim() - consumed, orig += x->dim() - consumed; break;
       case IndexItem::Bool:
+        if (d > r->dim()) dim_out_of_range(1);
         r = ops::unsqueeze(r, d);
         note(d, ops::full({it.i ? 1 : 0}, 0.0, DType::Int64, x->device()));
         ++d;
         break;
       case IndexItem::Tensor_:
+        if (d + (it.t->dtype() == DType::Bool ? it.t->dim() : 1) > r->dim())
+          fail(ErrorKind::Index, "too many indices for tensor of dimension ", x->dim(), " (got ", d + 1, ")");
         if (it.t->dtype() == DType::Bool) {
           // A mask indexes as many dims as it has, through the coordinates of its true elements.
           for (int64_t k = 0; k < it.t->dim(); ++k) {
@@ -272,14 +304,25 @@ Edge base_edge(const Tensor& base) {
   return e;
 }
 
+// Whether the only advanced item of an index is one boolean mask (of at least one dim).
+bool single_mask_index(const std::vector<IndexItem>& items) {
+  int masks = 0, others = 0;
+  for (const auto& it : items) {
+    if (it.kind == IndexItem::Tensor_ && it.t->dtype() == DType::Bool && it.t->dim() > 0) ++masks;
+    else if (it.kind == IndexItem::Tensor_ || it.kind == IndexItem::Bool) ++others;
+  }
+  return masks == 1 && others == 0;
+}
+
 void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
   Tensor v;
   if (is_tensor(value)) {
     v = value.cast<Tensor>();
   } else if (auto s = scalar_from(value)) {
     v = ops::scalar_tensor(*s, x->dtype(), x->device());
-  } else {
-    v = tensor_from_data(value, x->dtype(), x->device());
+  } else {  // torch writes only tensors and numbers
+    fail(ErrorKind::Type, "can't assign a ", Py_TYPE(value.ptr())->tp_name, " to a torch.",
+         dtype_scalar_type_name(x->dtype()), "Tensor");
   }
   // Writing through a view rewrites its base's history, so the base decides what is tracked.
   const Tensor& base = x->view_base() ? x->view_base() : x;
@@ -321,7 +364,10 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
       Tensor src = vs->dtype() == x->dtype() ? vs : ops::to_dtype(ops::detach(vs), x->dtype());
       ops::copy_into(region, ops::expand(src, region->sizes()));  // torch's expand message on a bad shape
     } else {
-      TG_CHECK(v->dtype() == x->dtype(), "Index put requires the source and destination dtypes match, got ",
+      // torch turns a write of one value through one boolean mask into masked_fill_, which casts it.
+      if (vs->numel() == 1 && single_mask_index(items) && vs->dtype() != x->dtype())
+        vs = ops::to_dtype(ops::detach(vs), x->dtype());
+      TG_CHECK(vs->dtype() == x->dtype(), "Index put requires the source and destination dtypes match, got ",
                dtype_scalar_type_name(x->dtype()), " for the destination and ", dtype_scalar_type_name(v->dtype()),
                " for the source.");
       ops::index_put_(region, adv, vs, false);

@@ -33,7 +33,9 @@ def _scalar_name(t):
 
 def _refuse_grad(tensor, function, argument):
     """torch's fused losses are not differentiable in their weights; it refuses one that requires grad."""
-    if tensor is not None and tensor.requires_grad and tapegrad.is_grad_enabled():
+    # The refusal sits in torch's autograd layer, which inference_mode skips.
+    recording = tapegrad.is_grad_enabled() and not tapegrad.is_inference_mode_enabled()
+    if tensor is not None and tensor.requires_grad and recording:
         raise RuntimeError(f"The function '{function}' is not differentiable with respect to argument '{argument}'. "
                            "This input cannot have requires_grad True.")
 

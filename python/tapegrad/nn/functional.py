@@ -1,6 +1,5 @@
 """tapegrad.nn.functional: the functional forms of the layers and activations (losses come from
 _loss_functions.py), with torch's signatures, defaults and argument checks."""
-import math
 
 import tapegrad
 from tapegrad import _C
@@ -146,10 +145,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
-    if training:
-        per_channel = math.prod(input.shape) // input.shape[1] if input.dim() > 1 else 0
-        if per_channel <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+    if training:  # torch's check, literally: the batch size times the spatial sizes must not be 1
+        size = input.size()
+        per_channel = size[0]
+        for extent in size[2:]:
+            per_channel *= extent
+        if per_channel == 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
     return _C._nn.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
 
 
