@@ -24,7 +24,9 @@ Tensor to_dtype(const Tensor& t, DType dtype) {
 }
 
 Tensor detach(const Tensor& t) {
-  return TensorImpl::view_of(t->storage(), t->sizes(), t->strides(), t->storage_offset(), t->dtype());
+  Tensor out = TensorImpl::view_of(t->storage(), t->sizes(), t->strides(), t->storage_offset(), t->dtype());
+  out->set_inference(t->is_inference());  // as torch: inference exactly when t is, whatever the mode
+  return out;
 }
 
 void add_(const Tensor& self, const Tensor& other) {

@@ -69,6 +69,9 @@ inline DType float_result_type(const Tensor& t) { return is_floating(t->dtype())
 // torch's double backward of a piecewise activation (hardtanh_backward, threshold_backward, ...)
 // is a function of the input too, with a zero gradient: under create_graph the gradient it gives
 // requires grad whenever the input does. Returns grad_in itself when no graph is being built.
+// A view of x (same storage) that knows its base, with torch's inference and no_grad marks (view.cpp).
+Tensor make_view(const Tensor& x, Shape sizes, Shape strides, int64_t offset);
+
 Tensor tie_to_input(const Tensor& grad_in, const Tensor& x, const char* node_name);
 
 // torch's NotImplementedError for a kernel that has no version for dtype.

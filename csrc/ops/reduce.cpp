@@ -508,8 +508,7 @@ Tensor expand(const Tensor& x, const Shape& shape_in) {
                ".  Tensor sizes: ", shape_str(sizes));
     }
   }
-  Tensor out = TensorImpl::view_of(x->storage(), shape, strides, x->storage_offset(), x->dtype());
-  out->set_view_base(x->view_base() ? x->view_base() : x);
+  Tensor out = make_view(x, shape, strides, x->storage_offset());
   if (FormulaNode* n = record("ExpandBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {sum_to(g, n.shape)};
       }, out, {&x}))

@@ -9,17 +9,6 @@
 namespace tapegrad::ops {
 namespace {
 
-Tensor make_view(const Tensor& x, Shape sizes, Shape strides, int64_t offset) {
-  Tensor v = TensorImpl::view_of(x->storage(), std::move(sizes), std::move(strides), offset, x->dtype());
-  // As torch: a view is an inference tensor exactly when its base is one. Outside inference_mode a
-  // view of an inference tensor is no view and gets no history (record() leaves inference tensors alone).
-  v->set_inference(x->is_inference());
-  if (x->is_inference() && !InferenceMode::is_enabled()) return v;
-  v->set_view_base(x->view_base() ? x->view_base() : x);
-  if (!GradMode::is_enabled()) v->set_view_kind(TensorImpl::ViewKind::MadeWithoutGrad);
-  return v;
-}
-
 // Resolves one -1 and checks the element count, with torch's messages.
 Shape infer_size(const Shape& shape, int64_t numel) {
   Shape out = shape;
@@ -79,6 +68,17 @@ Tensor view_as_shape(const Tensor& x, const Shape& shape, const Shape& strides, 
 }
 
 }  // namespace
+
+Tensor make_view(const Tensor& x, Shape sizes, Shape strides, int64_t offset) {
+  Tensor v = TensorImpl::view_of(x->storage(), std::move(sizes), std::move(strides), offset, x->dtype());
+  // As torch: a view is an inference tensor exactly when its base is one. Outside inference_mode a
+  // view of an inference tensor is no view and gets no history (record() leaves inference tensors alone).
+  v->set_inference(x->is_inference());
+  if (x->is_inference() && !InferenceMode::is_enabled()) return v;
+  v->set_view_base(x->view_base() ? x->view_base() : x);
+  if (!GradMode::is_enabled()) v->set_view_kind(TensorImpl::ViewKind::MadeWithoutGrad);
+  return v;
+}
 
 Tensor view(const Tensor& x, const Shape& shape_in) {
   Shape shape = infer_size(shape_in, x->numel());

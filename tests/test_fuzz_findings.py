@@ -1,0 +1,216 @@
+"""What the differential fuzzer found (issue 12), pinned as programs compared with torch: values, dtypes,
+requires_grad, grad_fn names, and the exception type where torch raises."""
+import pytest
+
+from conftest import same_program
+
+
+def functional(T):
+    return __import__(T.__name__ + ".nn.functional", fromlist=["F"])
+
+
+def z(T, *shape, dtype=None):
+    return T.zeros(shape, dtype=dtype or T.float32)
+
+
+def inference_graph(T, make):
+    """make(T, x) under inference_mode, x a leaf that requires grad."""
+    x = T.tensor([0.25, -1.0, 2.0], requires_grad=True)
+    with T.inference_mode():
+        return make(T, x)
+
+
+INFERENCE = {
+    "enable_grad_inside": lambda T, x: _under_enable_grad(T, x),
+    "hvp": lambda T, x: T.autograd.functional.hvp(lambda a: (a ** 3).sum(), x, T.ones(3)),
+    "jacobian": lambda T, x: T.autograd.functional.jacobian(lambda a: T.sin(a).sum(), x, create_graph=True),
+    "vjp": lambda T, x: T.autograd.functional.vjp(lambda a: T.sin(a).sum(), x),
+    "hessian": lambda T, x: T.autograd.functional.hessian(lambda a: (a * a * a).sum(), x),
+    "grad_enabled_flag": lambda T, x: _flag_inside(T),
+}
+
+
+def _under_enable_grad(T, x):
+    with T.enable_grad():
+        a = T.tensor([0.5]).requires_grad_()
+        b = a * a
+        return a, b, T.tensor(float(a.is_inference())), T.tensor(float(b.is_inference()))
+
+
+def _flag_inside(T):
+    with T.enable_grad():
+        return T.tensor([float(T.is_grad_enabled()), float(T.is_inference_mode_enabled())])
+
+
+@pytest.mark.parametrize("case", INFERENCE)
+def test_inference_mode_records_no_history_even_inside_enable_grad(case):
+    same_program(lambda T: inference_graph(T, INFERENCE[case]))
+
+
+VIEWS = {
+    "narrow": lambda v: v.narrow(0, 1, 1),
+    "T": lambda v: v.T,
+    "view": lambda v: v.view(6),
+    "getitem": lambda v: v[0],
+    "transpose": lambda v: v.transpose(0, 1),
+    "expand": lambda v: v.expand(2, 3, 2),
+    "detach": lambda v: v.detach(),
+}
+
+
+@pytest.mark.parametrize("op", VIEWS)
+def test_view_of_an_inference_tensor_outside_inference_mode(op):
+    def program(T):
+        with T.inference_mode():
+            v = T.tensor([[2.75, -0.75], [1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        r = VIEWS[op](v)
+        return r, T.tensor([float(r.is_inference()), float(r._is_view())])
+    same_program(program)
+
+
+def test_view_of_a_normal_tensor_inside_inference_mode_is_normal():
+    def program(T):
+        x = T.ones(2, 3)
+        with T.inference_mode():
+            v = x.view(6)
+        return T.tensor([float(v.is_inference()), float(v._is_view())])
+    same_program(program)
+
+
+BATCH_NORM = [
+    "F.batch_norm(z(T, 3, 2, dtype=T.int64), z(T, 2), z(T, 2) + 1)",
+    "F.batch_norm(z(T, 3, 2, dtype=T.bool), z(T, 2), z(T, 2) + 1, training=True)",
+    "F.batch_norm(z(T, 3, 2, dtype=T.float64), z(T, 2), z(T, 2) + 1)",
+    "F.batch_norm(z(T, 3, 2), z(T, 2, dtype=T.float64), z(T, 2, dtype=T.float64) + 1, training=True)",
+    "F.batch_norm(z(T, 3, 2), z(T, 2), z(T, 2) + 1, bias=z(T, 2, dtype=T.int64))",
+    "F.batch_norm(z(T, 3, 2, dtype=T.float64), None, None, weight=z(T, 2))",
+    "F.batch_norm(z(T, 0, 2), z(T, 2), z(T, 2), training=True)",
+    "F.batch_norm(z(T, 0, 2, dtype=T.int64), z(T, 2), z(T, 2))",
+    "F.batch_norm(z(T, 0, 2), z(T, 3), z(T, 2))",
+    "F.batch_norm(z(T, 0, 2), z(T, 2), z(T, 2), weight=z(T, 0))",
+    "F.batch_norm(z(T, 3, 0), z(T, 0), z(T, 0), weight=z(T, 0), bias=z(T, 0))",
+    "F.batch_norm(z(T, 3, 0, 4), z(T, 0), z(T, 0), training=True)",
+    "F.batch_norm(z(T, 1, 0), z(T, 0), z(T, 0), training=True)",
+    "F.batch_norm(z(T, 7), None, z(T, 1), weight=z(T, 1), training=True)",
+    "F.batch_norm(z(T, 7), None, None, training=True)",
+    "F.batch_norm(z(T, 7), z(T, 7), z(T, 7))",
+    "F.batch_norm(z(T), z(T, 1), z(T, 1), training=True)",
+    "F.batch_norm(z(T), z(T, 1), z(T, 1))",
+    "F.batch_norm(z(T, 0), z(T, 1), z(T, 1))",
+    "F.batch_norm(z(T, 1, 3, 1), z(T, 3), z(T, 3), training=True)",
+    "F.batch_norm(z(T, 2, 3), None, z(T, 3))",
+    "F.batch_norm(z(T, 2, 3), z(T, 3), None)",
+    "F.batch_norm(z(T, 2, 3), z(T, 3), z(T, 3), bias=z(T, 4))",
+    "F.batch_norm(z(T, 0), z(T, 0), z(T, 0), training=True, momentum=[1.0])",
+    # torch's kernel computes x * (rstd * w) + (b - mean * rstd * w): an infinite weight makes NaN there
+    "F.batch_norm(T.tensor([[-0.5, -0.0]]), T.tensor([-3.0, -3.0]), T.tensor([3.0, 2.0]), "
+    "weight=T.tensor([-float('inf'), -0.5]), bias=T.tensor([-3.0, -1.5]))",
+    "F.batch_norm(T.tensor([[1.0, 2.0], [3.0, float('inf')]]), None, None, weight=T.tensor([float('inf'), 1.0]), "
+    "training=True)",
+]
+
+
+@pytest.mark.parametrize("source", BATCH_NORM)
+def test_batch_norm_checks_and_values(source):
+    same_program(lambda T: eval(source, {"T": T, "F": functional(T), "z": z}))
+
+
+def test_batch_norm_refuses_backward_after_its_input_was_modified():
+    def program(T):
+        x = T.tensor([[1.0, 2.0], [3.0, 5.0]], requires_grad=True)
+        h = x * 1
+        y = functional(T).batch_norm(h, T.zeros(2), T.ones(2), training=True)
+        h.sinh_()
+        y.sum().backward()
+    same_program(program)
+
+
+NORM_AND_GLU = [
+    "F.glu(T.tensor(1))",
+    "F.glu(T.tensor([1, 2, 3]))",
+    "F.glu(T.tensor([1, 2]))",
+    "F.glu(T.tensor(1.0), dim=3)",
+    "F.layer_norm(T.tensor([1, 2]), (2,))",
+    "F.layer_norm(T.tensor([True]), (1,))",
+    "F.layer_norm(T.tensor([1, 2]), (3,))",
+    "F.layer_norm(T.tensor([1.0, 2.0]), (2,), weight=T.ones(2, dtype=T.float64))",
+    "F.layer_norm(T.tensor([1.0, 2.0], dtype=T.float64), (2,), weight=T.ones(2))",
+    "F.layer_norm(T.tensor([1.0, 2.0]), (2,), bias=T.ones(3))",
+    "F.layer_norm(T.tensor([1.0, 2.0]), ())",
+    "F.layer_norm(T.zeros(0, 2, dtype=T.int64), (2,))",
+    "F.layer_norm(T.zeros(0, 2), (2,))",
+]
+
+
+@pytest.mark.parametrize("source", NORM_AND_GLU)
+def test_layer_norm_and_glu_checks(source):
+    same_program(lambda T: eval(source, {"T": T, "F": functional(T)}), message=True)
+
+
+LOSS_DTYPES = ["huber_loss", "soft_margin_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "hinge_embedding_loss"]
+
+
+@pytest.mark.parametrize("loss", LOSS_DTYPES)
+def test_loss_result_dtype_with_a_target_of_another_dtype(loss):
+    def program(T):
+        x = T.tensor([0.5, -1.5, 2.0], requires_grad=True)
+        return getattr(functional(T), loss)(x, T.tensor([1.0, -1.0, 1.0], dtype=T.float64))
+    same_program(program)
+
+
+INDEX_READS = [
+    "x[[[0, 1], [1, 0]]]",      # a list holding lists indexes as a tuple (torch's legacy rule)
+    "x[[[0, 1], [2]]]",
+    "x[[0, slice(None)]]",
+    "x[[0, None]]",
+    "x[[T.tensor(0), 1]]",
+    "x[[[1]]]",
+    "x[[0, 1]]",                # a flat list stays one index
+    "x[..., ...]",              # several ellipses
+    "x[..., ..., ...]",
+    "x[0, ..., ...]",
+    "x[..., None, ...]",
+    "x[..., 0, ...]",
+    "x[..., ..., 0]",
+    "x[..., ..., :]",
+    "x[..., ..., 1:]",
+    "x[..., ..., None]",
+    "x[..., ..., T.tensor([0])]",
+    "x[..., 1:, ...]",
+]
+
+
+@pytest.mark.parametrize("source", INDEX_READS)
+def test_index_reads(source):
+    def program(T):
+        x = T.arange(6.0).reshape(2, 3).requires_grad_()
+        return eval(source, {"T": T, "x": x})
+    same_program(program, quiet=True)
+
+
+INDEX_WRITES = [
+    "x[:] = None", "x[:] = 'a'", "x[:] = [1, 2, 3]", "x[0] = (1, 2, 3)", "x[:] = object()",
+    "x[m] = T.tensor(2.5)", "x[m] = T.tensor([2.5])", "x[m] = T.tensor([2.5, 3.5])",
+    "x[[0, 1]] = T.tensor(2.5)", "x[m] = T.tensor(True)", "x[T.tensor(True)] = T.tensor(2.5)",
+    "x[:, T.tensor([True, False, True])] = T.tensor(2.5)", "x[m, 1] = T.tensor(2.5)",
+]
+
+
+@pytest.mark.parametrize("source", INDEX_WRITES)
+def test_index_writes(source):
+    def program(T):
+        x = T.zeros(2, 3, dtype=T.int64)
+        m = T.tensor([True, False])
+        exec(source, {"T": T, "x": x, "m": m})
+        return x
+    same_program(program, quiet=True)
+
+
+def test_one_value_written_through_a_mask_keeps_its_gradient():
+    def program(T):
+        w = T.tensor(2.5, dtype=T.float64, requires_grad=True)
+        y = T.zeros(3, requires_grad=True).clone()
+        y[T.tensor([True, False, True])] = w
+        (y * T.tensor([1.0, 2.0, 3.0])).sum().backward()
+        return y, w.grad
+    same_program(program)
