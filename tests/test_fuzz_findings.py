@@ -214,3 +214,52 @@ def test_one_value_written_through_a_mask_keeps_its_gradient():
         (y * T.tensor([1.0, 2.0, 3.0])).sum().backward()
         return y, w.grad
     same_program(program)
+
+
+NORM_ZERO = {
+    "backward": lambda T, x: (x.norm(0).backward(), x.grad)[1],
+    "with_another_use": lambda T, x: ((x.norm(0) + x.sum()).backward(), x.grad)[1],
+    "grad_unused": lambda T, x: T.autograd.grad((x * 2).norm(0), x, allow_unused=True),
+    "grad_refused": lambda T, x: T.autograd.grad(x.norm(0), x),
+    "materialize": lambda T, x: T.autograd.grad(x.norm(0), x, materialize_grads=True),
+    "materialize_create_graph": lambda T, x: T.autograd.grad(x.norm(0), x, create_graph=True, materialize_grads=True),
+    "materialize_refused": lambda T, x: T.autograd.grad(x.norm(0), x, materialize_grads=True, allow_unused=False),
+}
+
+
+@pytest.mark.parametrize("case", NORM_ZERO)
+def test_norm_of_order_zero_passes_no_gradient(case):
+    same_program(lambda T: NORM_ZERO[case](T, T.tensor([1.0, 0.0, -2.0], requires_grad=True)), message=True)
+
+
+BACKWARD_INPUTS = {
+    "leaves": lambda T, x, w: ((x * w).sum().backward(inputs=[x]), x.grad, w.grad)[1:],
+    "one_tensor": lambda T, x, w: ((x * w).sum().backward(inputs=x), x.grad, w.grad)[1:],
+    "unreached": lambda T, x, w: ((x * 2).sum().backward(inputs=[x, w]), x.grad, w.grad)[1:],
+    "non_leaf": lambda T, x, w: _non_leaf_input(T, x),
+    "functional": lambda T, x, w: (T.autograd.backward([(x * w).sum()], inputs=[w]), x.grad, w.grad)[1:],
+    "accumulates": lambda T, x, w: _twice(T, x, w),
+    "empty": lambda T, x, w: (x * w).sum().backward(inputs=[]),
+}
+
+
+def _non_leaf_input(T, x):
+    h = x * 2
+    (h * h).sum().backward(inputs=[h])
+    return h.grad, x.grad
+
+
+def _twice(T, x, w):
+    y = (x * w).sum()
+    y.backward(inputs=[x], retain_graph=True)
+    y.backward(inputs=[x])
+    return x.grad, w.grad
+
+
+@pytest.mark.parametrize("case", BACKWARD_INPUTS)
+def test_backward_into_chosen_inputs(case):
+    def program(T):
+        x = T.tensor([1.0, -2.0], requires_grad=True)
+        w = T.tensor([3.0, 0.5], requires_grad=True)
+        return BACKWARD_INPUTS[case](T, x, w)
+    same_program(program, message=True)

@@ -324,4 +324,13 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
   return result;
 }
 
+void run_backward_into(const TensorList& outputs, const TensorList& grad_outputs, bool keep_graph,
+                       bool create_graph, const TensorList& inputs) {
+  TG_CHECK(!inputs.empty(), "`inputs` argument to `backward()` cannot be empty.");
+  TensorList grads = run_backward(outputs, grad_outputs, keep_graph, create_graph, inputs, true);
+  AutoGradMode mode(create_graph);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (grads[i]) accumulate_into_grad(*inputs[i], grads[i]);
+}
+
 }  // namespace tapegrad

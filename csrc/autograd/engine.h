@@ -10,4 +10,9 @@ namespace tapegrad {
 TensorList run_backward(const TensorList& outputs, const TensorList& grad_outputs, bool keep_graph,
                         bool create_graph, const TensorList& inputs = {}, bool allow_unused = false);
 
+// backward(inputs=...): the gradients of `inputs` only, added into their .grad (leaves and non-leaves
+// alike); an input the outputs do not reach keeps its .grad.
+void run_backward_into(const TensorList& outputs, const TensorList& grad_outputs, bool keep_graph,
+                       bool create_graph, const TensorList& inputs);
+
 }  // namespace tapegrad

@@ -367,7 +367,7 @@ Tensor norm(const Tensor& x, double p, const Shape& dims, bool keepdim) {
   if (FormulaNode* n = record_reduction("LinalgVectorNormBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         double p = n.scalars[0];
         Tensor x = n.saved(0), r = keep_dims(n.saved(1), n), gk = keep_dims(g, n);
-        if (p == 0) return {zeros_like(x)};
+        if (p == 0) return {Tensor()};  // torch: no gradient at all (a leaf keeps grad None)
         if (std::isinf(p)) {
           Tensor a = abs(x);
           Tensor hits = cast_for_compute(compare(a, r, 0 /* Eq */), x->dtype());

@@ -61,6 +61,13 @@ void bind_autograd(Module& m) {
   m.def("_set_inference_mode", &InferenceMode::set_enabled);
   m.def("_set_grad_enabled", &GradMode::set_enabled);
 
+  m.def("_run_backward_into", [](pyb::handle tensors, pyb::handle grad_tensors, bool keep_graph, bool create_graph,
+                                 pyb::handle inputs) {
+    TensorList outs = tensors_from(tensors, "tensors"), grads = tensors_from(grad_tensors, "grad_tensors");
+    TensorList ins = tensors_from(inputs, "inputs");
+    pyb::gil_scoped_release release;
+    run_backward_into(outs, grads, keep_graph, create_graph, ins);
+  });
   m.def("_run_backward", [](pyb::handle tensors, pyb::handle grad_tensors, bool keep_graph, bool create_graph,
                             pyb::handle inputs, bool allow_unused) {
     TensorList outs = tensors_from(tensors, "tensors");

@@ -67,9 +67,13 @@ void backward(const Tensor& self, pyb::handle gradient, pyb::handle retain_graph
               pyb::handle inputs) {
   Tensor g = gradient.is_none() ? Tensor() : tensor_of(gradient);
   bool keep = retain_graph.is_none() ? create_graph : bool_of(retain_graph);
-  TG_CHECK(inputs.is_none(), "backward(inputs=...) is not supported yet; use tapegrad.autograd.grad");
+  TensorList ins;
+  if (is_tensor(inputs)) ins = {inputs.cast<Tensor>()};
+  else if (!inputs.is_none())
+    for (auto item : inputs) ins.push_back(tensor_of(item));
   pyb::gil_scoped_release release;
-  run_backward({self}, {g}, keep, create_graph);
+  if (inputs.is_none()) run_backward({self}, {g}, keep, create_graph);
+  else run_backward_into({self}, {g}, keep, create_graph, ins);
 }
 
 // Tensor.to(dtype) / to(device) / to(device, dtype) / to(other) with keywords dtype=, device=, copy=.
@@ -152,7 +156,8 @@ void bind_tensor(Module& m) {
         return t;
       })
       .def("_get_grad", [](const Tensor& t) {
-        if (!t->is_leaf() && !t->retains_grad() &&
+        // torch warns only while the .grad is unset (backward(inputs=[t]) fills a non-leaf's).
+        if (!t->is_leaf() && !t->retains_grad() && !t->grad() &&
             PyErr_WarnEx(PyExc_UserWarning,
                          "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
                          "attribute won't be populated during autograd.backward(). If you indeed want the .grad "

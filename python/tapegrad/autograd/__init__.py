@@ -1,4 +1,7 @@
 """tapegrad.autograd: backward() and grad() over the C++ engine, and the grad-mode switches."""
+import warnings
+
+import tapegrad
 from tapegrad import _C
 from tapegrad.autograd.anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from tapegrad.autograd.function import Function, FunctionCtx
@@ -33,12 +36,24 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is not None:
-        raise RuntimeError("backward(inputs=...) is not supported yet; use tapegrad.autograd.grad")
-    _C._run_backward(tensors, grad_tensors, retain_graph, create_graph, None, False)
+        _C._run_backward_into(tensors, grad_tensors, retain_graph, create_graph, _as_tuple(inputs))
+    else:
+        _C._run_backward(tensors, grad_tensors, retain_graph, create_graph, None, False)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None):
-    """Returns d(outputs)/d(inputs) without touching any .grad."""
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, materialize_grads=False):
+    """Returns d(outputs)/d(inputs) without touching any .grad; materialize_grads gives zeros where an
+    input got no gradient."""
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
+                      "gradient for other parts of the graph, please use torch.autograd.backward.",
+                      FutureWarning, stacklevel=2)
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     if not inputs:
@@ -46,7 +61,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
     if retain_graph is None:
         retain_graph = create_graph
-    return _C._run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs, bool(allow_unused))
+    result = _C._run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs, bool(allow_unused))
+    if materialize_grads:
+        result = tuple(g if g is not None else tapegrad.zeros_like(x, requires_grad=create_graph)
+                       for g, x in zip(result, inputs))
+    return result
 
 
 from tapegrad.autograd import functional  # noqa: E402  (needs grad() above)
