@@ -263,3 +263,21 @@ def test_backward_into_chosen_inputs(case):
         w = T.tensor([3.0, 0.5], requires_grad=True)
         return BACKWARD_INPUTS[case](T, x, w)
     same_program(program, message=True)
+
+
+OVERLAPPING_WRITES = [
+    "x[[1, 0]] = x[:2]", "x[[1, 0, 2]] = x", "x[0:2] = x[1:3]", "x[:] = x", "x[0] = x[1]", "x[0] = x[0]",
+    "x[[0]] = x[0]", "x[T.tensor([True, False, True])] = x[:2]", "x.copy_(x.flip(0))", "x.copy_(x)", "x[1:] = x[:2]",
+    "x[:, 0] = x[:, 1]", "x.index_put_((T.tensor([0, 1]),), x[1:])", "x[[0, 1]] = x[[1, 0]]", "x[0] = x[:, 0][:2]",
+    "x.index_add_(0, T.tensor([0]), x[1:2])", "x.add_(x)", "x.mul_(x[0])", "x.add_(x[1])", "x.copy_(x[0])",
+    "x.index_put_((T.tensor([True, False, True]),), T.tensor(2.5, dtype=T.float64))",
+]
+
+
+@pytest.mark.parametrize("source", OVERLAPPING_WRITES)
+def test_writes_from_memory_shared_with_the_destination(source):
+    def program(T):
+        x = T.arange(6.0).reshape(3, 2)
+        exec(source, {"T": T, "x": x})
+        return x
+    same_program(program, message=True)

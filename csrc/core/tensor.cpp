@@ -1,6 +1,7 @@
 // TensorImpl construction, leaf rules and a destructor that never recurses down a long graph.
 #include "core/tensor.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -81,6 +82,30 @@ bool TensorImpl::is_contiguous() const {
     expected *= sizes_[i];
   }
   return true;
+}
+
+bool TensorImpl::is_dense() const {
+  if (numel_ == 0) return true;
+  std::vector<size_t> order;
+  for (size_t d = 0; d < sizes_.size(); ++d)
+    if (sizes_[d] != 1) order.push_back(d);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return strides_[a] < strides_[b]; });
+  int64_t expected = 1;
+  for (size_t d : order) {
+    if (strides_[d] != expected) return false;
+    expected *= sizes_[d];
+  }
+  return true;
+}
+
+MemOverlap memory_overlap(const TensorImpl& a, const TensorImpl& b) {
+  if (&a == &b) return MemOverlap::Full;
+  if (a.numel() == 0 || b.numel() == 0 || a.storage() != b.storage()) return MemOverlap::No;
+  if (!a.is_dense() || !b.is_dense()) return MemOverlap::TooHard;
+  const char *a0 = a.data_ptr(), *b0 = b.data_ptr();
+  const char *a1 = a0 + a.numel() * int64_t(itemsize(a.dtype())), *b1 = b0 + b.numel() * int64_t(itemsize(b.dtype()));
+  if (a0 == b0 && a1 == b1) return MemOverlap::Full;
+  return a0 < b1 && b0 < a1 ? MemOverlap::Partial : MemOverlap::No;
 }
 
 void TensorImpl::set_requires_grad(bool r) {

@@ -25,6 +25,11 @@ using Tensor = std::shared_ptr<TensorImpl>;
 // Tensor lists are made per node in every backward: they come from the small-object pool.
 using TensorList = std::vector<Tensor, PoolAllocator<Tensor>>;
 
+// How the memory of two tensors meets (torch's get_overlap_status): judged only when both are
+// dense; otherwise TooHard, which torch lets pass.
+enum class MemOverlap { No, Full, Partial, TooHard };
+MemOverlap memory_overlap(const TensorImpl& a, const TensorImpl& b);
+
 class TensorImpl {
  public:
   // A new contiguous, uninitialised tensor.
@@ -58,6 +63,9 @@ class TensorImpl {
       if (strides_[d] == 0 && sizes_[d] > 1) return true;
     return false;
   }
+  // Whether the elements fill a block of memory exactly, in some order of dims (torch's
+  // is_non_overlapping_and_dense).
+  bool is_dense() const;
   // Address of element 0 (storage base + offset).
   char* data_ptr() const { return static_cast<char*>(storage_->data()) + offset_ * int64_t(itemsize(dtype_)); }
   template <class T>

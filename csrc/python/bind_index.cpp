@@ -360,11 +360,15 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
     while (ones < vs->dim() && vs->sizes()[size_t(ones)] == 1) ++ones;
     if (ones) vs = ops::view(vs, Shape(vs->sizes().begin() + ones, vs->sizes().end()));
     if (adv.empty()) {
-      if (is_tensor(value)) check_no_internal_overlap(region);  // a number is a fill, which torch allows
+      if (is_tensor(value)) {  // a number is a fill, which torch allows
+        check_no_internal_overlap(region);
+        check_no_overlap(region, v, true);
+      }
       Tensor src = vs->dtype() == x->dtype() ? vs : ops::to_dtype(ops::detach(vs), x->dtype());
       ops::copy_into(region, ops::expand(src, region->sizes()));  // torch's expand message on a bad shape
     } else {
       // torch turns a write of one value through one boolean mask into masked_fill_, which casts it.
+      check_no_overlap(region, v, false);
       if (vs->numel() == 1 && single_mask_index(items) && vs->dtype() != x->dtype())
         vs = ops::to_dtype(ops::detach(vs), x->dtype());
       TG_CHECK(vs->dtype() == x->dtype(), "Index put requires the source and destination dtypes match, got ",
@@ -414,6 +418,13 @@ bool continues_history_of(const Tensor& result, const Tensor& self) {
 void check_no_internal_overlap(const Tensor& written) {
   TG_CHECK(!written->has_internal_overlap(), "unsupported operation: more than one element of the written-to tensor "
            "refers to a single memory location. Please clone() the tensor before performing the operation.");
+}
+
+void check_no_overlap(const Tensor& written, const Tensor& source, bool full_allowed) {
+  MemOverlap o = memory_overlap(*written, *source);
+  TG_CHECK(o != MemOverlap::Partial && (full_allowed || o != MemOverlap::Full),
+           "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
+           "memory location. Please clone() the tensor before performing the operation.");
 }
 
 pyb::object fill_value_of(pyb::handle value, DType dtype) {
@@ -505,6 +516,9 @@ Tensor index_put_of(const Tensor& x, pyb::handle indices, const Tensor& values, 
   }
   // A 0-d mask indexes through a new dim, which an out-of-place write cannot return.
   TG_CHECK(region == x, "index_put with a 0-dim boolean index is not supported");
+  // torch runs one value through one mask as masked_fill_, which casts it.
+  if (!accumulate && values->numel() == 1 && values->dtype() != x->dtype() && single_mask_index(items))
+    return ops::index_put(x, adv, ops::to_dtype(values, x->dtype()), false);
   return ops::index_put(x, adv, values, accumulate);
 }
 }  // namespace
@@ -518,6 +532,7 @@ void bind_index(Module& m) {
   }, arg("indices"), arg("values"), arg("accumulate") = false);
   cls.def("index_put_", [](const Tensor& t, pyb::handle indices, const Tensor& values, bool accumulate) {
     check_inplace_leaf(t);
+    check_no_overlap(t, values, false);
     return assign_inplace(t, index_put_of(t, indices, values, accumulate));
   }, arg("indices"), arg("values"), arg("accumulate") = false);
 }

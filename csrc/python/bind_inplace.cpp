@@ -63,6 +63,7 @@ Scalar number(pyb::handle h, const char* fn) {
 Tensor add_inplace(const Tensor& self, pyb::handle other, const Scalar& alpha, bool subtract) {
   if (is_tensor(other)) {
     Tensor o = other.cast<Tensor>();
+    check_no_overlap(self, o, true);
     return assign_inplace(self, subtract ? ops::sub(self, o, alpha) : ops::add(self, o, alpha));
   }
   Scalar s = number(other, subtract ? "sub_" : "add_");
@@ -72,6 +73,7 @@ Tensor add_inplace(const Tensor& self, pyb::handle other, const Scalar& alpha, b
 Tensor mul_inplace(const Tensor& self, pyb::handle other) {
   if (is_tensor(other)) {
     Tensor o = other.cast<Tensor>();
+    check_no_overlap(self, o, true);
     Tensor in = original(self, true, &o);
     return assign_inplace(self, past_copy(ops::mul(in, o), in, self));
   }
@@ -146,6 +148,7 @@ Tensor copy_inplace(const Tensor& self, pyb::handle src_arg, bool /*non_blocking
     src = ops::scalar_tensor(s, s.natural_dtype(), self->device());
   }
   check_no_internal_overlap(self);
+  check_no_overlap(self, src, true);
   if (!is_expandable_to(src->sizes(), self->sizes()))
     fail(ErrorKind::Runtime, "output with shape ", shape_str(self->sizes()), " doesn't match the broadcast shape ",
          shape_str(broadcast_shapes(src->sizes(), self->sizes())));

@@ -138,6 +138,7 @@ void bind_shape(Module& m) {
   }, arg("dim"), arg("index"), arg("source"), pyb::kw_only(), arg("alpha") = 1);
   cls.def("index_add_", [](const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src, pyb::handle alpha) {
     check_inplace_leaf(t);
+    check_no_overlap(t, src, false);
     return assign_inplace(t, ops::index_add(t, dim, index, src, number_of(alpha)));
   }, arg("dim"), arg("index"), arg("source"), pyb::kw_only(), arg("alpha") = 1);
   def_both(m, cls, "nonzero", [](const Tensor& t, bool as_tuple) -> pyb::object {
