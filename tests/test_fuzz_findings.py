@@ -281,3 +281,50 @@ def test_writes_from_memory_shared_with_the_destination(source):
         exec(source, {"T": T, "x": x})
         return x
     same_program(program, message=True)
+
+
+SMALL_CHECKS = [
+    "F.pad(T.zeros(2, 0, 3), (1, 1), mode='replicate')",
+    "F.pad(T.zeros(0, 3), (1, 1), mode='replicate')",
+    "F.pad(T.zeros(3, 0), (1, 1), mode='reflect')",
+    "F.pad(T.zeros(2, 0, 3, dtype=T.bool), (1, 1), mode='reflect')",
+    "F.pad(T.zeros(2, 3, 0, 3), (1, 1, 1, 1), mode='replicate')",
+    "F.pad(T.zeros(2, 3, 3, dtype=T.bool), (1, 1), mode='replicate')",
+    "F.pad(T.zeros(2, 2, 2, 3, dtype=T.bool), (1, 1, 1, 1), mode='reflect')",
+    "F.pad(T.zeros(0, 3, 3), (1, 1), mode='replicate')",
+    "F.pad(T.zeros(0, 3, 3), (2, 2, 1, 2), mode='reflect')",
+    "T.tensor([2.75, -1.25]).repeat_interleave(2, dim=-4)",
+    "T.tensor(3.0).repeat_interleave(2, dim=1)",
+    "T.zeros(0).unflatten(3, (1, 0))",
+    "T.zeros(0).unflatten(-1, (1, 0))",
+    "T.tensor(3.0).unflatten(0, (1,))",
+    "F.one_hot(T.zeros((0, 2), dtype=T.int64), num_classes=0)",
+    "F.one_hot(T.zeros((0, 2), dtype=T.int64), num_classes=3)",
+    "F.binary_cross_entropy(T.tensor([float('nan')]), T.tensor([1.0]))",
+    "F.binary_cross_entropy(T.tensor([0.5, 1.0]), T.tensor([1.0, float('nan')]))",
+    "F.binary_cross_entropy(T.tensor([0.5]), T.tensor([2.0]))",
+    "F.binary_cross_entropy(T.tensor([0.5]), T.tensor([-0.0]))",
+]
+
+
+@pytest.mark.parametrize("source", SMALL_CHECKS)
+def test_argument_checks_found_by_the_fuzzer(source):
+    same_program(lambda T: eval(source, {"T": T, "F": functional(T)}))
+
+
+NO_GRAD_VIEW_ROOTS = {
+    "view_backward": lambda T, v: v.backward(T.ones(2)),
+    "through_sum": lambda T, v: v.sum().backward(),
+    "implicit_non_scalar": lambda T, v: v.backward(),
+}
+
+
+@pytest.mark.parametrize("case", NO_GRAD_VIEW_ROOTS)
+def test_backward_from_a_view_made_under_no_grad(case):
+    def program(T):
+        x = T.tensor([2.5, -0.75], requires_grad=True)
+        with T.no_grad():
+            v = x[:]
+        NO_GRAD_VIEW_ROOTS[case](T, v)
+        return x.grad, T.tensor([float(v.requires_grad), float(v.is_leaf)])
+    same_program(program, message=True)

@@ -214,13 +214,15 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
       fail(ErrorKind::Runtime, "Mismatch in shape: grad_output[", i, "] has a shape of torch.Size(",
            shape_str(g->sizes()), ") and output[", i, "] has a shape of torch.Size(", shape_str(out->sizes()), ").");
     }
-    if (!out->requires_grad())
+    if (!g && out->requires_grad() && out->numel() != 1)
+      fail(ErrorKind::Runtime, "grad can be implicitly created only for scalar outputs");
+    // torch asks for an edge, not requires_grad: a view made under no_grad of a leaf that requires
+    // grad reports requires_grad but has neither a grad_fn nor an accumulator.
+    Edge edge = gradient_edge(out);
+    if (!edge.fn)
       fail(ErrorKind::Runtime, "element ", i, " of tensors does not require grad and does not have a grad_fn");
-    if (!g) {
-      if (out->numel() != 1) fail(ErrorKind::Runtime, "grad can be implicitly created only for scalar outputs");
-      g = ops::ones_like(out);
-    }
-    root->next_edges.push_back(gradient_edge(out));
+    if (!g) g = ops::ones_like(out);
+    root->next_edges.push_back(std::move(edge));
     seeds.push_back(std::move(g));
   }
   root->grads = std::move(seeds);

@@ -107,8 +107,13 @@ Tensor binary_cross_entropy(const Tensor& p, const Tensor& y, const Tensor& weig
   Tensor out;
   {
     AutoGradMode off(false);
-    Tensor outside = logical_or(compare(p, Scalar(0.0), int(CompareOp::Lt)), compare(p, Scalar(1.0), int(CompareOp::Gt)));
-    TG_CHECK(!item_of(any(outside, {}, false)), "all elements of input should be between 0 and 1");
+    // Written as torch's checks (0 <= v <= 1 must hold), so a NaN probability or target is refused too.
+    auto all_in_unit_range = [](const Tensor& v) {
+      Tensor inside = logical_and(compare(v, Scalar(0.0), int(CompareOp::Ge)), compare(v, Scalar(1.0), int(CompareOp::Le)));
+      return !item_of(any(logical_not(inside), {}, false));
+    };
+    TG_CHECK(all_in_unit_range(p), "all elements of input should be between 0 and 1");
+    TG_CHECK(all_in_unit_range(y), "all elements of target should be between 0 and 1");
     // torch clamps both logs at -100 so p = 0 or 1 gives a finite loss.
     Tensor log_p = clamp(log(p), Scalar(-100.0), std::nullopt);
     Tensor log_q = clamp(log(rsub(p, Scalar(1.0))), Scalar(-100.0), std::nullopt);

@@ -68,14 +68,17 @@ def broadcast_tensors(*tensors):
     return tuple(t.expand(shape) for t in tensors)
 
 
+def _wrap_dim(d, ndim):
+    """d as a dim of a tensor of ndim dims (a 0-d tensor takes 0 and -1), with torch's IndexError."""
+    if not -max(ndim, 1) <= d < max(ndim, 1):
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, "
+                         f"{max(ndim, 1) - 1}], but got {d})")
+    return d % max(ndim, 1)
+
+
 def _dim_list(dims, ndim, what):
     dims = [dims] if isinstance(dims, int) else list(dims)
-    wrapped = []
-    for d in dims:
-        if not -max(ndim, 1) <= d < max(ndim, 1):
-            raise IndexError(f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, "
-                             f"{max(ndim, 1) - 1}], but got {d})")
-        wrapped.append(d % max(ndim, 1))
+    wrapped = [_wrap_dim(d, ndim) for d in dims]
     if len(set(wrapped)) != len(wrapped):
         raise RuntimeError(f"movedim: repeated dim in `{what}` ({dims})")
     return dims, wrapped
@@ -114,7 +117,10 @@ def tile(input, dims):
 
 def unflatten(input, dim, sizes):
     """Dim `dim` split into `sizes` (one of them may be -1), as a view."""
-    d = dim % input.dim() if input.dim() else 0
+    if input.dim() == 0:
+        raise RuntimeError(f"unflatten got an unexpected error:\nDimension specified as {dim} but tensor has no "
+                           "dimensions")
+    d = _wrap_dim(dim, input.dim())
     sizes = list(sizes)
     known = 1
     for s in sizes:
@@ -138,7 +144,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         return _C.tensor([i for i, c in enumerate(counts) for _ in range(c)], dtype=_C.int64)
     if dim is None:
         input, dim = input.flatten(), 0
-    d = dim % max(input.dim(), 1)
+    d = _wrap_dim(dim, input.dim())
     if isinstance(repeats, Tensor) and repeats.numel() == 1:  # one count for every element
         repeats = repeats.reshape(1).expand(input.shape[d])
     if isinstance(repeats, int):  # a copy of the expanded view, as torch: its node is ViewBackward0

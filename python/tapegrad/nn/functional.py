@@ -183,6 +183,14 @@ def pad(input, pad, mode="constant", value=None):
             "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
     if mode == "circular":
         return _pad_circular(input, pad)
+    # torch's reflection/replication kernels: only the batch dim may be empty, and no bool inputs.
+    batched = input.dim() == k + 2
+    if 0 in input.shape[1 if batched else 0:]:
+        raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other "
+                           f"non-zero dimensions for input, but got: {list(input.shape)}")
+    if input.dtype == tapegrad.bool:
+        kernel = "reflection" if mode == "reflect" else "replication"
+        raise NotImplementedError(f"\"{kernel}_pad{k}d\" not implemented for 'Bool'")
     return _C._positional_pad(input, pad, mode == "reflect")
 
 
@@ -233,9 +241,9 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if tensor.numel() > 0 and int(tensor.min()) < 0:
         raise RuntimeError("Class values must be non-negative.")
+    if tensor.numel() == 0 and num_classes <= 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        if tensor.numel() == 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(tensor.max()) + 1
     elif tensor.numel() > 0 and int(tensor.max()) >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
