@@ -328,3 +328,28 @@ def test_backward_from_a_view_made_under_no_grad(case):
         NO_GRAD_VIEW_ROOTS[case](T, v)
         return x.grad, T.tensor([float(v.requires_grad), float(v.is_leaf)])
     same_program(program, message=True)
+
+
+CREATE_GRAPH_QUOTIENTS = {
+    "remainder_self": lambda T, x: x.remainder(x),
+    "fmod_self": lambda T, x: T.fmod(x, x),
+    "remainder_other": lambda T, x: T.tensor([2.0, 3.0]).remainder(x),
+    "fmod_other": lambda T, x: T.fmod(T.tensor([2.0, -3.0]), x),
+}
+
+
+@pytest.mark.parametrize("case", CREATE_GRAPH_QUOTIENTS)
+def test_remainder_gradient_under_create_graph_stays_tied_to_the_inputs(case):
+    def program(T):
+        x = T.tensor([1.5, 2.0], requires_grad=True)
+        return T.autograd.grad(CREATE_GRAPH_QUOTIENTS[case](T, x).sum(), x, create_graph=True)
+    same_program(program)
+
+
+@pytest.mark.parametrize("alpha", [0.5, 0, -1, 2.5])
+@pytest.mark.parametrize("dtype", ["bool", "int64", "float32"])
+def test_index_add_alpha_is_cast_to_the_tensor_dtype(alpha, dtype):
+    def program(T):
+        x = T.tensor([0, 1, 1]).to(getattr(T, dtype))
+        return x.index_add(0, T.tensor([0, 2]), T.tensor([1, 1]).to(getattr(T, dtype)), alpha=alpha)
+    same_program(program)

@@ -46,7 +46,11 @@ Tensor remainder_like(BinaryOp op, Rounding quotient, const Tensor& a, const Ten
   if (FormulaNode* n = record(name, [](FormulaNode& n, const Tensor& g) -> TensorList {
         if (!n.needs_grad(1)) return {g, Tensor()};
         auto rounding = Rounding(int(n.scalars[0]));
-        return {g, mul(neg(g), rounded_quotient(rounding, n.saved(0), n.saved(1)))};
+        // Under create_graph the quotient is torch's div(rounding_mode=...): a node of zero gradients,
+        // which still ties the result to the inputs (requires_grad), as in torch.
+        Tensor q = GradMode::is_enabled() ? div(n.saved(0), n.saved(1), rounding == Rounding::Floor)
+                                          : rounded_quotient(rounding, n.saved(0), n.saved(1));
+        return {g, mul(neg(g), q)};
       }, out, {&a, &b})) {
     n->scalars[0] = double(int(quotient));
     n->save(a);

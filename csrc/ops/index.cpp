@@ -408,8 +408,10 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor
   for (int64_t i = 0; same && i < x->dim(); ++i) same = i == d || x->sizes()[size_t(i)] == source->sizes()[size_t(i)];
   TG_CHECK(same, "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = ",
            shape_str(x->sizes()), " source.shape = ", shape_str(source->sizes()));
-  // Integer tensors take alpha as an integer, as torch does.
-  Scalar alpha = is_floating(x->dtype()) ? alpha_in : Scalar::from_int(alpha_in.ivalue);
+  // Integer tensors take alpha as an integer and bool ones as a bool (0.5 is true), as torch does.
+  Scalar alpha = is_floating(x->dtype()) ? alpha_in
+                 : x->dtype() == DType::Bool ? Scalar::from_bool(alpha_in.value != 0)
+                                             : Scalar::from_int(alpha_in.ivalue);
   Tensor out;
   {
     AutoGradMode off(false);
