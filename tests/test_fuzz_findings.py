@@ -139,6 +139,8 @@ NORM_AND_GLU = [
     "F.layer_norm(T.tensor([1.0, 2.0]), ())",
     "F.layer_norm(T.zeros(0, 2, dtype=T.int64), (2,))",
     "F.layer_norm(T.zeros(0, 2), (2,))",
+    "F.layer_norm(T.tensor([True, False]), (2,), weight=T.ones(2))",  # torch: parameters checked first
+    "F.layer_norm(T.tensor([1, 2]), (2,), bias=T.ones(2, dtype=T.int64))",
 ]
 
 

@@ -48,14 +48,20 @@ void save_norm(FormulaNode& n, const Tensor& xhat, const Tensor& rstd, const Ten
 
 }  // namespace
 
-// torch's CPU norm kernels: a floating input, and parameters of exactly its dtype.
-static void check_norm_dtypes(const char* kernel, const Tensor& x, std::initializer_list<const Tensor*> params) {
+// torch's CPU norm kernels: a floating input, and parameters of exactly its dtype (layer_norm checks
+// the parameters first, batch_norm the input).
+static void check_norm_dtypes(const char* kernel, const Tensor& x, std::initializer_list<const Tensor*> params,
+                              bool params_first) {
+  auto check_params = [&] {
+    for (const Tensor* t : params)
+      TG_CHECK(!*t || (*t)->dtype() == x->dtype(), x->dtype() == DType::Float32
+                   ? "mixed dtype (CPU): expect parameter to have scalar type of Float"
+                   : "mixed dtype (CPU): all inputs must share same datatype.");
+  };
+  if (params_first) check_params();
   TG_CHECK_KIND(is_floating(x->dtype()), NotImplemented, "\"", kernel, "\" not implemented for '",
                 dtype_scalar_type_name(x->dtype()), "'");
-  for (const Tensor* t : params)
-    TG_CHECK(!*t || (*t)->dtype() == x->dtype(), x->dtype() == DType::Float32
-                 ? "mixed dtype (CPU): expect parameter to have scalar type of Float"
-                 : "mixed dtype (CPU): all inputs must share same datatype.");
+  check_params();
 }
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized, const Tensor& weight, const Tensor& bias, double eps) {
@@ -72,7 +78,7 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized, const Tensor& weight
     fail(ErrorKind::Runtime, "Given normalized_shape=", shape_str(normalized), ", expected input with shape [*, ",
          shape_str(normalized).substr(1), ", but got input of size", shape_str(x->sizes()));
   }
-  check_norm_dtypes("LayerNormKernelImpl", x, {&weight, &bias});
+  check_norm_dtypes("LayerNormKernelImpl", x, {&weight, &bias}, true);
   Shape dims;
   for (int64_t i = nd - k; i < nd; ++i) dims.push_back(i);
   Tensor out, xhat, rstd, mu;
@@ -108,7 +114,7 @@ static void check_batch_norm(const Tensor& x, int64_t channels, const Tensor& ru
   if (weight) count(weight, "weight");
   if (bias) count(bias, "bias");
   TG_CHECK_KIND(x->dim() >= 2, Index, "Dimension out of range (expected to be in range of [-1, 0], but got 1)");
-  check_norm_dtypes("batch_norm", x, {&running_mean, &running_var, &weight, &bias});
+  check_norm_dtypes("batch_norm", x, {&running_mean, &running_var, &weight, &bias}, false);
 }
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
