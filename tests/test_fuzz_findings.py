@@ -355,3 +355,27 @@ def test_index_add_alpha_is_cast_to_the_tensor_dtype(alpha, dtype):
         x = T.tensor([0, 1, 1]).to(getattr(T, dtype))
         return x.index_add(0, T.tensor([0, 2]), T.tensor([1, 1]).to(getattr(T, dtype)), alpha=alpha)
     same_program(program)
+
+
+INPLACE_ORDER = [
+    "v.add_(w)", "v.mul_(2)", "hv.add_(1)", "hv.exp_()", "hv.bitwise_not_()", "hvi.bitwise_not_()",
+    "hv.pow_(T.tensor(2.0))", "hv.index_add_(0, T.tensor([0]), T.ones(1))", "hv.copy_(T.ones(2))", "hv.zero_()",
+    "inf.add_(1)", "inf.bitwise_not_()", "inf.index_add_(0, T.tensor([0]), T.ones(1, dtype=T.int64))", "inf[0] *= 2",
+    "hv.masked_fill_(T.tensor([True, False]), 1.0)", "hv.le_(0)", "hv.clamp_(0, 1)", "v.copy_(w.expand(1))",
+    "hv.fill_(1)", "hv.sub_(T.ones(2, dtype=T.int64))", "hv.add_(T.ones(5))",
+]
+
+
+@pytest.mark.parametrize("source", INPLACE_ORDER)
+def test_inplace_checks_come_in_torch_order(source):
+    """torch refuses a view made under no_grad before its kernels look at dtypes and shapes; an inference
+    tensor only after them."""
+    def program(T):
+        x, w = T.zeros(3), T.ones(1, requires_grad=True)
+        h = T.ones(3, requires_grad=True) * 1
+        with T.no_grad():
+            v, hv, hvi = x[:1], h[:2], (h * 1).long()[:2]
+        with T.inference_mode():
+            inf = T.ones(3)
+        exec(source, {"T": T, "v": v, "w": w, "hv": hv, "hvi": hvi, "inf": inf})
+    same_program(program)

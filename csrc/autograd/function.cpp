@@ -35,8 +35,8 @@ void rebase_view_history(const Tensor& t) {
 }
 
 void check_inplace_on_view(const Tensor& t) {
-  const Tensor& base = t->view_base();
-  if (!base || !GradMode::is_enabled() || !base->requires_grad()) return;
+  // Callers write with history (self or the written value requires grad), as torch's check_inplace asks.
+  if (!t->view_base() || !GradMode::is_enabled()) return;
   if (t->view_kind() == TensorImpl::ViewKind::OutputOfMultiViewOp && t->grad_fn()) {
     std::string op = t->grad_fn()->name();
     auto pos = op.rfind("Backward");

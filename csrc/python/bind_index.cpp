@@ -441,6 +441,7 @@ pyb::object fill_value_of(pyb::handle value, DType dtype) {
 
 void check_inplace_leaf(const Tensor& self) {
   if (!GradMode::is_enabled()) return;
+  if (self->requires_grad()) check_inplace_on_view(self);  // torch checks the view before the leaf
   const Tensor& base = self->view_base() ? self->view_base() : self;
   if (!base->is_leaf() || !base->requires_grad()) return;
   if (base != self)

@@ -15,7 +15,9 @@ namespace tapegrad::py {
 namespace {
 
 // Ops whose backward rule reads their input must see self as it was, so they get a copy.
+// Also where torch's in-place checks run, before the op: a no_grad view, a leaf that requires grad.
 Tensor original(const Tensor& self, bool rule_reads_input, const Tensor* other = nullptr) {
+  check_inplace_leaf(self);
   bool grad = GradMode::is_enabled() && (self->requires_grad() || (other && (*other)->requires_grad()));
   return rule_reads_input && grad ? ops::clone(self) : self;
 }
@@ -61,6 +63,7 @@ Scalar number(pyb::handle h, const char* fn) {
 
 // binary in-place: tensor or Python number on the right; add/sub take alpha.
 Tensor add_inplace(const Tensor& self, pyb::handle other, const Scalar& alpha, bool subtract) {
+  check_inplace_leaf(self);
   if (is_tensor(other)) {
     Tensor o = other.cast<Tensor>();
     check_no_overlap(self, o, true);
@@ -147,6 +150,7 @@ Tensor copy_inplace(const Tensor& self, pyb::handle src_arg, bool /*non_blocking
     Scalar s = tensor_or_number_of(src_arg);
     src = ops::scalar_tensor(s, s.natural_dtype(), self->device());
   }
+  check_inplace_leaf(self);
   check_no_internal_overlap(self);
   check_no_overlap(self, src, true);
   if (!is_expandable_to(src->sizes(), self->sizes()))
