@@ -45,6 +45,25 @@ void save_norm(FormulaNode& n, const Tensor& xhat, const Tensor& rstd, const Ten
   n.scalars[0] = eps;
 }
 
+// torch's refusal of a norm's weight, bias or running statistic whose dtype is not the input's.
+// When the first one given differs from the input, torch takes the call for a mixed-precision one:
+// every parameter must then be float32, and the input a half type (which tapegrad has not).
+// Otherwise each parameter is compared with the input. Integer inputs have no kernel (`kernel`).
+void check_norm_dtypes(const Tensor& x, std::initializer_list<const Tensor*> params, const char* kernel) {
+  const Tensor* first = nullptr;
+  for (const Tensor* p : params)
+    if (*p && !first) first = p;
+  if (first && (*first)->dtype() != x->dtype()) {
+    for (const Tensor* p : params)
+      TG_CHECK(!*p || (*p)->dtype() == DType::Float32, "mixed dtype (CPU): expect parameter to have scalar type of Float");
+    fail(ErrorKind::Runtime, "mixed dtype (CPU): all inputs must share same datatype.");
+  }
+  for (const Tensor* p : params)
+    TG_CHECK(!*p || (*p)->dtype() == x->dtype(), "expected scalar type ", dtype_scalar_type_name(x->dtype()),
+             " but found ", dtype_scalar_type_name((*p)->dtype()));
+  if (!is_floating(x->dtype())) not_for_dtype(kernel, x->dtype());
+}
+
 }  // namespace
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized, const Tensor& weight, const Tensor& bias, double eps) {
@@ -59,6 +78,7 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized, const Tensor& weight
   TG_CHECK(!weight || weight->sizes() == normalized, "Expected weight to be of same shape as normalized_shape, but got ",
            "weight of shape ", shape_str(weight ? weight->sizes() : Shape{}), " and normalized_shape = ",
            shape_str(normalized));
+  check_norm_dtypes(x, {&weight, &bias}, "LayerNormKernelImpl");
   Shape dims;
   for (int64_t i = nd - k; i < nd; ++i) dims.push_back(i);
   Tensor out, xhat, rstd, mu;
@@ -87,11 +107,19 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   Shape dims = {0}, channel_shape(size_t(x->dim()), 1);
   for (int64_t d = 2; d < x->dim(); ++d) dims.push_back(d);
   channel_shape[1] = channels;
-  for (const Tensor* t : {&running_mean, &running_var, &weight, &bias})
-    TG_CHECK(!*t || (*t)->numel() == channels, "running_mean should contain ", channels, " elements not ",
-             (*t)->numel());
-  for (const Tensor* t : {&running_mean, &running_var, &weight, &bias})
-    TG_CHECK(!*t || (*t)->dtype() == x->dtype(), "mixed dtype (CPU): all inputs must share same datatype.");
+  // torch's checks, in its order: sizes (and, in evaluation, the statistics to use), the statistics
+  // given together or not at all, then dtypes.
+  const std::pair<const Tensor*, const char*> params[] = {
+      {&running_mean, "running_mean"}, {&running_var, "running_var"}, {&weight, "weight"}, {&bias, "bias"}};
+  for (const auto& [t, name] : params) {
+    if (*t) TG_CHECK((*t)->numel() == channels, name, " should contain ", channels, " elements not ", (*t)->numel());
+    else if (!training && (t == &running_mean || t == &running_var))
+      fail(ErrorKind::Runtime, name, " must be defined in evaluation mode");
+  }
+  if (bool(running_mean) != bool(running_var))
+    fail(ErrorKind::Value, "running_mean and running_var must either both be None or neither be None");
+  if (!is_floating(x->dtype())) not_for_dtype("batch_norm", x->dtype());
+  check_norm_dtypes(x, {&weight, &bias, &running_mean, &running_var}, "batch_norm");
   bool use_batch_stats = training || !running_mean;
   Tensor out, xhat, rstd, w_view, mu;
   {
