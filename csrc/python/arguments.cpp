@@ -1,6 +1,7 @@
 // The argument readers and the call wrapper that words every wrong argument as torch does.
 #include "python/arguments.h"
 
+#include <pybind11/eval.h>
 #include <pybind11/pybind11.h>
 
 #include <vector>
@@ -22,6 +23,17 @@ void bad_argument(pyb::handle given, const std::string& expected, std::string fo
   e.found = found.empty() ? ", not " + arg_type_name(given) : std::move(found);
   e.name = std::move(name);
   throw e;
+}
+
+pyb::handle absent() {
+  // An instance of a class of its own that prints as "..." in signatures; never freed.
+  static PyObject* value = [] {
+    pyb::dict scope;
+    scope["__builtins__"] = pyb::handle(PyEval_GetBuiltins());
+    pyb::exec("class absent:\n    def __repr__(self):\n        return '...'\nvalue = absent()\n", scope);
+    return pyb::object(scope["value"]).release().ptr();
+  }();
+  return value;
 }
 
 // ---------- readers ----------

@@ -188,8 +188,11 @@ void bind_creation(Module& m) {
   m.def("arange", [](pyb::handle a, pyb::handle b, pyb::handle c, pyb::handle dtype, pyb::handle device, bool rg) {
     // arange(end) / arange(start, end) / arange(start, end, step); any float makes it float.
     std::vector<pyb::handle> given;
-    for (pyb::handle h : {a, b, c})
-      if (!h.is_none()) given.push_back(h);
+    for (pyb::handle h : {a, b, c}) {
+      if (is_absent(h)) continue;
+      if (h.is_none()) bad_argument(h, "Number");  // an argument left out is no None
+      given.push_back(h);
+    }
     TG_CHECK_KIND(!given.empty(), Type, "arange() missing required argument 'end'");
     std::vector<Scalar> v;
     bool floating = false;
@@ -211,7 +214,7 @@ void bind_creation(Module& m) {
     }
     TG_CHECK(std::isfinite(start) && std::isfinite(end), "unsupported range: ", start, " -> ", end);
     return with_requires_grad(ops::arange(start, end, step, dt, device_from(device)), rg);
-  }, arg("start") = none, arg("end") = none, arg("step") = none, pyb::kw_only(), arg("dtype") = none,
+  }, arg("start") = absent(), arg("end") = absent(), arg("step") = absent(), pyb::kw_only(), arg("dtype") = none,
         arg("device") = none, arg("requires_grad") = false);
   m.def("linspace", [](double start, double end, int64_t steps, pyb::handle dtype, pyb::handle device, bool rg) {
     return with_requires_grad(ops::linspace(start, end, steps, optional_dtype_of(dtype).value_or(default_dtype()),
@@ -219,9 +222,9 @@ void bind_creation(Module& m) {
   }, arg("start"), arg("end"), arg("steps"), pyb::kw_only(), arg("dtype") = none, arg("device") = none,
         arg("requires_grad") = false);
   m.def("eye", [](int64_t n, pyb::handle mcols, pyb::handle dtype, pyb::handle device, bool rg) {
-    int64_t cols = optional_int_of(mcols).value_or(n);
+    int64_t cols = is_absent(mcols) ? n : int_of(mcols);  // m may be left out, not passed as None
     return with_requires_grad(ops::eye(n, cols, optional_dtype_of(dtype).value_or(default_dtype()), device_from(device)), rg);
-  }, arg("n"), arg("m") = none, pyb::kw_only(), arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
+  }, arg("n"), arg("m") = absent(), pyb::kw_only(), arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
 
   for (auto [name, dist, a, b] : {std::tuple{"rand", RandomDist::Uniform, 0.0, 1.0},
                                   std::tuple{"randn", RandomDist::Normal, 0.0, 1.0}}) {

@@ -119,7 +119,7 @@ Tensor clamp_call(const Tensor& t, pyb::handle lo, pyb::handle hi, const char* n
 }
 
 int64_t round_decimals(const Tensor& x, pyb::handle decimals) {
-  if (decimals.is_none()) return 0;
+  if (is_absent(decimals)) return 0;
   int64_t d = int_of(decimals);
   if (d == 0 && !is_floating(x->dtype()))
     fail(ErrorKind::NotImplemented, "\"round_vml_cpu\" not implemented for '", dtype_scalar_type_name(x->dtype()), "'");
@@ -188,17 +188,17 @@ void bind_functions(Module& m) {
   m.def("round", [](pyb::handle x, pyb::handle decimals) {
     Tensor t = tensor_of(x);
     return ops::round(t, round_decimals(t, decimals));
-  }, arg("input"), pyb::kw_only(), arg("decimals") = pyb::none());
+  }, arg("input"), pyb::kw_only(), arg("decimals") = absent());
   m.def("square", [](pyb::handle x) { return ops::pow(tensor_of(x), Scalar::from_int(2)); },
         arg("input"));
   def_unary<&ops::clone>(m, "clone");
   def_unary<&ops::detach>(m, "detach");
 
   m.def("clamp_min", [](pyb::handle x, pyb::handle lo) {
-    return clamp_call(tensor_of(x), lo, pyb::none(), "ClampMinBackward0", "ClampMinBackward1");
+    return clamp_call(tensor_of(x), required_bound(lo), pyb::none(), "ClampMinBackward0", "ClampMinBackward1");
   }, arg("input"), arg("min"));
   m.def("clamp_max", [](pyb::handle x, pyb::handle hi) {
-    return clamp_call(tensor_of(x), pyb::none(), hi, "ClampMaxBackward0", "ClampMaxBackward1");
+    return clamp_call(tensor_of(x), pyb::none(), required_bound(hi), "ClampMaxBackward0", "ClampMaxBackward1");
   }, arg("input"), arg("max"));
   for (const char* name : {"clamp", "clip"})
     m.def(name, [](pyb::handle x, pyb::handle lo, pyb::handle hi) { return clamp_call(tensor_of(x), lo, hi); },

@@ -90,8 +90,8 @@ void bind_shape(Module& m) {
   m.def("_alias", &ops::alias, arg("input"));
   def_both(m, cls, "flatten", &ops::flatten, arg("start_dim") = 0, arg("end_dim") = -1);
   def_both(m, cls, "squeeze", [](const Tensor& t, pyb::handle dim) {
-    return dim.is_none() ? ops::squeeze(t) : ops::squeeze(t, dims_of(dim));
-  }, arg("dim") = pyb::none());
+    return is_absent(dim) ? ops::squeeze(t) : ops::squeeze(t, int_list_of(dim, "dim"));  // no dim=None form
+  }, arg("dim") = absent());
   def_both(m, cls, "unsqueeze", &ops::unsqueeze, arg("dim"));
   def_both(m, cls, "transpose", &ops::transpose, arg("dim0"), arg("dim1"));
   def_both(m, cls, "swapaxes", &ops::transpose, arg("axis0"), arg("axis1"));

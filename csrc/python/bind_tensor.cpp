@@ -268,13 +268,13 @@ void bind_tensor(Module& m) {
       .def("acosh", &ops::acosh)
       .def("atanh", &ops::atanh)
       .def("round", [](const Tensor& t, pyb::handle decimals) { return ops::round(t, round_decimals(t, decimals)); },
-           pyb::kw_only(), arg("decimals") = pyb::none())
+           pyb::kw_only(), arg("decimals") = absent())
       .def("square", [](const Tensor& t) { return ops::pow(t, Scalar::from_int(2)); })
       .def("clamp", [](const Tensor& t, pyb::handle lo, pyb::handle hi) { return clamp_call(t, lo, hi); },
            arg("min") = pyb::none(), arg("max") = pyb::none())
-      .def("clamp_min", [](const Tensor& t, pyb::handle lo) { return clamp_call(t, lo, pyb::none(), "ClampMinBackward0", "ClampMinBackward1"); },
+      .def("clamp_min", [](const Tensor& t, pyb::handle lo) { return clamp_call(t, required_bound(lo), pyb::none(), "ClampMinBackward0", "ClampMinBackward1"); },
            arg("min"))
-      .def("clamp_max", [](const Tensor& t, pyb::handle hi) { return clamp_call(t, pyb::none(), hi, "ClampMaxBackward0", "ClampMaxBackward1"); },
+      .def("clamp_max", [](const Tensor& t, pyb::handle hi) { return clamp_call(t, pyb::none(), required_bound(hi), "ClampMaxBackward0", "ClampMaxBackward1"); },
            arg("max"))
       .def("clip", [](const Tensor& t, pyb::handle lo, pyb::handle hi) { return clamp_call(t, lo, hi); },
            arg("min") = pyb::none(), arg("max") = pyb::none())
