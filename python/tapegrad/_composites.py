@@ -38,6 +38,9 @@ def _ints_arg(fn, value, name, pos, single=False):
         raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be tuple of ints, not {_type_name(value)}")
     for i, v in enumerate(value):
         if isinstance(v, bool) or not (isinstance(v, int) or hasattr(v, "__index__")):
+            if i:  # torch words a bad element after the first by its unpacking error
+                raise TypeError(f"{fn}(): argument '{name}' failed to unpack the object at pos {i + 1} with error "
+                                f"\"type must be tuple of ints,but got {_type_name(v)}\"")
             raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be tuple of ints, but found element of "
                             f"type {_type_name(v)} at pos {i}")
     return value
