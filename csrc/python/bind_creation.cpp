@@ -131,8 +131,9 @@ pyb::capsule to_dlpack(const Tensor& t) {
 Tensor from_dlpack(pyb::handle obj) {
   pyb::object cap_obj = pyb::hasattr(obj, "__dlpack__") ? obj.attr("__dlpack__")() : pyb::reinterpret_borrow<pyb::object>(obj);
   PyObject* cap = cap_obj.ptr();
-  if (!PyCapsule_IsValid(cap, "dltensor"))
-    fail(ErrorKind::Type, "from_dlpack expects an object with __dlpack__ or a 'dltensor' capsule");
+  if (!PyCapsule_IsValid(cap, "dltensor"))  // torch hands anything without __dlpack__ to its capsule reader
+    fail(ErrorKind::Runtime, "from_dlpack received an invalid capsule. Note that DLTensor capsules can be consumed "
+         "only once, so you might have already constructed a tensor from it once.");
   auto* m = static_cast<dlpack::ManagedTensor*>(PyCapsule_GetPointer(cap, "dltensor"));
   const auto& dl = m->dl_tensor;
   TG_CHECK(dl.device.device_type == dlpack::kCPU, "from_dlpack: only CPU tensors are supported in this build");
@@ -177,9 +178,20 @@ void bind_creation(Module& m) {
       .def("seed", &Generator::seed)
       .def_property_readonly("device", [](const Generator&) { return device_object(Device()); });
   m.attr("default_generator") = default_generator();  // an object, as torch.default_generator
-  m.def("manual_seed", [](int64_t seed) {
+  m.def("manual_seed", [](pyb::handle seed) {
+    // torch.manual_seed calls int(seed) (its errors are Python's), then takes any value that fits
+    // int64 or uint64, a negative one wrapping.
+    pyb::object n = pyb::reinterpret_steal<pyb::object>(PyNumber_Long(seed.ptr()));
+    if (!n) throw pyb::error_already_set();
+    int overflow = 0;
+    uint64_t value = uint64_t(PyLong_AsLongLongAndOverflow(n.ptr(), &overflow));
+    if (overflow > 0) value = PyLong_AsUnsignedLongLong(n.ptr());
+    if (overflow < 0 || (overflow > 0 && PyErr_Occurred())) {
+      PyErr_Clear();
+      fail(ErrorKind::Value, "Overflow when unpacking long long");
+    }
     auto g = default_generator();
-    g->manual_seed(uint64_t(seed));
+    g->manual_seed(value);
     return g;
   }, arg("seed"));
   m.def("initial_seed", [] { return default_generator()->initial_seed(); });
