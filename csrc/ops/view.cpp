@@ -1,6 +1,8 @@
 // View ops: new sizes/strides/offset over the same storage, each with its backward rule.
 #include <algorithm>
 #include <numeric>
+#include <optional>
+#include <string>
 
 #include "autograd/function.h"
 #include "autograd/grad_mode.h"
@@ -453,6 +455,39 @@ Tensor diag(const Tensor& x, int64_t k) {
     n->ints = {k};
   }
   return out;
+}
+
+Tensor view_dtype(const Tensor& x, DType dtype) {
+  const int64_t from = int64_t(itemsize(x->dtype())), to = int64_t(itemsize(dtype));
+  Shape sizes = x->sizes(), strides = x->strides();
+  int64_t offset = x->storage_offset();
+  if (from != to) {
+    // torch's words: "<what> to view Float as Double (different element sizes)[, but got <n>]"
+    auto refuse = [&](const std::string& what, std::optional<int64_t> got) {
+      fail(ErrorKind::Runtime, what, " to view ", dtype_scalar_type_name(x->dtype()), " as ",
+           dtype_scalar_type_name(dtype), " (different element sizes)", got ? ", but got " + std::to_string(*got) : "");
+    };
+    if (x->dim() == 0) refuse("self.dim() cannot be 0", std::nullopt);
+    const size_t last = sizes.size() - 1;
+    if (strides[last] != 1) refuse("self.stride(-1) must be 1", strides[last]);
+    if (from > to) {  // each element becomes several
+      const int64_t k = from / to;
+      sizes[last] *= k;
+      for (size_t d = 0; d < last; ++d) strides[d] *= k;
+      offset *= k;
+    } else {  // several elements become one
+      const std::string k = std::to_string(to / from);
+      const int64_t n = to / from;
+      if (sizes[last] % n) refuse("self.size(-1) must be divisible by " + k, sizes[last]);
+      if (offset % n) refuse("self.storage_offset() must be divisible by " + k, offset);
+      for (size_t d = 0; d < last; ++d)
+        if (strides[d] % n) refuse("self.stride(" + std::to_string(d) + ") must be divisible by " + k, strides[d]);
+      sizes[last] /= n;
+      for (size_t d = 0; d < last; ++d) strides[d] /= n;
+      offset /= n;
+    }
+  }
+  return TensorImpl::view_of(x->storage(), sizes, strides, offset, dtype);
 }
 
 }  // namespace tapegrad::ops

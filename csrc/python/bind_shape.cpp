@@ -56,7 +56,18 @@ Tensor matrix_transpose(const Tensor& t, const char* name) {
 void bind_shape(Module& m) {
   using pyb::arg;
   TensorClass cls = tensor_class(m);
-  cls.def("view", [](const Tensor& t, pyb::args shape) { return ops::view(t, size_of(shape)); })
+  // view(*size) or view(size) reshapes; view(dtype) reads the memory as another dtype.
+  cls.def("view", [](const Tensor& t, pyb::args shape, pyb::kwargs kwargs) {
+    if (kwargs.size()) {
+      if (shape.size() || kwargs.size() > 1 || !kwargs.contains("dtype"))
+        fail(ErrorKind::Type, "view() received an invalid combination of arguments: it takes one dtype or one size");
+      pyb::handle dtype = kwargs["dtype"];
+      if (!pyb::isinstance<PyDType>(dtype)) bad_argument(dtype, "torch.dtype", {}, "dtype");
+      return ops::view_dtype(t, dtype_from(dtype));
+    }
+    if (shape.size() == 1 && pyb::isinstance<PyDType>(shape[0])) return ops::view_dtype(t, dtype_from(shape[0]));
+    return ops::view(t, size_of(shape));
+  })
       .def("reshape", [](const Tensor& t, pyb::args shape) { return ops::reshape(t, size_of(shape, "shape")); })
       .def("view_as", [](const Tensor& t, const Tensor& o) { return ops::view(t, o->sizes()); })
       .def("reshape_as", [](const Tensor& t, const Tensor& o) { return ops::reshape(t, o->sizes()); })
