@@ -220,11 +220,16 @@ void bind_functions(Module& m) {
                        [&](const Tensor& x, const Scalar& s) { return ops::sub(x, s, al); },
                        [&](const Scalar& s, const Tensor& y) { return ops::rsub(ops::mul_scalar(y, al.value), s); });
   }, arg("input"), arg("other"), pyb::kw_only(), arg("alpha") = 1);
-  m.def("rsub", [](pyb::handle a, pyb::handle b) {
+  // other - alpha * input. With alpha other than 1 the tensor form runs as sub(other, input, alpha),
+  // which checks alpha as torch does (its node is SubBackward0 where torch's is RsubBackward0).
+  m.def("rsub", [](pyb::handle a, pyb::handle b, pyb::handle alpha) {
     Tensor x = tensor_of(a);
-    if (is_tensor(b)) return ops::rsub(x, b.cast<Tensor>());
-    return ops::rsub(x, number_of(b));
-  }, arg("input"), arg("other"));
+    Scalar al = number_of(alpha);
+    const bool one = al.kind != Scalar::Kind::Bool && al.value == 1.0;
+    if (is_tensor(b)) return one ? ops::rsub(x, b.cast<Tensor>()) : ops::sub(b.cast<Tensor>(), x, al);
+    Scalar s = number_of(b);
+    return one ? ops::rsub(x, s) : ops::rsub(ops::mul(x, al), s);
+  }, arg("input"), arg("other"), pyb::kw_only(), arg("alpha") = 1);
   m.def("mul", [](pyb::handle a, pyb::handle b) { return binary_call<forms::Mul>(a, b, "mul"); },
         arg("input"), arg("other"));
   for (const char* name : {"div", "divide"}) {
