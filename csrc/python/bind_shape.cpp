@@ -195,17 +195,18 @@ void bind_shape(Module& m) {
   def_both(m, cls, "triu", &ops::triu, arg("diagonal") = 0);
   cls.def("tril_", [](const Tensor& t, int64_t k) { return assign_inplace(t, ops::tril(t, k), "FillBackward0", true); }, arg("diagonal") = 0);
   cls.def("triu_", [](const Tensor& t, int64_t k) { return assign_inplace(t, ops::triu(t, k), "FillBackward0", true); }, arg("diagonal") = 0);
+  // _sort and _topk run under tapegrad.sort/topk (Python): their errors name those.
   m.def("_sort", [](const Tensor& t, int64_t dim, bool descending) {
     auto [values, indices] = ops::sort(t, dim, descending);
     return pyb::make_tuple(values, indices);
-  });
+  }, pyb::name("sort"), arg("input"), arg("dim"), arg("descending"));
   def_both(m, cls, "argsort", [](const Tensor& t, int64_t dim, bool descending, bool) {
     return ops::sort(t, dim, descending, nullptr).second;
   }, arg("dim") = -1, arg("descending") = false, pyb::kw_only(), arg("stable") = false);
   m.def("_topk", [](const Tensor& t, int64_t k, int64_t dim, bool largest, bool sorted) {
     auto [values, indices] = ops::topk(t, k, dim, largest, sorted);
     return pyb::make_tuple(values, indices);
-  });
+  }, pyb::name("topk"), arg("input"), arg("k"), arg("dim"), arg("largest"), arg("sorted"));
 }
 
 }  // namespace tapegrad::py
