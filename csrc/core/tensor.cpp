@@ -41,11 +41,25 @@ Tensor TensorImpl::empty(const Shape& sizes, DType dtype, Device device) {
   return t;
 }
 
+// The element count of a view's sizes; torch's error when it does not fit in int64 (a stride-0
+// expand to 2**62 rows needs no memory, but its numel must still be a number).
+int64_t view_numel(const Shape& sizes) {
+  int64_t numel = 1;
+  bool overflow = false, empty = false;
+  for (int64_t d : sizes) {
+    empty = empty || d == 0;
+    overflow = overflow || __builtin_mul_overflow(numel, d, &numel);
+  }
+  if (empty) return 0;
+  TG_CHECK(!overflow, "numel: integer multiplication overflow");
+  return numel;
+}
+
 Tensor TensorImpl::view_of(std::shared_ptr<Storage> storage, Shape sizes, Shape strides, int64_t offset,
                            DType dtype) {
   auto t = std::allocate_shared<TensorImpl>(PoolAllocator<TensorImpl>());
   t->storage_ = std::move(storage);
-  t->numel_ = numel_of(sizes);
+  t->numel_ = view_numel(sizes);
   t->sizes_ = std::move(sizes);
   t->strides_ = std::move(strides);
   t->offset_ = offset;

@@ -51,6 +51,7 @@ namespace tapegrad::ops {
 
 Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device) {
   TG_CHECK(steps >= 0, "number of steps must be non-negative");
+  storage_bytes({steps}, dtype);  // torch's error for a result too big to exist, before any work
   if (steps == 1) return full({1}, start, dtype, device);
   // torch's symmetric formula: the first half counts up from start, the second down from end.
   double step = steps > 1 ? (end - start) / double(steps - 1) : 0;

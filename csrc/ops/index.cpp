@@ -155,7 +155,11 @@ Tensor arange(double start, double end, double step, DType dtype, Device device)
   TG_CHECK(step != 0, "step must be nonzero");
   TG_CHECK((step > 0 && end >= start) || (step < 0 && end <= start),
            "upper bound and lower bound inconsistent with step sign");
-  int64_t n = int64_t(std::ceil((end - start) / step));
+  double size = std::ceil((end - start) / step);
+  // Past int64's range torch's size wraps to INT64_MIN, and its error names that value.
+  if (!(size < 9223372036854775808.0))
+    fail(ErrorKind::Runtime, "IntArrayRef contains an int that cannot be represented as a SymInt: -9223372036854775808");
+  int64_t n = int64_t(size);
   Tensor t = TensorImpl::empty({std::max<int64_t>(n, 0)}, dtype, device);
   kernels(t).arange(*t, start, step);
   return t;
@@ -418,10 +422,12 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor
     out = clone(x);
     // Past one dim, torch writes nothing into an empty self and checks no index.
     if (index->numel() > 0 && !(x->dim() > 1 && x->numel() == 0)) {
-      // index_add never wraps a negative index; torch names the first bad one only past one dim.
+      // index_add never wraps a negative index; torch names the first bad one only past one dim and
+      // only on its alpha == 1 path (a bool alpha is not 1 there).
       int64_t size = x->dim() ? x->sizes()[size_t(d)] : 1;
+      bool alpha_one = alpha_in.kind != Scalar::Kind::Bool && alpha_in.value == 1.0;
       if (int64_t bad = first_out_of_range(index, size); bad != kAllInRange) {
-        TG_CHECK_KIND(x->dim() > 1, Index, "index out of range in self");
+        TG_CHECK_KIND(x->dim() > 1 && alpha_one, Index, "index out of range in self");
         fail(ErrorKind::Runtime, "index ", bad, " is out of bounds for dimension ", d, " with size ", size);
       }
       TensorList idx(size_t(d + 1));

@@ -46,23 +46,26 @@ void save_norm(FormulaNode& n, const Tensor& xhat, const Tensor& rstd, const Ten
   n.scalars[0] = eps;
 }
 
-}  // namespace
-
-// torch's CPU norm kernels: a floating input, and parameters of exactly its dtype (layer_norm checks
-// the parameters first, batch_norm the input).
-static void check_norm_dtypes(const char* kernel, const Tensor& x, std::initializer_list<const Tensor*> params,
-                              bool params_first) {
-  auto check_params = [&] {
-    for (const Tensor* t : params)
-      TG_CHECK(!*t || (*t)->dtype() == x->dtype(), x->dtype() == DType::Float32
-                   ? "mixed dtype (CPU): expect parameter to have scalar type of Float"
-                   : "mixed dtype (CPU): all inputs must share same datatype.");
-  };
-  if (params_first) check_params();
-  TG_CHECK_KIND(is_floating(x->dtype()), NotImplemented, "\"", kernel, "\" not implemented for '",
-                dtype_scalar_type_name(x->dtype()), "'");
-  check_params();
+// torch's refusal of a norm's weight, bias or running statistic whose dtype is not the input's.
+// When the first one given differs from the input, torch takes the call for a mixed-precision one:
+// every parameter must then be float32, and the input a half type (which tapegrad has not).
+// Otherwise each parameter is compared with the input. Integer inputs have no kernel (`kernel`).
+void check_norm_dtypes(const Tensor& x, std::initializer_list<const Tensor*> params, const char* kernel) {
+  const Tensor* first = nullptr;
+  for (const Tensor* p : params)
+    if (*p && !first) first = p;
+  if (first && (*first)->dtype() != x->dtype()) {
+    for (const Tensor* p : params)
+      TG_CHECK(!*p || (*p)->dtype() == DType::Float32, "mixed dtype (CPU): expect parameter to have scalar type of Float");
+    fail(ErrorKind::Runtime, "mixed dtype (CPU): all inputs must share same datatype.");
+  }
+  for (const Tensor* p : params)
+    TG_CHECK(!*p || (*p)->dtype() == x->dtype(), "expected scalar type ", dtype_scalar_type_name(x->dtype()),
+             " but found ", dtype_scalar_type_name((*p)->dtype()));
+  if (!is_floating(x->dtype())) not_for_dtype(kernel, x->dtype());
 }
+
+}  // namespace
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized, const Tensor& weight, const Tensor& bias, double eps) {
   int64_t k = int64_t(normalized.size()), nd = x->dim();
@@ -78,7 +81,7 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized, const Tensor& weight
     fail(ErrorKind::Runtime, "Given normalized_shape=", shape_str(normalized), ", expected input with shape [*, ",
          shape_str(normalized).substr(1), ", but got input of size", shape_str(x->sizes()));
   }
-  check_norm_dtypes("LayerNormKernelImpl", x, {&weight, &bias}, true);
+  check_norm_dtypes(x, {&weight, &bias}, "LayerNormKernelImpl");
   Shape dims;
   for (int64_t i = nd - k; i < nd; ++i) dims.push_back(i);
   Tensor out, xhat, rstd, mu;
@@ -113,8 +116,11 @@ static void check_batch_norm(const Tensor& x, int64_t channels, const Tensor& ru
   else TG_CHECK(training, "running_var must be defined in evaluation mode");
   if (weight) count(weight, "weight");
   if (bias) count(bias, "bias");
+  if (bool(running_mean) != bool(running_var))
+    fail(ErrorKind::Value, "running_mean and running_var must either both be None or neither be None");
   TG_CHECK_KIND(x->dim() >= 2, Index, "Dimension out of range (expected to be in range of [-1, 0], but got 1)");
-  check_norm_dtypes("batch_norm", x, {&running_mean, &running_var, &weight, &bias}, false);
+  if (!is_floating(x->dtype())) not_for_dtype("batch_norm", x->dtype());  // the input's dtype before the others'
+  check_norm_dtypes(x, {&weight, &bias, &running_mean, &running_var}, "batch_norm");
 }
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,

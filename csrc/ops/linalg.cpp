@@ -8,11 +8,21 @@
 namespace tapegrad::ops {
 namespace {
 
-// Each product reports mismatched dtypes in its own words, as torch's do.
+// The CPU kernel torch names when a product is asked of bool tensors (it has no bool gemm).
+const char* bool_kernel(const std::string& f) {
+  return f == "mv" ? "addmv_impl_cpu" : f == "dot" ? "dot" : f == "bmm" ? "bmm" : "addmm_impl_cpu_";
+}
+
+// Each product reports mismatched dtypes in its own words, as torch's do; bool operands are
+// refused as torch refuses them (bmm looks at its first operand before comparing dtypes).
 void check_matmul_dtypes(const Tensor& a, const Tensor& b, const char* fn) {
   check_same_device(a, b);
-  if (a->dtype() == b->dtype()) return;
   const std::string f = fn;
+  if (f == "bmm" && a->dtype() == DType::Bool) not_for_dtype("bmm", DType::Bool);
+  if (a->dtype() == b->dtype()) {
+    if (a->dtype() == DType::Bool) not_for_dtype(bool_kernel(f), DType::Bool);
+    return;
+  }
   const char* an = dtype_scalar_type_name(a->dtype());
   const char* bn = dtype_scalar_type_name(b->dtype());
   if (f == "mv") fail(ErrorKind::Runtime, "addmv input tensors must have the same dtype, but got ", bn, ", ", an, ", and ", bn);
@@ -56,6 +66,10 @@ Tensor mm(const Tensor& a, const Tensor& b) {
 }
 
 Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, const Scalar& beta_in, const Scalar& alpha_in) {
+  // torch compares the bias with mat2 first, then the two matrices, in addmm's own words.
+  for (const auto& [first, name] : {std::pair<const Tensor*, const char*>{&bias, "self"}, {&a, "mat1"}})
+    TG_CHECK((*first)->dtype() == b->dtype(), name, " and mat2 must have the same dtype, but got ",
+             dtype_scalar_type_name((*first)->dtype()), " and ", dtype_scalar_type_name(b->dtype()));
   Tensor out;
   double beta = beta_in.value, alpha = alpha_in.value;
   {

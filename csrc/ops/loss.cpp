@@ -215,10 +215,11 @@ Tensor nll_loss(const Tensor& logp, const Tensor& target, const Tensor& weight, 
   int64_t classes = logp->sizes().back();
   TG_CHECK(!weight || (weight->dim() == 1 && weight->numel() == classes), "weight tensor should be defined either for all ",
            classes, " classes or no classes but got weight tensor of shape: ", shape_str(weight ? weight->sizes() : Shape{}));
-  TG_CHECK(!weight || weight->dtype() == logp->dtype(), "expected scalar type ", dtype_scalar_type_name(logp->dtype()),
-           " but found ", dtype_scalar_type_name(weight->dtype()));
+  // torch's kernel has no integer version, and it is chosen before the weight's dtype is compared.
   TG_CHECK_KIND(is_floating(logp->dtype()), NotImplemented, "\"nll_loss_out_frame\" not implemented for '",
                 dtype_scalar_type_name(logp->dtype()), "'");
+  TG_CHECK(!weight || weight->dtype() == logp->dtype(), "expected scalar type ", dtype_scalar_type_name(logp->dtype()),
+           " but found ", dtype_scalar_type_name(weight->dtype()));
   Tensor t2 = batched ? target : reshape(target, {1});
   Tensor lp2 = batched ? logp : unsqueeze(logp, 0);
   Tensor out, rows, row_weight;

@@ -204,6 +204,9 @@ Tensor squeeze(const Tensor& x);                      // every size-1 dim
 // The given dims (one dim: SqueezeBackward1); `name` overrides the node name for internal uses.
 Tensor squeeze(const Tensor& x, const Shape& dims, const char* name = nullptr);
 Tensor unsafe_view(const Tensor& x, const Shape& shape);
+// x's memory read as another dtype (Tensor.view(dtype)): the last dim rescaled by the size ratio, no
+// history, torch's errors when the strides or offset do not divide.
+Tensor view_dtype(const Tensor& x, DType dtype);
 Tensor alias(const Tensor& x);  // the same view of the same storage (AliasBackward0)  // reshape named UnsafeViewBackward0, as matmul's
 Tensor unsqueeze(const Tensor& x, int64_t dim);
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1);

@@ -1,6 +1,7 @@
 // Ops that move elements around: flip, roll, repeat, tril/triu, sort/argsort/topk. Each moves data
 // with existing ops (index_select, expand, where) or the sort kernel, and records torch's node.
 #include <algorithm>
+#include <limits>
 
 #include "autograd/function.h"
 #include "ops/helpers.h"
@@ -126,9 +127,15 @@ Tensor repeat(const Tensor& x, const Shape& repeats) {
   for (size_t i = 0; i < k; ++i) {
     pairs.insert(pairs.end(), {1, padded[i]});
     expanded.insert(expanded.end(), {repeats[i], padded[i]});
-    result.push_back(repeats[i] * padded[i]);
+    // A product past int64 wraps around, as torch's does (its later checks then word the error);
+    // unsigned arithmetic makes the wrap well defined
+    result.push_back(int64_t(uint64_t(repeats[i]) * uint64_t(padded[i])));
   }
-  for (int64_t d : result) TG_CHECK(d >= 0, "Trying to create tensor with negative dimension ", d, ": ", shape_str(result));
+  for (int64_t d : result) {
+    if (d == std::numeric_limits<int64_t>::min())
+      fail(ErrorKind::Runtime, "IntArrayRef contains an int that cannot be represented as a SymInt: ", d);
+    TG_CHECK(d >= 0, "Trying to create tensor with negative dimension ", d, ": ", shape_str(result));
+  }
   Tensor out;
   {
     AutoGradMode off(false);

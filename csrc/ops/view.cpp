@@ -1,6 +1,8 @@
 // View ops: new sizes/strides/offset over the same storage, each with its backward rule.
 #include <algorithm>
 #include <numeric>
+#include <optional>
+#include <string>
 
 #include "autograd/function.h"
 #include "autograd/grad_mode.h"
@@ -266,10 +268,13 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   TG_CHECK_KIND(x->dim() > 0, Index, "narrow() cannot be applied to a 0-dim tensor.");
   int64_t d = wrap_dim(dim, x->dim());
   int64_t size = x->sizes()[size_t(d)];
+  const int64_t given = start;  // torch's message names the start as given
   if (start < 0) start += size;
   TG_CHECK_KIND(start >= 0 && start <= size, Index, "start out of range (expected to be in range of [", -size, ", ",
-                size, "], but got ", start, ")");
-  TG_CHECK(length >= 0 && start + length <= size, "start (", start, ") + length (", length,
+                size, "], but got ", given, ")");
+  TG_CHECK(length >= 0, "narrow(): length must be non-negative.");
+  // (compared without computing start + length, which a huge length would overflow)
+  TG_CHECK(length <= size - start, "start (", start, ") + length (", length,
            ") exceeds dimension size (", size, ").");
   return slice(x, d, start, start + length, 1);
 }
@@ -298,9 +303,13 @@ TensorList split_with_sizes(const Tensor& x, const Shape& sizes, int64_t dim) {
 
 TensorList split_impl(const Tensor& x, const Shape& sizes, int64_t dim, const char* name) {
   int64_t d = wrap_dim(dim, x->dim());
+  for (int64_t s : sizes)
+    TG_CHECK(s >= 0, "split_with_sizes expects split_sizes have only non-negative entries, but got split_sizes=",
+             shape_str(sizes));
   int64_t total = 0;
-  for (int64_t s : sizes) total += s;
-  TG_CHECK(total == x->sizes()[size_t(d)], "split_with_sizes expects split_sizes to sum exactly to ",
+  bool overflow = false;  // huge sizes must not wrap around to the right sum
+  for (int64_t s : sizes) overflow = overflow || __builtin_add_overflow(total, s, &total);
+  TG_CHECK(!overflow && total == x->sizes()[size_t(d)], "split_with_sizes expects split_sizes to sum exactly to ",
            x->sizes()[size_t(d)], " (input tensor's size at dimension ", d, "), but got split_sizes=", shape_str(sizes));
   TensorList outs;
   int64_t start = 0;
@@ -325,6 +334,7 @@ TensorList split(const Tensor& x, int64_t split_size, int64_t dim) {
   TG_CHECK(x->dim() > 0, "split expects at least a 1-dimensional tensor");
   int64_t d = wrap_dim(dim, x->dim());
   int64_t size = x->sizes()[size_t(d)];
+  TG_CHECK(split_size >= 0, "split expects split_size be non-negative, but got split_size=", split_size);
   TG_CHECK(split_size > 0 || size == 0, "split_size can only be 0 if dimension size is 0, but got dimension size of ",
            size);
   Shape sizes;
@@ -338,7 +348,9 @@ TensorList chunk(const Tensor& x, int64_t chunks, int64_t dim) {
   TG_CHECK(chunks > 0, "chunk expects `chunks` to be greater than 0, got: ", chunks);
   int64_t size = x->sizes()[size_t(wrap_dim(dim, x->dim()))];
   if (size == 0) return split_with_sizes(x, Shape(size_t(chunks), 0), dim);  // torch: `chunks` empty pieces
-  int64_t each = (size + chunks - 1) / chunks;
+  // torch's ceil(size / chunks) wraps around for a huge chunks (and then fails in split): the same
+  // wrap here, made well defined through unsigned arithmetic
+  int64_t each = int64_t(uint64_t(size) + uint64_t(chunks) - 1) / chunks;
   return split(x, each, dim);
 }
 
@@ -447,6 +459,39 @@ Tensor diag(const Tensor& x, int64_t k) {
     n->ints = {k};
   }
   return out;
+}
+
+Tensor view_dtype(const Tensor& x, DType dtype) {
+  const int64_t from = int64_t(itemsize(x->dtype())), to = int64_t(itemsize(dtype));
+  Shape sizes = x->sizes(), strides = x->strides();
+  int64_t offset = x->storage_offset();
+  if (from != to) {
+    // torch's words: "<what> to view Float as Double (different element sizes)[, but got <n>]"
+    auto refuse = [&](const std::string& what, std::optional<int64_t> got) {
+      fail(ErrorKind::Runtime, what, " to view ", dtype_scalar_type_name(x->dtype()), " as ",
+           dtype_scalar_type_name(dtype), " (different element sizes)", got ? ", but got " + std::to_string(*got) : "");
+    };
+    if (x->dim() == 0) refuse("self.dim() cannot be 0", std::nullopt);
+    const size_t last = sizes.size() - 1;
+    if (strides[last] != 1) refuse("self.stride(-1) must be 1", strides[last]);
+    if (from > to) {  // each element becomes several
+      const int64_t k = from / to;
+      sizes[last] *= k;
+      for (size_t d = 0; d < last; ++d) strides[d] *= k;
+      offset *= k;
+    } else {  // several elements become one
+      const std::string k = std::to_string(to / from);
+      const int64_t n = to / from;
+      if (sizes[last] % n) refuse("self.size(-1) must be divisible by " + k, sizes[last]);
+      if (offset % n) refuse("self.storage_offset() must be divisible by " + k, offset);
+      for (size_t d = 0; d < last; ++d)
+        if (strides[d] % n) refuse("self.stride(" + std::to_string(d) + ") must be divisible by " + k, strides[d]);
+      sizes[last] /= n;
+      for (size_t d = 0; d < last; ++d) strides[d] /= n;
+      offset /= n;
+    }
+  }
+  return TensorImpl::view_of(x->storage(), sizes, strides, offset, dtype);
 }
 
 }  // namespace tapegrad::ops

@@ -1,6 +1,7 @@
 // The argument readers and the call wrapper that words every wrong argument as torch does.
 #include "python/arguments.h"
 
+#include <pybind11/eval.h>
 #include <pybind11/pybind11.h>
 
 #include <vector>
@@ -22,6 +23,17 @@ void bad_argument(pyb::handle given, const std::string& expected, std::string fo
   e.found = found.empty() ? ", not " + arg_type_name(given) : std::move(found);
   e.name = std::move(name);
   throw e;
+}
+
+pyb::handle absent() {
+  // An instance of a class of its own that prints as "..." in signatures; never freed.
+  static PyObject* value = [] {
+    pyb::dict scope;
+    scope["__builtins__"] = pyb::handle(PyEval_GetBuiltins());
+    pyb::exec("class absent:\n    def __repr__(self):\n        return '...'\nvalue = absent()\n", scope);
+    return pyb::object(scope["value"]).release().ptr();
+  }();
+  return value;
 }
 
 // ---------- readers ----------
@@ -107,15 +119,20 @@ Shape ints_in(pyb::handle seq, pyb::handle whole, const char* name) {
     if (!v) throw pyb::error_already_set();
     int64_t d = 0;
     bool ok = false;
+    // torch's words for a bad element: its type when it is the first, else its 1-based position and
+    // the unpacking error (an empty `expected` drops "(position n) must be ..." from the message;
+    // torch's text really lacks the closing quote after the overflow error).
+    auto unpack_error = [&](const std::string& error) {
+      bad_argument(whole, "", " failed to unpack the object at pos " + std::to_string(i + 1) + " with error \"" + error,
+                   name ? name : "");
+    };
     try {
       ok = load_strict_int(v.ptr(), d) || PyBool_Check(v.ptr());  // torch reads a bool element as 0 or 1
       if (PyBool_Check(v.ptr())) d = v.ptr() == Py_True;
     } catch (const Error&) {  // an element past int64: torch's TypeError for the list
-      bad_argument(whole, "tuple of ints",
-                   " failed to unpack the object at pos " + std::to_string(i + 1) +
-                       " with error \"Overflow when unpacking long long\"",
-                   name ? name : "");
+      unpack_error("Overflow when unpacking long long");
     }
+    if (!ok && i > 0) unpack_error("type must be tuple of ints,but got " + arg_type_name(v) + "\"");
     if (!ok)
       bad_argument(whole, "tuple of ints",
                    ", but found element of type " + arg_type_name(v) + " at pos " + std::to_string(i), name ? name : "");
@@ -307,6 +324,7 @@ struct Call {
 std::string argument_message(const Call& call, const std::string& name, std::optional<size_t> position,
                              const std::string& expected, const std::string& found) {
   std::string where = "argument '" + name + "'";
+  if (expected.empty()) return call.fn() + "(): " + where + found;  // found says it all ("failed to unpack ...")
   if (position) where += " (position " + std::to_string(*position) + ")";
   return call.fn() + "(): " + where + " must be " + expected + found;
 }
@@ -490,7 +508,7 @@ void install_argument_errors(pyb::module_ m) {
       if (p) std::rethrow_exception(p);
     } catch (const ArgumentError& e) {
       // A complete message in case nothing names the argument (a caller outside the wrapper).
-      std::string text = "expected " + e.expected + e.found;
+      std::string text = e.expected.empty() ? "argument" + e.found : "expected " + e.expected + e.found;
       PyErr_SetString(PyExc_TypeError, text.c_str());
       PyObject *type, *value, *traceback;
       PyErr_Fetch(&type, &value, &traceback);

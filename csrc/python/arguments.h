@@ -41,6 +41,11 @@ struct ArgumentError : std::exception {
 // A type's name as torch prints it in argument errors: "NoneType", "str", "numpy.float64", "Tensor".
 std::string arg_type_name(pyb::handle h);
 
+// The default of a parameter torch lets a caller leave out but refuses as None (prod's dim, round's
+// decimals, eye's m): a value no caller can pass, so "not given" and "None" stay apart.
+pyb::handle absent();
+inline bool is_absent(pyb::handle h) { return h.ptr() == absent().ptr(); }
+
 // --- readers for parameters taken as pyb::handle ---
 Tensor tensor_of(pyb::handle h);
 std::optional<Tensor> optional_tensor_of(pyb::handle h);

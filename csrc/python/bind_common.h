@@ -76,6 +76,12 @@ pyb::object fill_value_of(pyb::handle value, DType dtype);
 Tensor clamp_call(const Tensor& t, pyb::handle min, pyb::handle max, const char* node_name = "ClampBackward1",
                   const char* tensor_node_name = "ClampBackward0");
 
+// clamp_min's or clamp_max's one bound, which torch requires (None is no Tensor or Number).
+inline pyb::handle required_bound(pyb::handle bound) {
+  if (bound.is_none()) bad_argument(bound, "Tensor");
+  return bound;
+}
+
 // round's decimals= (None: not given). Given at all, even as 0, torch looks for a kernel integers lack.
 int64_t round_decimals(const Tensor& x, pyb::handle decimals);
 

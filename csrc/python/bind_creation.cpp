@@ -131,8 +131,9 @@ pyb::capsule to_dlpack(const Tensor& t) {
 Tensor from_dlpack(pyb::handle obj) {
   pyb::object cap_obj = pyb::hasattr(obj, "__dlpack__") ? obj.attr("__dlpack__")() : pyb::reinterpret_borrow<pyb::object>(obj);
   PyObject* cap = cap_obj.ptr();
-  if (!PyCapsule_IsValid(cap, "dltensor"))
-    fail(ErrorKind::Type, "from_dlpack expects an object with __dlpack__ or a 'dltensor' capsule");
+  if (!PyCapsule_IsValid(cap, "dltensor"))  // torch hands anything without __dlpack__ to its capsule reader
+    fail(ErrorKind::Runtime, "from_dlpack received an invalid capsule. Note that DLTensor capsules can be consumed "
+         "only once, so you might have already constructed a tensor from it once.");
   auto* m = static_cast<dlpack::ManagedTensor*>(PyCapsule_GetPointer(cap, "dltensor"));
   const auto& dl = m->dl_tensor;
   TG_CHECK(dl.device.device_type == dlpack::kCPU, "from_dlpack: only CPU tensors are supported in this build");
@@ -177,9 +178,20 @@ void bind_creation(Module& m) {
       .def("seed", &Generator::seed)
       .def_property_readonly("device", [](const Generator&) { return device_object(Device()); });
   m.attr("default_generator") = default_generator();  // an object, as torch.default_generator
-  m.def("manual_seed", [](int64_t seed) {
+  m.def("manual_seed", [](pyb::handle seed) {
+    // torch.manual_seed calls int(seed) (its errors are Python's), then takes any value that fits
+    // int64 or uint64, a negative one wrapping.
+    pyb::object n = pyb::reinterpret_steal<pyb::object>(PyNumber_Long(seed.ptr()));
+    if (!n) throw pyb::error_already_set();
+    int overflow = 0;
+    uint64_t value = uint64_t(PyLong_AsLongLongAndOverflow(n.ptr(), &overflow));
+    if (overflow > 0) value = PyLong_AsUnsignedLongLong(n.ptr());
+    if (overflow < 0 || (overflow > 0 && PyErr_Occurred())) {
+      PyErr_Clear();
+      fail(ErrorKind::Value, "Overflow when unpacking long long");
+    }
     auto g = default_generator();
-    g->manual_seed(uint64_t(seed));
+    g->manual_seed(value);
     return g;
   }, arg("seed"));
   m.def("initial_seed", [] { return default_generator()->initial_seed(); });
@@ -188,8 +200,11 @@ void bind_creation(Module& m) {
   m.def("arange", [](pyb::handle a, pyb::handle b, pyb::handle c, pyb::handle dtype, pyb::handle device, bool rg) {
     // arange(end) / arange(start, end) / arange(start, end, step); any float makes it float.
     std::vector<pyb::handle> given;
-    for (pyb::handle h : {a, b, c})
-      if (!h.is_none()) given.push_back(h);
+    for (pyb::handle h : {a, b, c}) {
+      if (is_absent(h)) continue;
+      if (h.is_none()) bad_argument(h, "Number");  // an argument left out is no None
+      given.push_back(h);
+    }
     TG_CHECK_KIND(!given.empty(), Type, "arange() missing required argument 'end'");
     std::vector<Scalar> v;
     bool floating = false;
@@ -211,7 +226,7 @@ void bind_creation(Module& m) {
     }
     TG_CHECK(std::isfinite(start) && std::isfinite(end), "unsupported range: ", start, " -> ", end);
     return with_requires_grad(ops::arange(start, end, step, dt, device_from(device)), rg);
-  }, arg("start") = none, arg("end") = none, arg("step") = none, pyb::kw_only(), arg("dtype") = none,
+  }, arg("start") = absent(), arg("end") = absent(), arg("step") = absent(), pyb::kw_only(), arg("dtype") = none,
         arg("device") = none, arg("requires_grad") = false);
   m.def("linspace", [](double start, double end, int64_t steps, pyb::handle dtype, pyb::handle device, bool rg) {
     return with_requires_grad(ops::linspace(start, end, steps, optional_dtype_of(dtype).value_or(default_dtype()),
@@ -219,9 +234,9 @@ void bind_creation(Module& m) {
   }, arg("start"), arg("end"), arg("steps"), pyb::kw_only(), arg("dtype") = none, arg("device") = none,
         arg("requires_grad") = false);
   m.def("eye", [](int64_t n, pyb::handle mcols, pyb::handle dtype, pyb::handle device, bool rg) {
-    int64_t cols = optional_int_of(mcols).value_or(n);
+    int64_t cols = is_absent(mcols) ? n : int_of(mcols);  // m may be left out, not passed as None
     return with_requires_grad(ops::eye(n, cols, optional_dtype_of(dtype).value_or(default_dtype()), device_from(device)), rg);
-  }, arg("n"), arg("m") = none, pyb::kw_only(), arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
+  }, arg("n"), arg("m") = absent(), pyb::kw_only(), arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
 
   for (auto [name, dist, a, b] : {std::tuple{"rand", RandomDist::Uniform, 0.0, 1.0},
                                   std::tuple{"randn", RandomDist::Normal, 0.0, 1.0}}) {

@@ -119,7 +119,7 @@ Tensor clamp_call(const Tensor& t, pyb::handle lo, pyb::handle hi, const char* n
 }
 
 int64_t round_decimals(const Tensor& x, pyb::handle decimals) {
-  if (decimals.is_none()) return 0;
+  if (is_absent(decimals)) return 0;
   int64_t d = int_of(decimals);
   if (d == 0 && !is_floating(x->dtype()))
     fail(ErrorKind::NotImplemented, "\"round_vml_cpu\" not implemented for '", dtype_scalar_type_name(x->dtype()), "'");
@@ -188,17 +188,17 @@ void bind_functions(Module& m) {
   m.def("round", [](pyb::handle x, pyb::handle decimals) {
     Tensor t = tensor_of(x);
     return ops::round(t, round_decimals(t, decimals));
-  }, arg("input"), pyb::kw_only(), arg("decimals") = pyb::none());
+  }, arg("input"), pyb::kw_only(), arg("decimals") = absent());
   m.def("square", [](pyb::handle x) { return ops::pow(tensor_of(x), Scalar::from_int(2)); },
         arg("input"));
   def_unary<&ops::clone>(m, "clone");
   def_unary<&ops::detach>(m, "detach");
 
   m.def("clamp_min", [](pyb::handle x, pyb::handle lo) {
-    return clamp_call(tensor_of(x), lo, pyb::none(), "ClampMinBackward0", "ClampMinBackward1");
+    return clamp_call(tensor_of(x), required_bound(lo), pyb::none(), "ClampMinBackward0", "ClampMinBackward1");
   }, arg("input"), arg("min"));
   m.def("clamp_max", [](pyb::handle x, pyb::handle hi) {
-    return clamp_call(tensor_of(x), pyb::none(), hi, "ClampMaxBackward0", "ClampMaxBackward1");
+    return clamp_call(tensor_of(x), pyb::none(), required_bound(hi), "ClampMaxBackward0", "ClampMaxBackward1");
   }, arg("input"), arg("max"));
   for (const char* name : {"clamp", "clip"})
     m.def(name, [](pyb::handle x, pyb::handle lo, pyb::handle hi) { return clamp_call(tensor_of(x), lo, hi); },
@@ -220,11 +220,16 @@ void bind_functions(Module& m) {
                        [&](const Tensor& x, const Scalar& s) { return ops::sub(x, s, al); },
                        [&](const Scalar& s, const Tensor& y) { return ops::rsub(ops::mul_scalar(y, al.value), s); });
   }, arg("input"), arg("other"), pyb::kw_only(), arg("alpha") = 1);
-  m.def("rsub", [](pyb::handle a, pyb::handle b) {
+  // other - alpha * input. With alpha other than 1 the tensor form runs as sub(other, input, alpha),
+  // which checks alpha as torch does (its node is SubBackward0 where torch's is RsubBackward0).
+  m.def("rsub", [](pyb::handle a, pyb::handle b, pyb::handle alpha) {
     Tensor x = tensor_of(a);
-    if (is_tensor(b)) return ops::rsub(x, b.cast<Tensor>());
-    return ops::rsub(x, number_of(b));
-  }, arg("input"), arg("other"));
+    Scalar al = number_of(alpha);
+    const bool one = al.kind != Scalar::Kind::Bool && al.value == 1.0;
+    if (is_tensor(b)) return one ? ops::rsub(x, b.cast<Tensor>()) : ops::sub(b.cast<Tensor>(), x, al);
+    Scalar s = number_of(b);
+    return one ? ops::rsub(x, s) : ops::rsub(ops::mul(x, al), s);
+  }, arg("input"), arg("other"), pyb::kw_only(), arg("alpha") = 1);
   m.def("mul", [](pyb::handle a, pyb::handle b) { return binary_call<forms::Mul>(a, b, "mul"); },
         arg("input"), arg("other"));
   for (const char* name : {"div", "divide"}) {

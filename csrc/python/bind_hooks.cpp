@@ -39,7 +39,11 @@ struct HookHandle {
   }
 };
 
-HookHandle register_tensor_hook(const Tensor& t, pyb::function fn) {
+// torch takes any object as a tensor's hook and finds out only when backward calls it.
+pyb::function as_hook(pyb::object hook) { return pyb::reinterpret_borrow<pyb::function>(hook); }
+
+HookHandle register_tensor_hook(const Tensor& t, pyb::object hook) {
+  pyb::function fn = as_hook(std::move(hook));
   if (!t->requires_grad())
     fail(ErrorKind::Runtime, "cannot register a hook on a tensor that doesn't require gradient");
   int id = g_next_hook_id++;
@@ -58,8 +62,9 @@ HookHandle register_tensor_hook(const Tensor& t, pyb::function fn) {
 }
 
 void retain_grad(const Tensor& t) {
-  if (t->is_leaf() || t->retains_grad()) return;
+  // torch refuses a tensor that does not require grad first, a leaf included.
   if (!t->requires_grad()) fail(ErrorKind::Runtime, "can't retain_grad on Tensor that has requires_grad=False");
+  if (t->is_leaf() || t->retains_grad()) return;
   t->set_retains_grad(true);
   add_tensor_pre_hook(*t->grad_fn(), kRetainGradHookId, t->output_nr(), retain_grad_hook(t));
 }
@@ -105,7 +110,8 @@ void bind_hooks(Module& m) {
   TensorClass cls = tensor_class(m);
   cls.def("register_hook", &register_tensor_hook, pyb::arg("hook"))
       .def("retain_grad", &retain_grad)
-      .def("register_post_accumulate_grad_hook", [](const Tensor& t, pyb::function fn) {
+      .def("register_post_accumulate_grad_hook", [](const Tensor& t, pyb::object hook) {
+        pyb::function fn = as_hook(std::move(hook));
         if (!t->is_leaf())
           fail(ErrorKind::Runtime, "post accumulate grad hooks cannot be registered on non-leaf tensors");
         if (!t->requires_grad())

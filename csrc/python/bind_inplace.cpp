@@ -281,7 +281,7 @@ void bind_inplace(Module& m) {
       .def("atanh_", [](const Tensor& t) { return inplace_without_derivative<&ops::atanh>(t, "AtanhBackward1"); })
       .def("round_", [](const Tensor& self, pyb::handle decimals) {
         return assign_inplace(self, ops::round(self, round_decimals(self, decimals)));
-      }, pyb::kw_only(), pyb::arg("decimals") = pyb::none())
+      }, pyb::kw_only(), pyb::arg("decimals") = absent())
       .def("square_", [](const Tensor& self) {
         Tensor in = original(self, true);
         return assign_inplace(self, past_copy(ops::pow(in, Scalar::from_int(2)), in, self));
@@ -295,7 +295,7 @@ void bind_inplace(Module& m) {
       .def("addcdiv_", [](const Tensor& t, const Tensor& a, const Tensor& b, pyb::handle v) {
         return assign_inplace(t, ops::addcdiv(t, a, b, number_of(v)));
       }, arg("tensor1"), arg("tensor2"), pyb::kw_only(), arg("value") = 1)
-      .def("nan_to_num_", [](const Tensor& t, double nan, std::optional<double> posinf, std::optional<double> neginf) {
+      .def("nan_to_num_", [](const Tensor& t, std::optional<double> nan, std::optional<double> posinf, std::optional<double> neginf) {
         Tensor in = original(t, true);
         return assign_inplace(t, past_copy(ops::nan_to_num(in, nan, posinf, neginf), in, t));
       }, arg("nan") = 0.0, arg("posinf") = pyb::none(), arg("neginf") = pyb::none())
@@ -304,10 +304,10 @@ void bind_inplace(Module& m) {
       .def("clip_", [](const Tensor& t, pyb::handle lo, pyb::handle hi) { return clamp_inplace(t, lo, hi); },
            arg("min") = pyb::none(), arg("max") = pyb::none())
       .def("clamp_min_", [](const Tensor& t, pyb::handle lo) {
-        return clamp_inplace(t, lo, pyb::none(), "ClampMinBackward0", "ClampMinBackward1");
+        return clamp_inplace(t, required_bound(lo), pyb::none(), "ClampMinBackward0", "ClampMinBackward1");
       }, arg("min"))
       .def("clamp_max_", [](const Tensor& t, pyb::handle hi) {
-        return clamp_inplace(t, pyb::none(), hi, "ClampMaxBackward0", "ClampMaxBackward1");
+        return clamp_inplace(t, pyb::none(), required_bound(hi), "ClampMaxBackward0", "ClampMaxBackward1");
       }, arg("max"))
       .def("copy_", &copy_inplace, arg("src"), arg("non_blocking") = false)
       .def("zero_", [](const Tensor& t) { return assign_inplace(t, ops::full_like(t, 0.0, t->dtype(), t->device()), "ZeroBackward0", true); })

@@ -14,8 +14,14 @@
 namespace tapegrad::py {
 namespace {
 
+// An optional int dim (argmax, argmin): None is every element.
 std::optional<int64_t> opt_dim(pyb::handle h) {
   if (h.is_none()) return std::nullopt;
+  return int_of(h);
+}
+
+// prod's dim, whose wrong type torch reports against both of prod's forms.
+std::optional<int64_t> prod_dim(pyb::handle h) {
   if (!PyLong_Check(h.ptr()))
     fail(ErrorKind::Type, "prod() received an invalid combination of arguments - got (",
          std::string(pyb::str(pyb::type::handle_of(h).attr("__name__"))),
@@ -38,7 +44,7 @@ double norm_p(pyb::handle p) {
 // var/std's correction from correction= or the older unbiased=.
 double correction_arg(pyb::handle correction, pyb::handle unbiased) {
   if (!correction.is_none()) return float_of(correction);
-  if (!unbiased.is_none()) return bool_of(unbiased) ? 1.0 : 0.0;
+  if (!is_absent(unbiased)) return bool_of(unbiased) ? 1.0 : 0.0;  // a bool: None is refused
   return 1.0;
 }
 
@@ -171,9 +177,11 @@ void bind_reduce(Module& m) {
   def_both(m, cls, "nansum", [](const Tensor& t, pyb::handle dim, bool keepdim, pyb::handle dtype) {
     return ops::nansum(t, dims_of(dim), keepdim, optional_dtype_of(dtype));
   }, arg("dim") = none, arg("keepdim") = false, pyb::kw_only(), arg("dtype") = none);
+  // prod has no dim=None form in torch: a product over everything leaves dim out.
   def_both(m, cls, "prod", [](const Tensor& t, pyb::handle dim, bool keepdim, pyb::handle dtype) {
-    return ops::prod(t, opt_dim(dim), keepdim, optional_dtype_of(dtype));
-  }, arg("dim") = none, arg("keepdim") = false, pyb::kw_only(), arg("dtype") = none);
+    if (dim.is_none()) bad_argument(dim, "int");
+    return ops::prod(t, is_absent(dim) ? std::nullopt : prod_dim(dim), keepdim, optional_dtype_of(dtype));
+  }, arg("dim") = absent(), arg("keepdim") = false, pyb::kw_only(), arg("dtype") = none);
   def_both(m, cls, "amax", [](const Tensor& t, pyb::handle dim, bool keepdim) { return ops::amax(t, dims_of(dim), keepdim); },
            arg("dim") = pyb::tuple(), arg("keepdim") = false);
   def_both(m, cls, "amin", [](const Tensor& t, pyb::handle dim, bool keepdim) { return ops::amin(t, dims_of(dim), keepdim); },
@@ -199,7 +207,7 @@ void bind_reduce(Module& m) {
       Tensor out = (is_std ? ops::std : ops::var)(t, all ? Shape{} : dims_of(dim), c, keepdim);
       warn_without_degrees_of_freedom(is_std ? "std" : "var", t, out, c);
       return out;
-    }, arg("dim") = none, arg("unbiased") = none, arg("keepdim") = false, pyb::kw_only(), arg("correction") = none);
+    }, arg("dim") = none, arg("unbiased") = absent(), arg("keepdim") = false, pyb::kw_only(), arg("correction") = none);
   def_both(m, cls, "norm", [](const Tensor& t, pyb::handle p, pyb::handle dim, bool keepdim) {
     Shape dims = dims_of(dim);
     // 'fro' over more than two dims is a matrix norm torch refuses.
@@ -211,7 +219,7 @@ void bind_reduce(Module& m) {
     return ops::norm(t, norm_p(p), dims, keepdim);
   }, arg("p") = "fro", arg("dim") = none, arg("keepdim") = false);
   def_both(m, cls, "logsumexp", [](const Tensor& t, pyb::handle dim, bool keepdim) {
-    return ops::logsumexp(t, dims_of(dim), keepdim);
+    return ops::logsumexp(t, int_list_of(dim, "dim"), keepdim);  // dim is required: None is no dim list
   }, arg("dim"), arg("keepdim") = false);
   def_both(m, cls, "softmax", [](const Tensor& t, int64_t dim, pyb::handle dtype) {
     return ops::softmax(t, dim, optional_dtype_of(dtype));

@@ -56,7 +56,18 @@ Tensor matrix_transpose(const Tensor& t, const char* name) {
 void bind_shape(Module& m) {
   using pyb::arg;
   TensorClass cls = tensor_class(m);
-  cls.def("view", [](const Tensor& t, pyb::args shape) { return ops::view(t, size_of(shape)); })
+  // view(*size) or view(size) reshapes; view(dtype) reads the memory as another dtype.
+  cls.def("view", [](const Tensor& t, pyb::args shape, pyb::kwargs kwargs) {
+    if (kwargs.size()) {
+      if (shape.size() || kwargs.size() > 1 || !kwargs.contains("dtype"))
+        fail(ErrorKind::Type, "view() received an invalid combination of arguments: it takes one dtype or one size");
+      pyb::handle dtype = kwargs["dtype"];
+      if (!pyb::isinstance<PyDType>(dtype)) bad_argument(dtype, "torch.dtype", {}, "dtype");
+      return ops::view_dtype(t, dtype_from(dtype));
+    }
+    if (shape.size() == 1 && pyb::isinstance<PyDType>(shape[0])) return ops::view_dtype(t, dtype_from(shape[0]));
+    return ops::view(t, size_of(shape));
+  })
       .def("reshape", [](const Tensor& t, pyb::args shape) { return ops::reshape(t, size_of(shape, "shape")); })
       .def("view_as", [](const Tensor& t, const Tensor& o) { return ops::view(t, o->sizes()); })
       .def("reshape_as", [](const Tensor& t, const Tensor& o) { return ops::reshape(t, o->sizes()); })
@@ -90,8 +101,8 @@ void bind_shape(Module& m) {
   m.def("_alias", &ops::alias, arg("input"));
   def_both(m, cls, "flatten", &ops::flatten, arg("start_dim") = 0, arg("end_dim") = -1);
   def_both(m, cls, "squeeze", [](const Tensor& t, pyb::handle dim) {
-    return dim.is_none() ? ops::squeeze(t) : ops::squeeze(t, dims_of(dim));
-  }, arg("dim") = pyb::none());
+    return is_absent(dim) ? ops::squeeze(t) : ops::squeeze(t, int_list_of(dim, "dim"));  // no dim=None form
+  }, arg("dim") = absent());
   def_both(m, cls, "unsqueeze", &ops::unsqueeze, arg("dim"));
   def_both(m, cls, "transpose", &ops::transpose, arg("dim0"), arg("dim1"));
   def_both(m, cls, "swapaxes", &ops::transpose, arg("axis0"), arg("axis1"));
@@ -185,17 +196,18 @@ void bind_shape(Module& m) {
   def_both(m, cls, "triu", &ops::triu, arg("diagonal") = 0);
   cls.def("tril_", [](const Tensor& t, int64_t k) { return assign_inplace(t, ops::tril(t, k), "FillBackward0", true); }, arg("diagonal") = 0);
   cls.def("triu_", [](const Tensor& t, int64_t k) { return assign_inplace(t, ops::triu(t, k), "FillBackward0", true); }, arg("diagonal") = 0);
+  // _sort and _topk run under tapegrad.sort/topk (Python): their errors name those.
   m.def("_sort", [](const Tensor& t, int64_t dim, bool descending) {
     auto [values, indices] = ops::sort(t, dim, descending);
     return pyb::make_tuple(values, indices);
-  });
+  }, pyb::name("sort"), arg("input"), arg("dim"), arg("descending"));
   def_both(m, cls, "argsort", [](const Tensor& t, int64_t dim, bool descending, bool) {
     return ops::sort(t, dim, descending, nullptr).second;
   }, arg("dim") = -1, arg("descending") = false, pyb::kw_only(), arg("stable") = false);
   m.def("_topk", [](const Tensor& t, int64_t k, int64_t dim, bool largest, bool sorted) {
     auto [values, indices] = ops::topk(t, k, dim, largest, sorted);
     return pyb::make_tuple(values, indices);
-  });
+  }, pyb::name("topk"), arg("input"), arg("k"), arg("dim"), arg("largest"), arg("sorted"));
 }
 
 }  // namespace tapegrad::py

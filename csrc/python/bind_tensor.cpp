@@ -1,6 +1,9 @@
 // The Tensor class: properties, methods and Python operators, each a thin call into ops::.
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <map>
+
 #include "autograd/engine.h"
 #include "autograd/function.h"
 #include "autograd/grad_mode.h"
@@ -77,18 +80,48 @@ void backward(const Tensor& self, pyb::handle gradient, pyb::handle retain_graph
 }
 
 // Tensor.to(dtype) / to(device) / to(device, dtype) / to(other) with keywords dtype=, device=, copy=.
+// torch's three forms of to(): (device=None, dtype=None, non_blocking=False, copy=False),
+// (dtype, non_blocking=False, copy=False) and (tensor, non_blocking=False, copy=False), each with a
+// keyword-only memory_format. Arguments that fit none are torch's "invalid combination" TypeError.
 Tensor to(const Tensor& self, pyb::args args, pyb::kwargs kwargs) {
+  const bool by_dtype = args.size() && pyb::isinstance<PyDType>(args[0]), by_tensor = args.size() && is_tensor(args[0]);
+  const std::vector<std::string> names = by_dtype    ? std::vector<std::string>{"dtype", "non_blocking", "copy"}
+                                         : by_tensor ? std::vector<std::string>{"tensor", "non_blocking", "copy"}
+                                                     : std::vector<std::string>{"device", "dtype", "non_blocking", "copy"};
+  std::map<std::string, pyb::handle> given;
+  bool fits = args.size() <= names.size();
+  for (size_t i = 0; fits && i < args.size(); ++i) given[names[i]] = args[i];
+  for (auto [key, value] : kwargs) {
+    std::string k = pyb::str(key);
+    bool known = k == "memory_format" || std::find(names.begin(), names.end(), k) != names.end();
+    fits = fits && known && !given.count(k);
+    given[k] = value;
+  }
+  for (auto& [k, v] : given) {
+    if (k == "device") fits = fits && (v.is_none() || pyb::isinstance<Device>(v) || PyUnicode_Check(v.ptr()) ||
+                                       (PyLong_Check(v.ptr()) && !PyBool_Check(v.ptr())));
+    else if (k == "dtype") fits = fits && ((!by_dtype && v.is_none()) || pyb::isinstance<PyDType>(v));
+    else if (k == "non_blocking" || k == "copy") fits = fits && PyBool_Check(v.ptr());
+  }
+  if (!fits) {
+    std::string got;
+    for (auto a : args) got += (got.empty() ? "" : ", ") + arg_type_name(a);
+    for (auto [key, value] : kwargs) got += (got.empty() ? "" : ", ") + std::string(pyb::str(key)) + "=" + arg_type_name(value);
+    fail(ErrorKind::Type, "to() received an invalid combination of arguments - got (", got, "), but expected one of:\n",
+         " * (torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, bool copy = False, *, "
+         "torch.memory_format memory_format = None)\n",
+         " * (torch.dtype dtype, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)\n",
+         " * (Tensor tensor, bool non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)\n");
+  }
   std::optional<DType> dtype;
   std::optional<Device> device;
-  bool copy = false;
-  for (auto a : args) {
-    if (pyb::isinstance<PyDType>(a)) dtype = dtype_from(a);
-    else if (is_tensor(a)) dtype = a.cast<Tensor>()->dtype(), device = a.cast<Tensor>()->device();
-    else device = device_from(a);
+  if (given.count("tensor")) {
+    Tensor other = given["tensor"].cast<Tensor>();
+    dtype = other->dtype(), device = other->device();
   }
-  if (kwargs.contains("dtype")) dtype = optional_dtype_of(kwargs["dtype"]);
-  if (kwargs.contains("device")) device = device_from(kwargs["device"]);
-  if (kwargs.contains("copy")) copy = bool_of(kwargs["copy"]);
+  if (given.count("dtype")) dtype = optional_dtype_of(given["dtype"]);
+  if (given.count("device") && !given["device"].is_none()) device = device_from(given["device"]);
+  const bool copy = given.count("copy") && given["copy"].ptr() == Py_True;
   if (device && device->type != self->device().type) kernels_for(*device);  // raises for a device without kernels
   Tensor out = dtype ? ops::to_dtype(self, *dtype) : self;
   if (copy && out == self) out = ops::clone(self);
@@ -273,13 +306,13 @@ void bind_tensor(Module& m) {
       .def("acosh", &ops::acosh)
       .def("atanh", &ops::atanh)
       .def("round", [](const Tensor& t, pyb::handle decimals) { return ops::round(t, round_decimals(t, decimals)); },
-           pyb::kw_only(), arg("decimals") = pyb::none())
+           pyb::kw_only(), arg("decimals") = absent())
       .def("square", [](const Tensor& t) { return ops::pow(t, Scalar::from_int(2)); })
       .def("clamp", [](const Tensor& t, pyb::handle lo, pyb::handle hi) { return clamp_call(t, lo, hi); },
            arg("min") = pyb::none(), arg("max") = pyb::none())
-      .def("clamp_min", [](const Tensor& t, pyb::handle lo) { return clamp_call(t, lo, pyb::none(), "ClampMinBackward0", "ClampMinBackward1"); },
+      .def("clamp_min", [](const Tensor& t, pyb::handle lo) { return clamp_call(t, required_bound(lo), pyb::none(), "ClampMinBackward0", "ClampMinBackward1"); },
            arg("min"))
-      .def("clamp_max", [](const Tensor& t, pyb::handle hi) { return clamp_call(t, pyb::none(), hi, "ClampMaxBackward0", "ClampMaxBackward1"); },
+      .def("clamp_max", [](const Tensor& t, pyb::handle hi) { return clamp_call(t, pyb::none(), required_bound(hi), "ClampMaxBackward0", "ClampMaxBackward1"); },
            arg("max"))
       .def("clip", [](const Tensor& t, pyb::handle lo, pyb::handle hi) { return clamp_call(t, lo, hi); },
            arg("min") = pyb::none(), arg("max") = pyb::none())

@@ -68,6 +68,8 @@ void bind_types(Module& m) {
   m.def("_release_free_memory", &release_free_memory, pyb::call_guard<pyb::gil_scoped_release>());
   m.def("get_default_dtype", [] { return dtype_object(default_dtype()); });
   m.def("set_default_dtype", [](pyb::handle d) {
+    if (!pyb::isinstance<PyDType>(d))
+      fail(ErrorKind::Type, "invalid dtype object: only floating-point types are supported as the default type");
     DType t = dtype_from(d);
     if (!is_floating(t))
       fail(ErrorKind::Type, "only floating-point types are supported as the default type");

@@ -85,6 +85,7 @@ struct Flattened {
   std::vector<double> values;
   std::vector<int64_t> ints;  // exact integer values, for int64 results
   std::optional<DType> dtype;  // promoted over the elements' own dtypes
+  std::optional<DType> target;  // the dtype= asked for, which decides how torch words a bad element
 };
 
 // numpy scalars carry their own dtype (np.float64 stays float64), as torch honours it.
@@ -117,6 +118,11 @@ void flatten(pyb::handle h, size_t depth, Flattened& f) {
         fail(ErrorKind::Value, "Overflow when unpacking long long");  // torch's words for tensor data
       s = scalar_from(h);
       own = numpy_scalar_dtype(h);
+    }
+    if (!s && f.target) {
+      // torch converts each element to the asked dtype, and words the failure as that conversion does.
+      if (is_floating(*f.target)) fail(ErrorKind::Type, "must be real number, not ", type_name(h));
+      fail(ErrorKind::Type, "'", type_name(h), "' object cannot be interpreted as an integer");
     }
     if (!s) {
       // A string where a number belongs (shape inference took the first element's word for it).
@@ -207,6 +213,7 @@ Tensor tensor_from_data(pyb::handle data, std::optional<DType> dtype, Device dev
   if (pyb::isinstance<pyb::str>(data) || pyb::isinstance<pyb::bytes>(data))
     fail(ErrorKind::Type, "new(): invalid data type '", type_name(data), "'");
   Flattened f;
+  f.target = dtype;
   f.shape = infer_shape(data);
   f.values.reserve(size_t(numel_of(f.shape)));
   flatten(data, 0, f);

@@ -1,4 +1,6 @@
 """tapegrad: PyTorch's autograd API over a small C++ engine. `import tapegrad as torch` and go."""
+import builtins
+
 from tapegrad import _C
 from tapegrad import _memory  # noqa: F401  (hooks the garbage collector)
 from tapegrad._C import (  # noqa: F401  (re-exported public names)
@@ -132,7 +134,6 @@ from tapegrad._C import (  # noqa: F401  (views, indexing, reductions, compariso
     narrow,
     ne,
     nonzero,
-    norm,
     outer,
     permute,
     prod,
@@ -142,7 +143,6 @@ from tapegrad._C import (  # noqa: F401  (views, indexing, reductions, compariso
     scatter_add,
     select,
     softmax,
-    split,
     squeeze,
     stack,
     std,
@@ -278,11 +278,58 @@ def _repr(self, *, tensor_contents=None):
     )
 
 
-def _extreme(method, pair_type):
-    def reduce(self, dim=None, keepdim=False):
+_ABSENT = object()  # an argument left out: torch's max and min have no dim=None form
+
+_EXTREME_FORMS = {"method": ["()", "(Tensor other)", "(int dim, bool keepdim = False)"],
+                  "function": ["(Tensor input, *, Tensor out = None)", "(Tensor input, Tensor other, *, Tensor out = None)",
+                               "(Tensor input, int dim, bool keepdim = False, *, tuple of Tensors out = None)"]}
+
+
+def _invalid_extreme_call(name, form, positional, other):
+    got = [type(v).__name__ for v in positional if v is not _ABSENT]
+    got += [] if other is _ABSENT else [f"other={type(other).__name__}"]
+    forms = "".join(f" * {f}\n" for f in _EXTREME_FORMS[form])
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({', '.join(got)}), "
+                     f"but expected one of:\n{forms}")
+
+
+def _extreme_args(name, form, positional, dim, keepdim, other):
+    """(dim, keepdim) for max/min in one of torch's three forms: everything (dim None), elementwise
+    against a tensor (dim a tensor) or along an int dim; any other arguments are torch's TypeError."""
+    if other is not _ABSENT:
+        dim, fits = other, isinstance(other, Tensor) and dim is _ABSENT and keepdim is _ABSENT
+    elif isinstance(dim, Tensor) or dim is _ABSENT:
+        fits = keepdim is _ABSENT
+    else:
+        # (builtins.bool: this module's `bool` is the dtype)
+        fits = (not isinstance(dim, builtins.bool) and hasattr(type(dim), "__index__")
+                and (keepdim is _ABSENT or isinstance(keepdim, builtins.bool)))
+    if not fits:
+        raise _invalid_extreme_call(name, form, positional, other)
+    return None if dim is _ABSENT else dim, keepdim is True
+
+
+def _extreme_method(method, pair_type, name):
+    def reduce(self, dim=_ABSENT, keepdim=_ABSENT, *, other=_ABSENT):
+        dim, keepdim = _extreme_args(name, "method", (dim, keepdim), dim, keepdim, other)
         r = method(self, dim, keepdim)
         return pair_type(r) if isinstance(r, tuple) else r
 
+    reduce.__name__ = reduce.__qualname__ = name
+    return reduce
+
+
+def _extreme_function(method, pair_type, name):
+    def reduce(input, dim=_ABSENT, keepdim=_ABSENT, *, other=_ABSENT):
+        if not isinstance(input, Tensor):
+            if dim is _ABSENT and keepdim is _ABSENT and other is _ABSENT:
+                raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+            raise _invalid_extreme_call(name, "function", (input, dim, keepdim), other)
+        dim, keepdim = _extreme_args(name, "function", (input, dim, keepdim), dim, keepdim, other)
+        r = method(input, dim, keepdim)
+        return pair_type(r) if isinstance(r, tuple) else r
+
+    reduce.__name__ = reduce.__qualname__ = name
     return reduce
 
 
@@ -297,16 +344,22 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002  (torch's n
 
 Tensor.sort = sort
 Tensor.topk = topk
-Tensor.max = _extreme(Tensor._max, return_types.max)
-Tensor.min = _extreme(Tensor._min, return_types.min)
+Tensor.max = _extreme_method(Tensor._max, return_types.max, "max")
+Tensor.min = _extreme_method(Tensor._min, return_types.min, "min")
+max = _extreme_function(Tensor._max, return_types.max, "max")  # noqa: A001  (torch's name)
+min = _extreme_function(Tensor._min, return_types.min, "min")  # noqa: A001
 
 
-def max(input, dim=None, keepdim=False):  # noqa: A001  (torch's name)
-    return input.max(dim, keepdim)
+def split(tensor, split_size_or_sections, dim=0):
+    """torch.split is Python in torch: it calls tensor.split (an AttributeError for a non-tensor)."""
+    return tensor.split(split_size_or_sections, dim)
 
 
-def min(input, dim=None, keepdim=False):  # noqa: A001
-    return input.min(dim, keepdim)
+def norm(input, p="fro", dim=None, keepdim=False):
+    """torch.norm is Python in torch: it reads input.layout first (an AttributeError for a non-tensor)."""
+    if not isinstance(input, Tensor):
+        raise AttributeError(f"'{type(input).__name__}' object has no attribute 'layout'")
+    return _C.norm(input, p, dim, keepdim)
 
 
 # The getter (in C++) warns as torch does when a non-leaf that does not retain its grad is read.

@@ -20,6 +20,46 @@ def _tensor_arg(fn, value, name, pos):
     return value
 
 
+def _argument_error(fn, value, name, pos, kind):
+    where = f"argument '{name}'" + ("" if pos is None else f" (position {pos})")
+    return TypeError(f"{fn}(): {where} must be {kind}, not {_type_name(value)}")
+
+
+def _optional_tensor_arg(fn, value, name, pos):
+    """A tensor or None (torch's 'Tensor?'), else torch's TypeError."""
+    if value is not None and not isinstance(value, Tensor):
+        raise _argument_error(fn, value, name, pos, "Tensor")
+    return value
+
+
+def _bool_arg(fn, value, name, pos=None):
+    """True or False only, as torch's parser reads a bool."""
+    if type(value).__name__ not in ("bool", "bool_"):
+        raise _argument_error(fn, value, name, pos, "bool")
+    return bool(value)
+
+
+def _int_arg(fn, value, name, pos=None):
+    """An int or anything with __index__, never a bool or a float."""
+    if isinstance(value, bool) or isinstance(value, Tensor) or not hasattr(type(value), "__index__"):
+        raise _argument_error(fn, value, name, pos, "int")
+    return value.__index__()
+
+
+def _float_arg(fn, value, name, pos=None):
+    """Any real number (a bool too, as torch's parser takes one), never a tensor or a string."""
+    if isinstance(value, Tensor) or not (hasattr(type(value), "__float__") or hasattr(type(value), "__index__")) \
+            or isinstance(value, (str, bytes)):
+        raise _argument_error(fn, value, name, pos, "float")
+    return value
+
+
+def _str_arg(fn, value, name, pos=None):
+    if not isinstance(value, str):
+        raise _argument_error(fn, value, name, pos, "str")
+    return value
+
+
 def _tensors_arg(fn, tensors):
     """A sequence of tensors (torch's 'tuple of Tensors' argument), else torch's TypeError."""
     if not isinstance(tensors, (list, tuple)):
@@ -38,6 +78,9 @@ def _ints_arg(fn, value, name, pos, single=False):
         raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be tuple of ints, not {_type_name(value)}")
     for i, v in enumerate(value):
         if isinstance(v, bool) or not (isinstance(v, int) or hasattr(v, "__index__")):
+            if i:  # torch words a bad element after the first by its unpacking error
+                raise TypeError(f"{fn}(): argument '{name}' failed to unpack the object at pos {i + 1} with error "
+                                f"\"type must be tuple of ints,but got {_type_name(v)}\"")
             raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be tuple of ints, but found element of "
                             f"type {_type_name(v)} at pos {i}")
     return value
@@ -117,11 +160,15 @@ def tile(input, dims):
 
 def unflatten(input, dim, sizes):
     """Dim `dim` split into `sizes` (one of them may be -1), as a view."""
+    _tensor_arg("unflatten", input, "input", 1)
+    _int_arg("unflatten", dim, "dim", 2)
+    sizes = list(_ints_arg("unflatten", sizes, "sizes", 3))
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
     if input.dim() == 0:
         raise RuntimeError(f"unflatten got an unexpected error:\nDimension specified as {dim} but tensor has no "
                            "dimensions")
     d = _wrap_dim(dim, input.dim())
-    sizes = list(sizes)
     known = 1
     for s in sizes:
         known *= s if s != -1 else 1
@@ -132,10 +179,38 @@ def unflatten(input, dim, sizes):
     return input.view(*input.shape[:d], *sizes, *input.shape[d + 1:])
 
 
-def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+_ABSENT = object()  # repeat_interleave's repeats left out: the one-tensor form, which None is not
+
+
+def _repeat_interleave_args(input, repeats, dim, output_size):
+    """torch's forms (Tensor input, Tensor or int repeats, int dim=None, *, int output_size=None) and
+    (Tensor repeats, *, int output_size=None); other arguments are its "invalid combination" TypeError."""
+    def is_int(v):
+        return not isinstance(v, (bool, Tensor)) and hasattr(type(v), "__index__")
+
+    fits = isinstance(input, Tensor) and (output_size is None or is_int(output_size))
+    if repeats is not _ABSENT:
+        fits = fits and (isinstance(repeats, Tensor) or is_int(repeats)) and (dim is None or is_int(dim))
+    if not fits:
+        given = [v for v in (input, repeats) if v is not _ABSENT]
+        got = ", ".join([_type_name(v) for v in given] + [f"{k}={_type_name(v)}" for k, v in
+                                                           (("dim", dim), ("output_size", output_size)) if v is not None])
+        raise TypeError(f"repeat_interleave() received an invalid combination of arguments - got ({got}), but expected "
+                        "one of:\n * (Tensor input, Tensor repeats, int dim = None, *, int output_size = None)\n"
+                        " * (Tensor input, int repeats, int dim = None, *, int output_size = None)\n"
+                        " * (Tensor repeats, *, int output_size = None)\n")
+    counts = input if repeats is _ABSENT else repeats
+    if isinstance(counts, Tensor) and counts.dtype not in (_C.int64, _C.int32):
+        raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for '{_scalar_name(counts.dtype)}'")
+
+
+def repeat_interleave(input, repeats=_ABSENT, dim=None, *, output_size=None):
     """Each element (along dim, or of the flattened input) repeated; repeat_interleave(counts) gives the
     index each output position takes."""
-    if repeats is None:
+    _repeat_interleave_args(input, repeats, dim, output_size)
+    if dim is not None:
+        _wrap_dim(dim, input.dim())
+    if repeats is _ABSENT:
         if input.dim() != 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         counts = input.tolist()
@@ -165,6 +240,9 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|input - other| <= atol + rtol * |other| elementwise, with torch's handling of inf and nan."""
     _tensor_arg("isclose", input, "input", 1)
     _tensor_arg("isclose", other, "other", 2)
+    _float_arg("isclose", rtol, "rtol")
+    _float_arg("isclose", atol, "atol")
+    _bool_arg("isclose", equal_nan, "equal_nan")
     if input.dtype != other.dtype:
         raise RuntimeError(f"{_scalar_name(input.dtype)} did not match {_scalar_name(other.dtype)}")
     if rtol < 0:
@@ -186,6 +264,9 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     _tensor_arg("allclose", input, "input", 1)
     _tensor_arg("allclose", other, "other", 2)
+    _float_arg("allclose", rtol, "rtol")
+    _float_arg("allclose", atol, "atol")
+    _bool_arg("allclose", equal_nan, "equal_nan")
     return bool(isclose(input, other, rtol, atol, equal_nan).all())
 
 
@@ -247,15 +328,18 @@ def _scalar_name(dtype):
 
 # --- Tensor methods: the same functions, and torch's new_* constructors ---
 
-def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, _name="new_full"):
+    _ints_arg(_name, size, "size", 1)
     return _C.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
                    requires_grad=requires_grad)
 
 
-def _new_filled(value):
+def _new_filled(value, name):
     def method(self, *size, dtype=None, device=None, requires_grad=False):
-        shape = size[0] if len(size) == 1 and isinstance(size[0], (list, tuple)) else size
-        return _new_full(self, shape, value, dtype=dtype, device=device, requires_grad=requires_grad)
+        # one argument that is not an int is the whole size (torch names it, not its element)
+        one = len(size) == 1 and (isinstance(size[0], bool) or not hasattr(type(size[0]), "__index__"))
+        shape = size[0] if one else size
+        return _new_full(self, shape, value, dtype=dtype, device=device, requires_grad=requires_grad, _name=name)
 
     return method
 
@@ -271,13 +355,14 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
 
 
 Tensor.new_full = _new_full
-Tensor.new_zeros = _new_filled(0)
-Tensor.new_ones = _new_filled(1)
-Tensor.new_empty = _new_filled(0)
+Tensor.new_zeros = _new_filled(0, "new_zeros")
+Tensor.new_ones = _new_filled(1, "new_ones")
+Tensor.new_empty = _new_filled(0, "new_empty")
 Tensor.new_tensor = _new_tensor
 Tensor.broadcast_to = broadcast_to
 Tensor.tile = lambda self, *dims: tile(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (list, tuple)) else dims)
-Tensor.unflatten = unflatten
+# (the method, unlike the function, takes sizes=None, as no sizes)
+Tensor.unflatten = lambda self, dim, sizes: unflatten(self, dim, () if sizes is None else sizes)
 Tensor.repeat_interleave = repeat_interleave
 Tensor.movedim = movedim
 Tensor.moveaxis = movedim

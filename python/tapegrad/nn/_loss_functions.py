@@ -5,6 +5,7 @@ import warnings
 
 import tapegrad
 from tapegrad import _C
+from tapegrad._composites import _bool_arg, _float_arg, _int_arg, _optional_tensor_arg, _tensor_arg
 
 _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
@@ -50,8 +51,22 @@ def _broadcast_pair(input, target):
     return tapegrad.broadcast_tensors(input, target)
 
 
+def _pointwise_operands(input, target, kernel):
+    """torch's elementwise loss kernels take a bool or integer operand beside a floating one, and none
+    when both are integers (NotImplementedError naming the kernel). A bool operand is cast to the other's
+    dtype here, as the kernel reads it, since tapegrad's subtraction refuses bool tensors."""
+    if not input.is_floating_point() and not target.is_floating_point():
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_name(input)}'")
+    if input.dtype == tapegrad.bool:
+        input = input.to(target.dtype)
+    if target.dtype == tapegrad.bool:
+        target = target.to(input.dtype)
+    return input, target
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     input, target = _broadcast_pair(input, target)
+    input, target = _pointwise_operands(input, target, "mse_cpu")
     code = _reduction_code(reduction, size_average, reduce)
     if weight is not None:
         return _reduce(weight * (input - target) ** 2, ["none", "mean", "sum"][code])
@@ -72,8 +87,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if target.dtype.is_floating_point and not input.dtype.is_floating_point:
         raise RuntimeError(f"result type {_scalar_name(target)} can't be cast to the desired output type "
                            f"{_scalar_name(input)}")
-    if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"huber_cpu\" not implemented for '{_scalar_name(input)}'")
+    input, target = _pointwise_operands(input, target, "huber_cpu")
     code = _reduction_code(reduction)
     if weight is None:
         return _C._nn.huber_loss(input, target, code, delta)
@@ -82,6 +96,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     input, target = _broadcast_pair(input, target)
+    input, target = _pointwise_operands(input, target, "smooth_l1_cpu")
     code = _reduction_code(reduction, size_average, reduce)
     if beta == 0.0:
         return l1_loss(input, target, reduction=["none", "mean", "sum"][code])  # as torch: beta 0 is l1
@@ -106,6 +121,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     code = _reduction_code(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    _optional_tensor_arg("binary_cross_entropy_with_logits", weight, "weight", 3)
+    _optional_tensor_arg("binary_cross_entropy_with_logits", pos_weight, "pos_weight", 4)
+    if not input.is_floating_point():  # torch's kernel starts with log_sigmoid(input)
+        raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for '{_scalar_name(input)}'")
     if not target.is_floating_point():
         raise RuntimeError(f"result type {_scalar_name(input)} can't be cast to the desired output type "
                            f"{_scalar_name(target)}")
@@ -115,6 +134,12 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    # torch computes log1p(exp(-target * input)) into input's dtype: no bool input, no integer result
+    if isinstance(input, tapegrad.Tensor) and input.dtype == tapegrad.bool:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    if isinstance(input, tapegrad.Tensor) and not input.is_floating_point():
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {_scalar_name(input)}")
     return _C._nn.soft_margin_loss(input, target, _reduction_code(reduction, size_average, reduce))
 
 
@@ -145,6 +170,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                   label_smoothing=0.0):
     code = _reduction_code(reduction, size_average, reduce)
     reduction = ["none", "mean", "sum"][code]
+    # torch hands these to its C++ cross_entropy_loss, whose parser checks them
+    _tensor_arg("cross_entropy_loss", input, "input", 1)
+    _tensor_arg("cross_entropy_loss", target, "target", 2)
+    _optional_tensor_arg("cross_entropy_loss", weight, "weight", 3)
+    _int_arg("cross_entropy_loss", ignore_index, "ignore_index", 5)
+    _float_arg("cross_entropy_loss", label_smoothing, "label_smoothing", 6)
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.dim() == 1 else 1
@@ -191,6 +222,9 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         reduction = ["none", "mean", "sum"][_reduction_code(reduction, size_average, reduce)]
     elif reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    _tensor_arg("kl_div", input, "input", 1)
+    _tensor_arg("kl_div", target, "target", 2)
+    _bool_arg("kl_div", log_target, "log_target")
     if not input.is_floating_point() or not target.is_floating_point():
         raise RuntimeError("kl_div: Integral inputs not supported.")
     if reduction == "mean":
@@ -211,14 +245,21 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     code = _reduction_code(reduction, size_average, reduce)
+    _tensor_arg("hinge_embedding_loss", input, "input", 1)
+    _tensor_arg("hinge_embedding_loss", target, "target", 2)
+    _float_arg("hinge_embedding_loss", margin, "margin", 3)
     zeros = tapegrad.zeros_like(input)
-    margin_part = tapegrad.where(target != 1, (margin - input).clamp(min=0), zeros)
+    # torch subtracts from a tensor of input's dtype filled with margin: an integer input stays integer
+    # (and a bool one is refused) where the Python number would promote it to float
+    diff = margin - input if input.is_floating_point() else tapegrad.full_like(input, margin) - input
+    margin_part = tapegrad.where(target != 1, diff.clamp(min=0), zeros)
     self_part = tapegrad.where(target != -1, input, zeros)
     return _reduce(margin_part + self_part, ["none", "mean", "sum"][code])
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     code = _reduction_code(reduction, size_average, reduce)
+    _float_arg("margin_ranking_loss", margin, "margin", 4)
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")

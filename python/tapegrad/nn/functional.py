@@ -3,7 +3,7 @@ _loss_functions.py), with torch's signatures, defaults and argument checks."""
 
 import tapegrad
 from tapegrad import _C
-from tapegrad._composites import _ints_arg, _tensor_arg
+from tapegrad._composites import _bool_arg, _float_arg, _ints_arg, _str_arg, _tensor_arg
 from tapegrad.nn._loss_functions import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, hinge_embedding_loss, huber_loss,
     kl_div, l1_loss, log_cosh_loss, margin_ranking_loss, mean_bias_error, mse_loss, nll_loss, rmse,
@@ -36,7 +36,7 @@ def linear(input, weight, bias=None):
 
 
 def _maybe_inplace(fn, input, inplace):
-    if not inplace:
+    if not inplace or not isinstance(input, tapegrad.Tensor):  # a non-tensor gets the op's own TypeError
         return fn(input)
     # The in-place form writes into input with torch's in-place autograd rules; the op's backward
     # reads its input, which the write changes, so it runs on a copy.
@@ -61,6 +61,8 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 def gelu(input, approximate="none"):
+    _tensor_arg("gelu", input, "input", 1)
+    _str_arg("gelu", approximate, "approximate")
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
     return _C._nn.gelu(input, approximate == "tanh")
@@ -101,6 +103,9 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 def dropout(input, p=0.5, training=True, inplace=False):
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    # torch hands the rest to its C++ dropout, whose parser checks them
+    _tensor_arg("dropout_" if inplace else "dropout", input, "input", 1)
+    _bool_arg("dropout_" if inplace else "dropout", training, "train", 3)
     if not training or p == 0.0:
         return input
     if p == 1.0:  # a zero of input's own dtype: integer inputs stay integers, as in torch
@@ -115,11 +120,13 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
               sparse=False):
     if scale_grad_by_freq or sparse:
         raise NotImplementedError("tapegrad's embedding has neither scale_grad_by_freq nor sparse gradients")
-    if padding_idx is not None:
+    if padding_idx is not None and padding_idx != 0:  # (torch looks at weight's rows only for a nonzero one)
         rows = weight.shape[0]
         if not -rows <= padding_idx < rows:
             raise AssertionError("Padding_idx must be within num_embeddings")
         padding_idx = padding_idx % rows
+    _tensor_arg("embedding", weight, "weight", 1)
+    _tensor_arg("embedding", input, "indices", 2)
     if max_norm is not None:
         _renorm_rows_(weight, input, max_norm, norm_type)
     return _C._nn.embedding(weight, input, -1 if padding_idx is None else padding_idx)
@@ -141,6 +148,7 @@ def _renorm_rows_(weight, indices, max_norm, norm_type):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
+    _ints_arg("layer_norm", normalized_shape, "normalized_shape", 2)
     return _C._nn.layer_norm(input, list(normalized_shape), weight, bias, eps)
 
 
@@ -160,6 +168,9 @@ def pad(input, pad, mode="constant", value=None):
     (circular); pad lists (before, after) pairs from the last dim back, negative amounts crop."""
     _tensor_arg("pad", input, "input", 1)
     pad = list(_ints_arg("pad", pad, "pad", 2))
+    _str_arg("pad", mode, "mode", 3)
+    if value is not None:
+        _float_arg("pad", value, "value", 4)
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > input.dim():
@@ -299,6 +310,8 @@ def threshold(input, threshold, value, inplace=False):
 
 
 def glu(input, dim=-1):
+    if not isinstance(input, tapegrad.Tensor):  # torch's glu is Python: it fails reading input.dim()
+        raise AttributeError(f"'{type(input).__name__}' object has no attribute 'dim'")
     return _C._nn.glu(input, dim)
 
 
