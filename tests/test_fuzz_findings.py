@@ -379,3 +379,30 @@ def test_inplace_checks_come_in_torch_order(source):
             inf = T.ones(3)
         exec(source, {"T": T, "v": v, "w": w, "hv": hv, "hvi": hvi, "inf": inf})
     same_program(program)
+
+
+MORE_FINDINGS = [
+    "T.eye(4, dtype=float)", "T.zeros(2, dtype=int)", "T.tensor([1], dtype=float)", "T.ones(2).to(bool)",
+    "T.ones(2).to('cpu', float)", "T.ones(2).softmax(0, dtype=float)", "T.arange(3, dtype=float)", "T.zeros(2, dtype=str)",
+    "T.floor_divide(T.zeros(0, dtype=T.int64), T.tensor([False]))",
+    "T.remainder(T.zeros(2, 0, dtype=T.int64), T.tensor([0]))",
+    "T.fmod(T.ones(2, dtype=T.int64), T.tensor([0, 1]))",
+    "T.tensor([[1.5], [2.0]]).matmul(T.tensor([1.5]))._is_view()",
+    "T.ones(3).matmul(T.ones(3, 2))._is_view()",
+    "T.ones(2, 2, 3).matmul(T.ones(3, 2))._is_view()",
+    "(lambda v: (T.autograd.backward([(v * v).sum()], retain_graph=2), v.grad)[1])(T.ones(2, requires_grad=True))",
+]
+
+
+@pytest.mark.parametrize("source", MORE_FINDINGS)
+def test_dtype_types_empty_division_and_matmul_results(source):
+    same_program(lambda T: eval(source, {"T": T}))
+
+
+def test_detach_inplace_on_a_batched_matmul_result():
+    def program(T):
+        x = T.ones(2, 3, 1, requires_grad=True)
+        y = x @ T.tensor([1.5])
+        y.detach_()
+        return y
+    same_program(program)

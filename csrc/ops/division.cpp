@@ -7,8 +7,9 @@ namespace tapegrad::ops {
 namespace {
 
 // An integer quotient by zero has no value: torch raises rather than return one.
-void check_divisor(const Tensor& b, DType dtype) {
-  if (is_floating(dtype)) return;
+// Integer division by zero is torch's error, unless the result is empty (then no element divides).
+void check_divisor(const Tensor& a, const Tensor& b, DType dtype) {
+  if (is_floating(dtype) || a->numel() == 0 || b->numel() == 0) return;
   AutoGradMode off(false);
   if (*any(compare(b, Scalar::from_int(0), int(CompareOp::Eq)), {}, false)->data<bool>())
     fail(ErrorKind::Runtime, "ZeroDivisionError");
@@ -41,7 +42,7 @@ Tensor rounded_quotient(Rounding r, const Tensor& a, const Tensor& b) {
 Tensor remainder_like(BinaryOp op, Rounding quotient, const Tensor& a, const Tensor& b, const char* name,
                       const char* kernel) {
   DType dt = division_type(a, b, kernel);
-  check_divisor(b, dt);
+  check_divisor(a, b, dt);
   Tensor out = run_binary(op, a, b, dt);
   if (FormulaNode* n = record(name, [](FormulaNode& n, const Tensor& g) -> TensorList {
         if (!n.needs_grad(1)) return {g, Tensor()};
@@ -70,7 +71,7 @@ Tensor remainder(const Tensor& a, const Tensor& b) {
 Tensor remainder(const Tensor& a, const Scalar& b) {
   Tensor bt = with_number(a, b);
   DType dt = division_type(a, bt, "remainder_cpu");
-  check_divisor(bt, dt);
+  check_divisor(a, bt, dt);
   Tensor out = run_binary(BinaryOp::Remainder, a, bt, dt);
   record("RemainderBackward0", [](FormulaNode&, const Tensor& g) -> TensorList { return {g}; }, out, {&a});
   return out;
@@ -79,7 +80,7 @@ Tensor remainder(const Tensor& a, const Scalar& b) {
 Tensor remainder(const Scalar& a, const Tensor& b) {
   Tensor at = scalar_tensor(a, result_type(b, a), b->device());
   DType dt = division_type(at, b, "remainder_cpu");
-  check_divisor(b, dt);
+  check_divisor(at, b, dt);
   Tensor out = run_binary(BinaryOp::Remainder, at, b, dt);
   record("torch::autograd::NotImplemented", no_derivative<kRemainder>, out, {&b});
   return out;
@@ -92,7 +93,7 @@ Tensor fmod(const Tensor& a, const Tensor& b) {
 Tensor fmod(const Tensor& a, const Scalar& b) {
   Tensor bt = with_number(a, b);
   DType dt = division_type(a, bt, "fmod_cpu");
-  check_divisor(bt, dt);
+  check_divisor(a, bt, dt);
   Tensor out = run_binary(BinaryOp::Fmod, a, bt, dt);
   record("FmodBackward0", [](FormulaNode&, const Tensor& g) -> TensorList { return {g}; }, out, {&a});
   return out;
@@ -100,7 +101,7 @@ Tensor fmod(const Tensor& a, const Scalar& b) {
 
 Tensor floor_divide(const Tensor& a, const Tensor& b) {
   DType dt = division_type(a, b, "div_floor_cpu");
-  check_divisor(b, dt);
+  check_divisor(a, b, dt);
   Tensor out = run_binary(BinaryOp::FloorDivide, a, b, dt);
   record("torch::autograd::NotImplemented", no_derivative<kFloorDivide>, out, {&a, &b});
   return out;
@@ -115,7 +116,7 @@ Tensor floor_divide(const Scalar& a, const Tensor& b) {
 // (integers stay integers). Piecewise constant, so torch's rule is `grad * 0` for both inputs.
 Tensor div_rounded(const Tensor& a, const Tensor& b, bool floor, const char* node_name) {
   DType dt = division_type(a, b, floor ? "div_floor_cpu" : "div_trunc_cpu");
-  check_divisor(b, dt);
+  check_divisor(a, b, dt);
   Tensor out;
   {
     AutoGradMode off(false);

@@ -175,7 +175,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   TG_CHECK(da > 0 && db > 0, "both arguments to matmul need to be at least 1D, but they are ", da, "D and ", db, "D");
   if (da == 1 && db == 1) return dot(a, b);
   if (da == 2 && db == 1) return mv(a, b);
-  if (da == 1 && db == 2) return squeeze(mm(unsqueeze(a, 0), b), {0}, "SqueezeBackward4");
+  if (da == 1 && db == 2) return as_new(squeeze(mm(unsqueeze(a, 0), b), {0}, "SqueezeBackward4"));
   if (da == 2 && db == 2) return mm(a, b);
   if (da >= 3 && db <= 2) {
     // Fold a's batch dims into rows: one mm, then view back.

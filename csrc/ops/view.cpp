@@ -109,7 +109,9 @@ Tensor unsafe_view(const Tensor& x, const Shape& shape_in) {
   Shape shape = infer_size(shape_in, x->numel());
   auto st = view_strides(x, shape);
   if (!st) return reshape(x, shape);
-  return view_as_shape(x, shape, *st, "UnsafeViewBackward0");
+  // torch's _unsafe_view (of an op's own temporary) is no view: detach_() and in-place writes treat it
+  // as a tensor of its own.
+  return as_new(view_as_shape(x, shape, *st, "UnsafeViewBackward0"));
 }
 
 Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {

@@ -172,7 +172,7 @@ Shape size_of(const pyb::args& args, pyb::handle size_kw, const char* fn) {
 
 std::optional<DType> optional_dtype_of(pyb::handle h) {
   if (h.is_none()) return std::nullopt;
-  if (!pyb::isinstance<PyDType>(h)) bad_argument(h, "torch.dtype");
+  if (!is_dtype_like(h)) bad_argument(h, "torch.dtype");
   return dtype_from(h);
 }
 

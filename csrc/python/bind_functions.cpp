@@ -92,7 +92,7 @@ PyObject* tensor_function(PyObject*, PyObject* const* args, Py_ssize_t nargs, Py
     }
     if (!data) fail(ErrorKind::Type, "tensor() missing 1 required positional arguments: \"data\"");
     // Not behind the call wrapper: the keywords' type errors are worded here.
-    if (!dtype.is_none() && !pyb::isinstance<PyDType>(dtype))
+    if (!dtype.is_none() && !is_dtype_like(dtype))
       fail(ErrorKind::Type, "tensor(): argument 'dtype' must be torch.dtype, not ", arg_type_name(dtype));
     if (!device.is_none() && !is_device_like(device))
       fail(ErrorKind::Type, "tensor(): argument 'device' must be torch.device, not ", arg_type_name(device));

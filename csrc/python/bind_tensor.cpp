@@ -84,7 +84,7 @@ void backward(const Tensor& self, pyb::handle gradient, pyb::handle retain_graph
 // (dtype, non_blocking=False, copy=False) and (tensor, non_blocking=False, copy=False), each with a
 // keyword-only memory_format. Arguments that fit none are torch's "invalid combination" TypeError.
 Tensor to(const Tensor& self, pyb::args args, pyb::kwargs kwargs) {
-  const bool by_dtype = args.size() && pyb::isinstance<PyDType>(args[0]), by_tensor = args.size() && is_tensor(args[0]);
+  const bool by_dtype = args.size() && is_dtype_like(args[0]), by_tensor = args.size() && is_tensor(args[0]);
   const std::vector<std::string> names = by_dtype    ? std::vector<std::string>{"dtype", "non_blocking", "copy"}
                                          : by_tensor ? std::vector<std::string>{"tensor", "non_blocking", "copy"}
                                                      : std::vector<std::string>{"device", "dtype", "non_blocking", "copy"};
@@ -100,7 +100,7 @@ Tensor to(const Tensor& self, pyb::args args, pyb::kwargs kwargs) {
   for (auto& [k, v] : given) {
     if (k == "device") fits = fits && (v.is_none() || pyb::isinstance<Device>(v) || PyUnicode_Check(v.ptr()) ||
                                        (PyLong_Check(v.ptr()) && !PyBool_Check(v.ptr())));
-    else if (k == "dtype") fits = fits && ((!by_dtype && v.is_none()) || pyb::isinstance<PyDType>(v));
+    else if (k == "dtype") fits = fits && ((!by_dtype && v.is_none()) || is_dtype_like(v));
     else if (k == "non_blocking" || k == "copy") fits = fits && PyBool_Check(v.ptr());
   }
   if (!fits) {

@@ -25,8 +25,17 @@ pyb::object dtype_object(DType t) {
   return pyb::reinterpret_borrow<pyb::object>(slot);
 }
 
+bool is_dtype_like(pyb::handle h) {
+  return pyb::isinstance<PyDType>(h) || h.ptr() == reinterpret_cast<PyObject*>(&PyFloat_Type) ||
+         h.ptr() == reinterpret_cast<PyObject*>(&PyLong_Type) || h.ptr() == reinterpret_cast<PyObject*>(&PyBool_Type);
+}
+
 DType dtype_from(pyb::handle h) {
   if (pyb::isinstance<PyDType>(h)) return h.cast<PyDType&>().dtype;
+  // torch takes Python's own number types for their dtypes.
+  if (h.ptr() == reinterpret_cast<PyObject*>(&PyFloat_Type)) return DType::Float64;
+  if (h.ptr() == reinterpret_cast<PyObject*>(&PyLong_Type)) return DType::Int64;
+  if (h.ptr() == reinterpret_cast<PyObject*>(&PyBool_Type)) return DType::Bool;
   bad_argument(h, "torch.dtype");
 }
 

@@ -17,6 +17,8 @@ struct PyDType {
   DType dtype;
 };
 pyb::object dtype_object(DType t);
+// A torch.dtype, or one of Python's float, int and bool (which torch takes for float64, int64, bool).
+bool is_dtype_like(pyb::handle h);
 DType dtype_from(pyb::handle h);  // ArgumentError if h is not a dtype
 
 Device device_from(pyb::handle h);  // accepts a tapegrad.device, a string or an accelerator index

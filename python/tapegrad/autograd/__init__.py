@@ -29,12 +29,18 @@ def _as_tuple(x):
     return tuple(x)
 
 
+def _flag(value):
+    """torch's engine reads its flags as C integers: any int is taken for its truth, anything else refused."""
+    return bool(value) if isinstance(value, int) else value
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulates d(tensors)/d(leaves) into the leaves' .grad, seeded with grad_tensors."""
     tensors = _as_tuple(tensors)
     grad_tensors = _as_tuple(grad_tensors) or (None,) * len(tensors)
     if retain_graph is None:
         retain_graph = create_graph
+    retain_graph, create_graph = _flag(retain_graph), _flag(create_graph)
     if inputs is not None:
         _C._run_backward_into(tensors, grad_tensors, retain_graph, create_graph, _as_tuple(inputs))
     else:
@@ -61,6 +67,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
     if retain_graph is None:
         retain_graph = create_graph
+    retain_graph, create_graph = _flag(retain_graph), _flag(create_graph)
     result = _C._run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs, bool(allow_unused))
     if materialize_grads:
         result = tuple(g if g is not None else tapegrad.zeros_like(x, requires_grad=create_graph)
