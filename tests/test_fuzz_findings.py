@@ -406,3 +406,17 @@ def test_detach_inplace_on_a_batched_matmul_result():
         y.detach_()
         return y
     same_program(program)
+
+
+SHAPE_BEFORE_DTYPE = [
+    "x.bitwise_and_(T.ones(2, 2, dtype=T.int64))", "x.__iand__(T.ones(2, 2, dtype=T.int64))",
+    "x.bitwise_xor_(T.ones(3, dtype=T.int64))", "x.bitwise_or_(T.ones(2, 1, dtype=T.int64))",
+    "T.zeros(0, 2, 2, 2).unflatten(2, (2, 1, -1))", "T.zeros(0, 2, 0, 2).unflatten(2, (2, -1))",
+    "T.zeros(2, 6).unflatten(1, (4, -1))", "T.zeros(2, 0).unflatten(1, (0, -1))", "T.zeros(2, 6).unflatten(1, (-1, -1))",
+    "T.zeros(2, 6).unflatten(1, (2, 2))",
+]
+
+
+@pytest.mark.parametrize("source", SHAPE_BEFORE_DTYPE)
+def test_shapes_checked_before_dtypes(source):
+    same_program(lambda T: eval(source, {"T": T, "x": T.tensor([[-2.75], [0.75]])}))

@@ -66,6 +66,8 @@ void check_no_internal_overlap(const Tensor& written);
 // torch's refusal to write from a source that shares memory with the destination: copies and
 // pointwise in-place ops refuse a partial overlap only, index writes (index_put_, index_add_) any.
 void check_no_overlap(const Tensor& written, const Tensor& source, bool full_allowed);
+// An in-place op's operand must broadcast to self's shape: torch checks that before dtypes.
+void check_inplace_broadcast(const Tensor& self, const Tensor& other);
 // A fill value (masked_fill, scatter's value) as torch reads a complex one: its real part, or torch's
 // overflow error when it has an imaginary part (a bool tensor takes any nonzero as True).
 pyb::object fill_value_of(pyb::handle value, DType dtype);

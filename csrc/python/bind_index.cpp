@@ -427,6 +427,12 @@ void check_no_overlap(const Tensor& written, const Tensor& source, bool full_all
            "memory location. Please clone() the tensor before performing the operation.");
 }
 
+void check_inplace_broadcast(const Tensor& self, const Tensor& other) {
+  Shape shape = broadcast_shapes(self->sizes(), other->sizes());
+  TG_CHECK(shape == self->sizes(), "output with shape ", shape_str(self->sizes()), " doesn't match the broadcast shape ",
+           shape_str(shape));
+}
+
 pyb::object fill_value_of(pyb::handle value, DType dtype) {
   if (!PyComplex_Check(value.ptr())) return pyb::reinterpret_borrow<pyb::object>(value);
   double re = PyComplex_RealAsDouble(value.ptr()), im = PyComplex_ImagAsDouble(value.ptr());

@@ -134,7 +134,8 @@ Tensor compare_inplace(const Tensor& t, pyb::handle o) {
 // tensor or number gives NotImplemented, so Python raises its TypeError.
 pyb::object bitwise_inplace(const Tensor& a, pyb::handle b, int op, bool method) {
   check_inplace_leaf(a);
-  if (is_tensor(b)) {  // torch checks that the result fits self before it looks for a kernel
+  if (is_tensor(b)) {  // torch checks the shape, then that the result fits self, then for a kernel
+    check_inplace_broadcast(a, b.cast<Tensor>());
     DType rt = ops::result_type(a, b.cast<Tensor>());
     if (is_floating(rt) && !is_floating(a->dtype()))
       fail(ErrorKind::Runtime, "result type ", dtype_scalar_type_name(rt), " can't be cast to the desired output type ",

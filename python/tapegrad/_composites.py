@@ -173,7 +173,17 @@ def unflatten(input, dim, sizes):
     for s in sizes:
         known *= s if s != -1 else 1
     total = input.shape[d]
-    if -1 not in sizes and known != total:
+    if sizes.count(-1) > 1:
+        raise RuntimeError("unflatten got an unexpected error:\nonly one dimension can be inferred")
+    if -1 in sizes:  # inferred from the dim's own size (not the whole tensor's, which may be empty)
+        if known == 0:
+            raise RuntimeError(f"unflatten got an unexpected error:\ncannot reshape tensor of 0 elements into shape "
+                               f"{sizes} because the unspecified dimension size -1 can be any value and is ambiguous")
+        if total % known:
+            raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {dim} "
+                               f"({total}) in the input tensor")
+        sizes[sizes.index(-1)] = total // known
+    elif known != total:
         raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {dim} ({total}) "
                            "in the input tensor")
     return input.view(*input.shape[:d], *sizes, *input.shape[d + 1:])
