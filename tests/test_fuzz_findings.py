@@ -420,3 +420,31 @@ SHAPE_BEFORE_DTYPE = [
 @pytest.mark.parametrize("source", SHAPE_BEFORE_DTYPE)
 def test_shapes_checked_before_dtypes(source):
     same_program(lambda T: eval(source, {"T": T, "x": T.tensor([[-2.75], [0.75]])}))
+
+
+STRIDED_OVERLAPS = [
+    "x[None] = x", "x[:] = x", "x[...] = x", "x.copy_(x[:])", "x[:].copy_(x)", "y[::3, ...] += y", "y[:, ...] += y",
+    "z[None] = z", "z[0] = z", "x.view(1, 2).copy_(x)", "x.add_(x[:])", "x.add_(x.view(1, 2)[0])",
+    "x.unsqueeze(0).copy_(x)",
+]
+
+
+@pytest.mark.parametrize("source", STRIDED_OVERLAPS)
+def test_same_memory_with_other_strides_is_a_partial_overlap(source):
+    def program(T):
+        x, y, z = T.tensor([1.0, 2.0]), T.tensor([[1.25]]), T.tensor([3.0])
+        exec(source, {"x": x, "y": y, "z": z})
+        return x, y, z
+    same_program(program)
+
+
+@pytest.mark.parametrize("shape", [(1, 2), (3, 2), (1, 1, 2), (2, 1, 2), (1, 3, 2)])
+@pytest.mark.parametrize("source", ["T.ones(2)", "T.tensor(1.0)", "T.ones(3, 1)[:, :1]", "T.ones(2, 3)[:, :1].t()"])
+def test_expand_strides(source, shape):
+    def program(T):
+        x = eval(source, {"T": T})
+        try:
+            return T.tensor(list(x.expand(*shape).stride()))
+        except RuntimeError as e:
+            return str(e)[:20]
+    same_program(program)

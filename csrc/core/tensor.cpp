@@ -118,7 +118,7 @@ MemOverlap memory_overlap(const TensorImpl& a, const TensorImpl& b) {
   if (!a.is_dense() || !b.is_dense()) return MemOverlap::TooHard;
   const char *a0 = a.data_ptr(), *b0 = b.data_ptr();
   const char *a1 = a0 + a.numel() * int64_t(itemsize(a.dtype())), *b1 = b0 + b.numel() * int64_t(itemsize(b.dtype()));
-  if (a0 == b0 && a1 == b1) return MemOverlap::Full;
+  if (a0 == b0 && a1 == b1) return a.strides() == b.strides() ? MemOverlap::Full : MemOverlap::Partial;
   return a0 < b1 && b0 < a1 ? MemOverlap::Partial : MemOverlap::No;
 }
 

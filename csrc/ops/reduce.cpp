@@ -508,6 +508,10 @@ Tensor expand(const Tensor& x, const Shape& shape_in) {
                ".  Tensor sizes: ", shape_str(sizes));
     }
   }
+  // A new leading dim of size 1 gets the stride that would step over the dims after it, as torch's
+  // expand gives (its overlap checks compare strides); a 0-d tensor expands with zero strides.
+  for (size_t i = off; i-- > 0 && !sizes.empty();)
+    if (shape[i] == 1) strides[i] = shape[i + 1] * strides[i + 1];
   Tensor out = make_view(x, shape, strides, x->storage_offset());
   if (FormulaNode* n = record("ExpandBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {sum_to(g, n.shape)};

@@ -360,12 +360,14 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
     while (ones < vs->dim() && vs->sizes()[size_t(ones)] == 1) ++ones;
     if (ones) vs = ops::view(vs, Shape(vs->sizes().begin() + ones, vs->sizes().end()));
     if (adv.empty()) {
+      Tensor src = vs->dtype() == x->dtype() ? vs : ops::to_dtype(ops::detach(vs), x->dtype());
+      Tensor expanded = ops::expand(src, region->sizes());  // torch's expand message on a bad shape
       if (is_tensor(value)) {  // a number is a fill, which torch allows
         check_no_internal_overlap(region);
-        check_no_overlap(region, v, true);
+        // torch copies a value of the region's shape as it is, any other expanded to the region.
+        check_no_overlap(region, v->sizes() == region->sizes() ? v : expanded, true);
       }
-      Tensor src = vs->dtype() == x->dtype() ? vs : ops::to_dtype(ops::detach(vs), x->dtype());
-      ops::copy_into(region, ops::expand(src, region->sizes()));  // torch's expand message on a bad shape
+      ops::copy_into(region, expanded);
     } else {
       // torch turns a write of one value through one boolean mask into masked_fill_, which casts it.
       check_no_overlap(region, v, false);
