@@ -448,3 +448,16 @@ def test_expand_strides(source, shape):
         except RuntimeError as e:
             return str(e)[:20]
     same_program(program)
+
+
+@pytest.mark.parametrize("op", ["addcdiv", "addcmul"])
+@pytest.mark.parametrize("dtypes", [("float64", "float32", "float64"), ("float32", "float32", "float64"),
+                                    ("float64", "float64", "float32"), ("float32", "float64", "float64")])
+@pytest.mark.parametrize("zero_dim", [False, True])
+def test_addc_ops_compute_in_the_dtype_of_all_three(op, dtypes, zero_dim):
+    def program(T):
+        self = T.tensor([[1.0, -0.3], [0.7, 2.0]], dtype=getattr(T, dtypes[0]))
+        t1 = T.tensor([0.1, 3.0], dtype=getattr(T, dtypes[1]))
+        t2 = T.tensor(1.7 if zero_dim else [1.7, 0.3], dtype=getattr(T, dtypes[2]))
+        return getattr(T, op)(self, t1, t2, value=0.3)
+    same_program(program)

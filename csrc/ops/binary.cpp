@@ -1,6 +1,7 @@
 // Binary arithmetic with broadcasting and torch's type promotion, and the backward rules.
 // Broadcast gradients are summed back to each input's shape by the engine, not here.
 #include <cmath>
+#include <optional>
 
 #include "autograd/function.h"
 #include "ops/helpers.h"
@@ -97,6 +98,16 @@ DType result_type(const Tensor& a, const Tensor& b) {
 }
 
 DType result_type(const Tensor& a, const Scalar& b) { return combine(a->dtype(), b.natural_dtype()); }
+
+DType result_type(std::initializer_list<const Tensor*> tensors) {
+  std::optional<DType> dimensioned, zero_dim;  // torch promotes within each group, then combines
+  for (const Tensor* t : tensors) {
+    std::optional<DType>& group = (*t)->dim() > 0 ? dimensioned : zero_dim;
+    group = group ? promote_types(*group, (*t)->dtype()) : (*t)->dtype();
+  }
+  if (!dimensioned) return *zero_dim;
+  return zero_dim ? combine(*dimensioned, *zero_dim) : *dimensioned;
+}
 
 Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
   return add_impl(a, b, &b, alpha, result_type(a, b), "AddBackward0", add_rule, BinaryOp::Add);

@@ -189,6 +189,7 @@ Tensor expand(const Tensor& x, const Shape& shape);  // a stride-0 view (ExpandB
 // Type promotion as torch: dimensioned tensors outrank 0-dim ones, which outrank Python numbers.
 DType result_type(const Tensor& a, const Tensor& b);
 DType result_type(const Tensor& a, const Scalar& b);
+DType result_type(std::initializer_list<const Tensor*> tensors);  // one iterator over all of them
 
 void check_same_device(const Tensor& a, const Tensor& b);
 

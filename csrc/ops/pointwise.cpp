@@ -85,8 +85,11 @@ Tensor addcmul(const Tensor& self, const Tensor& t1, const Tensor& t2, const Sca
   // Integer operands keep their dtype: torch casts the value to it (0.5 becomes 0).
   const Scalar value = integral ? Scalar::from_int(int64_t(value_in.value)) : value_in;
   Tensor out = untracked([&] {
-    Tensor scaled = value.value == 1.0 ? t1 : mul(t1, value);
-    return add(self, mul(scaled, t2));
+    // torch computes value * t1 * t2 in the dtype of all three tensors together.
+    DType dt = result_type({&self, &t1, &t2});
+    Tensor a = cast_for_compute(t1, dt), b = cast_for_compute(t2, dt);
+    Tensor scaled = value.value == 1.0 ? a : mul(a, value);
+    return add(self, mul(scaled, b));
   });
   if (FormulaNode* n = record("AddcmulBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         double v = n.scalars[0];
@@ -109,8 +112,11 @@ Tensor addcdiv(const Tensor& self, const Tensor& t1, const Tensor& t2, const Sca
          "tensor2) for float inputs. The future addcdiv behavior is just the latter implementation: (input + value * "
          "tensor1 / tensor2), for all dtypes.");
   Tensor out = untracked([&] {
-    Tensor scaled = value.value == 1.0 ? t1 : mul(t1, value);
-    return add(self, div(scaled, t2));
+    // torch computes value * t1 / t2 in the dtype of all three tensors together.
+    DType dt = result_type({&self, &t1, &t2});
+    Tensor a = cast_for_compute(t1, dt), b = cast_for_compute(t2, dt);
+    Tensor scaled = value.value == 1.0 ? a : mul(a, value);
+    return add(self, div(scaled, b));
   });
   if (FormulaNode* n = record("AddcdivBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         double v = n.scalars[0];
