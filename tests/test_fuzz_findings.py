@@ -461,3 +461,10 @@ def test_addc_ops_compute_in_the_dtype_of_all_three(op, dtypes, zero_dim):
         t2 = T.tensor(1.7 if zero_dim else [1.7, 0.3], dtype=getattr(T, dtypes[2]))
         return getattr(T, op)(self, t1, t2, value=0.3)
     same_program(program)
+
+
+@pytest.mark.parametrize("source", ["T.tensor(True).cumsum_(0)", "T.tensor(True).cumsum_(-1)", "T.tensor(True).cumsum_(1)",
+                                    "T.zeros(0, dtype=T.bool).cumsum_(3)", "T.tensor([True]).cumsum_(0)",
+                                    "T.tensor([[True, False]]).cumsum_(1)"])
+def test_cumsum_inplace_on_bool(source):
+    same_program(lambda T: eval(source, {"T": T}))

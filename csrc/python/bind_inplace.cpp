@@ -247,7 +247,8 @@ void bind_inplace(Module& m) {
           fail(ErrorKind::Runtime, "Bad in-place call: input tensor dtype ", dtype_name(t->dtype()),
                " and output tensor dtype ", dtype_name(*dt), " should match");
         if (t->dtype() == DType::Bool) {  // torch looks for a kernel only when there is something to sum
-          if (t->numel() == 0) return t;
+          wrap_dim(dim, t->dim());  // a dim out of range first
+          if (t->numel() == 0 || t->dim() == 0) return t;  // (a 0-d tensor is its own cumulative sum)
           fail(ErrorKind::NotImplemented, "\"cumsum_out_cpu\" not implemented for 'Bool'");
         }
         return assign_inplace(t, ops::cumsum(t, dim, t->dtype()));
