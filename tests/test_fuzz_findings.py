@@ -468,3 +468,13 @@ def test_addc_ops_compute_in_the_dtype_of_all_three(op, dtypes, zero_dim):
                                     "T.tensor([[True, False]]).cumsum_(1)"])
 def test_cumsum_inplace_on_bool(source):
     same_program(lambda T: eval(source, {"T": T}))
+
+
+@pytest.mark.parametrize("source", [
+    "F.relu(T.tensor([2**63 - 1, -2**63]))", "T.tensor([2**63 - 1, -2**63]).clamp_min(0)",
+    "T.tensor([2**63 - 1, -2**63, 3]).clamp(5, -5)", "T.tensor([2**63 - 1, -2**63]).clamp(-5, 5)",
+    "T.tensor([2**63 - 1, -2**63]).clamp(max=2.5)", "T.tensor([1, 2, 3], dtype=T.int32).clamp(1.5, 2.5)",
+    "F.relu(T.tensor([-3, 4], dtype=T.int32))",
+])
+def test_integer_relu_and_clamp_keep_extreme_values(source):
+    same_program(lambda T: eval(source, {"T": T, "F": functional(T)}))

@@ -1,6 +1,7 @@
 // CPU elementwise kernels: one functor per op fed to map1/map2, which pick contiguous,
 // scalar-broadcast or strided inner loops.
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "kernels/cpu/dispatch_types.h"
@@ -24,6 +25,15 @@ T int_pow(T base, T exp) {
   return T(result);
 }
 
+// A bound given as a double, as an integer of T: saturated at T's ends (2**63 is past int64's).
+template <class T>
+T saturate(double v) {
+  if (std::isnan(v)) return T(0);
+  if (v >= double(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
+  if (v <= double(std::numeric_limits<T>::lowest())) return std::numeric_limits<T>::lowest();
+  return T(v);
+}
+
 template <class T>
 void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, double b_) {
   using M = math_t<T>;
@@ -38,7 +48,12 @@ void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, d
     case UnaryOp::Cos: m([](M x) { return std::cos(x); }); break;
     case UnaryOp::Tanh: m([](M x) { return std::tanh(x); }); break;
     case UnaryOp::Sigmoid: m([](M x) { return M(1) / (M(1) + std::exp(-x)); }); break;
-    case UnaryOp::Relu: m([](M x) { return x > M(0) ? x : (std::isnan(x) ? x : M(0)); }); break;
+    case UnaryOp::Relu:
+      if constexpr (std::is_integral_v<T>)  // in T itself: int64's extremes do not survive a double
+        map1<T>(in, out, [](T x) { return x > T(0) ? x : T(0); });
+      else
+        m([](M x) { return x > M(0) ? x : (std::isnan(x) ? x : M(0)); });
+      break;
     case UnaryOp::Abs: m([](M x) { return std::abs(x); }); break;
     case UnaryOp::Sqrt: m([](M x) { return std::sqrt(x); }); break;
     case UnaryOp::Reciprocal: m([](M x) { return M(1) / x; }); break;
@@ -51,6 +66,14 @@ void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, d
       break;
     case UnaryOp::RPowScalar: m([a](M x) { return std::pow(a, x); }); break;
     case UnaryOp::Clamp:
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {  // compared in T, as relu
+        const T lo = saturate<T>(a_), hi = saturate<T>(b_);
+        map1<T>(in, out, [=](T x) {
+          if (has_lo && x < lo) x = lo;
+          return has_hi && x > hi ? hi : x;
+        });
+        break;
+      }
       // torch propagates NaN inputs through clamp.
       m([=](M x) {
         if (std::isnan(x)) return x;
