@@ -261,6 +261,14 @@ def test_split_chunk_unbind_shapes():
         assert isinstance(fn(tapegrad, tapegrad.zeros(5, 3)), tuple)
 
 
+@pytest.mark.parametrize("fn", [lambda x: x.unbind(0), lambda x: x.split([], 0)])
+def test_multi_output_views_of_an_empty_dim_that_requires_grad(fn):
+    # No pieces: record_multi used to return the address of a node nobody owned, which the caller then
+    # wrote into (a heap use-after-free that tools/sanitize.sh's ASan build found).
+    res = {lib.__name__: fn(lib.zeros(0, 3, requires_grad=True)) for lib in LIBS}
+    assert res["tapegrad"] == () and res["torch"] == ()
+
+
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("which", ["split", "split_list", "chunk", "unbind"])
 def test_multi_output_gradients_from_several_outputs(which, dtype):

@@ -120,7 +120,9 @@ FormulaNode* record_multi(const char* name, MultiBackwardFormula formula, const 
   if (!GradMode::is_enabled() || outs.empty() || outs[0]->is_inference()) return nullptr;
   bool needed = false;
   for (const Tensor* t : inputs) needed = needed || (t && *t && (*t)->requires_grad());
-  if (!needed) return nullptr;
+  // No outputs (unbind or split of an empty dim): nothing would own the node, and the caller would
+  // fill in a freed one. There is no gradient to route either, so there is no node (as in torch).
+  if (!needed || outs.empty()) return nullptr;
   auto node = std::make_shared<FormulaNode>(name, formula, uint32_t(outs.size()));
   link_edges(*node, inputs);
   for (size_t i = 0; i < outs.size(); ++i) {

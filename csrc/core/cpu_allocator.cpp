@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/sanitizer.h"
 #include "core/storage.h"
 
 namespace tapegrad {
@@ -19,6 +20,7 @@ constexpr size_t kCacheLimit = size_t(2) << 30;   // never hoard more than this 
 class CpuCachingAllocator final : public Allocator {
  public:
   void* allocate(size_t nbytes) override {
+    if constexpr (kAsan) return allocate_exact(nbytes);
     size_t size = round_up(nbytes);
     if (size >= kCacheMin) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -43,6 +45,7 @@ class CpuCachingAllocator final : public Allocator {
   void release_cached() override { release_cache(); }
 
   void deallocate(void* ptr, size_t nbytes) override {
+    if constexpr (kAsan) return std::free(ptr);
     size_t size = round_up(nbytes);
     if (size >= kCacheMin) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -56,6 +59,15 @@ class CpuCachingAllocator final : public Allocator {
   }
 
  private:
+  // Under ASan: no cache and no rounding up, so that the first byte past the tensor is a redzone.
+  // posix_memalign takes any size (aligned_alloc wants a multiple of the alignment).
+  static void* allocate_exact(size_t nbytes) {
+    void* p = nullptr;
+    if (posix_memalign(&p, kAlign, nbytes) != 0 || !p)
+      fail(ErrorKind::Runtime, "DefaultCPUAllocator: not enough memory: you tried to allocate ", nbytes, " bytes.");
+    return p;
+  }
+
   // Sizes near SIZE_MAX cannot be rounded up; aligned_alloc then refuses the unrounded size.
   static size_t round_up(size_t n) { return n == 0 ? kAlign : n > SIZE_MAX - kAlign ? n : (n + kAlign - 1) / kAlign * kAlign; }
 

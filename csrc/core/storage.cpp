@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/pool.h"
+#include "core/sanitizer.h"
 #include "kernels/cuda_runtime.h"
 
 namespace tapegrad {
@@ -36,8 +37,9 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   auto s = std::allocate_shared<Storage>(PoolAllocator<Storage>());
   s->nbytes_ = nbytes;
   s->device_ = device;
-  if (device.is_cpu() && nbytes <= sizeof(s->inline_)) {
-    // Scalars and tiny tensors dominate small graphs: keep their bytes inside the Storage.
+  if (device.is_cpu() && nbytes <= sizeof(s->inline_) && !kAsan) {
+    // Scalars and tiny tensors dominate small graphs: keep their bytes inside the Storage (not under
+    // ASan, which guards only separate blocks: a read past a scalar would land in this Storage).
     s->data_ = s->inline_;
   } else {
     s->data_ = allocator_for(device.type)->allocate(nbytes);
