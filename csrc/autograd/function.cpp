@@ -117,7 +117,7 @@ FormulaNode* record_any_dtype(const char* name, BackwardFormula formula, const T
 
 FormulaNode* record_multi(const char* name, MultiBackwardFormula formula, const TensorList& outs,
                           const std::vector<const Tensor*>& inputs) {
-  if (!GradMode::is_enabled() || outs.empty() || outs[0]->is_inference()) return nullptr;
+  if (!GradMode::is_enabled() || (!outs.empty() && outs[0]->is_inference())) return nullptr;
   bool needed = false;
   for (const Tensor* t : inputs) needed = needed || (t && *t && (*t)->requires_grad());
   // No outputs (unbind or split of an empty dim): nothing would own the node, and the caller would
