@@ -1,5 +1,6 @@
 # Shared parity helpers: run the same torch-API lambda through tapegrad and torch and compare.
 import math
+import os
 import pathlib
 import re
 import warnings
@@ -29,6 +30,19 @@ with warnings.catch_warnings():
 def package_root():
     """The directory holding the tapegrad package under test (what PYTHONPATH must point at)."""
     return str(pathlib.Path(tapegrad.__file__).resolve().parents[1])
+
+
+SANITIZER_VARS = ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS", "PYTHONMALLOC")
+# Under AddressSanitizer (tools/sanitize.sh) freed memory sits in a quarantine, every block has redzones
+# and the pools step aside: resident-memory bounds measure ASan, not tapegrad, so those checks skip.
+SANITIZED = "libasan" in os.environ.get("LD_PRELOAD", "")
+NOT_UNDER_ASAN = pytest.mark.skipif(SANITIZED, reason="resident memory under ASan measures ASan")
+
+
+def sanitizer_env():
+    """What a child interpreter needs from ours to load a sanitized build (tools/sanitize.sh sets it);
+    tests that start children with a minimal environment add this, else the child cannot import tapegrad."""
+    return {k: os.environ[k] for k in SANITIZER_VARS if k in os.environ}
 
 FLOAT_DTYPES = ("float32", "float64")
 ALL_DTYPES = ("float32", "float64", "int64", "int32", "bool")

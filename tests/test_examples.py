@@ -1,6 +1,5 @@
 # Runs examples/ under tapegrad and under torch and checks they print the same thing.
 import ast
-import importlib.machinery
 import os
 import pathlib
 import re
@@ -8,6 +7,8 @@ import subprocess
 import sys
 
 import pytest
+
+from conftest import package_root
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "seed_walkthrough.py"
@@ -42,14 +43,6 @@ KEY_LINES = [
 ]
 
 
-def _dev_build_present():
-    """True when <repo>/python/tapegrad holds a built (and resolvable) _C extension."""
-    pkg = REPO / "python" / "tapegrad"
-    return any(
-        (pkg / ("_C" + suffix)).exists() for suffix in importlib.machinery.EXTENSION_SUFFIXES
-    )
-
-
 def _imports(source):
     """(module, alias) for every import statement in source."""
     imported = []
@@ -61,23 +54,23 @@ def _imports(source):
     return imported
 
 
-def _env(use_dev_tree):
+def _env(tested_tapegrad):
     env = dict(os.environ)
-    if use_dev_tree and _dev_build_present():
-        # Dev layout: the built extension sits in the source tree. Otherwise the
-        # installed tapegrad package is used as is.
-        parts = [str(REPO / "python")] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if tested_tapegrad:
+        # The tapegrad this suite imported (a dev tree, tools/sanitize.sh's staged build, or the installed
+        # package), ahead of anything else on the path.
+        parts = [package_root()] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
         env["PYTHONPATH"] = os.pathsep.join(parts)
     return env
 
 
-def _run(script, use_dev_tree, cwd):
+def _run(script, tested_tapegrad, cwd):
     proc = subprocess.run(
         [sys.executable, str(script)],
         capture_output=True,
         text=True,
         timeout=300,
-        env=_env(use_dev_tree),
+        env=_env(tested_tapegrad),
         cwd=cwd,
     )
     assert proc.returncode == 0, f"{script} failed (rc={proc.returncode}):\n{proc.stderr}"
@@ -86,7 +79,7 @@ def _run(script, use_dev_tree, cwd):
 
 @pytest.fixture(scope="module")
 def tapegrad_output(tmp_path_factory):
-    return _run(EXAMPLE, use_dev_tree=True, cwd=tmp_path_factory.mktemp("tapegrad_run"))
+    return _run(EXAMPLE, tested_tapegrad=True, cwd=tmp_path_factory.mktemp("tapegrad_run"))
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +91,7 @@ def torch_output(tmp_path_factory):
     work = tmp_path_factory.mktemp("torch_run")
     script = work / EXAMPLE.name
     script.write_text(source)
-    return _run(script, use_dev_tree=False, cwd=work)
+    return _run(script, tested_tapegrad=False, cwd=work)
 
 
 def test_example_imports_only_tapegrad_as_torch():

@@ -11,7 +11,7 @@ import pytest
 import tapegrad
 import torch
 
-from conftest import package_root
+from conftest import package_root, sanitizer_env
 
 STRESS = pathlib.Path(__file__).with_name("threads_stress.py")
 SECOND_BACKWARD = (
@@ -33,7 +33,7 @@ def run_threads(n, target, *args):
 def test_threaded_stress_has_no_crash_and_no_broken_invariant():
     # Before thread-safe .grad this crashed (SIGSEGV) within a second, 3 runs out of 3. A
     # subprocess, so that a crash fails this test instead of killing the test run.
-    env = {"PYTHONPATH": package_root(), "PATH": "/usr/bin:/bin"}
+    env = {"PYTHONPATH": package_root(), "PATH": "/usr/bin:/bin", **sanitizer_env()}
     proc = subprocess.run([sys.executable, str(STRESS), "3"], capture_output=True, text=True, timeout=180, env=env)
     assert proc.returncode == 0, f"return code {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
