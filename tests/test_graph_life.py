@@ -9,6 +9,7 @@ import pytest
 import tapegrad
 import tapegrad as tg
 import torch
+from conftest import NOT_UNDER_ASAN
 
 
 def _rss_mb():
@@ -16,6 +17,7 @@ def _rss_mb():
         return int(f.read().split()[1]) * 4096 / 2**20
 
 
+@NOT_UNDER_ASAN
 def test_training_loop_memory_stays_flat():
     tapegrad.manual_seed(0)
     w1 = (tapegrad.randn(16, 32) * 0.1).requires_grad_()
@@ -42,6 +44,7 @@ def test_training_loop_memory_stays_flat():
     assert np.isfinite(last.item())
 
 
+@NOT_UNDER_ASAN
 def test_graph_is_freed_with_its_output():
     x = tapegrad.ones(1024, 1024, requires_grad=True)  # 4 MB per saved tensor
     before = _rss_mb()

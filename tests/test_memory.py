@@ -6,7 +6,9 @@ import textwrap
 
 import pytest
 
-from conftest import package_root
+from conftest import NOT_UNDER_ASAN, package_root
+
+pytestmark = NOT_UNDER_ASAN
 
 PRELUDE = """
 import gc, json, threading
