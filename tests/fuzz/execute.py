@@ -271,7 +271,7 @@ def run_program(prog, torch_lib, tg_lib, trace=False, progress=None):
                     mismatch = _observe(sides, exprs, run_, stmt, soft_seen, loose)
                 else:
                     st["raise_any"] += 1
-                    if t_out == g_out:
+                    if C.same_exception(t_out, g_out, t_side.message, g_side.message):
                         st["raise_agree"] += 1
                     elif t_out == "ok":
                         mismatch = (C.TG_RAISES, f"torch ok, tapegrad raised {g_out}")
