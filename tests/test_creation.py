@@ -147,10 +147,11 @@ def test_arange(args):
     expect_same_result(lambda lib: lib.arange(*args), rtol=0, atol=0)
 
 
-# A fractional step with an integer dtype is left out: torch truncates the step to 0 (and, depending
-# on the version, raises or returns zeros): a quirk, not a contract.
-ARANGE_DTYPE = [(args, dtype) for args in [(5,), (1, 4), (0, 2, 0.5), (0.5, 4.5)] for dtype in ALL_DTYPES[:4]
-                if not (dtype.startswith("int") and args == (0, 2, 0.5))]
+# Integer ranges truncate start, end and step to int64 first (a step truncated to 0 is int64's
+# ValueError but int32's run of zeros), and size an int64 range in int64 arithmetic.
+ARANGE_DTYPE = [(args, dtype) for args in [(5,), (1, 4), (0, 2, 0.5), (0.5, 4.5), (-3.7, 3, 2.5), (-0.5, 5, 1.7),
+                                           (2**53 + 1, 2**53 + 5), (-2**63, 2**63 - 1, 2**62), (0, 1e10, 3e9)]
+                for dtype in ALL_DTYPES[:4] if not (dtype == "int64" and args == (0, 2, 0.5))]
 
 
 @pytest.mark.parametrize("args,dtype", ARANGE_DTYPE, ids=[f"{a}-{d}" for a, d in ARANGE_DTYPE])
@@ -190,8 +191,41 @@ def test_linspace(args):
 
 @pytest.mark.parametrize("dtype", ["int64", "int32"])
 def test_linspace_integer_dtype(dtype):
-    for args in ((0, 10, 4), (-5, 5, 7), (0, 1, 5)):
-        expect_same_result(lambda lib: lib.linspace(*args, dtype=getattr(lib, dtype)))
+    for args in ((0, 10, 4), (-5, 5, 7), (0, 1, 5), (0.5, 5.7, 4), (-2.5, 2.5, 5)):
+        expect_same_result(lambda lib: lib.linspace(*args, dtype=getattr(lib, dtype)), rtol=0, atol=0)
+
+
+def _range_cases(seed, count):
+    """Random arange/linspace calls: float steps, long ranges (torch's SIMD vectors and thread
+    chunks both show in the roundings) and ends that cancel."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for _ in range(count):
+        dtype = ALL_DTYPES[int(rng.integers(4))]
+        start = float(rng.choice([rng.uniform(-10, 10), rng.integers(-50, 50), rng.uniform(-1e4, 1e4)]))
+        if rng.random() < 0.5:
+            step = float(rng.choice([rng.uniform(0.01, 3), 0.1, 0.25, 1 / 3, 0.3, 2, -0.1, -0.7]))
+            if dtype == "int64":
+                step = float(np.sign(step) * max(1, round(abs(step))))  # else int64's ValueError
+            count_ = int(rng.choice([rng.integers(1, 300), rng.integers(1, 70000)]))
+            cases.append(("arange", (start, start + step * count_, step), dtype))
+        else:
+            end = float(rng.choice([-start, rng.uniform(-10, 10), rng.uniform(-1e5, 1e5)]))
+            steps = int(rng.choice([rng.integers(2, 40), rng.integers(2, 3000), rng.integers(2, 70000)]))
+            cases.append(("linspace", (start, end, steps), dtype))
+    return cases
+
+
+@pytest.mark.parametrize("fn,args,dtype", _range_cases(0, 120), ids=str)
+def test_range_roundings_are_torchs(fn, args, dtype):
+    """Bit for bit: torch rounds each element with one fused multiply-add, arange from the base of
+    its SIMD vector; linspace(2, -2, 7)[3] is 5.96e-08 in torch, not 0."""
+    expect_same_result(lambda lib: getattr(lib, fn)(*args, dtype=getattr(lib, dtype)), rtol=0, atol=0)
+
+
+def test_linspace_middle_is_torchs_rounding():
+    ours, _ = expect_same_result(lambda lib: lib.linspace(2.0, -2.0, 7)[3:4], rtol=0, atol=0)
+    assert ours.item() == 5.960464477539063e-08
 
 
 @pytest.mark.parametrize("args", [(3,), (2, 4), (4, 2), (0,), (1, 1), (3, 0)], ids=str)
@@ -207,6 +241,12 @@ CREATION_ERRORS = [
     lambda lib: lib.arange(float("nan")),
     lambda lib: lib.arange(0, float("inf")),
     lambda lib: lib.linspace(0, 1, -1),
+    lambda lib: lib.linspace(0, 1e39, 3),
+    lambda lib: lib.linspace(0, 3e9, 3, dtype=lib.int32),
+    lambda lib: lib.linspace(0, 1, 3, dtype=lib.bool),
+    lambda lib: lib.arange(0, 5, float("nan")),
+    lambda lib: lib.arange(0, 5, 0.5, dtype=lib.int64),
+    lambda lib: lib.arange(0, 2, dtype=lib.bool),
     lambda lib: lib.eye(-1),
     lambda lib: lib.eye(2, -3),
     lambda lib: lib.zeros(2, -1),

@@ -2,6 +2,7 @@
 #pragma once
 #include "core/device.h"
 #include "core/generator.h"
+#include "core/scalar.h"
 #include "core/tensor.h"
 
 namespace tapegrad {
@@ -96,8 +97,11 @@ struct KernelTable {
   // dst = src, converting dtype and broadcasting src to dst's shape.
   void (*copy)(const TensorImpl& src, TensorImpl& dst);
   void (*fill)(TensorImpl& dst, double value);
-  // dst[i] = start + i * step over dst's elements in row-major order.
-  void (*arange)(TensorImpl& dst, double start, double step);
+  // dst[i] = start + i * step over contiguous dst, rounded as torch's CPU kernel rounds
+  // (integers count exactly from start.ivalue by step.ivalue).
+  void (*arange)(TensorImpl& dst, const Scalar& start, const Scalar& step);
+  // dst.numel() >= 2 evenly spaced values from start to end, both exact, as torch.linspace.
+  void (*linspace)(TensorImpl& dst, double start, double end);
   // out[b..., r...] = src[idx0[b], ..., idxk-1[b], r...]: src's first k dims are indexed by
   // int64 tensors all viewed with the shape B; out has shape B + src's remaining dims.
   // Raises torch's IndexError for an index out of range (negative indices wrap).

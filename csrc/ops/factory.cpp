@@ -1,5 +1,7 @@
 // Creating tensors: empty, full, the *_like family and wrapped Python numbers.
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "ops/helpers.h"
 
@@ -49,17 +51,58 @@ Tensor scalar_tensor(const Scalar& s, DType dtype, Device device) {
 
 namespace tapegrad::ops {
 
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, DType dtype, Device device) {
+  if (dtype == DType::Bool) fail(ErrorKind::NotImplemented, "\"arange_cpu\" not implemented for 'Bool'");
+  const double s = start.value, e = end.value, by = step.value;
+  TG_CHECK(by > 0 || by < 0, "step must be nonzero");
+  TG_CHECK(std::isfinite(s) && std::isfinite(e), "unsupported range: ", s, " -> ", e);
+  TG_CHECK((by > 0 && e >= s) || (by < 0 && e <= s), "upper bound and lower bound inconsistent with step sign");
+  Scalar first = start, stride = step;
+  int64_t n;
+  if (!is_floating(dtype)) {
+    // Integers count in int64 from the truncated start by the truncated step.
+    first = Scalar::from_int(start.to_integer(DType::Int64));
+    stride = Scalar::from_int(step.to_integer(DType::Int64));
+  }
+  if (dtype == DType::Int64) {
+    // torch sizes an int64 range in int64 arithmetic, wrapping where it overflows.
+    TG_CHECK_KIND(stride.ivalue != 0, Value, "step must be nonzero");
+    const int64_t last = end.to_integer(DType::Int64), sign = stride.ivalue > 0 ? 1 : -1;
+    const uint64_t span = uint64_t(last) - uint64_t(first.ivalue) + uint64_t(stride.ivalue) - uint64_t(sign);
+    n = int64_t(span) / stride.ivalue;
+  } else {
+    const double size = std::ceil((e - s) / by);
+    // Past int64's range torch's size wraps to INT64_MIN, and its error names that value.
+    if (!(size < 9223372036854775808.0))
+      fail(ErrorKind::Runtime, "IntArrayRef contains an int that cannot be represented as a SymInt: -9223372036854775808");
+    n = int64_t(size);
+  }
+  Tensor t = TensorImpl::empty({std::max<int64_t>(n, 0)}, dtype, device);
+  if (t->numel()) kernels(t).arange(*t, first, stride);
+  return t;
+}
+
+Tensor arange(double start, double end, double step, DType dtype, Device device) {
+  return arange(Scalar(start), Scalar(end), Scalar(step), dtype, device);
+}
+
 Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device) {
   TG_CHECK(steps >= 0, "number of steps must be non-negative");
   storage_bytes({steps}, dtype);  // torch's error for a result too big to exist, before any work
   if (steps == 1) return full({1}, start, dtype, device);
-  // torch's symmetric formula: the first half counts up from start, the second down from end.
-  double step = steps > 1 ? (end - start) / double(steps - 1) : 0;
-  Tensor i = arange(0, double(steps), 1, DType::Float64, device);
-  Tensor up = add(mul_scalar(i, step), Scalar(start));
-  Tensor down = rsub(mul_scalar(rsub(i, Scalar(double(steps - 1))), step), Scalar(end));
-  Tensor first_half = compare(i, Scalar(double(steps / 2)), 2 /* Lt */);
-  return to_dtype(where(first_half, up, down), dtype);
+  Tensor t = TensorImpl::empty({steps}, dtype, device);
+  if (steps == 0) return t;
+  // The ends must fit the result's type, as torch's conversions check.
+  if (is_integral(dtype, false)) {
+    Scalar(start).to_integer(dtype);
+    Scalar(end).to_integer(dtype);
+  } else if (dtype == DType::Float32) {
+    const double top = std::numeric_limits<float>::max();
+    for (double v : {start, end})
+      TG_CHECK(!std::isfinite(v) || std::fabs(v) <= top, "value cannot be converted to type float without overflow");
+  }
+  kernels(t).linspace(*t, start, end);
+  return t;
 }
 
 Tensor eye(int64_t n, int64_t m, DType dtype, Device device) {

@@ -151,20 +151,6 @@ Tensor index_put(const Tensor& x, const TensorList& indices, const Tensor& value
 
 Tensor nonzero(const Tensor& x) { return kernels(x).nonzero(*x); }
 
-Tensor arange(double start, double end, double step, DType dtype, Device device) {
-  TG_CHECK(step != 0, "step must be nonzero");
-  TG_CHECK((step > 0 && end >= start) || (step < 0 && end <= start),
-           "upper bound and lower bound inconsistent with step sign");
-  double size = std::ceil((end - start) / step);
-  // Past int64's range torch's size wraps to INT64_MIN, and its error names that value.
-  if (!(size < 9223372036854775808.0))
-    fail(ErrorKind::Runtime, "IntArrayRef contains an int that cannot be represented as a SymInt: -9223372036854775808");
-  int64_t n = int64_t(size);
-  Tensor t = TensorImpl::empty({std::max<int64_t>(n, 0)}, dtype, device);
-  kernels(t).arange(*t, start, step);
-  return t;
-}
-
 namespace {
 // torch reads a 0-d tensor as one of shape [1] in the gather/scatter family.
 int64_t nonempty_dim(const Tensor& t) { return t->dim() ? t->dim() : 1; }

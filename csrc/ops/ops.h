@@ -245,6 +245,8 @@ Tensor index_put(const Tensor& x, const TensorList& indices, const Tensor& value
 void index_put_(const Tensor& x, const TensorList& indices, const Tensor& values, bool accumulate);  // no autograd
 Tensor nonzero(const Tensor& x);
 Tensor arange(double start, double end, double step, DType dtype, Device device = Device());
+// torch.arange: an integer range counts exactly (start, end, step truncated to int64).
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, DType dtype, Device device = Device());
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);

@@ -214,17 +214,9 @@ void bind_creation(Module& m) {
       floating = floating || s->is_floating();
       v.push_back(*s);
     }
-    double start = v.size() > 1 ? v[0].value : 0, end = v.size() > 1 ? v[1].value : v[0].value;
-    double step = v.size() > 2 ? v[2].value : 1;
+    Scalar start = v.size() > 1 ? v[0] : Scalar::from_int(0), end = v.size() > 1 ? v[1] : v[0];
+    Scalar step = v.size() > 2 ? v[2] : Scalar::from_int(1);
     DType dt = optional_dtype_of(dtype).value_or(floating ? default_dtype() : DType::Int64);
-    if (dt == DType::Bool) fail(ErrorKind::NotImplemented, "\"arange_cpu\" not implemented for 'Bool'");
-    if (!is_floating(dt)) {
-      // An integer arange steps by the step converted to that integer type, as torch's does.
-      // (A zero step is the op's RuntimeError; a fractional one truncated to zero is a ValueError.)
-      TG_CHECK_KIND(step == 0 || std::trunc(step) != 0, Value, "step must be nonzero");
-      step = std::trunc(step);
-    }
-    TG_CHECK(std::isfinite(start) && std::isfinite(end), "unsupported range: ", start, " -> ", end);
     return with_requires_grad(ops::arange(start, end, step, dt, device_from(device)), rg);
   }, arg("start") = absent(), arg("end") = absent(), arg("step") = absent(), pyb::kw_only(), arg("dtype") = none,
         arg("device") = none, arg("requires_grad") = false);

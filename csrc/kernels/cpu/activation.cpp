@@ -110,7 +110,11 @@ void unary_grad_typed(UnaryOp op, const TensorImpl& g, const TensorImpl& s, Tens
     case UnaryOp::Log1p: m([](T gv, T x) { return gv / (T(1) + x); }); break;
     case UnaryOp::Erf: m([](T gv, T x) { return gv * T(1.12837916709551257390) * std::exp(-x * x); }); break;
     // torch's backward kernels, condition for condition.
-    case UnaryOp::Hardtanh: m([a, b](T gv, T x) { return x <= a || x >= b ? T(0) : gv; }); break;
+    // At NaN torch's SIMD body gives 0 (x > a && x < b fails), its scalar tail the gradient.
+    case UnaryOp::Hardtanh:
+      map2_torch_split<T>(g, s, out, [a, b](T gv, T x) { return x > a && x < b ? gv : T(0); },
+                          [a, b](T gv, T x) { return x <= a || x >= b ? T(0) : gv; });
+      break;
     // torch multiplies by the float constant 1/6 for every dtype.
     case UnaryOp::Hardsigmoid: m([](T gv, T x) { return x > T(-3) && x < T(3) ? gv * T(1.0f / 6.0f) : T(0); }); break;
     case UnaryOp::Hardswish:

@@ -1,4 +1,4 @@
-// CPU indexing kernels: gather and scatter through int64 index tensors, nonzero, arange.
+// CPU indexing kernels: gather and scatter through int64 index tensors, nonzero.
 #include <vector>
 
 #include "kernels/cpu/dispatch_types.h"
@@ -122,12 +122,6 @@ Tensor nonzero_typed(const TensorImpl& in) {
   return out;
 }
 
-template <class T>
-void arange_typed(TensorImpl& dst, double start, double step) {
-  T* d = dst.data<T>();
-  for (int64_t i = 0; i < dst.numel(); ++i) d[i] = T(start + double(i) * step);
-}
-
 }  // namespace
 
 void index(const TensorImpl& src, const TensorList& idx, TensorImpl& out) {
@@ -140,9 +134,6 @@ Tensor nonzero(const TensorImpl& in) {
   Tensor out;
   TG_DISPATCH_ALL(in.dtype(), out = nonzero_typed<scalar_t>(in));
   return out;
-}
-void arange(TensorImpl& dst, double start, double step) {
-  TG_DISPATCH_ALL(dst.dtype(), arange_typed<scalar_t>(dst, start, step));
 }
 
 }  // namespace tapegrad::cpu

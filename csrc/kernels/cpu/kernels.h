@@ -16,7 +16,8 @@ void scan(ReduceOp op, const TensorImpl& in, int64_t dim, TensorImpl& out, bool 
 void softmax(const TensorImpl& in, int64_t dim, TensorImpl& out, bool log);
 void copy(const TensorImpl& src, TensorImpl& dst);
 void fill(TensorImpl& dst, double value);
-void arange(TensorImpl& dst, double start, double step);
+void arange(TensorImpl& dst, const Scalar& start, const Scalar& step);
+void linspace(TensorImpl& dst, double start, double end);
 void index(const TensorImpl& src, const TensorList& idx, TensorImpl& out);
 void index_put(TensorImpl& dst, const TensorList& idx, const TensorImpl& values, bool accumulate);
 Tensor nonzero(const TensorImpl& in);

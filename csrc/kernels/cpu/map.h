@@ -4,6 +4,7 @@
 
 #include "kernels/cpu/loop.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/torch_loops.h"
 #include "kernels/cpu/vector_math.h"
 
 namespace tapegrad::cpu {
@@ -97,6 +98,45 @@ void map2(const TensorImpl& x, const TensorImpl& y, TensorImpl& out, F f) {
                                                                    *reinterpret_cast<const T*>(p[2] + i * s[2]));
                     }
                   });
+}
+
+// map2 for the few ops whose torch kernel answers differently in its SIMD body than in its scalar
+// tail (hardtanh's gradient at NaN): `body` where torch's loop would take the element in a vector,
+// `tail` elsewhere. Runs are split as torch splits them (torch_loops.h): a contiguous run, or one
+// with a broadcast input, vectorizes its first torch_simd_part elements; any other run is all tail.
+template <class T, class Body, class Tail>
+void map2_torch_split(const TensorImpl& x, const TensorImpl& y, TensorImpl& out, Body body, Tail tail) {
+  constexpr int64_t e = sizeof(T);
+  auto run = [&](char** p, const int64_t* s, int64_t n) {
+    const bool simd = s[0] == e && ((s[1] == e && s[2] == e) || (s[1] == 0 && s[2] == e) || (s[1] == e && s[2] == 0));
+    const int64_t split = simd ? torch_simd_part(n, e) : 0;
+    if (s[0] == e && s[1] == e && s[2] == e) {
+      T* o = reinterpret_cast<T*>(p[0]);
+      const T* u = reinterpret_cast<const T*>(p[1]);
+      const T* v = reinterpret_cast<const T*>(p[2]);
+#pragma omp simd
+      for (int64_t i = 0; i < split; ++i) o[i] = body(u[i], v[i]);
+#pragma omp simd
+      for (int64_t i = split; i < n; ++i) o[i] = tail(u[i], v[i]);
+      return;
+    }
+    auto at = [&](int64_t i, int k) { return *reinterpret_cast<const T*>(p[k] + i * s[k]); };
+    for (int64_t i = 0; i < split; ++i) *reinterpret_cast<T*>(p[0] + i * s[0]) = body(at(i, 1), at(i, 2));
+    for (int64_t i = split; i < n; ++i) *reinterpret_cast<T*>(p[0] + i * s[0]) = tail(at(i, 1), at(i, 2));
+  };
+  const Shape& shape = out.sizes();
+  if (out.is_contiguous() && (dense_like(x, out) || x.numel() == 1) && (dense_like(y, out) || y.numel() == 1)) {
+    // One run over everything, cut into torch's thread chunks.
+    torch_chunks(out.numel(), [&](int64_t b, int64_t end) {
+      char* p[3] = {out.data_ptr() + b * e, x.data_ptr() + (x.numel() == 1 ? 0 : b * e),
+                    y.data_ptr() + (y.numel() == 1 ? 0 : b * e)};
+      const int64_t s[3] = {e, x.numel() == 1 ? 0 : e, y.numel() == 1 ? 0 : e};
+      run(p, s, end - b);
+    });
+    return;
+  }
+  strided_loop<3>(shape, {byte_strides(out, shape), byte_strides(x, shape), byte_strides(y, shape)},
+                  {out.data_ptr(), x.data_ptr(), y.data_ptr()}, run);
 }
 
 // Math in the element type for floats; integers and bools go through double and back.
