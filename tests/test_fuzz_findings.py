@@ -478,3 +478,90 @@ def test_cumsum_inplace_on_bool(source):
 ])
 def test_integer_relu_and_clamp_keep_extreme_values(source):
     same_program(lambda T: eval(source, {"T": T, "F": functional(T)}))
+
+
+@pytest.mark.parametrize("grad", [1.0, float("inf")])
+def test_atan2_gradient_where_its_denominator_is_zero(grad):
+    """torch zeroes 1/(x*x + y*y) where the sum is 0: at the origin, and where both squares underflow."""
+    def program(T):
+        y = T.tensor([0.0, 0.0, 1.0, 1e-30, float("inf"), 0.0], requires_grad=True)
+        x = T.tensor([0.0, -0.0, 0.0, 1e-30, 1.0, float("nan")], requires_grad=True)
+        T.atan2(y, x).backward(T.full((6,), grad))
+        return y.grad, x.grad
+    same_program(program)
+
+
+def _square_of_a_view(T, x):
+    v = T.outer(x, T.tensor([2.5, -1.5])).expand_as(T.zeros(3, 2))
+    v.square_()
+    return (T.erf(v) * T.tensor([[-2.25, -1.75], [1.0, -1.0], [1.0, -0.5]])).sum()
+
+
+def _slice_written(T, x):
+    y = x * 1
+    y[1:] = x[:2] * 3
+    return (y ** 3).sum()
+
+
+def _mask_written(T, x):
+    y = x * 2
+    y[y > 0] = x[0] ** 2
+    return (y * y).sum()
+
+
+def _view_mul_inplace(T, x):
+    y = x.clone()
+    y[::2].mul_(x[1])
+    return (y.sin()).sum()
+
+
+def _saved_view_after_write(T, x):
+    v = (x * 2)[:]
+    v.mul_(3)
+    return (v * v).sum()  # v is saved with its renewed history (AsStridedBackward0)
+
+
+CREATE_GRAPH_THROUGH_WRITES = {"square_of_expand": _square_of_a_view, "slice": _slice_written,
+                               "mask": _mask_written, "mul_on_strided_view": _view_mul_inplace,
+                               "saved_view_after_write": _saved_view_after_write}
+
+
+@pytest.mark.parametrize("case", CREATE_GRAPH_THROUGH_WRITES)
+def test_create_graph_through_writes_into_views(case):
+    """The base's rewritten history (CopySlices) is differentiable again under create_graph."""
+    def program(T):
+        x = T.tensor([-2.5, 1.25, 2.75], requires_grad=True)
+        g, = T.autograd.grad(CREATE_GRAPH_THROUGH_WRITES[case](T, x), x, create_graph=True)
+        gg, = T.autograd.grad((g * T.tensor([1.0, -2.0, 0.5])).sum(), x, allow_unused=True)
+        return g, gg
+    same_program(program)
+
+
+@pytest.mark.parametrize("shape", [(9,), (16,), (17,), (33,), (4, 2, 2, 2), (3, 7, 5), (40000,)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_hardtanh_gradient_at_nan_follows_torchs_simd_split(shape, dtype, layout):
+    """At NaN torch's SIMD body passes 0 and its scalar tail the gradient, by position in the run."""
+    def program(T):
+        x = T.full(shape, float("nan"), dtype=getattr(T, dtype))
+        x[..., ::3] = 0.5
+        x = x.requires_grad_()
+        y = x.transpose(0, -1) if layout == "transposed" else x
+        functional(T).hardtanh(y).sum().backward()
+        return x.grad
+    same_program(program)
+
+
+@pytest.mark.parametrize("view", ["expand", "broadcast_to", "slice", "transpose"])
+def test_gradient_of_a_view_read_after_its_base_was_written(view):
+    """A view renewed after its base changed sums the gradient of every place it reads: an expand
+    reads each base element several times (this gave 6 where torch gives 24)."""
+    def program(T):
+        x = T.ones(3, 1, requires_grad=True)
+        b = x * 2
+        v = {"expand": lambda: b.expand(3, 4), "broadcast_to": lambda: b.broadcast_to((2, 3, 4)),
+             "slice": lambda: b[1:], "transpose": lambda: b.t()}[view]()
+        b.mul_(T.tensor([[1.0], [3.0], [-2.0]]))
+        (v * T.arange(float(v.numel())).reshape(v.shape)).sum().backward()
+        return x.grad
+    same_program(program)

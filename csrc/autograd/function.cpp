@@ -8,16 +8,36 @@
 
 namespace tapegrad {
 
+Tensor positions_in_base(const Shape& base_sizes, const Shape& base_strides, int64_t base_offset, Device device) {
+  AutoGradMode off(false);
+  int64_t extent = base_offset + 1, numel = 1;
+  for (size_t d = 0; d < base_sizes.size(); ++d) {
+    extent += (base_sizes[d] - 1) * base_strides[d];
+    numel *= base_sizes[d];
+  }
+  if (numel == 0) return TensorImpl::empty(base_sizes, DType::Int64, device);
+  auto storage = Storage::allocate(size_t(extent) * sizeof(int64_t), device);
+  ops::fill_(TensorImpl::view_of(storage, {extent}, {1}, 0, DType::Int64), 0.0);  // places between the base's read 0
+  Tensor laid = TensorImpl::view_of(storage, base_sizes, base_strides, base_offset, DType::Int64);
+  ops::copy_into(laid, ops::view(ops::arange(0, double(numel), 1, DType::Int64, device), base_sizes));
+  return laid;
+}
+
+// The view's gradient summed into zeros of the base's shape at the places the view reads (a place
+// read twice, as through an expand, gets both). From differentiable ops, for create_graph.
 TensorList AsStridedView::apply(TensorList&& grads) {
   const Tensor& g = grads[0];
-  AutoGradMode off(false);
-  int64_t extent = base_offset + 1;
-  for (size_t d = 0; d < base_sizes.size(); ++d) extent += (base_sizes[d] - 1) * base_strides[d];
-  auto storage = Storage::allocate(size_t(std::max<int64_t>(extent, 1)) * itemsize(g->dtype()), g->device());
-  Tensor out = TensorImpl::view_of(storage, base_sizes, base_strides, base_offset, g->dtype());
-  ops::fill_(out, 0.0);
-  ops::copy_into(TensorImpl::view_of(storage, sizes, strides, offset, g->dtype()), g);
-  return {out};
+  int64_t numel = 1;
+  for (int64_t s : base_sizes) numel *= s;
+  Tensor at;
+  {
+    AutoGradMode off(false);
+    Tensor laid = positions_in_base(base_sizes, base_strides, base_offset, g->device());
+    at = ops::reshape(TensorImpl::view_of(laid->storage(), sizes, strides, offset, DType::Int64), {-1});
+  }
+  Tensor zeros = ops::full({numel}, 0.0, g->dtype(), g->device());
+  if (numel == 0) return {ops::view(zeros, base_sizes)};
+  return {ops::view(ops::index_put(zeros, {at}, ops::reshape(g, {-1}), true), base_sizes)};
 }
 
 void rebase_view_history(const Tensor& t) {

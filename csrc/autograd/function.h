@@ -80,6 +80,11 @@ struct AsStridedView final : Node {
 // unbind, chunk), and views made under no_grad written with grad mode on.
 void check_inplace_on_view(const Tensor& t);
 
+// An int64 tensor with the base's exact geometry (sizes, strides, offset, in a storage of its own)
+// holding each element's flat index among the base's elements: a view's geometry applied to its
+// storage gives the flat index of every element the view reads.
+Tensor positions_in_base(const Shape& base_sizes, const Shape& base_strides, int64_t base_offset, Device device);
+
 // Gives view `t` an AsStridedView history on its base's current history.
 void rebase_view_history(const Tensor& t);
 // A view whose base changed since its history was made gets that history renewed (torch does

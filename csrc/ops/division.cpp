@@ -146,7 +146,10 @@ Tensor atan2(const Tensor& a, const Tensor& b) {
   Tensor out = run_binary(BinaryOp::Atan2, a, b, dt);
   if (FormulaNode* n = record("Atan2Backward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Tensor x = n.saved(0), y = n.saved(1);
-        Tensor recip = reciprocal(add(mul(x, x), mul(y, y)));
+        // torch zeroes the reciprocal where x*x + y*y is 0 (at the origin, or both underflow).
+        Tensor denom = add(mul(x, x), mul(y, y));
+        Tensor recip = where(compare(denom, Scalar(0.0), int(CompareOp::Eq)),
+                             full({}, 0.0, denom->dtype(), denom->device()), reciprocal(denom));
         return {n.needs_grad(0) ? mul(mul(g, y), recip) : Tensor(),
                 n.needs_grad(1) ? mul(mul(g, neg(x)), recip) : Tensor()};
       }, out, {&a, &b})) {

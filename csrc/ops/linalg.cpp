@@ -167,7 +167,7 @@ Tensor dot(const Tensor& a, const Tensor& b) {
 
 Tensor outer(const Tensor& a, const Tensor& b) {
   TG_CHECK(a->dim() == 1 && b->dim() == 1, "outer: Expected 1-D argument self, but got ", a->dim(), "-D");
-  return mul(unsqueeze(a, 1), b);
+  return mul(reshape(a, {-1, 1}), b);  // as torch: a reshape (ViewBackward0), then a product
 }
 
 Tensor matmul(const Tensor& a, const Tensor& b) {

@@ -223,6 +223,7 @@ struct Region {
 struct CopySlices final : Node {
   const char* name() const override { return name_; }
   TensorList apply(TensorList&& grads) override {
+    if (GradMode::is_enabled()) return apply_differentiable(grads[0]);
     if (fn) return apply_wrapped(grads[0]);
     const Tensor& g = grads[0];
     Tensor laid = like_base(g);
@@ -259,6 +260,29 @@ struct CopySlices final : Node {
     }
     res[0] = laid;
     return res;
+  }
+
+  // Under create_graph the same rule from differentiable ops: the written places are gathered
+  // from, and scattered into, the flattened gradient by their flat indices in the base.
+  TensorList apply_differentiable(const Tensor& g) {
+    Tensor at;  // the base's flat index of each written place, shaped like the place
+    {
+      AutoGradMode off(false);
+      Tensor laid = positions_in_base(base_sizes, base_strides, base_offset, g->device());
+      TensorList adv;
+      Tensor place = fn ? in_region(laid) : apply_basic(in_region(laid), items, adv);
+      at = adv.empty() ? ops::clone(place) : ops::index(place, adv);
+    }
+    Tensor flat = ops::reshape(g, {-1});
+    Tensor zero = ops::full({}, 0.0, g->dtype(), g->device());
+    if (fn) {
+      TensorList res = fn->apply({ops::index(flat, {at})});
+      res[0] = ops::view(ops::index_put(flat, {at}, res[0] ? res[0] : zero, false), base_sizes);
+      return res;
+    }
+    Tensor gx = next_edges[0].fn ? ops::view(ops::index_put(flat, {at}, zero, false), base_sizes) : Tensor();
+    Tensor gv = next_edges[1].fn ? ops::index(flat, {at}) : Tensor();
+    return {gx, gv};
   }
 
   void release_saved() override {
