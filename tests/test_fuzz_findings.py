@@ -565,3 +565,17 @@ def test_gradient_of_a_view_read_after_its_base_was_written(view):
         (v * T.arange(float(v.numel())).reshape(v.shape)).sum().backward()
         return x.grad
     same_program(program)
+
+
+@pytest.mark.parametrize("source", [
+    "T.ones(2).remainder(1j)", "T.ones(2).lt_(1j)", "T.ones(2).clamp_max_(1j)", "T.fmod(T.ones(2), 1j)",
+    "T.ones(2, dtype=T.int64).bitwise_and(1j)",
+    "T.ones(2, 3).movedim(-1, (0, 1))", "T.ones(2, 3).movedim((0,), 1)", "T.movedim(T.ones(2, 3), [0], 1)",
+    "T.clip(T.ones(2), min=0.25, max=T.zeros(2))", "T.clamp(T.ones(2), min=T.zeros(2), max=0.5)",
+    "T.ones(2).clamp_(T.zeros(2), 3)", "T.ones(2).clamp(None, T.zeros(2))",
+    "T.sort(T.ones(3), stable=1.5)", "T.ones(3).sort(stable=1)", "T.sort(T.ones(3), stable=None)",
+])
+def test_argument_kinds_torch_refuses(source):
+    """Complex numbers (torch: NotImplementedError where an op has no complex kernel), mixed int and
+    tuple dims, mixed Tensor and Number bounds, a non-bool `stable`."""
+    same_program(lambda T: eval(source, {"T": T}))

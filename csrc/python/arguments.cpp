@@ -48,8 +48,16 @@ std::optional<Tensor> optional_tensor_of(pyb::handle h) {
   return tensor_of(h);
 }
 
+// A Python complex where a number is accepted: torch computes in a complex dtype or, for the ops
+// that have none, raises NotImplementedError; tapegrad has no complex dtypes at all.
+void refuse_complex(pyb::handle h) {
+  if (PyComplex_Check(h.ptr()))
+    fail(ErrorKind::NotImplemented, "complex numbers are not supported: tapegrad has no complex dtypes");
+}
+
 Scalar number_of(pyb::handle h) {
   if (auto s = scalar_from(h)) return *s;
+  refuse_complex(h);
   if (is_tensor(h)) {
     Tensor t = tensor_of(h);
     if (t->dim() == 0) return *scalar_from(item(t));
@@ -59,6 +67,7 @@ Scalar number_of(pyb::handle h) {
 
 Scalar tensor_or_number_of(pyb::handle h) {
   if (auto s = scalar_from(h)) return *s;
+  refuse_complex(h);
   bad_argument(h, "Tensor");
 }
 

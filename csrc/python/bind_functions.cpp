@@ -107,6 +107,13 @@ PyObject* tensor_function(PyObject*, PyObject* const* args, Py_ssize_t nargs, Py
 
 Tensor clamp_call(const Tensor& t, pyb::handle lo, pyb::handle hi, const char* node_name, const char* tensor_node_name) {
   if (is_tensor(lo) || is_tensor(hi)) {
+    // torch has a (Tensor, Tensor) and a (Number, Number) form (a 0-d tensor passes as a Number),
+    // not a Number with a tensor of more dims.
+    auto number_like = [](pyb::handle h) { return !is_tensor(h) || tensor_of(h)->dim() == 0; };
+    auto given_number = [](pyb::handle h) { return !is_tensor(h) && !h.is_none() && !is_absent(h); };
+    if ((given_number(lo) && !number_like(hi)) || (given_number(hi) && !number_like(lo)))
+      fail(ErrorKind::Type, "clamp(): min and max must both be Tensors or both be Numbers, got ",
+           arg_type_name(lo), " and ", arg_type_name(hi));
     auto bound = [&](pyb::handle h) -> Tensor {
       if (h.is_none()) return Tensor();
       if (is_tensor(h)) return tensor_of(h);

@@ -335,6 +335,8 @@ def _extreme_function(method, pair_type, name):
 
 def sort(input, dim=-1, descending=False, stable=False):
     """(values, indices) along dim; stable in every case, NaN above every number (as torch)."""
+    if stable is not None and not isinstance(stable, type(True)):  # `bool` here is tapegrad.bool
+        raise TypeError(f"sort(): argument 'stable' must be bool, not {type(stable).__name__}")
     return return_types.sort(_C._sort(input, dim, descending))
 
 

@@ -130,6 +130,9 @@ def _dim_list(dims, ndim, what):
 def movedim(input, source, destination):
     """The dims in `source` moved to the places in `destination`, the others keeping their order."""
     _tensor_arg("movedim", input, "input", 1)
+    if isinstance(source, (list, tuple)) != isinstance(destination, (list, tuple)):
+        raise TypeError(f"movedim(): source and destination must both be ints or both be tuples of ints, got "
+                        f"{type(source).__name__} and {type(destination).__name__}")
     for name, pos, value in (("source", 2, source), ("destination", 3, destination)):
         _ints_arg("movedim", value, name, pos, single=True)
     src, src_w = _dim_list(source, input.dim(), "source")
