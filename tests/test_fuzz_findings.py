@@ -579,3 +579,54 @@ def test_argument_kinds_torch_refuses(source):
     """Complex numbers (torch: NotImplementedError where an op has no complex kernel), mixed int and
     tuple dims, mixed Tensor and Number bounds, a non-bool `stable`."""
     same_program(lambda T: eval(source, {"T": T}))
+
+
+@pytest.mark.parametrize("op", ["maximum", "minimum", "fmax_free"])
+def test_maximum_and_minimum_pass_the_gradient_to_both_sides_at_nan(op):
+    """torch zeroes only where a side loses; at a NaN nothing compares, so both sides get it all."""
+    def program(T):
+        a = T.tensor([float("nan"), 1.0, 2.0, float("nan"), 3.0], requires_grad=True)
+        b = T.tensor([0.0, float("nan"), 2.0, float("nan"), -1.0], requires_grad=True)
+        f = T.maximum if op == "fmax_free" else getattr(T, op)
+        f(a, b if op != "fmax_free" else T.tensor(-0.75)).sum().backward()
+        return a.grad, b.grad
+    same_program(program)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 0.0, -2.0])
+@pytest.mark.parametrize("with_dim", [False, True])
+def test_prod_of_a_zero_dim_tensor_passes_the_gradient_through(value, with_dim):
+    def program(T):
+        x = T.tensor(value, requires_grad=True)
+        (x.prod(0) if with_dim else x.prod()).backward(T.tensor(3.0))
+        return x.grad
+    same_program(program)
+
+
+def _unbind_then_view(T):
+    v = T.ones(2, 3, requires_grad=True).exp().unbind()[1].view(1, 3)
+    v.mul_(2)
+
+
+def _split_then_select(T):
+    v = T.ones(2, 3, requires_grad=True).exp().split(1)[1][0]
+    v.add_(1)
+
+
+def _inference_setitem(T, key):
+    base = T.ones(3, 3)
+    with T.inference_mode():
+        x = base * 2
+    x[key(T, x)] = 1.0
+
+
+@pytest.mark.parametrize("program", [
+    _unbind_then_view, _split_then_select,
+    lambda T: _inference_setitem(T, lambda T, x: 0),
+    lambda T: _inference_setitem(T, lambda T, x: x > 0),
+    lambda T: _inference_setitem(T, lambda T, x: (T.tensor([1, 0]), -2)),
+], ids=["unbind_then_view", "split_then_select", "inference_int", "inference_mask", "inference_advanced"])
+def test_writes_torch_refuses_through_views_and_into_inference_tensors(program):
+    """A view of a multi-output view's output is refused as the output itself is; an inference
+    tensor cannot be written by indexing outside inference_mode."""
+    same_program(program)

@@ -176,6 +176,7 @@ Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim, std::opti
   Tensor out = run_reduce(ReduceOp::Prod, x, rd, dim ? keepdim : false, sum_dtype(x, dtype));
   auto rule = [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
+    if (x->dim() == 0) return {g};  // torch: the product of one number is that number, whatever it is (NaN)
     if (!item_of(any(compare(x, Scalar(0.0), 0 /* Eq */), {}, false))) {
       // No zeros: d prod / d x_i = prod / x_i, written with ops so it differentiates again.
       return {mul(expand(keep_dims(g, n), n.shape), div(keep_dims(n.saved(1), n), x))};

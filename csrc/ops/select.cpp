@@ -125,17 +125,20 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value, boo
 }
 
 namespace {
-// d max(a, b): the larger side takes the gradient, ties split it in half (torch's rule).
+// d max(a, b): ties split the gradient in half and the losing side gets none (torch's rule, which
+// zeroes where a side loses, so at a NaN, where nothing compares, both sides get all of it).
 TensorList extremum_rule(FormulaNode& n, const Tensor& g) {
   Tensor a = n.saved(0), b = n.saved(1);
   bool is_max = n.scalars[0] != 0;
   Tensor half = keep_where(mul_scalar(g, 0.5), mask_of(compare(a, b, int(CompareOp::Eq)), g->dtype()));
   Tensor whole = keep_where(g, mask_of(compare(a, b, int(CompareOp::Ne)), g->dtype()));
   Tensor shared = add(half, whole);
-  CompareOp a_wins = is_max ? CompareOp::Ge : CompareOp::Le;
-  CompareOp b_wins = is_max ? CompareOp::Le : CompareOp::Ge;
-  return {n.needs_grad(0) ? keep_where(shared, mask_of(compare(a, b, int(a_wins)), g->dtype())) : Tensor(),
-          n.needs_grad(1) ? keep_where(shared, mask_of(compare(a, b, int(b_wins)), g->dtype())) : Tensor()};
+  CompareOp a_loses = is_max ? CompareOp::Lt : CompareOp::Gt;
+  CompareOp b_loses = is_max ? CompareOp::Gt : CompareOp::Lt;
+  auto unless = [&](CompareOp loses) {
+    return keep_where(shared, mask_of(logical_not(compare(a, b, int(loses))), g->dtype()));
+  };
+  return {n.needs_grad(0) ? unless(a_loses) : Tensor(), n.needs_grad(1) ? unless(b_loses) : Tensor()};
 }
 
 Tensor extremum(const Tensor& a, const Tensor& b, bool is_max) {

@@ -78,7 +78,10 @@ Tensor make_view(const Tensor& x, Shape sizes, Shape strides, int64_t offset) {
   v->set_inference(x->is_inference());
   if (x->is_inference() && !InferenceMode::is_enabled()) return v;
   v->set_view_base(x->view_base() ? x->view_base() : x);
+  // A view of a view keeps what was special about the first (torch's propagate_creation_meta): a
+  // view of split()'s output may no more be written in place than the output itself.
   if (!GradMode::is_enabled()) v->set_view_kind(TensorImpl::ViewKind::MadeWithoutGrad);
+  else if (x->view_base()) v->set_view_kind(x->view_kind());
   return v;
 }
 

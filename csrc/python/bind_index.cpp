@@ -338,6 +338,14 @@ bool single_mask_index(const std::vector<IndexItem>& items) {
   return masks == 1 && others == 0;
 }
 
+// torch keeps inference tensors out of reach of normal code: no in-place write outside inference_mode.
+void check_inference_write(const Tensor& self) {
+  if (self->is_inference() && !InferenceMode::is_enabled())
+    fail(ErrorKind::Runtime, "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+                             "clone to get a normal tensor before doing inplace update.See "
+                             "https://github.com/pytorch/rfcs/pull/17 for more details.");
+}
+
 void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
   Tensor v;
   if (is_tensor(value)) {
@@ -386,6 +394,7 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
     if (adv.empty()) {
       Tensor src = vs->dtype() == x->dtype() ? vs : ops::to_dtype(ops::detach(vs), x->dtype());
       Tensor expanded = ops::expand(src, region->sizes());  // torch's expand message on a bad shape
+      check_inference_write(x);
       if (is_tensor(value)) {  // a number is a fill, which torch allows
         check_no_internal_overlap(region);
         // torch copies a value of the region's shape as it is, any other expanded to the region.
@@ -400,6 +409,9 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
       TG_CHECK(vs->dtype() == x->dtype(), "Index put requires the source and destination dtypes match, got ",
                dtype_scalar_type_name(x->dtype()), " for the destination and ", dtype_scalar_type_name(v->dtype()),
                " for the source.");
+      // torch's shape errors come before its refusal to write an inference tensor: try it on a copy.
+      if (x->is_inference() && !InferenceMode::is_enabled()) ops::index_put_(ops::clone(region), adv, vs, false);
+      check_inference_write(x);
       ops::index_put_(region, adv, vs, false);
     }
   }
@@ -483,10 +495,7 @@ void check_inplace_leaf(const Tensor& self) {
 
 Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* constant_rule, bool allow_overlap) {
   if (!allow_overlap) check_no_internal_overlap(self);
-  if (self->is_inference() && !InferenceMode::is_enabled())
-    fail(ErrorKind::Runtime, "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
-                             "clone to get a normal tensor before doing inplace update.See "
-                             "https://github.com/pytorch/rfcs/pull/17 for more details.");
+  check_inference_write(self);
   const Tensor& base = self->view_base() ? self->view_base() : self;
   // Any dtype: an integer result carries history only where the op recorded it for any dtype
   // (torch's in-place comparisons and fill_); copy_ decides for itself.
