@@ -630,3 +630,32 @@ def test_writes_torch_refuses_through_views_and_into_inference_tensors(program):
     """A view of a multi-output view's output is refused as the output itself is; an inference
     tensor cannot be written by indexing outside inference_mode."""
     same_program(program)
+
+
+def _view_of_no_grad_view(T):
+    x = T.ones(4, requires_grad=True).exp()
+    with T.no_grad():
+        v = x[1:]
+    v[1:].mul_(2)
+
+
+def _view_made_in_inference_mode(T):
+    x = T.ones(4)
+    with T.inference_mode():
+        v = x[1:]
+    v.add_(T.ones(3, requires_grad=True))
+
+
+def _requires_grad_view_of_plain_leaf(T):
+    v = T.ones(4)[1:]
+    v.requires_grad_()
+    v.mul_(2)
+
+
+@pytest.mark.parametrize("program", [_view_of_no_grad_view, _view_made_in_inference_mode, _requires_grad_view_of_plain_leaf],
+                         ids=["view_of_no_grad_view", "inference_mode_view", "requires_grad_view_of_leaf"])
+def test_in_place_writes_torch_refuses_by_how_the_view_was_made(program):
+    """torch remembers whether a view (or the view it was taken from) was made without grad or in
+    inference mode and refuses writes with grad through it, naming which; a view that was made to
+    require grad is a view of a leaf."""
+    same_program(program, message=True)

@@ -57,20 +57,29 @@ void rebase_view_history(const Tensor& t) {
 void check_inplace_on_view(const Tensor& t) {
   // Callers write with history (self or the written value requires grad), as torch's check_inplace asks.
   if (!t->view_base() || !GradMode::is_enabled()) return;
-  if (t->view_kind() == TensorImpl::ViewKind::OutputOfMultiViewOp && t->grad_fn()) {
+  // torch names the view by its node ("Output 0 of Slice") when it has one: then it is a view
+  // made with grad of a view made without.
+  std::string output;
+  if (t->grad_fn()) {
     std::string op = t->grad_fn()->name();
     auto pos = op.rfind("Backward");
-    fail(ErrorKind::Runtime, "Output ", t->output_nr(), " of ", pos == std::string::npos ? op : op.substr(0, pos),
+    output = "Output " + std::to_string(t->output_nr()) + " of " + (pos == std::string::npos ? op : op.substr(0, pos));
+  }
+  if (t->view_kind() == TensorImpl::ViewKind::OutputOfMultiViewOp && t->grad_fn())
+    fail(ErrorKind::Runtime, output,
          " is a view and is being modified inplace. This view is the output of a function that returns multiple "
          "views. Such functions do not allow the output views to be modified inplace. You should replace the "
          "inplace operation by an out-of-place one.");
-  }
-  if (t->view_kind() == TensorImpl::ViewKind::MadeWithoutGrad)
-    fail(ErrorKind::Runtime,
-         "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this "
-         "use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view "
-         "and the inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both "
-         "outside (if you want the inplace to be tracked).");
+  auto made_in = [&](const char* mode, const char* now, const char* block) {
+    fail(ErrorKind::Runtime, output.empty() ? std::string("A view was") : output + " is a view of a view which was",
+         " created in ", mode, " and is being modified inplace ", now, ". Given that this use case is ambiguous and "
+         "error-prone, it is forbidden. You can clarify your code by moving both the view and the inplace either both "
+         "inside the ", block, " block (if you don't want the inplace to be tracked) or both outside (if you want the "
+         "inplace to be tracked).");
+  };
+  if (t->view_kind() == TensorImpl::ViewKind::MadeWithoutGrad || t->view_kind() == TensorImpl::ViewKind::OfViewMadeWithoutGrad)
+    made_in("no_grad mode", "with grad mode enabled", "no_grad");
+  if (t->view_kind() == TensorImpl::ViewKind::MadeInInferenceMode) made_in("inference mode", "in normal mode", "inference_mode");
 }
 
 void refresh_view_history(const Tensor& t) {

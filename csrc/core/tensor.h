@@ -140,8 +140,9 @@ class TensorImpl {
   void forget_view_base() {
     if (meta_) meta_->view_base = nullptr, meta_->view_kind = ViewKind::Plain;
   }
-  // How a view came to be, for torch's refusals of some in-place writes through views.
-  enum class ViewKind : uint8_t { Plain, MadeWithoutGrad, OutputOfMultiViewOp };
+  // How a view was made, for the in-place writes torch refuses on it (OfViewMadeWithoutGrad: made
+  // with grad of a view made without; an op's no-grad temporaries are MadeWithoutGrad).
+  enum class ViewKind : uint8_t { Plain, MadeWithoutGrad, OutputOfMultiViewOp, MadeInInferenceMode, OfViewMadeWithoutGrad };
   ViewKind view_kind() const { return meta_ ? meta_->view_kind : ViewKind::Plain; }
   void set_view_kind(ViewKind k) {
     if (k != ViewKind::Plain || meta_) meta().view_kind = k;

@@ -78,10 +78,16 @@ Tensor make_view(const Tensor& x, Shape sizes, Shape strides, int64_t offset) {
   v->set_inference(x->is_inference());
   if (x->is_inference() && !InferenceMode::is_enabled()) return v;
   v->set_view_base(x->view_base() ? x->view_base() : x);
-  // A view of a view keeps what was special about the first (torch's propagate_creation_meta): a
-  // view of split()'s output may no more be written in place than the output itself.
-  if (!GradMode::is_enabled()) v->set_view_kind(TensorImpl::ViewKind::MadeWithoutGrad);
-  else if (x->view_base()) v->set_view_kind(x->view_kind());
+  // How the view was made decides which in-place writes torch allows on it later. A view of a view
+  // keeps what was special about the first (torch's propagate_creation_meta): a view of split()'s
+  // output may no more be written in place than the output itself.
+  using Kind = TensorImpl::ViewKind;
+  Kind kind = InferenceMode::is_enabled() ? Kind::MadeInInferenceMode
+              : !GradMode::is_enabled()   ? Kind::MadeWithoutGrad
+                                          : Kind::Plain;
+  if (x->view_base() && (kind == Kind::Plain || x->view_kind() == Kind::MadeInInferenceMode)) kind = x->view_kind();
+  if (kind == Kind::MadeWithoutGrad && GradMode::is_enabled()) kind = Kind::OfViewMadeWithoutGrad;
+  v->set_view_kind(kind);
   return v;
 }
 

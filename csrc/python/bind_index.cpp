@@ -364,7 +364,7 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
                (base->requires_grad() || x->requires_grad() || v->requires_grad());
   std::vector<IndexItem> items = parse_index(key);
   if (track && base != x) check_inplace_on_view(x);
-  if (track && base->is_leaf() && base->requires_grad()) {
+  if (track && base->is_leaf() && (base->requires_grad() || x->requires_grad())) {
     // Basic indexing writes through a view of the leaf; pure advanced indexing writes the leaf itself.
     bool through_view = base != x;
     for (const auto& it : items) through_view = through_view || it.kind == IndexItem::Int || it.kind == IndexItem::Slice;
@@ -501,7 +501,8 @@ Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* cons
   // (torch's in-place comparisons and fill_); copy_ decides for itself.
   bool track = GradMode::is_enabled() && (base->requires_grad() || result->requires_grad());
   if (track && base != self) check_inplace_on_view(self);
-  if (track && base->is_leaf() && base->requires_grad()) {
+  // torch: a view that requires grad of any leaf (one requiring grad or not), or a leaf itself.
+  if (track && base->is_leaf() && (base->requires_grad() || self->requires_grad())) {
     if (base != self)
       fail(ErrorKind::Runtime, "a view of a leaf Variable that requires grad is being used in an in-place operation.");
     fail(ErrorKind::Runtime, "a leaf Variable that requires grad is being used in an in-place operation.");
