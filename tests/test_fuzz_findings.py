@@ -659,3 +659,111 @@ def test_in_place_writes_torch_refuses_by_how_the_view_was_made(program):
     inference mode and refuses writes with grad through it, naming which; a view that was made to
     require grad is a view of a leaf."""
     same_program(program, message=True)
+
+
+def test_binary_cross_entropy_keeps_the_input_dtype_with_a_wider_weight():
+    same_program(lambda T: functional(T).binary_cross_entropy(
+        T.tensor([[0.7]]), T.full((1, 1), 0.25), weight=T.tensor([1.0], dtype=T.float64)))
+
+
+@pytest.mark.parametrize("norm", ["layer", "batch_training", "batch_eval"])
+def test_norm_input_gradients_follow_torchs_terms_where_they_are_infinite(norm):
+    """torch's CPU formulas decide the NaN pattern: an infinite layer_norm weight spoils the row."""
+    def program(T):
+        F = functional(T)
+        x = T.tensor([[-2.0, 0.0, -2.0], [-0.5, -2.25, 2.0], [-2.75, 0.75, 0.25]], requires_grad=True)
+        w = T.tensor([-2.25, float("inf"), 0.75])
+        if norm == "layer":
+            y = F.layer_norm(x, (3,), weight=w)
+        else:
+            y = F.batch_norm(x, T.zeros(3), T.ones(3), weight=w, training=norm == "batch_training")
+        return T.autograd.grad((y * T.tensor([1.0, -2.0, 0.5])).sum(), [x], create_graph=True)[0].detach()
+    same_program(program)
+
+
+@pytest.mark.parametrize("value", [[1.5, 1.5, 1.5], [0.1, 0.1, 0.1, 0.1, 0.1], [3.0, 3.0000002]])
+def test_batch_norm_statistics_are_taken_in_double(value):
+    """A (nearly) constant channel: torch's mean and inverse std come from double sums, rounded once."""
+    def program(T):
+        x = T.tensor([value, value[::-1]]).t().contiguous()
+        rm, rv = T.zeros(2), T.ones(2)
+        y = functional(T).batch_norm(x, rm, rv, training=True)
+        return y, rm, rv
+    same_program(program)
+
+
+@pytest.mark.parametrize("source", [
+    "T.ones(3) + 2**63", "T.ones(3, dtype=T.int64) + 2**63", "T.ones(3).mul(2**64 - 1)",
+    "T.ones(2, dtype=T.int32) * 2**40", "T.ones(2, dtype=T.int32) == 2**32 + 1", "T.ones(3) + 2**64",
+    "T.full((2,), 2**63)", "T.ones(2, dtype=T.int32).clamp(max=2**40)", "T.ones(2, dtype=T.int64).clamp(max=2**63)",
+    "T.ones(3).var(0, correction=2**63)", "T.ones(2, dtype=T.int32).fill_(2**40)",
+])
+def test_integers_beyond_int64_are_unsigned_scalars_as_in_torch(source):
+    """torch takes ints up to 2**64 - 1 as numbers: float ops see the value, integer ops the wrapped
+    bits, and fills and clamp bounds must fit."""
+    same_program(lambda T: eval(source), message=True, quiet=True)
+
+
+@pytest.mark.parametrize("source", [
+    "T.std(T.ones(2, dtype=T.bool), -2)", "T.ones(3, dtype=T.int64).var(0, correction=2**63)",
+    "T.zeros(7, 5) & T.tensor([-2.75, 0.0, 0.75])", "T.tensor([True, False]) ^ T.zeros(7, 5)",
+])
+def test_checks_run_in_torchs_order(source):
+    same_program(lambda T: eval(source), message=True)
+
+
+@pytest.mark.parametrize("source", [
+    "T.ones(2).clamp(max=1j)", "T.ones(2).clamp(max=1+0j)", "T.ones(2, dtype=T.int64).clamp(max=1j)",
+    "T.ones(2, dtype=T.int32).clamp_(min=1+0j)", "T.ones(2).clamp_(min=1j)", "T.full_like(T.ones(2), 1j)",
+    "T.full_like(T.ones(2), 1+0j)", "T.ones(2).addcmul(T.ones(2), T.ones(2), value=1j)",
+    "T.ones(2, dtype=T.int64).addcmul(T.ones(2), T.ones(2), value=1j)", "T.ones(2).add(T.ones(2), alpha=1j)",
+    "T.ones(2).add(T.ones(3), alpha=1j)", "T.sub(T.ones(2), 2, alpha=1j)", "T.ones(2).fill_(1j)",
+    "T.ones(2).lerp(T.ones(2), 1j)", "T.ones(2, requires_grad=True).lerp_(T.ones(2), 1j)",
+    "T.ones(2, dtype=T.int64).bitwise_and_(1j)", "T.ones(2, dtype=T.float64).mul_(1j)",
+    "T.ones(2).add_(T.ones(2), alpha=1j)", "T.ones(2).remainder_(1j)", "T.ones(2).expand(3, 2).remainder_(1j)",
+    "T.ones(2).__iadd__(1j)", "T.zeros(()).index_add_(0, T.zeros((0,), dtype=T.int64), T.tensor(-5.0), alpha=1j)",
+    "T.zeros(2).index_add(0, T.zeros((1,), dtype=T.int64), T.tensor([-5.0]), alpha=2+0j)",
+    "T.eq(T.zeros(2, dtype=T.bool), 1j)", "T.ones(2).eq(1+0j)", "T.ones(2) == 1j", "T.ones(2) != (1+0j)",
+    "T.ones(2).lt(1j)", "T.ones(2, dtype=T.float64) >= 1j", "T.ones(2).eq_(1j)", "1j == T.ones(2)",
+])
+def test_python_complex_numbers_as_torch_reads_them(source):
+    """tapegrad has no complex dtypes, but a complex number is read as torch reads it where torch
+    needs no complex result: its real part, the overflow or cast error, or an equality."""
+    same_program(lambda T: eval(source), message=True, quiet=True)
+
+
+@pytest.mark.parametrize("source", ["T.max(v)", "T.sin(v)", "v * 2", "v.exp()", "v.sum()", "v.abs()", "v.clone()",
+                                    "T.isinf(v)", "v.pow(2)", "v + T.ones(2)", "v.max(0)"])
+def test_ops_on_inference_tensors_that_require_grad(source):
+    """torch runs autograd only when an input has its autograd key: inference tensors lack it (a
+    Python number wrapped as a tensor has it), and abs's out= form refuses them."""
+    def program(T):
+        with T.inference_mode():
+            v = T.tensor([0.0, -0.5], requires_grad=True)
+        r = eval(source)
+        return r, getattr(r, "requires_grad", None), getattr(r, "grad_fn", None) is not None
+    same_program(program, message=True)
+
+
+@pytest.mark.parametrize("source", ["T.zeros(2, requires_grad=None)", "T.arange(3, requires_grad=None)",
+                                    "T.ones_like(T.ones(2), requires_grad=None)", "T.eye(2, requires_grad=None)",
+                                    "T.full((2,), 1.0, requires_grad=None)", "T.tensor([1.0], requires_grad=None)",
+                                    "T.zeros(2, requires_grad=1)"])
+def test_factories_take_requires_grad_none_as_false(source):
+    same_program(lambda T: eval(source))
+
+
+def test_topk_outputs_made_without_grad_are_no_views():
+    def program(T):
+        with T.no_grad():
+            values, indices = T.topk(T.ones(2, 3).t(), 0, 1)
+        return values.detach_(), indices
+    same_program(program)
+
+
+def test_a_copy_node_prints_as_torchs():
+    def program(T):
+        x = T.zeros(2)
+        x.copy_(T.ones(2, requires_grad=True))
+        return repr(x)
+    same_program(program)

@@ -110,6 +110,16 @@ void claim_output(const Tensor& out) {
   if (out->view_kind() == TensorImpl::ViewKind::MadeWithoutGrad) out->forget_view_base();
 }
 
+// torch runs an op's autograd only when one of its tensors carries the autograd dispatch key, which
+// inference tensors lack: an op whose tensors are all inference tensors records nothing, even when
+// they require grad. A Python number torch wraps as a tensor (a null input here) carries the key.
+template <class Inputs>
+bool reaches_autograd(const Inputs& inputs) {
+  for (const Tensor* t : inputs)
+    if (!t || (*t && !(*t)->is_inference())) return true;
+  return false;
+}
+
 template <class Inputs>
 void link_edges(FormulaNode& node, const Inputs& inputs) {
   node.next_edges.reserve(inputs.size());
@@ -132,7 +142,8 @@ FormulaNode* record(const char* name, BackwardFormula formula, const Tensor& out
 
 FormulaNode* record_any_dtype(const char* name, BackwardFormula formula, const Tensor& out,
                               std::initializer_list<const Tensor*> inputs) {
-  if (!any_requires_grad(inputs) || out->is_inference()) return nullptr;  // inference tensors keep no history
+  // Inference tensors keep no history.
+  if (!any_requires_grad(inputs) || out->is_inference() || !reaches_autograd(inputs)) return nullptr;
   auto node = std::allocate_shared<FormulaNode>(PoolAllocator<FormulaNode>(), name, formula);
   link_edges(*node, inputs);
   if (AnomalyMode::is_enabled() && AnomalyMode::capture_trace) {
@@ -151,7 +162,7 @@ FormulaNode* record_multi(const char* name, MultiBackwardFormula formula, const 
   for (const Tensor* t : inputs) needed = needed || (t && *t && (*t)->requires_grad());
   // No outputs (unbind or split of an empty dim): nothing would own the node, and the caller would
   // fill in a freed one. There is no gradient to route either, so there is no node (as in torch).
-  if (!needed || outs.empty()) return nullptr;
+  if (!needed || outs.empty() || !reaches_autograd(inputs)) return nullptr;
   auto node = std::make_shared<FormulaNode>(name, formula, uint32_t(outs.size()));
   link_edges(*node, inputs);
   for (size_t i = 0; i < outs.size(); ++i) {

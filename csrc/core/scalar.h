@@ -36,9 +36,11 @@ struct Scalar {
   int64_t to_integer(DType dtype) const {
     const bool is32 = dtype == DType::Int32;
     const double lo = is32 ? -2147483648.0 : -9223372036854775808.0, hi = is32 ? 2147483648.0 : 9223372036854775808.0;
+    // An int above int64 (torch's unsigned Scalar: value >= 2**63, ivalue wrapped below 0) fits neither.
     bool fits = is_floating() ? (std::isfinite(value) && value >= lo && value < hi)
-                              : (!is32 || (ivalue >= std::numeric_limits<int32_t>::min() &&
-                                           ivalue <= std::numeric_limits<int32_t>::max()));
+                              : !(value >= 9223372036854775808.0 && ivalue < 0) &&
+                                    (!is32 || (ivalue >= std::numeric_limits<int32_t>::min() &&
+                                               ivalue <= std::numeric_limits<int32_t>::max()));
     if (!fits)
       fail(ErrorKind::Runtime, "value cannot be converted to type ", is32 ? "int" : "int64_t", " without overflow");
     return is_floating() ? int64_t(value) : ivalue;

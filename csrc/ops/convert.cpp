@@ -1,5 +1,6 @@
 // Copies, dtype conversion, detaching, and the in-place writes the engine needs.
 #include "autograd/function.h"
+#include "core/inference_mode.h"
 #include "ops/helpers.h"
 
 namespace tapegrad::ops {
@@ -7,6 +8,12 @@ namespace tapegrad::ops {
 Tensor clone(const Tensor& t) {
   Tensor out = empty_like_shape(t, t->sizes(), t->dtype());
   kernels(t).copy(*t, *out);
+  if (t->is_inference() && !InferenceMode::is_enabled()) {
+    // torch clones an inference tensor by copy_ into a new normal tensor, which its autograd sees.
+    record("torch::autograd::CopyBackwards", [](FormulaNode&, const Tensor& g) -> TensorList { return {Tensor(), g}; },
+           out, {nullptr, &t});
+    return out;
+  }
   record("CloneBackward0", [](FormulaNode&, const Tensor& g) -> TensorList { return {g}; }, out, {&t});
   return out;
 }

@@ -32,16 +32,19 @@ Tensor ones_like(const Tensor& t) { return full(t->sizes(), 1.0, t->dtype(), t->
 Tensor scalar_tensor(const Scalar& s, DType dtype, Device device) {
   Tensor t = TensorImpl::empty({}, dtype, device);
   if (device.is_cpu()) {
-    // Exact for large integers, which a double cannot always carry.
+    // Exact for large integers, which a double cannot always carry. An integer operand wraps into
+    // the op's integer dtype as torch's wrapped-number cast does (int32 * 2**40 is 0); a float one
+    // must fit.
+    int64_t i = !is_integral(dtype, false) ? 0 : s.is_floating() ? s.to_integer(dtype) : s.ivalue;
     switch (dtype) {
       case DType::Float32: *t->data<float>() = float(s.value); break;
       case DType::Float64: *t->data<double>() = s.value; break;
-      case DType::Int64: *t->data<int64_t>() = s.to_integer(dtype); break;
-      case DType::Int32: *t->data<int32_t>() = int32_t(s.to_integer(dtype)); break;
+      case DType::Int64: *t->data<int64_t>() = i; break;
+      case DType::Int32: *t->data<int32_t>() = int32_t(uint32_t(uint64_t(i))); break;
       case DType::Bool: *t->data<bool>() = s.value != 0; break;
     }
   } else {
-    if (is_integral(dtype, false)) s.to_integer(dtype);  // the same refusal as on the CPU
+    if (is_integral(dtype, false) && s.is_floating()) s.to_integer(dtype);  // the same refusal as on the CPU
     kernels(t).fill(*t, s.value);
   }
   return t;

@@ -79,4 +79,8 @@ Tensor tie_to_input(const Tensor& grad_in, const Tensor& x, const char* node_nam
   fail(ErrorKind::NotImplemented, "\"", kernel, "\" not implemented for '", dtype_scalar_type_name(dtype), "'");
 }
 
+// torch runs abs (and isinf through it) as its out= form into a new normal tensor, whose autograd
+// refuses an inference tensor that requires grad (an op on inference tensors alone skips autograd).
+void check_out_form_grad(const Tensor& x, const char* op);
+
 }  // namespace tapegrad::ops

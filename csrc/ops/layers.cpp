@@ -2,41 +2,101 @@
 // batch_norm (NativeBatchNormBackward0) and embedding (EmbeddingBackward0). Forwards are
 // composed of ops without history; rules are written with ops (differentiable again).
 #include <cmath>
+#include <tuple>
 
 #include "autograd/function.h"
 #include "autograd/grad_mode.h"
+#include "kernels/cpu/torch_loops.h"  // torch's SIMD width, which decides batch_norm's rounding
 #include "ops/helpers.h"
 
 namespace tapegrad::ops {
 namespace {
 
-// The gradient of a normalisation's input: rstd * (gy - mean(gy) - xhat * mean(gy * xhat)), the
-// means taken over `dims` (where one set of statistics was computed).
-Tensor normalized_input_grad(const Tensor& gxhat, const Tensor& xhat, const Tensor& rstd, const Shape& dims) {
-  Tensor centred = sub(gxhat, mean(gxhat, dims, true));
-  return mul(rstd, sub(centred, mul(xhat, mean(mul(gxhat, xhat), dims, true))));
+// The number of elements one set of statistics was computed over.
+double count_over(const Tensor& x, const Shape& dims) {
+  double n = 1;
+  for (int64_t d : dims) n *= double(x->sizes()[size_t(d)]);
+  return n;
+}
+
+// torch's CPU layer_norm backward, term by term, so that its terms decide where they are infinite
+// (an infinite weight makes the whole row NaN): with gw = g * w and sums over the normalised dims,
+// gx = rstd * g * w + b * x + c, b = (sum(gw) * mean - sum(gw * x)) * rstd^3 / N,
+// c = -b * mean - sum(gw) * rstd / N. Equal to rstd * (gw - mean(gw) - xhat * mean(gw * xhat)).
+Tensor layer_norm_input_grad(const Tensor& g, const Tensor& w, const Tensor& x, const Tensor& mu, const Tensor& rstd,
+                             const Shape& dims) {
+  double scale = 1.0 / count_over(x, dims);
+  Tensor gw = w ? mul(g, w) : g;
+  Tensor db = sum(gw, dims, true), ds = sum(w ? mul(mul(g, x), w) : mul(g, x), dims, true);
+  Tensor b = mul_scalar(mul(mul(mul(sub(mul(db, mu), ds), rstd), rstd), rstd), scale);
+  Tensor c = sub(neg(mul(b, mu)), mul_scalar(mul(db, rstd), scale));
+  Tensor a_g = mul(rstd, g);
+  return add(add(w ? mul(a_g, w) : a_g, mul(b, x)), c);
+}
+
+// torch's CPU batch_norm backward in training, term by term (the weight enters last):
+// gx = (g - sum(g) / N - (x - mean) * k) * rstd * w, k = sum((x - mean) * g) * rstd^2 / N.
+Tensor batch_norm_input_grad(const Tensor& g, const Tensor& w, const Tensor& x, const Tensor& mu, const Tensor& rstd,
+                             const Shape& dims) {
+  double n = count_over(x, dims);
+  Tensor centred = sub(x, mu);
+  Tensor k = div_scalar(mul(mul(sum(mul(centred, g), dims, true), rstd), rstd), n);
+  Tensor gx = mul(sub(sub(g, div_scalar(sum(g, dims, true), n)), mul(centred, k)), rstd);
+  return w ? mul(gx, w) : gx;
+}
+
+enum class Norm { Layer, BatchTraining, BatchEvaluation };
+
+// 1 / sqrt(var + eps) in double, rounded once to `dtype`, as torch's CPU kernels compute it.
+Tensor inverse_std(const Tensor& var, double eps, DType dtype) {
+  return to_dtype(rdiv(sqrt(add(to_dtype(var, DType::Float64), Scalar(eps))), Scalar(1.0)), dtype);
+}
+
+// The mean and inverse std a norm normalises with: batch_norm's CPU kernel takes the batch's in
+// double, layer_norm's the variance in the input's dtype.
+std::pair<Tensor, Tensor> norm_statistics(const Tensor& x, const Shape& dims, double eps, Norm norm) {
+  Tensor xs = norm == Norm::BatchTraining ? to_dtype(x, DType::Float64) : x;
+  return {to_dtype(mean(xs, dims, true), x->dtype()), inverse_std(var(xs, dims, 0.0, true), eps, x->dtype())};
 }
 
 // Input's (gx), weight's and bias's gradients of y = xhat * w + b; weight/bias gradients are
 // summed to their shape by the engine's fit step. Saved: 0 xhat, 1 rstd, 2 weight (channel view
 // or null), 3 x, 4 mean; scalars[0] = eps.
-TensorList affine_norm_grads(FormulaNode& n, const Tensor& g, const Shape& dims, bool stats_fixed) {
+TensorList affine_norm_grads(FormulaNode& n, const Tensor& g, const Shape& dims, Norm norm) {
   // torch's rule unpacks the saved input whatever it needs, so an in-place edit of it is refused.
-  Tensor xhat = n.saved(0), rstd = n.saved(1), w = n.saved(2), x = n.saved(3);
+  Tensor xhat = n.saved(0), rstd = n.saved(1), w = n.saved(2), x = n.saved(3), mu = n.saved(4);
   if (GradMode::is_enabled()) {
     // create_graph: rebuild the statistics and xhat from x with history, so the gradients below
     // differentiate again (the saved ones are constants).
-    Tensor mu = n.saved(4);
-    if (!stats_fixed) {
-      mu = mean(x, dims, true);
-      rstd = rdiv(sqrt(add(var(x, dims, 0.0, true), Scalar(n.scalars[0]))), Scalar(1.0));
-    }
+    if (norm != Norm::BatchEvaluation) std::tie(mu, rstd) = norm_statistics(x, dims, n.scalars[0], norm);
     xhat = mul(sub(x, mu), rstd);
   }
-  Tensor gxhat = w ? mul(g, w) : g;
   Tensor gx;
-  if (n.needs_grad(0)) gx = stats_fixed ? mul(gxhat, rstd) : normalized_input_grad(gxhat, xhat, rstd, dims);
+  if (n.needs_grad(0)) {
+    gx = norm == Norm::Layer           ? layer_norm_input_grad(g, w, x, mu, rstd, dims)
+         : norm == Norm::BatchTraining ? batch_norm_input_grad(g, w, x, mu, rstd, dims)
+         : w                           ? mul(mul(g, rstd), w)
+                                       : mul(g, rstd);
+  }
   return {gx, n.needs_grad(1) ? mul(g, xhat) : Tensor(), n.needs_grad(2) ? g : Tensor()};
+}
+
+// batch_norm's output x * alpha + beta as torch's CPU kernel rounds it. A 2-d input takes its
+// channels-last loop, whose scalar tail (the channels after the last whole SIMD vector) the
+// compiler fuses into one multiply-add: with a constant channel (alpha = 1/sqrt(eps)) that leaves
+// x * alpha's rounding error where the SIMD body gives 0. float32's product is exact in double, so
+// one double add and a cast round as the fused one (but for rare double-rounding ties).
+Tensor batch_norm_affine(const Tensor& x, const Tensor& alpha, const Tensor& beta) {
+  if (x->dim() != 2 || x->dtype() != DType::Float32 || !x->device().is_cpu()) return add(mul(x, alpha), beta);
+  const int64_t channels = x->sizes()[1], lanes = cpu::torch_vector_bytes() / 4, body = channels - channels % lanes;
+  auto fused = [&](int64_t from) {
+    auto part = [&](const Tensor& t) { return to_dtype(narrow(t, 1, from, channels - from), DType::Float64); };
+    return to_dtype(add(mul(part(x), part(alpha)), part(beta)), DType::Float32);
+  };
+  if (body == 0) return fused(0);
+  auto plain = [&](const Tensor& t) { return narrow(t, 1, 0, body); };
+  Tensor simd = add(mul(plain(x), plain(alpha)), plain(beta));
+  return body == channels ? simd : cat({simd, fused(body)}, 1);
 }
 
 // Saves what affine_norm_grads reads.
@@ -87,15 +147,14 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized, const Tensor& weight
   Tensor out, xhat, rstd, mu;
   {
     AutoGradMode off(false);
-    mu = mean(x, dims, true);
-    rstd = rdiv(sqrt(add(var(x, dims, 0.0, true), Scalar(eps))), Scalar(1.0));
+    std::tie(mu, rstd) = norm_statistics(x, dims, eps, Norm::Layer);
     xhat = mul(sub(x, mu), rstd);
     out = xhat;
     if (weight) out = mul(out, weight);
     if (bias) out = add(out, bias);
   }
   if (FormulaNode* n = record("NativeLayerNormBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-        return affine_norm_grads(n, g, n.shape, false);
+        return affine_norm_grads(n, g, n.shape, Norm::Layer);
       }, out, {&x, &weight, &bias})) {
     save_norm(*n, xhat, rstd, weight, x, mu, eps);
     n->shape = dims;
@@ -141,22 +200,20 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   Tensor out, xhat, rstd, w_view, mu;
   {
     AutoGradMode off(false);
-    Tensor v;
     if (use_batch_stats) {
-      mu = mean(x, dims, true);
-      v = var(x, dims, 0.0, true);
-      int64_t count = x->numel() / channels;
-      if (running_mean)
-        copy_into(running_mean, add(mul_scalar(running_mean, 1 - momentum), mul_scalar(reshape(mu, {channels}), momentum)));
-      if (running_var) {
-        Tensor unbiased = mul_scalar(reshape(v, {channels}), double(count) / double(std::max<int64_t>(count - 1, 1)));
-        copy_into(running_var, add(mul_scalar(running_var, 1 - momentum), mul_scalar(unbiased, momentum)));
-      }
+      std::tie(mu, rstd) = norm_statistics(x, dims, eps, Norm::BatchTraining);
+      Tensor xd = to_dtype(x, DType::Float64);
+      auto update = [&](const Tensor& running, const Tensor& batch) {  // momentum * batch + (1 - momentum) * running
+        Tensor mixed = add(mul_scalar(reshape(batch, {channels}), momentum),
+                           mul_scalar(to_dtype(running, DType::Float64), 1 - momentum));
+        copy_into(running, mixed);
+      };
+      if (running_mean) update(running_mean, mean(xd, dims, true));
+      if (running_var) update(running_var, var(xd, dims, 1.0, true));
     } else {
       mu = reshape(running_mean, channel_shape);
-      v = reshape(running_var, channel_shape);
+      rstd = rdiv(sqrt(add(reshape(running_var, channel_shape), Scalar(eps))), Scalar(1.0));
     }
-    rstd = rdiv(sqrt(add(v, Scalar(eps))), Scalar(1.0));
     xhat = mul(sub(x, mu), rstd);
     // torch's CPU kernel computes x * alpha + beta with alpha = rstd * w and beta = b - mean * alpha, which
     // decides the result where the terms are infinite (e.g. an infinite weight: inf - inf = NaN).
@@ -167,13 +224,13 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     }
     Tensor beta = mul(mu, alpha);
     beta = bias ? sub(reshape(bias, channel_shape), beta) : neg(beta);
-    out = add(mul(x, alpha), beta);
+    out = batch_norm_affine(x, alpha, beta);
   }
   // weight and bias enter as channel-shaped views so the engine's fit step sums the rest away.
   Tensor w_in = weight ? reshape(weight, channel_shape) : Tensor();
   Tensor b_in = bias ? reshape(bias, channel_shape) : Tensor();
   if (FormulaNode* n = record("NativeBatchNormBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-        return affine_norm_grads(n, g, n.shape, n.ints[0] == 0);
+        return affine_norm_grads(n, g, n.shape, n.ints[0] ? Norm::BatchTraining : Norm::BatchEvaluation);
       }, out, {&x, &w_in, &b_in})) {
     save_norm(*n, xhat, rstd, w_in, x, mu, eps);
     n->shape = dims;

@@ -118,7 +118,7 @@ Tensor binary_cross_entropy(const Tensor& p, const Tensor& y, const Tensor& weig
     Tensor log_p = clamp(log(p), Scalar(-100.0), std::nullopt);
     Tensor log_q = clamp(log(rsub(p, Scalar(1.0))), Scalar(-100.0), std::nullopt);
     Tensor l = neg(add(mul(y, log_p), mul(rsub(y, Scalar(1.0)), log_q)));
-    if (weight) l = mul(l, weight);
+    if (weight) l = to_dtype(mul(l, weight), l->dtype());  // torch scales the loss in place: its dtype stays
     out = reduce_loss(l, reduction);
   }
   FormulaNode* n = record("BinaryCrossEntropyBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
@@ -152,7 +152,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y, const 
     Tensor sp = add(log1p(exp(neg(abs(x)))), clamp(neg(x), Scalar(0.0), std::nullopt));
     Tensor coef = pos_weight ? add(mul(sub(pos_weight, Scalar(1.0)), y), Scalar(1.0)) : Tensor();
     Tensor l = add(mul(rsub(y, Scalar(1.0)), x), coef ? mul(coef, sp) : sp);
-    if (weight) l = mul(l, weight);
+    if (weight) l = to_dtype(mul(l, weight), l->dtype());  // torch scales the loss in place: its dtype stays
     out = reduce_loss(l, reduction);
   }
   FormulaNode* n = record("BinaryCrossEntropyWithLogitsBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {

@@ -204,6 +204,8 @@ std::pair<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim, bool lar
     values = x->dim() ? contiguous(narrow(all_values, d, 0, k)) : all_values;
     indices = x->dim() ? contiguous(narrow(all_indices, d, 0, k)) : all_indices;
   }
+  // A narrow that needed no copy is a view of sort's temporaries: still a new tensor to the caller.
+  for (const Tensor* t : {&values, &indices}) (*t)->forget_view_base();
   if (FormulaNode* node = record("TopkBackward0", scatter_back, values, {&x})) {
     node->shape = x->sizes();
     node->ints = {d};

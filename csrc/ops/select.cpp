@@ -48,10 +48,11 @@ Tensor logical_not(const Tensor& a) { return compare(as_bool(a), Scalar::from_bo
 Tensor bitwise(const Tensor& a, const Tensor& b, int int_op) {
   static const char* names[] = {"bitwise_and_cpu", "bitwise_or_cpu", "bitwise_xor_cpu"};
   DType dt = result_type(a, b);
+  check_same_device(a, b);
+  Shape shape = broadcast_shapes(a->sizes(), b->sizes());  // torch checks shapes before the kernel's dtype
   if (is_floating(dt))
     fail(ErrorKind::NotImplemented, "\"", names[int_op], "\" not implemented for '", dtype_scalar_type_name(dt), "'");
-  check_same_device(a, b);
-  Tensor out = empty_like_shape(a, broadcast_shapes(a->sizes(), b->sizes()), dt);
+  Tensor out = empty_like_shape(a, shape, dt);
   BinaryOp op = int_op == 0 ? BinaryOp::BitAnd : int_op == 1 ? BinaryOp::BitOr : BinaryOp::BitXor;
   kernels(a).binary(op, *cast_for_compute(a, dt), *cast_for_compute(b, dt), *out);
   return out;
@@ -71,6 +72,7 @@ Tensor isnan(const Tensor& a) {
 }
 Tensor isinf(const Tensor& a) {
   if (!is_floating(a->dtype())) return full(a->sizes(), 0.0, DType::Bool, a->device());
+  check_out_form_grad(a, "abs");
   AutoGradMode off(false);
   return compare(abs(a), Scalar(std::numeric_limits<double>::infinity()), int(CompareOp::Eq));
 }

@@ -4,6 +4,7 @@
 
 #include "autograd/function.h"
 #include "autograd/grad_mode.h"
+#include "core/inference_mode.h"
 #include "ops/helpers.h"
 
 namespace tapegrad::ops {
@@ -104,7 +105,14 @@ Tensor relu(const Tensor& x) {
   return out;
 }
 
+void check_out_form_grad(const Tensor& x, const char* op) {
+  if (x->is_inference() && x->requires_grad() && GradMode::is_enabled() && !InferenceMode::is_enabled())
+    fail(ErrorKind::Runtime, op, "(): functions with out=... arguments don't support automatic differentiation, but "
+         "one of the arguments requires grad.");
+}
+
 Tensor abs(const Tensor& x) {
+  check_out_form_grad(x, "abs");
   if (x->dtype() == DType::Bool) fail(ErrorKind::NotImplemented, "\"abs_cpu\" not implemented for 'Bool'");
   Tensor out = run_unary(UnaryOp::Abs, x, x->dtype());
   if (FormulaNode* n = record("AbsBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
@@ -145,6 +153,8 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   if (dt == DType::Bool)
     fail(ErrorKind::NotImplemented, "\"", min && max ? "clamp_scalar_cpu" : min ? "clamp_min_scalar_cpu" : "clamp_max_scalar_cpu",
          "\" not implemented for 'Bool'");
+  for (const auto& bound : {min, max})  // an integer bound must fit an integer tensor's dtype
+    if (bound && is_integral(dt, false)) bound->to_integer(dt);
   double lo = min ? min->value : kNoBound, hi = max ? max->value : kNoBound;
   if ((min && std::isnan(lo)) || (max && std::isnan(hi))) {  // torch: a NaN bound gives NaN everywhere
     Tensor out = full(x->sizes(), Scalar(kNoBound), dt, x->device());

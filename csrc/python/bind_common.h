@@ -71,6 +71,11 @@ void check_inplace_broadcast(const Tensor& self, const Tensor& other);
 // A fill value (masked_fill, scatter's value) as torch reads a complex one: its real part, or torch's
 // overflow error when it has an imaginary part (a bool tensor takes any nonzero as True).
 pyb::object fill_value_of(pyb::handle value, DType dtype);
+// A number torch converts to the real type of `dtype` (a fill value, addcmul's value, lerp's weight).
+inline Scalar real_number_of(pyb::handle value, DType dtype) { return number_of(fill_value_of(value, dtype)); }
+// add/sub's alpha: torch refuses a complex one for real tensors, after checking that a and b
+// (when both are tensors) broadcast.
+Scalar alpha_of(pyb::handle alpha, const Tensor* a = nullptr, pyb::handle b = pyb::handle());
 
 
 // clamp/clip/clamp_min/clamp_max: number bounds (node_name names the node), or tensor bounds

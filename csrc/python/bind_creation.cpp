@@ -197,7 +197,7 @@ void bind_creation(Module& m) {
   m.def("initial_seed", [] { return default_generator()->initial_seed(); });
   m.def("seed", [] { return default_generator()->seed(); });
 
-  m.def("arange", [](pyb::handle a, pyb::handle b, pyb::handle c, pyb::handle dtype, pyb::handle device, bool rg) {
+  m.def("arange", [](pyb::handle a, pyb::handle b, pyb::handle c, pyb::handle dtype, pyb::handle device, pyb::handle rg) {
     // arange(end) / arange(start, end) / arange(start, end, step); any float makes it float.
     std::vector<pyb::handle> given;
     for (pyb::handle h : {a, b, c}) {
@@ -220,12 +220,12 @@ void bind_creation(Module& m) {
     return with_requires_grad(ops::arange(start, end, step, dt, device_from(device)), rg);
   }, arg("start") = absent(), arg("end") = absent(), arg("step") = absent(), pyb::kw_only(), arg("dtype") = none,
         arg("device") = none, arg("requires_grad") = false);
-  m.def("linspace", [](double start, double end, int64_t steps, pyb::handle dtype, pyb::handle device, bool rg) {
+  m.def("linspace", [](double start, double end, int64_t steps, pyb::handle dtype, pyb::handle device, pyb::handle rg) {
     return with_requires_grad(ops::linspace(start, end, steps, optional_dtype_of(dtype).value_or(default_dtype()),
                                 device_from(device)), rg);
   }, arg("start"), arg("end"), arg("steps"), pyb::kw_only(), arg("dtype") = none, arg("device") = none,
         arg("requires_grad") = false);
-  m.def("eye", [](int64_t n, pyb::handle mcols, pyb::handle dtype, pyb::handle device, bool rg) {
+  m.def("eye", [](int64_t n, pyb::handle mcols, pyb::handle dtype, pyb::handle device, pyb::handle rg) {
     int64_t cols = is_absent(mcols) ? n : int_of(mcols);  // m may be left out, not passed as None
     return with_requires_grad(ops::eye(n, cols, optional_dtype_of(dtype).value_or(default_dtype()), device_from(device)), rg);
   }, arg("n"), arg("m") = absent(), pyb::kw_only(), arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
@@ -233,14 +233,14 @@ void bind_creation(Module& m) {
   for (auto [name, dist, a, b] : {std::tuple{"rand", RandomDist::Uniform, 0.0, 1.0},
                                   std::tuple{"randn", RandomDist::Normal, 0.0, 1.0}}) {
     m.def(name, [name, dist, a, b](pyb::args size, pyb::handle size_kw, pyb::handle gen, pyb::handle dtype,
-                                   pyb::handle device, bool rg) {
+                                   pyb::handle device, pyb::handle rg) {
       DType dt = optional_dtype_of(dtype).value_or(default_dtype());
       check_random_dtype(dist, dt);
       Shape shape = size_of(size, size_kw, name);
       return with_requires_grad(ops::random(int(dist), shape, a, b, dt, device_from(device), generator_arg(gen)), rg);
     }, pyb::kw_only(), arg("size") = none, arg("generator") = none, arg("dtype") = none, arg("device") = none, arg("requires_grad") = false);
     std::string like = std::string(name) + "_like";
-    m.def(like.c_str(), [name, dist, a, b](const Tensor& t, pyb::handle dtype, bool rg) {
+    m.def(like.c_str(), [name, dist, a, b](const Tensor& t, pyb::handle dtype, pyb::handle rg) {
       DType dt = optional_dtype_of(dtype).value_or(t->dtype());
       check_random_dtype(dist, dt);
       return with_requires_grad(ops::random_like(t, int(dist), a, b, dt), rg);
@@ -266,7 +266,7 @@ void bind_creation(Module& m) {
         return assign_inplace(t, ops::to_dtype(ops::mask(u, int(UnaryOp::LtMask), p), t->dtype()), "BernoulliBackward1");
       }, arg("p") = 0.5, pyb::kw_only(), arg("generator") = none);
   m.def("randint", [](pyb::args args, pyb::handle size_kw, pyb::handle gen, pyb::handle dtype, pyb::handle device,
-                      bool rg) {
+                      pyb::handle rg) {
     // randint(high, size), randint(low, high, size), or either with size=...
     std::vector<pyb::handle> pos(args.begin(), args.end());
     if (!size_kw.is_none()) pos.push_back(size_kw);

@@ -19,7 +19,7 @@ void def_unary(Module& m, const char* name) {
 // A creation function f(*size, dtype=None, device=None, requires_grad=False) filling `value`.
 void def_filled(Module& m, const char* name, double value) {
   m.def(name, [name, value](pyb::args size, pyb::handle size_kw, pyb::handle dtype, pyb::handle device,
-                            bool requires_grad) {
+                            pyb::handle requires_grad) {
     if (size.empty() && size_kw.is_none())
       fail(ErrorKind::Type, name, "() missing 1 required positional arguments: \"size\"");
     DType dt = optional_dtype_of(dtype).value_or(default_dtype());
@@ -32,7 +32,7 @@ void def_filled(Module& m, const char* name, double value) {
 }
 
 void def_filled_like(Module& m, const char* name, double value) {
-  m.def(name, [name, value](pyb::handle input, pyb::handle dtype, pyb::handle device, bool requires_grad) {
+  m.def(name, [name, value](pyb::handle input, pyb::handle dtype, pyb::handle device, pyb::handle requires_grad) {
     Tensor t = tensor_of(input);
     DType dt = optional_dtype_of(dtype).value_or(t->dtype());
     Device dev = device.is_none() ? t->device() : device_from(device);
@@ -96,7 +96,7 @@ PyObject* tensor_function(PyObject*, PyObject* const* args, Py_ssize_t nargs, Py
       fail(ErrorKind::Type, "tensor(): argument 'dtype' must be torch.dtype, not ", arg_type_name(dtype));
     if (!device.is_none() && !is_device_like(device))
       fail(ErrorKind::Type, "tensor(): argument 'device' must be torch.device, not ", arg_type_name(device));
-    return wrap_tensor(with_requires_grad(tensor_from_data(data, optional_dtype_of(dtype), device_from(device)), requires_grad));
+    return wrap_tensor(with_requires_grad(tensor_from_data(data, optional_dtype_of(dtype), device_from(device)), pyb::bool_(requires_grad)));
   } catch (...) {
     pyb::detail::try_translate_exceptions();
     return nullptr;
@@ -122,7 +122,15 @@ Tensor clamp_call(const Tensor& t, pyb::handle lo, pyb::handle hi, const char* n
     };
     return ops::clamp(t, bound(lo), bound(hi), tensor_node_name);
   }
-  return ops::clamp(t, optional_number_of(lo), optional_number_of(hi), node_name);
+  auto bound = [&](pyb::handle h) -> std::optional<Scalar> {
+    // torch's clamp reads a complex bound of a floating tensor as a double; clamp_min, clamp_max and
+    // integer tensors have a complex result.
+    if (!PyComplex_Check(h.ptr())) return optional_number_of(h);
+    if (!is_floating(t->dtype()) || std::string(node_name) != "ClampBackward1")
+      fail(ErrorKind::NotImplemented, "clamp is not supported for complex types");
+    return real_number_of(h, DType::Float64);
+  };
+  return ops::clamp(t, bound(lo), bound(hi), node_name);
 }
 
 int64_t round_decimals(const Tensor& x, pyb::handle decimals) {
@@ -147,17 +155,16 @@ void bind_functions(Module& m) {
   def_filled_like(m, "zeros_like", 0.0);
   def_filled_like(m, "ones_like", 1.0);
   def_filled_like(m, "empty_like", 0.0);
-  m.def("full", [](pyb::handle size, pyb::handle value, pyb::handle dtype, pyb::handle device, bool requires_grad) {
+  m.def("full", [](pyb::handle size, pyb::handle value, pyb::handle dtype, pyb::handle device, pyb::handle requires_grad) {
     Scalar v = number_of(value);
     DType dt = optional_dtype_of(dtype).value_or(v.natural_dtype());
     return with_requires_grad(ops::full(int_list_of(size, "size", false), v, dt, device_from(device)), requires_grad);
   }, arg("size"), arg("fill_value"), pyb::kw_only(), arg("dtype") = pyb::none(), arg("device") = pyb::none(),
         arg("requires_grad") = false);
-  m.def("full_like", [](pyb::handle input, pyb::handle value, pyb::handle dtype, bool requires_grad) {
+  m.def("full_like", [](pyb::handle input, pyb::handle value, pyb::handle dtype, pyb::handle requires_grad) {
     Tensor t = tensor_of(input);
-    Scalar v = number_of(value);
-    return with_requires_grad(ops::full_like(t, v.value, optional_dtype_of(dtype).value_or(t->dtype()), t->device()),
-                  requires_grad);
+    DType dt = optional_dtype_of(dtype).value_or(t->dtype());
+    return with_requires_grad(ops::full_like(t, real_number_of(value, dt).value, dt, t->device()), requires_grad);
   }, arg("input"), arg("fill_value"), pyb::kw_only(), arg("dtype") = pyb::none(), arg("requires_grad") = false);
   m.def("is_tensor", [](pyb::handle h) { return is_tensor(h); });
   m.def("numel", [](pyb::handle x) { return tensor_of(x)->numel(); });
@@ -216,13 +223,13 @@ void bind_functions(Module& m) {
         arg("input"), pyb::kw_only(), arg("dtype") = pyb::none());
 
   m.def("add", [](pyb::handle a, pyb::handle b, pyb::handle alpha) {
-    Scalar al = number_of(alpha);
+    Scalar al = alpha_of(alpha, is_tensor(a) ? held_tensor(a.ptr()) : nullptr, b);
     return binary_call(a, b, "add", [&](const Tensor& x, const Tensor& y) { return ops::add(x, y, al); },
                        [&](const Tensor& x, const Scalar& s) { return ops::add(x, s, al); },
                        [&](const Scalar& s, const Tensor& y) { return ops::add(ops::mul_scalar(y, al.value), s); });
   }, arg("input"), arg("other"), pyb::kw_only(), arg("alpha") = 1);
   m.def("sub", [](pyb::handle a, pyb::handle b, pyb::handle alpha) {
-    Scalar al = number_of(alpha);
+    Scalar al = alpha_of(alpha, is_tensor(a) ? held_tensor(a.ptr()) : nullptr, b);
     return binary_call(a, b, "sub", [&](const Tensor& x, const Tensor& y) { return ops::sub(x, y, al); },
                        [&](const Tensor& x, const Scalar& s) { return ops::sub(x, s, al); },
                        [&](const Scalar& s, const Tensor& y) { return ops::rsub(ops::mul_scalar(y, al.value), s); });
@@ -231,7 +238,7 @@ void bind_functions(Module& m) {
   // which checks alpha as torch does (its node is SubBackward0 where torch's is RsubBackward0).
   m.def("rsub", [](pyb::handle a, pyb::handle b, pyb::handle alpha) {
     Tensor x = tensor_of(a);
-    Scalar al = number_of(alpha);
+    Scalar al = alpha_of(alpha, &x, b);
     const bool one = al.kind != Scalar::Kind::Bool && al.value == 1.0;
     if (is_tensor(b)) return one ? ops::rsub(x, b.cast<Tensor>()) : ops::sub(b.cast<Tensor>(), x, al);
     Scalar s = number_of(b);
@@ -254,13 +261,13 @@ void bind_functions(Module& m) {
   TensorClass cls = tensor_class(m);
   def_both(m, cls, "lerp", [](const Tensor& t, const Tensor& end, pyb::handle w) {
     if (is_tensor(w)) return ops::lerp(t, end, w.cast<Tensor>());
-    return ops::lerp(t, end, number_of(w));
+    return ops::lerp(t, end, real_number_of(w, t->dtype()));
   }, arg("end"), arg("weight"));
   def_both(m, cls, "addcmul", [](const Tensor& t, const Tensor& a, const Tensor& b, pyb::handle v) {
-    return ops::addcmul(t, a, b, number_of(v));
+    return ops::addcmul(t, a, b, real_number_of(v, promote_types(promote_types(t->dtype(), a->dtype()), b->dtype())));
   }, arg("tensor1"), arg("tensor2"), pyb::kw_only(), arg("value") = 1);
   def_both(m, cls, "addcdiv", [](const Tensor& t, const Tensor& a, const Tensor& b, pyb::handle v) {
-    return ops::addcdiv(t, a, b, number_of(v));
+    return ops::addcdiv(t, a, b, real_number_of(v, promote_types(promote_types(t->dtype(), a->dtype()), b->dtype())));
   }, arg("tensor1"), arg("tensor2"), pyb::kw_only(), arg("value") = 1);
   def_both(m, cls, "logaddexp", &ops::logaddexp, arg("other"));
   def_both(m, cls, "nan_to_num", &ops::nan_to_num, arg("nan") = 0.0, arg("posinf") = pyb::none(),

@@ -483,6 +483,12 @@ pyb::object fill_value_of(pyb::handle value, DType dtype) {
   return pyb::float_(re);
 }
 
+Scalar alpha_of(pyb::handle alpha, const Tensor* a, pyb::handle b) {
+  if (!PyComplex_Check(alpha.ptr())) return number_of(alpha);
+  if (a && b && is_tensor(b)) broadcast_shapes((*a)->sizes(), tensor_of(b)->sizes());
+  fail(ErrorKind::Runtime, "For non-complex input tensors, argument alpha must not be a complex number.");
+}
+
 void check_inplace_leaf(const Tensor& self) {
   if (!GradMode::is_enabled()) return;
   if (self->requires_grad()) check_inplace_on_view(self);  // torch checks the view before the leaf

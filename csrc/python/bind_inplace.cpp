@@ -55,21 +55,27 @@ Tensor inplace_without_derivative(const Tensor& self, const char* node_name) {
   return assign_inplace(self, result);
 }
 
-Scalar number(pyb::handle h, const char* fn) {
+// An in-place op's number operand; a complex one makes a complex result self cannot hold.
+Scalar number(const Tensor& self, pyb::handle h, const char* fn) {
   if (auto s = scalar_from(h)) return *s;
+  if (PyComplex_Check(h.ptr()))
+    fail(ErrorKind::Runtime, "result type ", self->dtype() == DType::Float64 ? "ComplexDouble" : "ComplexFloat",
+         " can't be cast to the desired output type ", dtype_scalar_type_name(self->dtype()));
   fail(ErrorKind::Type, fn, "(): argument 'other' must be Tensor or Number, not ",
        std::string(pyb::str(pyb::type::handle_of(h).attr("__name__"))));
 }
 
 // binary in-place: tensor or Python number on the right; add/sub take alpha.
-Tensor add_inplace(const Tensor& self, pyb::handle other, const Scalar& alpha, bool subtract) {
+Tensor add_inplace(const Tensor& self, pyb::handle other, pyb::handle alpha_arg, bool subtract) {
   check_inplace_leaf(self);
   if (is_tensor(other)) {
     Tensor o = other.cast<Tensor>();
     check_no_overlap(self, o, true);
+    check_inplace_broadcast(self, o);
+    Scalar alpha = alpha_of(alpha_arg);
     return assign_inplace(self, subtract ? ops::sub(self, o, alpha) : ops::add(self, o, alpha));
   }
-  Scalar s = number(other, subtract ? "sub_" : "add_");
+  Scalar s = number(self, other, subtract ? "sub_" : "add_"), alpha = alpha_of(alpha_arg);
   return assign_inplace(self, subtract ? ops::sub(self, s, alpha) : ops::add(self, s, alpha));
 }
 
@@ -80,7 +86,7 @@ Tensor mul_inplace(const Tensor& self, pyb::handle other) {
     Tensor in = original(self, true, &o);
     return assign_inplace(self, past_copy(ops::mul(in, o), in, self));
   }
-  return assign_inplace(self, ops::mul(self, number_of(other)));
+  return assign_inplace(self, ops::mul(self, number(self, other, "mul_")));
 }
 
 Tensor div_inplace(const Tensor& self, pyb::handle other, pyb::handle mode = pyb::none()) {
@@ -110,6 +116,13 @@ Tensor pow_inplace(const Tensor& self, pyb::handle other) {
 Tensor clamp_inplace(const Tensor& t, pyb::handle lo, pyb::handle hi, const char* node_name = "ClampBackward1",
                      const char* tensor_node_name = "ClampBackward0") {
   bool tensors = is_tensor(lo) || is_tensor(hi);
+  bool complex_bound = PyComplex_Check(lo.ptr()) || PyComplex_Check(hi.ptr());
+  if (complex_bound && std::string(node_name) != "ClampBackward1")
+    fail(ErrorKind::NotImplemented, "clamp is not supported for complex types");
+  if (!tensors && !is_floating(t->dtype()) && complex_bound) {
+    const char* c_name = t->dtype() == DType::Int64 ? "long int" : t->dtype() == DType::Int32 ? "int" : "bool";
+    fail(ErrorKind::Runtime, "result type ComplexFloat can't be cast to the desired output type ", c_name);
+  }
   if (!tensors && !is_floating(t->dtype())) {
     auto min = optional_number_of(lo), max = optional_number_of(hi);
     if ((min && min->is_floating()) || (max && max->is_floating()))
@@ -131,7 +144,9 @@ Tensor division_inplace(const Tensor& self, pyb::handle other, const char* fn) {
     Tensor in = original(self, ReadsSelf, &o);
     return assign_inplace(self, past_copy(WithTensor(in, o), in, self));
   }
-  return assign_inplace(self, WithNumber(self, number(other, fn)));
+  check_inplace_leaf(self);
+  check_no_internal_overlap(self);
+  return assign_inplace(self, WithNumber(self, number(self, other, fn)));
 }
 
 // self's old history gets no gradient; src gets it (summed back to src's shape by the engine).
@@ -198,18 +213,18 @@ void bind_inplace(Module& m) {
   using pyb::arg;
   TensorClass cls = tensor_class(m);
   cls.def("add_", [](const Tensor& t, pyb::handle o, pyb::handle alpha) {
-       return add_inplace(t, o, number_of(alpha), false);
+       return add_inplace(t, o, alpha, false);
      }, arg("other"), pyb::kw_only(), arg("alpha") = 1)
       .def("sub_", [](const Tensor& t, pyb::handle o, pyb::handle alpha) {
-        return add_inplace(t, o, number_of(alpha), true);
+        return add_inplace(t, o, alpha, true);
       }, arg("other"), pyb::kw_only(), arg("alpha") = 1)
       .def("mul_", &mul_inplace, arg("other"))
       .def("div_", &div_inplace, arg("other"), pyb::kw_only(), arg("rounding_mode") = pyb::none())
       .def("divide_", &div_inplace, arg("other"), pyb::kw_only(), arg("rounding_mode") = pyb::none())
       .def("true_divide_", [](const Tensor& t, pyb::handle o) { return div_inplace(t, o); }, arg("other"))
       .def("pow_", &pow_inplace, arg("exponent"))
-      .def("__iadd__", [](const Tensor& t, pyb::handle o) { return add_inplace(t, o, Scalar::from_int(1), false); })
-      .def("__isub__", [](const Tensor& t, pyb::handle o) { return add_inplace(t, o, Scalar::from_int(1), true); })
+      .def("__iadd__", [](const Tensor& t, pyb::handle o) { return add_inplace(t, o, pyb::int_(1), false); })
+      .def("__isub__", [](const Tensor& t, pyb::handle o) { return add_inplace(t, o, pyb::int_(1), true); })
       .def("__imul__", &mul_inplace)
       .def("__itruediv__", [](const Tensor& t, pyb::handle o) { return div_inplace(t, o); })
       .def("__ipow__", &pow_inplace)
@@ -288,13 +303,15 @@ void bind_inplace(Module& m) {
         return assign_inplace(self, past_copy(ops::pow(in, Scalar::from_int(2)), in, self));
       })
       .def("lerp_", [](const Tensor& t, const Tensor& end, pyb::handle w) {
-        return assign_inplace(t, is_tensor(w) ? ops::lerp(t, end, w.cast<Tensor>()) : ops::lerp(t, end, number_of(w)));
+        check_inplace_leaf(t);
+        return assign_inplace(t, is_tensor(w) ? ops::lerp(t, end, w.cast<Tensor>())
+                                              : ops::lerp(t, end, real_number_of(w, t->dtype())));
       }, arg("end"), arg("weight"))
       .def("addcmul_", [](const Tensor& t, const Tensor& a, const Tensor& b, pyb::handle v) {
-        return assign_inplace(t, ops::addcmul(t, a, b, number_of(v)));
+        return assign_inplace(t, ops::addcmul(t, a, b, real_number_of(v, t->dtype())));
       }, arg("tensor1"), arg("tensor2"), pyb::kw_only(), arg("value") = 1)
       .def("addcdiv_", [](const Tensor& t, const Tensor& a, const Tensor& b, pyb::handle v) {
-        return assign_inplace(t, ops::addcdiv(t, a, b, number_of(v)));
+        return assign_inplace(t, ops::addcdiv(t, a, b, real_number_of(v, t->dtype())));
       }, arg("tensor1"), arg("tensor2"), pyb::kw_only(), arg("value") = 1)
       .def("nan_to_num_", [](const Tensor& t, std::optional<double> nan, std::optional<double> posinf, std::optional<double> neginf) {
         Tensor in = original(t, true);
@@ -319,7 +336,7 @@ void bind_inplace(Module& m) {
                    " dimensions.");
           if (tv->requires_grad()) return fill_from_tensor(t, tv);
         }
-        return assign_inplace(t, ops::full(t->sizes(), number_of(v), t->dtype(), t->device()),
+        return assign_inplace(t, ops::full(t->sizes(), real_number_of(v, t->dtype()), t->dtype(), t->device()),
                               is_tensor(v) ? "FillBackward3" : "FillBackward2", true);
       });
 }

@@ -48,8 +48,21 @@ double correction_arg(pyb::handle correction, pyb::handle unbiased) {
   return 1.0;
 }
 
+// A comparison with a Python complex, which torch runs in a complex dtype: == and != compare the
+// real part when the imaginary part is 0 (else nothing is equal); the orderings have no kernel.
+Tensor compare_complex(const Tensor& t, pyb::handle c, CompareOp op) {
+  if (op != CompareOp::Eq && op != CompareOp::Ne) {
+    static const char* const names[] = {"eq", "ne", "lt", "le", "gt", "ge"};
+    fail(ErrorKind::NotImplemented, "\"", names[int(op)], "_cpu\" not implemented for '",
+         t->dtype() == DType::Float64 ? "ComplexDouble" : "ComplexFloat", "'");
+  }
+  if (PyComplex_ImagAsDouble(c.ptr()) == 0) return ops::compare(t, Scalar(PyComplex_RealAsDouble(c.ptr())), int(op));
+  return ops::full(t->sizes(), Scalar::from_bool(op == CompareOp::Ne), DType::Bool, t->device());
+}
+
 template <CompareOp Op>
 pyb::object compare_op(const Tensor& t, pyb::handle o) {
+  if (PyComplex_Check(o.ptr())) return pyb::cast(compare_complex(t, o, Op));
   return with_operand(o, [&](const Tensor& b) { return ops::compare(t, b, int(Op)); },
                       [&](const Scalar& s) { return ops::compare(t, s, int(Op)); });
 }
@@ -118,7 +131,9 @@ Tensor compare_inplace(const Tensor& t, pyb::handle o) {
   Tensor r;
   {
     AutoGradMode off(false);
-    r = ops::to_dtype(other ? ops::compare(t, other, int(Op)) : ops::compare(t, tensor_or_number_of(o), int(Op)),
+    r = ops::to_dtype(other                       ? ops::compare(t, other, int(Op))
+                      : PyComplex_Check(o.ptr()) ? compare_complex(t, o, Op)
+                                                 : ops::compare(t, tensor_or_number_of(o), int(Op)),
                       t->dtype());
     if (r == t) r = ops::clone(r);
   }
@@ -142,6 +157,9 @@ pyb::object bitwise_inplace(const Tensor& a, pyb::handle b, int op, bool method)
            dtype_scalar_type_name(a->dtype()));
   } else {
     std::optional<Scalar> s = scalar_from(b);
+    if (!s && PyComplex_Check(b.ptr()))
+      fail(ErrorKind::Runtime, "result type ", a->dtype() == DType::Float64 ? "ComplexDouble" : "ComplexFloat",
+           " can't be cast to the desired output type ", dtype_scalar_type_name(a->dtype()));
     if (!s) {
       if (method) tensor_or_number_of(b);  // torch's TypeError
       return pyb::reinterpret_borrow<pyb::object>(Py_NotImplemented);
@@ -205,6 +223,7 @@ void bind_reduce(Module& m) {
              [is_std](const Tensor& t, pyb::handle dim, pyb::handle unbiased, bool keepdim, pyb::handle correction) {
       const bool all = PyBool_Check(dim.ptr());  // var(unbiased) over every element
       const double c = all ? (dim.cast<bool>() ? 1.0 : 0.0) : correction_arg(correction, unbiased);
+      TG_CHECK(is_floating(t->dtype()), "std and var only support floating point and complex dtypes");  // before dims
       Tensor out = (is_std ? ops::std : ops::var)(t, all ? Shape{} : dims_of(dim), c, keepdim);
       warn_without_degrees_of_freedom(is_std ? "std" : "var", t, out, c);
       return out;

@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include "autograd/function.h"
+#include "autograd/grad_mode.h"
 #include "core/error.h"
 #include "kernels/dispatch.h"
 #include "ops/ops.h"
@@ -52,6 +53,16 @@ Tensor matrix_transpose(const Tensor& t, const char* name) {
   return ops::transpose(t, -2, -1);
 }
 }  // namespace
+
+// index_add's alpha, converted to self's type as torch does, after the op's own checks (a complex
+// alpha with an imaginary part gives torch's overflow error).
+static Scalar index_add_alpha(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src, pyb::handle alpha) {
+  if (PyComplex_Check(alpha.ptr())) {
+    AutoGradMode off(false);
+    ops::index_add(t, dim, index, src, Scalar::from_int(1));
+  }
+  return real_number_of(alpha, t->dtype());
+}
 
 void bind_shape(Module& m) {
   using pyb::arg;
@@ -145,12 +156,12 @@ void bind_shape(Module& m) {
     return assign_inplace(t, ops::scatter_add(t, dim, index, src));
   }, arg("dim"), arg("index"), arg("src"));
   def_both(m, cls, "index_add", [](const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src, pyb::handle alpha) {
-    return ops::index_add(t, dim, index, src, number_of(alpha));
+    return ops::index_add(t, dim, index, src, index_add_alpha(t, dim, index, src, alpha));
   }, arg("dim"), arg("index"), arg("source"), pyb::kw_only(), arg("alpha") = 1);
   cls.def("index_add_", [](const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src, pyb::handle alpha) {
     check_inplace_leaf(t);
     check_no_overlap(t, src, false);
-    return assign_inplace(t, ops::index_add(t, dim, index, src, number_of(alpha)));
+    return assign_inplace(t, ops::index_add(t, dim, index, src, index_add_alpha(t, dim, index, src, alpha)));
   }, arg("dim"), arg("index"), arg("source"), pyb::kw_only(), arg("alpha") = 1);
   def_both(m, cls, "nonzero", [](const Tensor& t, bool as_tuple) -> pyb::object {
     Tensor nz = ops::nonzero(t);

@@ -323,12 +323,12 @@ void bind_tensor(Module& m) {
       .def("expand", [](const Tensor& t, pyb::args sizes) { return ops::expand(t, size_of(sizes)); })
       .def("expand_as", [](const Tensor& t, const Tensor& o) { return ops::expand(t, o->sizes()); })
       .def("add", [](const Tensor& t, pyb::handle o, pyb::handle alpha) {
-        Scalar a = number_of(alpha);
+        Scalar a = alpha_of(alpha, &t, o);
         if (is_tensor(o)) return ops::add(t, o.cast<Tensor>(), a);
         return ops::add(t, tensor_or_number_of(o), a);
       }, arg("other"), pyb::kw_only(), arg("alpha") = 1)
       .def("sub", [](const Tensor& t, pyb::handle o, pyb::handle alpha) {
-        Scalar a = number_of(alpha);
+        Scalar a = alpha_of(alpha, &t, o);
         if (is_tensor(o)) return ops::sub(t, o.cast<Tensor>(), a);
         return ops::sub(t, tensor_or_number_of(o), a);
       }, arg("other"), pyb::kw_only(), arg("alpha") = 1)

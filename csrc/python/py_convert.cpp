@@ -72,8 +72,16 @@ std::optional<Scalar> scalar_from(pyb::handle h) {
   if (PyLong_Check(o)) {
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
-    if (overflow) fail(ErrorKind::Overflow, "int too big to convert");  // torch's words for a Scalar argument
-    return Scalar::from_int(v);
+    if (!overflow) return Scalar::from_int(v);
+    // torch takes ints up to 2**64 - 1 as (unsigned) Scalars: an integer op sees them wrapped to int64.
+    unsigned long long u = overflow > 0 ? PyLong_AsUnsignedLongLong(o) : 0;
+    if (overflow < 0 || PyErr_Occurred()) {
+      PyErr_Clear();
+      fail(ErrorKind::Overflow, "int too big to convert");  // torch's words for a Scalar argument
+    }
+    Scalar s = Scalar::from_int(int64_t(u));
+    s.value = double(u);
+    return s;
   }
   // numpy scalars (np.float32(2.5), np.int64(3)) behave as the Python number they hold.
   if (pyb::hasattr(h, "dtype") && pyb::hasattr(h, "item") && !is_tensor(h) &&
@@ -281,8 +289,8 @@ pyb::object item(const Tensor& t) {
   return pyb::none();
 }
 
-Tensor with_requires_grad(Tensor t, bool requires_grad) {
-  if (requires_grad) {
+Tensor with_requires_grad(Tensor t, pyb::handle requires_grad) {
+  if (!requires_grad.is_none() && bool_of(requires_grad)) {
     if (!is_floating(t->dtype()))
       fail(ErrorKind::Runtime, "Only Tensors of floating point and complex dtype can require gradients");
     t->set_requires_grad(true);

@@ -42,7 +42,8 @@ pyb::array to_numpy(const Tensor& t);
 pyb::object item(const Tensor& t);
 
 // A freshly created tensor flagged requires_grad=True when asked (creation functions' keyword).
-Tensor with_requires_grad(Tensor t, bool requires_grad);
+// A factory's requires_grad= (None counts as False, as torch's factories take it).
+Tensor with_requires_grad(Tensor t, pyb::handle requires_grad);
 
 // torch.Size for a shape (the class is registered from Python at import).
 pyb::object size_object(const Shape& s);

@@ -274,7 +274,7 @@ def _repr(self, *, tensor_contents=None):
         default_dtype=repr(get_default_dtype())[len("torch."):],
         device=None if dev.type == "cpu" else str(dev),
         requires_grad=self.requires_grad,
-        grad_fn_name=self.grad_fn.name() if self.grad_fn is not None else None,
+        grad_fn_name=self.grad_fn.name().rsplit('::', 1)[-1] if self.grad_fn is not None else None,
     )
 
 
