@@ -767,3 +767,16 @@ def test_a_copy_node_prints_as_torchs():
         x.copy_(T.ones(2, requires_grad=True))
         return repr(x)
     same_program(program)
+
+
+@pytest.mark.parametrize("program", [
+    "T.tensor(4)['a']", "T.tensor([4])[0, 'a']", "T.mv(T.tensor(1.0), T.zeros(7, 5))", "T.cat([T.tensor(1.0)], -3)",
+    "T.cat([T.ones(2), T.tensor(1.0)], 5)", "T.ones(2, dtype=T.int64).std(1.5)",
+    "T.tensor([0.75], requires_grad=True).__isub__(object())", "T.tensor([0.75], requires_grad=True).floor_divide_('x')",
+    "T.tensor(-2.5, requires_grad=True).masked_fill_(T.tensor(True), None)",
+    "T.tensor([0.75], requires_grad=True).__isub__(1j)",
+])
+def test_argument_errors_come_before_in_place_and_shape_checks(program):
+    """torch parses every argument (TypeError) and counts indices and dims before it looks at leaves,
+    dtypes or dim ranges."""
+    same_program(lambda T: eval(program))

@@ -48,13 +48,10 @@ Tensor cat(const TensorList& ts, int64_t dim) {
       ref = &t;
       break;
     }
-  if (!ts.empty()) TG_CHECK(ts[0]->dim() > 0 || ref, "zero-dimensional tensor (at position 0) cannot be concatenated");
+  for (size_t i = 0; i < ts.size(); ++i)  // before the dim is checked, as torch does
+    TG_CHECK(ts[i]->dim() > 0, "zero-dimensional tensor (at position ", i, ") cannot be concatenated");
   int64_t d = ref ? wrap_dim(dim, (*ref)->dim()) : 0;
   DType dt = check_cat_inputs(ts, d, "cat");
-  if (ref) {
-    for (size_t i = 0; i < ts.size(); ++i)
-      TG_CHECK(ts[i]->dim() > 0, "zero-dimensional tensor (at position ", i, ") cannot be concatenated");
-  }
   Shape shape = ref ? (*ref)->sizes() : Shape{0};
   int64_t total = 0;
   Shape pieces;

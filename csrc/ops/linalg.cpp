@@ -127,6 +127,8 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
 }
 
 Tensor mv(const Tensor& a, const Tensor& v) {
+  // torch reads the matrix's first size before it checks the dims.
+  TG_CHECK_KIND(a->dim() > 0, Index, "Dimension specified as 0 but tensor has no dimensions");
   TG_CHECK(a->dim() == 2 && v->dim() == 1, "vector + matrix @ vector expected, got 1, ", a->dim(), ", ", v->dim());
   TG_CHECK(a->sizes()[1] == v->sizes()[0], "size mismatch, got input (", a->sizes()[0], "), mat (", a->sizes()[0], "x",
            a->sizes()[1], "), vec (", v->sizes()[0], ")");

@@ -90,8 +90,18 @@ bool list_indexes_as_tuple(pyb::handle key) {
   return false;
 }
 
-std::vector<IndexItem> parse_index(pyb::handle key) {
+std::vector<IndexItem> parse_index(pyb::handle key, int64_t ndim) {
   std::vector<IndexItem> items;
+  // torch counts the dims taken before it converts an item that is no int, slice, None, Ellipsis or
+  // tensor: past the last dim, such an item is "too many indices" whatever it is.
+  int64_t taken = 0;
+  auto parse_item = [&](pyb::handle h) {
+    bool plain = PyLong_Check(h.ptr()) || PySlice_Check(h.ptr()) || h.is_none() || h.ptr() == Py_Ellipsis || is_tensor(h);
+    if (!plain && taken >= ndim) fail(ErrorKind::Index, "too many indices for tensor of dimension ", ndim);
+    IndexItem it = tapegrad::py::parse_item(h);
+    taken += it.kind == IndexItem::Int || it.kind == IndexItem::Slice || it.kind == IndexItem::Tensor_;
+    return it;
+  };
   if (list_indexes_as_tuple(key)) {
     if (PyErr_WarnEx(PyExc_UserWarning,
                      "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in "
@@ -202,7 +212,7 @@ Tensor apply_basic(const Tensor& x, const std::vector<IndexItem>& items, TensorL
 }
 
 Tensor getitem(const Tensor& x, pyb::handle key) {
-  std::vector<IndexItem> items = parse_index(key);
+  std::vector<IndexItem> items = parse_index(key, x->dim());
   TensorList advanced;
   Tensor r = apply_basic(x, items, advanced);
   if (advanced.empty()) return r == x ? ops::alias(x) : r;  // x[...] is a new object: an alias
@@ -362,7 +372,7 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
   // tracks only floating destinations.
   bool track = GradMode::is_enabled() && (is_floating(x->dtype()) || v->dim() == 0) &&
                (base->requires_grad() || x->requires_grad() || v->requires_grad());
-  std::vector<IndexItem> items = parse_index(key);
+  std::vector<IndexItem> items = parse_index(key, x->dim());
   if (track && base != x) check_inplace_on_view(x);
   if (track && base->is_leaf() && (base->requires_grad() || x->requires_grad())) {
     // Basic indexing writes through a view of the leaf; pure advanced indexing writes the leaf itself.

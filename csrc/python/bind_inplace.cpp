@@ -65,8 +65,23 @@ Scalar number(const Tensor& self, pyb::handle h, const char* fn) {
        std::string(pyb::str(pyb::type::handle_of(h).attr("__name__"))));
 }
 
+// torch's TypeError for an operand that is no tensor or number, before any in-place check.
+void check_operand_kind(const Tensor& self, pyb::handle other, const char* fn) {
+  if (!is_tensor(other) && !PyComplex_Check(other.ptr())) number(self, other, fn);
+}
+
+// An operator (+=, -=) with an operand that is no tensor or number gives NotImplemented, so that
+// Python raises its own TypeError.
+template <class F>
+pyb::object operator_form(pyb::handle other, F&& run) {
+  if (!is_tensor(other) && !PyComplex_Check(other.ptr()) && !scalar_from(other))
+    return pyb::reinterpret_borrow<pyb::object>(Py_NotImplemented);
+  return pyb::cast(run());
+}
+
 // binary in-place: tensor or Python number on the right; add/sub take alpha.
 Tensor add_inplace(const Tensor& self, pyb::handle other, pyb::handle alpha_arg, bool subtract) {
+  check_operand_kind(self, other, subtract ? "sub_" : "add_");
   check_inplace_leaf(self);
   if (is_tensor(other)) {
     Tensor o = other.cast<Tensor>();
@@ -144,6 +159,7 @@ Tensor division_inplace(const Tensor& self, pyb::handle other, const char* fn) {
     Tensor in = original(self, ReadsSelf, &o);
     return assign_inplace(self, past_copy(WithTensor(in, o), in, self));
   }
+  check_operand_kind(self, other, fn);
   check_inplace_leaf(self);
   check_no_internal_overlap(self);
   return assign_inplace(self, WithNumber(self, number(self, other, fn)));
@@ -223,8 +239,8 @@ void bind_inplace(Module& m) {
       .def("divide_", &div_inplace, arg("other"), pyb::kw_only(), arg("rounding_mode") = pyb::none())
       .def("true_divide_", [](const Tensor& t, pyb::handle o) { return div_inplace(t, o); }, arg("other"))
       .def("pow_", &pow_inplace, arg("exponent"))
-      .def("__iadd__", [](const Tensor& t, pyb::handle o) { return add_inplace(t, o, pyb::int_(1), false); })
-      .def("__isub__", [](const Tensor& t, pyb::handle o) { return add_inplace(t, o, pyb::int_(1), true); })
+      .def("__iadd__", [](const Tensor& t, pyb::handle o) { return operator_form(o, [&] { return add_inplace(t, o, pyb::int_(1), false); }); })
+      .def("__isub__", [](const Tensor& t, pyb::handle o) { return operator_form(o, [&] { return add_inplace(t, o, pyb::int_(1), true); }); })
       .def("__imul__", &mul_inplace)
       .def("__itruediv__", [](const Tensor& t, pyb::handle o) { return div_inplace(t, o); })
       .def("__ipow__", &pow_inplace)

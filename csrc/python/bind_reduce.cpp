@@ -223,8 +223,9 @@ void bind_reduce(Module& m) {
              [is_std](const Tensor& t, pyb::handle dim, pyb::handle unbiased, bool keepdim, pyb::handle correction) {
       const bool all = PyBool_Check(dim.ptr());  // var(unbiased) over every element
       const double c = all ? (dim.cast<bool>() ? 1.0 : 0.0) : correction_arg(correction, unbiased);
-      TG_CHECK(is_floating(t->dtype()), "std and var only support floating point and complex dtypes");  // before dims
-      Tensor out = (is_std ? ops::std : ops::var)(t, all ? Shape{} : dims_of(dim), c, keepdim);
+      Shape dims = all ? Shape{} : dims_of(dim);
+      TG_CHECK(is_floating(t->dtype()), "std and var only support floating point and complex dtypes");  // before dims' range
+      Tensor out = (is_std ? ops::std : ops::var)(t, dims, c, keepdim);
       warn_without_degrees_of_freedom(is_std ? "std" : "var", t, out, c);
       return out;
     }, arg("dim") = none, arg("unbiased") = absent(), arg("keepdim") = false, pyb::kw_only(), arg("correction") = none);
@@ -338,6 +339,7 @@ void bind_reduce(Module& m) {
   }, arg("mask"), arg("value"));
   // In place the mask broadcasts to self's shape, never beyond it.
   cls.def("masked_fill_", [](const Tensor& t, const Tensor& mask, pyb::handle given) {
+    if (!is_tensor(given) && !PyComplex_Check(given.ptr())) number_of(given);  // torch's TypeError first
     check_inplace_leaf(t);
     pyb::object value = fill_value_of(given, t->dtype());
     if (!is_tensor(value) && is_integral(t->dtype(), false)) number_of(value).to_integer(t->dtype());
