@@ -780,3 +780,31 @@ def test_argument_errors_come_before_in_place_and_shape_checks(program):
     """torch parses every argument (TypeError) and counts indices and dims before it looks at leaves,
     dtypes or dim ranges."""
     same_program(lambda T: eval(program))
+
+
+@pytest.mark.parametrize("program", [
+    "T.autograd.backward([None])", "T.autograd.backward([[1.0], [2.0]])", "T.autograd.backward('abc')",
+    "T.autograd.grad([None], [T.ones(1)])", "T.autograd.grad([x.sum()], [None])", "T.autograd.grad([x.sum()], [[x]])",
+    "T.autograd.grad([x.sum()], [x], grad_outputs=['a'])", "T.autograd.backward(x.sum(), inputs=['a'])",
+    "T.autograd.backward([x.sum(), None])", "T.autograd.backward([x.sum(), x.sum()], [T.ones(())])",
+    "T.autograd.backward([x.sum()], [None, None])", "T.autograd.grad([x.sum()], None)",
+])
+def test_backward_arguments_that_are_no_tensors(program):
+    """A None output crashed the interpreter; each argument's wrong element is torch's own error."""
+    def run(T):
+        x = T.ones(2, requires_grad=True)
+        eval(program)
+        return x.grad
+    same_program(run, message=True)
+
+
+@pytest.mark.parametrize("source", ["v.nan_to_num()", "v > 1", "v == T.ones(3, 1)", "T.where(v > 1, v, 0.0)",
+                                    "T.where(v > 1, 0.0, v)", "T.isnan(v)"])
+def test_comparison_and_where_results_follow_the_input_layout(source):
+    """torch lays these results out in the input's dim order: a transposed input gives a transposed
+    result, so .contiguous() copies and a later requires_grad lands on the copy."""
+    def program(T):
+        v = T.tensor([[1.0, float("nan"), 3.0], [float("inf"), 4.0, -1.0]]).t()
+        r = eval(source)
+        return r, r.stride(), r.is_contiguous()
+    same_program(program)

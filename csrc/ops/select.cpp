@@ -9,7 +9,8 @@ namespace {
 
 Tensor run_compare(CompareOp op, const Tensor& a, const Tensor& b, DType dt) {
   check_same_device(a, b);
-  Tensor out = empty_like_shape(a, broadcast_shapes(a->sizes(), b->sizes()), DType::Bool);
+  Shape shape = broadcast_shapes(a->sizes(), b->sizes());
+  Tensor out = empty_like_layout(a->sizes() == shape ? a : b, shape, DType::Bool);  // in torch's dim order
   kernels(a).compare(op, *cast_for_compute(a, dt), *cast_for_compute(b, dt), *out);
   return out;
 }
@@ -90,7 +91,9 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_same_device(a, b);
   DType dt = result_type(a, b);
   Shape shape = broadcast_shapes(b->sizes(), broadcast_shapes(cond->sizes(), a->sizes()));
-  Tensor out = empty_like_shape(a, shape, dt);
+  // Laid out as the first full-shaped operand, as torch's TensorIterator orders the result's dims.
+  const Tensor& like = cond->sizes() == shape ? cond : a->sizes() == shape ? a : b;
+  Tensor out = empty_like_layout(like, shape, dt);
   kernels(a).where(*cond, *cast_for_compute(a, dt), *cast_for_compute(b, dt), *out);
   if (FormulaNode* n = record("WhereBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Tensor c = n.saved(0);

@@ -13,20 +13,35 @@
 namespace tapegrad::py {
 namespace {
 
-TensorList tensors_from(pyb::handle h, const char* what) {
+// What a backward call's tensor argument holds: torch refuses anything else in each with its own
+// error (only gradients may be None, for "a gradient of ones" or "no gradient").
+enum class Held { Outputs, Gradients, Inputs };
+
+TensorList tensors_from(pyb::handle h, Held held) {
   TensorList out;
   if (h.is_none()) return out;
   if (is_tensor(h)) return {h.cast<Tensor>()};
   for (auto item : h) {
-    if (item.is_none()) {
-      out.emplace_back();
-    } else if (is_tensor(item)) {
+    if (is_tensor(item)) {
       out.push_back(item.cast<Tensor>());
+    } else if (held == Held::Gradients && item.is_none()) {
+      out.emplace_back();
+    } else if (held == Held::Outputs) {
+      fail(ErrorKind::Assertion, "Expected output to be a torch.Tensor");
+    } else if (held == Held::Gradients) {
+      fail(ErrorKind::Type, "gradients can be either Tensors or None, but got ", qualified_type_name(item));
     } else {
-      fail(ErrorKind::Type, what, " must be a Tensor or a sequence of Tensors");
+      fail(ErrorKind::Runtime, "all inputs have to be Tensors or GradientEdges, but got ", qualified_type_name(item));
     }
   }
   return out;
+}
+
+// torch pairs outputs with gradients as Python's zip does (extra gradients are dropped), then its
+// engine refuses fewer gradients than outputs.
+void check_gradient_count(const TensorList& outs, TensorList& grads) {
+  if (grads.size() > outs.size()) grads.resize(outs.size());
+  TG_CHECK(outs.size() == grads.size(), "got ", outs.size(), " tensors and ", grads.size(), " gradients");
 }
 
 }  // namespace
@@ -63,16 +78,18 @@ void bind_autograd(Module& m) {
 
   m.def("_run_backward_into", [](pyb::handle tensors, pyb::handle grad_tensors, bool keep_graph, bool create_graph,
                                  pyb::handle inputs) {
-    TensorList outs = tensors_from(tensors, "tensors"), grads = tensors_from(grad_tensors, "grad_tensors");
-    TensorList ins = tensors_from(inputs, "inputs");
+    TensorList outs = tensors_from(tensors, Held::Outputs), grads = tensors_from(grad_tensors, Held::Gradients);
+    check_gradient_count(outs, grads);
+    TensorList ins = tensors_from(inputs, Held::Inputs);
     pyb::gil_scoped_release release;
     run_backward_into(outs, grads, keep_graph, create_graph, ins);
   });
   m.def("_run_backward", [](pyb::handle tensors, pyb::handle grad_tensors, bool keep_graph, bool create_graph,
                             pyb::handle inputs, bool allow_unused) {
-    TensorList outs = tensors_from(tensors, "tensors");
-    TensorList grads = tensors_from(grad_tensors, "grad_tensors");
-    TensorList ins = tensors_from(inputs, "inputs");
+    TensorList outs = tensors_from(tensors, Held::Outputs);
+    TensorList grads = tensors_from(grad_tensors, Held::Gradients);
+    check_gradient_count(outs, grads);
+    TensorList ins = tensors_from(inputs, Held::Inputs);
     TensorList result;
     {
       pyb::gil_scoped_release release;

@@ -61,7 +61,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                       "gradient for other parts of the graph, please use torch.autograd.backward.",
                       FutureWarning, stacklevel=2)
     outputs = _as_tuple(outputs)
-    inputs = _as_tuple(inputs)
+    inputs = _as_tuple(inputs) if inputs is not None else tuple(inputs)  # None: torch's TypeError
     if not inputs:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
