@@ -808,3 +808,35 @@ def test_comparison_and_where_results_follow_the_input_layout(source):
         r = eval(source)
         return r, r.stride(), r.is_contiguous()
     same_program(program)
+
+
+@pytest.mark.parametrize("source", [
+    "T.tensor([2147483647, -2147483648, 5], dtype=T.int32).sub(T.tensor([2147483647, -2147483648, 5], dtype=T.int32), alpha=2)",
+    "T.tensor([5, 2147483647]).add(T.tensor([1, 2**62]), alpha=3)", "T.tensor([5, 7]).add(T.tensor([1, 2]), alpha=True)",
+    "T.tensor([5.0, 7.0]).add(1, alpha=True)", "T.tensor([True]).add(T.tensor([True]), alpha=True)",
+    "1 / T.tensor([-0.0]).sum()", "1 / T.tensor([[-0.0]]).sum(0)", "1 / T.tensor(-0.0).mean()",
+    "T.full((), 1j, dtype=T.int64)", "T.full((2,), 2+0j, dtype=T.float32)",
+])
+def test_integer_alpha_wraps_and_sums_start_from_zero(source):
+    """alpha * other wraps in the integer dtype; a bool alpha needs a bool result; a sum of a lone
+    -0.0 is +0.0 (torch adds to a zero accumulator)."""
+    same_program(lambda T: eval(source), message=True)
+
+
+def test_softplus_double_backward_multiplies_by_its_mask():
+    def program(T):
+        x = T.cosh(T.tensor([[-3.0, 4.0, -4.0]]))
+        return T.autograd.functional.vhp(lambda a: functional(T).softplus(a).sum(), x,
+                                         T.tensor([[0.0, -1.75, -float("inf")]]))
+    same_program(program)
+
+
+@pytest.mark.parametrize("make", ["x * 2", "x[0:1]", "x"])
+def test_detach_in_place_under_inference_mode_leaves_autograd_alone(make):
+    def program(T):
+        x = T.ones(2, requires_grad=True)
+        y = eval(make)
+        with T.inference_mode():
+            y.detach_()
+        return y.requires_grad, y.grad_fn is not None
+    same_program(program)

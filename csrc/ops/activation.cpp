@@ -78,8 +78,9 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
     Tensor x = n.saved(0);
     if (!GradMode::is_enabled()) return {unary_grad(int(UnaryOp::Softplus), g, x, n.scalars[0], n.scalars[1])};
     Tensor bx = mul_scalar(x, n.scalars[0]);
-    Tensor linear = compare(bx, Scalar(n.scalars[1]), int(CompareOp::Gt));
-    return {where(linear, g, mul(g, sigmoid(bx)))};
+    // torch's double backward multiplies by the mask (0 * inf is NaN there), so the mask is a factor here.
+    Tensor linear = to_dtype(compare(bx, Scalar(n.scalars[1]), int(CompareOp::Gt)), x->dtype());
+    return {mul(g, add(linear, mul(rsub(linear, Scalar(1.0)), sigmoid(bx))))};
   }, beta, threshold);
 }
 

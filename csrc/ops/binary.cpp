@@ -18,6 +18,13 @@ DType combine(DType higher, DType lower) {
 
 bool is_one(const Scalar& s) { return s.value == 1.0; }
 
+// torch's checks of add/sub's alpha against the result's dtype.
+void check_alpha(const Scalar& alpha, DType dt) {
+  TG_CHECK(alpha.kind != Scalar::Kind::Bool || dt == DType::Bool, "Boolean alpha only supported for Boolean results.");
+  TG_CHECK(is_floating(dt) || !alpha.is_floating(),
+           "For integral input tensors, argument alpha must not be a floating point number.");
+}
+
 void check_sub_operands(bool a_bool, bool b_bool) {
   if (a_bool && b_bool)
     fail(ErrorKind::Runtime, "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
@@ -61,6 +68,8 @@ TensorList div_rule(FormulaNode& n, const Tensor& g) {
 // self * alpha is applied to the second operand before an add/sub, as torch's alpha does.
 Tensor scaled(const Tensor& t, const Scalar& alpha, DType dtype) {
   if (is_one(alpha)) return t;
+  // Integers multiply in their own type, wrapping as torch's do (a double product would saturate).
+  if (is_integral(dtype, false)) return run_binary(BinaryOp::Mul, cast_for_compute(t, dtype), scalar_tensor(alpha, dtype, t->device()), dtype);
   Tensor out = empty_like_shape(t, t->sizes(), dtype);
   kernels(t).unary(UnaryOp::MulScalar, *cast_for_compute(t, dtype), *out, alpha.value, 0);
   return out;
@@ -68,8 +77,7 @@ Tensor scaled(const Tensor& t, const Scalar& alpha, DType dtype) {
 
 Tensor add_impl(const Tensor& a, const Tensor& b, const Tensor* b_edge, const Scalar& alpha, DType dt,
                 const char* name, BackwardFormula rule, BinaryOp op) {
-  TG_CHECK(is_floating(dt) || !alpha.is_floating(),
-           "For integral input tensors, argument alpha must not be a floating point number.");
+  check_alpha(alpha, dt);
   Tensor out = run_binary(op, a, scaled(b, alpha, dt), dt);
   if (FormulaNode* n = record(name, rule, out, {&a, b_edge})) n->scalars[0] = alpha.value;
   return out;
@@ -114,6 +122,7 @@ Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
 }
 Tensor add(const Tensor& a, const Scalar& b, const Scalar& alpha) {
   DType dt = result_type(a, b);
+  check_alpha(alpha, dt);
   if (scalar_fast_path(dt) && is_one(alpha)) {
     Tensor out = run_scalar(UnaryOp::AddScalar, a, b.value, dt);
     record("AddBackward0", add_scalar_rule, out, {&a, nullptr});
@@ -129,6 +138,7 @@ Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
 Tensor sub(const Tensor& a, const Scalar& b, const Scalar& alpha) {
   check_sub_operands(a->dtype() == DType::Bool, b.kind == Scalar::Kind::Bool);
   DType dt = result_type(a, b);
+  check_alpha(alpha, dt);
   if (scalar_fast_path(dt) && is_one(alpha)) {
     Tensor out = run_scalar(UnaryOp::AddScalar, a, -b.value, dt);  // x + (-b) rounds exactly as x - b
     record("SubBackward0", add_scalar_rule, out, {&a, nullptr});

@@ -156,8 +156,10 @@ void bind_functions(Module& m) {
   def_filled_like(m, "ones_like", 1.0);
   def_filled_like(m, "empty_like", 0.0);
   m.def("full", [](pyb::handle size, pyb::handle value, pyb::handle dtype, pyb::handle device, pyb::handle requires_grad) {
-    Scalar v = number_of(value);
-    DType dt = optional_dtype_of(dtype).value_or(v.natural_dtype());
+    std::optional<DType> given = optional_dtype_of(dtype);
+    // A complex fill with a real dtype is read as torch reads it (its real part, or the overflow error).
+    Scalar v = given && PyComplex_Check(value.ptr()) ? real_number_of(value, *given) : number_of(value);
+    DType dt = given.value_or(v.natural_dtype());
     return with_requires_grad(ops::full(int_list_of(size, "size", false), v, dt, device_from(device)), requires_grad);
   }, arg("size"), arg("fill_value"), pyb::kw_only(), arg("dtype") = pyb::none(), arg("device") = pyb::none(),
         arg("requires_grad") = false);

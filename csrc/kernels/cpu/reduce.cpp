@@ -177,6 +177,15 @@ void reduce_typed(const TensorImpl& in, TensorImpl& out) {
   if (blocks == 0) {
     // Nothing to reduce (only size-1 dims differ): copy through out viewed with in's shape.
     Tensor view = TensorImpl::view_of(out.storage(), shape, ost, out.storage_offset(), out.dtype());
+    if constexpr (Op == ReduceOp::Sum && std::is_floating_point_v<T>) {
+      // torch adds each element to a zero accumulator even here: the sum of a lone -0.0 is +0.0.
+      Tensor tmp = TensorImpl::empty(in.sizes(), in.dtype());
+      copy(in, *tmp);
+      T* p = tmp->data<T>();
+      for (int64_t i = 0; i < tmp->numel(); ++i) p[i] += T(0);
+      copy(*tmp, *view);
+      return;
+    }
     copy(in, *view);
     return;
   }
