@@ -840,3 +840,21 @@ def test_detach_in_place_under_inference_mode_leaves_autograd_alone(make):
             y.detach_()
         return y.requires_grad, y.grad_fn is not None
     same_program(program)
+
+
+def test_batch_norm_of_a_non_contiguous_input_takes_torchs_generic_loop():
+    def program(T):
+        x = T.full((2, 5), -2.75).split(3, 1)[1]
+        return functional(T).batch_norm(x, T.tensor([-2.75, -1.0]), T.tensor([3.0, 4.0]), training=True)
+    same_program(program)
+
+
+@pytest.mark.parametrize("value, dims, correction", [(2.5, (0,), 1), ([2.5, 1.0], None, 2), ([2.5, 2.5], None, 3)])
+def test_variance_gradient_without_degrees_of_freedom(value, dims, correction):
+    """torch's rule gives NaN where x is its mean and +inf elsewhere, as constants."""
+    def program(T):
+        x = T.tensor(value, dtype=T.float64, requires_grad=True)
+        v = T.var(x, dims, correction=correction) if dims else T.var(x, correction=correction)
+        g, = T.autograd.grad(v, x, create_graph=True)
+        return g, g.requires_grad
+    same_program(program, quiet=True)

@@ -224,7 +224,9 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     }
     Tensor beta = mul(mu, alpha);
     beta = bias ? sub(reshape(bias, channel_shape), beta) : neg(beta);
-    out = batch_norm_affine(x, alpha, beta);
+    // torch's contiguous kernels compute x * alpha + beta; other layouts take its generic loop.
+    out = x->is_contiguous() ? batch_norm_affine(x, alpha, beta)
+                             : add(w_view ? mul(xhat, w_view) : xhat, bias ? reshape(bias, channel_shape) : zeros_like(xhat));
   }
   // weight and bias enter as channel-shaped views so the engine's fit step sums the rest away.
   Tensor w_in = weight ? reshape(weight, channel_shape) : Tensor();

@@ -297,6 +297,14 @@ Tensor centered(const Tensor& x, const Shape& rd) { return sub(x, mean(x, rd, tr
 
 Tensor var_backward(const Tensor& g_keep, const Tensor& x, const FormulaNode& n) {
   double dof = n.scalars[0];
+  if (dof <= 0 && int64_t(n.ints.size()) == x->dim()) {
+    // torch's rule over every element with no degrees of freedom: NaN where x is its mean, else +inf
+    // (constants: the result has no history of x).
+    Tensor at_mean = compare(x, mean(x, n.ints, true), int(CompareOp::Eq));
+    auto constant = [&](double v) { return full({}, v, x->dtype(), x->device()); };
+    return mul(g_keep, where(at_mean, constant(std::numeric_limits<double>::quiet_NaN()),
+                             constant(std::numeric_limits<double>::infinity())));
+  }
   return mul(mul_scalar(g_keep, 2.0 / dof), centered(x, n.ints));
 }
 }  // namespace
