@@ -858,3 +858,12 @@ def test_variance_gradient_without_degrees_of_freedom(value, dims, correction):
         g, = T.autograd.grad(v, x, create_graph=True)
         return g, g.requires_grad
     same_program(program, quiet=True)
+
+
+@pytest.mark.parametrize("source", ["T.tensor(3.0, dtype=T.float64).clamp_max(T.zeros(2))",
+                                    "T.tensor(3.0, dtype=T.float64).clamp(T.zeros(2), T.ones(2))",
+                                    "T.ones(2, dtype=T.float64).clamp(T.zeros(2), T.tensor(0.5))",
+                                    "T.tensor(3).clamp_min(T.zeros(2))"])
+def test_clamp_with_tensor_bounds_promotes_as_torch(source):
+    """A 0-d input does not widen bounds that have dims (torch's dimension categories)."""
+    same_program(lambda T: eval(source))
