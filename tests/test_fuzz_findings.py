@@ -867,3 +867,14 @@ def test_variance_gradient_without_degrees_of_freedom(value, dims, correction):
 def test_clamp_with_tensor_bounds_promotes_as_torch(source):
     """A 0-d input does not widen bounds that have dims (torch's dimension categories)."""
     same_program(lambda T: eval(source))
+
+
+@pytest.mark.parametrize("source", [
+    "T.tensor([[3], [5], [2147483647]], dtype=T.int32).add_(T.tensor([[-2], [2], [4]], dtype=T.int32))",
+    "T.tensor(5, dtype=T.int32) + T.tensor([2147483647, -3], dtype=T.int32)",
+    "T.tensor([-2**63, 5]) - T.tensor([1, 2**63 - 1])", "T.tensor([2**62, 3]) * T.tensor([4, 2**62])",
+])
+def test_integer_arithmetic_wraps_as_torchs(source):
+    """Found by the fuzzer under UBSan: the kernels overflowed signed integers (undefined behaviour);
+    they now wrap in the unsigned type, giving torch's values by definition."""
+    same_program(lambda T: eval(source))

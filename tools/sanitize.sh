@@ -71,14 +71,16 @@ if [ "$FUZZ" -gt 0 ]; then
   fstatus=0
   # Here only crashes and hangs fail (a sanitizer report kills its worker, which is a crash): wrong
   # results are the fuzzer's own ratchet's business, and `python -m tests.fuzz` fails on any.
-  python - "$FUZZ_START" "$FUZZ" "${JOBS:-2}" <<'PY' || fstatus=$?
+  # -c, not a script on stdin: the fuzzer's forkserver workers re-import the parent's __main__ by
+  # path, and "-" (stdin) has none, so they would die before they start.
+  python -c '
 import sys
 from tests.fuzz.__main__ import run_range
 start, count, jobs = map(int, sys.argv[1:])
 rep = run_range(range(start, start + count), jobs=jobs, budget=60)
 print(rep.summary(max_groups=5))
 sys.exit(1 if rep.crash_count() else 0)
-PY
+' "$FUZZ_START" "$FUZZ" "${JOBS:-2}" || fstatus=$?
   echo "sanitize.sh: fuzz of $FUZZ programs from seed $FUZZ_START exit $fstatus in $((SECONDS - start))s"
   [ "$fstatus" = 0 ] || status=$fstatus
 fi
