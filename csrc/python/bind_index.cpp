@@ -481,24 +481,6 @@ void check_inplace_broadcast(const Tensor& self, const Tensor& other) {
            shape_str(shape));
 }
 
-pyb::object fill_value_of(pyb::handle value, DType dtype) {
-  if (!PyComplex_Check(value.ptr())) return pyb::reinterpret_borrow<pyb::object>(value);
-  double re = PyComplex_RealAsDouble(value.ptr()), im = PyComplex_ImagAsDouble(value.ptr());
-  if (dtype == DType::Bool) return pyb::bool_(re != 0 || im != 0);
-  if (im != 0) {
-    const char* c = dtype == DType::Float32 ? "float" : dtype == DType::Float64 ? "double"
-                    : dtype == DType::Int64 ? "int64_t" : "int";
-    fail(ErrorKind::Runtime, "value cannot be converted to type ", c, " without overflow");
-  }
-  return pyb::float_(re);
-}
-
-Scalar alpha_of(pyb::handle alpha, const Tensor* a, pyb::handle b) {
-  if (!PyComplex_Check(alpha.ptr())) return number_of(alpha);
-  if (a && b && is_tensor(b)) broadcast_shapes((*a)->sizes(), tensor_of(b)->sizes());
-  fail(ErrorKind::Runtime, "For non-complex input tensors, argument alpha must not be a complex number.");
-}
-
 void check_inplace_leaf(const Tensor& self) {
   if (!GradMode::is_enabled()) return;
   if (self->requires_grad()) check_inplace_on_view(self);  // torch checks the view before the leaf
