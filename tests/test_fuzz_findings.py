@@ -873,6 +873,8 @@ def test_clamp_with_tensor_bounds_promotes_as_torch(source):
     "T.tensor([[3], [5], [2147483647]], dtype=T.int32).add_(T.tensor([[-2], [2], [4]], dtype=T.int32))",
     "T.tensor(5, dtype=T.int32) + T.tensor([2147483647, -3], dtype=T.int32)",
     "T.tensor([-2**63, 5]) - T.tensor([1, 2**63 - 1])", "T.tensor([2**62, 3]) * T.tensor([4, 2**62])",
+    "T.tensor([2**31 - 1], dtype=T.int32).add(T.tensor([5], dtype=T.int32), alpha=2**40)",
+    "T.tensor([5]).add(T.tensor([1]), alpha=2**63)",
 ])
 def test_integer_arithmetic_wraps_as_torchs(source):
     """Found by the fuzzer under UBSan: the kernels overflowed signed integers (undefined behaviour);

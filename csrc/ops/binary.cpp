@@ -23,6 +23,7 @@ void check_alpha(const Scalar& alpha, DType dt) {
   TG_CHECK(alpha.kind != Scalar::Kind::Bool || dt == DType::Bool, "Boolean alpha only supported for Boolean results.");
   TG_CHECK(is_floating(dt) || !alpha.is_floating(),
            "For integral input tensors, argument alpha must not be a floating point number.");
+  if (is_integral(dt, false)) alpha.to_integer(dt);  // torch converts alpha with its overflow check
 }
 
 void check_sub_operands(bool a_bool, bool b_bool) {
