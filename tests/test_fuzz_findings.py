@@ -875,8 +875,18 @@ def test_clamp_with_tensor_bounds_promotes_as_torch(source):
     "T.tensor([-2**63, 5]) - T.tensor([1, 2**63 - 1])", "T.tensor([2**62, 3]) * T.tensor([4, 2**62])",
     "T.tensor([2**31 - 1], dtype=T.int32).add(T.tensor([5], dtype=T.int32), alpha=2**40)",
     "T.tensor([5]).add(T.tensor([1]), alpha=2**63)",
+    "T.tensor([2**63 - 1, 2**63 - 1]).sum()", "T.tensor([[2**63 - 1] * 2] * 2).sum(0)", "T.tensor([[2**63 - 1] * 2] * 2).sum(1)",
+    "T.tensor([2**62, 6]).prod()", "T.tensor([2**63 - 1, 2**63 - 1]).cumsum(0)",
+    "T.tensor([[2**63 - 1, 2**63 - 1]]).matmul(T.tensor([[2], [2]]))",
+    "T.tensor([[2**31 - 1, 5]], dtype=T.int32).mm(T.tensor([[3], [2**30]], dtype=T.int32))",
 ])
 def test_integer_arithmetic_wraps_as_torchs(source):
     """Found by the fuzzer under UBSan: the kernels overflowed signed integers (undefined behaviour);
     they now wrap in the unsigned type, giving torch's values by definition."""
     same_program(lambda T: eval(source))
+
+
+@pytest.mark.parametrize("shape", [(2**40, 2**40), (2**40, -1, 2**40), (-1, 2**62, 4)])
+def test_reshape_whose_size_product_overflows_is_refused(shape):
+    """Found under UBSan: the product of the requested sizes overflowed int64 (undefined behaviour)."""
+    same_program(lambda T: T.tensor([1.0]).reshape(shape))

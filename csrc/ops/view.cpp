@@ -15,6 +15,7 @@ namespace {
 Shape infer_size(const Shape& shape, int64_t numel) {
   Shape out = shape;
   int64_t known = 1;
+  bool overflow = false;  // a product past int64 cannot match any tensor's size
   int infer = -1;
   for (size_t i = 0; i < out.size(); ++i) {
     if (out[i] == -1) {
@@ -22,14 +23,14 @@ Shape infer_size(const Shape& shape, int64_t numel) {
       infer = int(i);
     } else {
       TG_CHECK(out[i] >= 0, "invalid shape dimension ", out[i]);
-      known *= out[i];
+      overflow |= __builtin_mul_overflow(known, out[i], &known);
     }
   }
   if (infer >= 0) {
-    TG_CHECK(known != 0 && numel % known == 0, "shape '", shape_str(shape), "' is invalid for input of size ", numel);
+    TG_CHECK(!overflow && known != 0 && numel % known == 0, "shape '", shape_str(shape), "' is invalid for input of size ", numel);
     out[size_t(infer)] = numel / known;
   } else {
-    TG_CHECK(known == numel, "shape '", shape_str(shape), "' is invalid for input of size ", numel);
+    TG_CHECK(!overflow && known == numel, "shape '", shape_str(shape), "' is invalid for input of size ", numel);
   }
   return out;
 }

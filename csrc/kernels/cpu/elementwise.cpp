@@ -7,6 +7,7 @@
 #include "kernels/cpu/dispatch_types.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/map.h"
+#include "kernels/cpu/wrapping.h"
 
 namespace tapegrad::cpu {
 namespace {
@@ -138,15 +139,6 @@ T floor_divide_of(T a, T b) {
   }
 }
 
-// Integers add, subtract and multiply wrapping, as torch's do: in the unsigned type, where wrapping
-// is defined (a signed overflow is undefined behaviour, which UBSan stops on).
-template <class T, bool = std::is_integral_v<T> && !std::is_same_v<T, bool>>
-struct wrapping { using type = T; };
-template <class T>
-struct wrapping<T, true> { using type = std::make_unsigned_t<T>; };
-template <class T>
-using wrap_t = typename wrapping<T>::type;
-
 template <class T>
 void binary_typed(BinaryOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl& out) {
   using M = math_t<T>;
@@ -154,12 +146,12 @@ void binary_typed(BinaryOp op, const TensorImpl& x, const TensorImpl& y, TensorI
   switch (op) {
     case BinaryOp::Add:
       if constexpr (std::is_same_v<T, bool>) map2<T>(x, y, out, [](T a, T b) { return T(a || b); });
-      else map2<T>(x, y, out, [](T a, T b) { return T(W(a) + W(b)); });
+      else map2<T>(x, y, out, [](T a, T b) { return wrapping_add(a, b); });
       break;
     case BinaryOp::Sub: map2<T>(x, y, out, [](T a, T b) { return T(W(a) - W(b)); }); break;
     case BinaryOp::Mul:
       if constexpr (std::is_same_v<T, bool>) map2<T>(x, y, out, [](T a, T b) { return T(a && b); });
-      else map2<T>(x, y, out, [](T a, T b) { return T(W(a) * W(b)); });
+      else map2<T>(x, y, out, [](T a, T b) { return wrapping_mul(a, b); });
       break;
     case BinaryOp::Div: map2<T>(x, y, out, [](T a, T b) { return T(M(a) / M(b)); }); break;
     case BinaryOp::Pow:

@@ -6,6 +6,7 @@
 #include "kernels/cpu/dispatch_types.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/loop.h"
+#include "kernels/cpu/wrapping.h"
 
 namespace tapegrad::cpu {
 namespace {
@@ -71,7 +72,7 @@ void scan_typed(ReduceOp op, const TensorImpl& in, int64_t dim, TensorImpl& out,
       int64_t i = reverse ? n - 1 - j : j;
       A v = A(*reinterpret_cast<const T*>(p[0] + i * s[0]));
       if (exclusive) *reinterpret_cast<T*>(p[1] + i * s[1]) = T(acc);
-      acc = prod ? acc * v : acc + v;
+      acc = prod ? wrapping_mul(acc, v) : wrapping_add(acc, v);
       if (!exclusive) *reinterpret_cast<T*>(p[1] + i * s[1]) = T(acc);
     }
   });

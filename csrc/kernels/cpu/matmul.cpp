@@ -7,6 +7,7 @@
 #include "kernels/cpu/dispatch_types.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/wrapping.h"
 
 namespace tapegrad::cpu {
 namespace {
@@ -79,7 +80,7 @@ void naive_batch(const TensorImpl& a, const TensorImpl& b, TensorImpl& out) {
           T x = a.data<T>()[i * sa + m * as[1] + k * as[2]];
           T y = b.data<T>()[i * sb + k * bs[1] + n * bs[2]];
           if constexpr (std::is_same_v<T, bool>) acc = acc || (x && y);
-          else acc += x * y;
+          else acc = wrapping_add(acc, wrapping_mul(x, y));
         }
         out.data<T>()[(i * M + m) * N + n] = acc;
       }

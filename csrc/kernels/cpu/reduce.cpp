@@ -12,6 +12,7 @@
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/loop.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/wrapping.h"
 
 namespace tapegrad::cpu {
 namespace {
@@ -25,15 +26,15 @@ template <class T>
 struct Rule<T, ReduceOp::Sum> {
   using A = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
   static A init() { return 0; }
-  static A step(A a, T x) { return a + A(x); }
-  static A merge(A a, A b) { return a + b; }
+  static A step(A a, T x) { return wrapping_add(a, A(x)); }
+  static A merge(A a, A b) { return wrapping_add(a, b); }
 };
 template <class T>
 struct Rule<T, ReduceOp::Prod> {
   using A = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
   static A init() { return 1; }
-  static A step(A a, T x) { return a * A(x); }
-  static A merge(A a, A b) { return a * b; }
+  static A step(A a, T x) { return wrapping_mul(a, A(x)); }
+  static A merge(A a, A b) { return wrapping_mul(a, b); }
 };
 template <class T>
 struct Rule<T, ReduceOp::Max> {
@@ -128,7 +129,7 @@ void reduce_block(const T* in, T* out, int64_t A_, int64_t R_, int64_t C_) {
         const T* row = in + (a * R_ + r) * C_ + c0;
         if constexpr (Op == ReduceOp::Sum) {
 #pragma omp simd
-          for (int64_t c = 0; c < c1 - c0; ++c) ac[c] += Acc(row[c]);
+          for (int64_t c = 0; c < c1 - c0; ++c) ac[c] = wrapping_add(ac[c], Acc(row[c]));
         } else {
           for (int64_t c = 0; c < c1 - c0; ++c) ac[c] = Ru::step(ac[c], row[c]);
         }
