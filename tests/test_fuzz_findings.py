@@ -890,3 +890,26 @@ def test_integer_arithmetic_wraps_as_torchs(source):
 def test_reshape_whose_size_product_overflows_is_refused(shape):
     """Found under UBSan: the product of the requested sizes overflowed int64 (undefined behaviour)."""
     same_program(lambda T: T.tensor([1.0]).reshape(shape))
+
+
+@pytest.mark.parametrize("source", [
+    "F.relu(T.tensor([-0.0, 0.0, -1.0, float('nan')]))",
+    "F.softshrink(T.tensor([-0.0, -0.3, float('nan'), 0.2] * n, dtype=dt), 0.5)",
+    "F.softshrink(T.tensor([-0.0, -0.3, float('nan'), 0.2] * n, dtype=dt)[::2], 0.5)",
+    "F.gelu(T.tensor([-0.0, -7.0, -12.0, 1.0] * n, dtype=dt))",
+    "F.gelu(T.tensor([-0.0, -7.0, -12.0, 1.0] * n, dtype=dt)[::2])",
+    "F.cross_entropy(T.zeros(2, k), T.softmax(T.zeros(2, k), dim=1), reduction='sum')",
+    "F.cross_entropy(T.zeros(2, k), T.softmax(T.zeros(2, k), dim=1))",
+    "F.cross_entropy(T.zeros(k, 2), T.softmax(T.zeros(k, 2), dim=1), weight=T.ones(2))",
+])
+@pytest.mark.parametrize("n, dt, k", [(1, "float32", 0), (40, "float64", 1)])
+def test_zero_results_carry_torchs_sign(source, n, dt, k):
+    """The sign of a zero shows after a division (1/x is -inf or inf): found by the fuzzer through
+    rsqrt, atan2 and negative powers of these results. softshrink follows torch's SIMD body and scalar
+    tail, gelu oneDNN's sum of halves for contiguous float32, cross_entropy negates after the sum."""
+    def program(T):
+        F = functional(T)
+        dt_ = getattr(T, dt)
+        result = eval(source, {"T": T, "F": F, "n": n, "dt": dt_, "k": k})
+        return 1 / result
+    same_program(program)

@@ -28,7 +28,12 @@ void activation_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, T a, T 
       map1<T>(in, out, [a, b](T x) { return x * a > b ? x : std::log1p(std::exp(x * a)) / a; });
       break;
     case UnaryOp::Gelu:
-      map1<T>(in, out, [](T x) { return x * T(0.5) * (T(1) + std::erf(x * kSqrtHalf<T>)); });
+      if (std::is_same_v<T, float> && in.is_contiguous() && out.is_contiguous())
+        // torch hands contiguous float32 to oneDNN, which sums the halves: x/2 + x/2 * erf gives +0.0
+        // where the product form gives -0.0 (at -0.0, and where erf rounds to -1).
+        map1<T>(in, out, [](T x) { T h = x * T(0.5); return h + h * std::erf(x * kSqrtHalf<T>); });
+      else
+        map1<T>(in, out, [](T x) { return x * T(0.5) * (T(1) + std::erf(x * kSqrtHalf<T>)); });
       break;
     case UnaryOp::GeluTanh:
       map1<T>(in, out, [](T x) {
@@ -53,7 +58,10 @@ void activation_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, T a, T 
     case UnaryOp::Celu: map1<T>(in, out, [a](T x) { return x > T(0) ? x : std::expm1(x * (T(1) / a)) * a; }); break;
     case UnaryOp::Hardshrink: map1<T>(in, out, [a](T x) { return x >= -a && x <= a ? T(0) : x; }); break;
     case UnaryOp::Softshrink:
-      map1<T>(in, out, [a](T x) { return x > a ? x - a : (x < -a ? x + a : (std::isnan(x) ? x : T(0))); });
+      // Inside the band torch's SIMD body gives +0.0 (NaN kept), its scalar tail x * 0 (-0.5 gives -0.0).
+      map2_torch_split<T>(
+          in, in, out, [a](T x, T) { return x > a ? x - a : (x < -a ? x + a : (x != x ? x : T(0))); },
+          [a](T x, T) { return x > a ? x - a : (x < -a ? x + a : x * T(0)); });
       break;
     case UnaryOp::Threshold: map1<T>(in, out, [a, b](T x) { return x <= a ? b : x; }); break;
     default: break;

@@ -53,7 +53,7 @@ void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, d
       if constexpr (std::is_integral_v<T>)  // in T itself: int64's extremes do not survive a double
         map1<T>(in, out, [](T x) { return x > T(0) ? x : T(0); });
       else
-        m([](M x) { return x > M(0) ? x : (std::isnan(x) ? x : M(0)); });
+        m([](M x) { return x < M(0) ? M(0) : x; });  // NaN and -0.0 pass, as torch's clamp_min
       break;
     case UnaryOp::Abs: m([](M x) { return std::abs(x); }); break;
     case UnaryOp::Sqrt: m([](M x) { return std::sqrt(x); }); break;

@@ -211,10 +211,12 @@ def _cross_entropy_with_probabilities(logp, target, weight, reduction, label_smo
     product = logp * target
     if weight is not None:
         product = product * weight.reshape([classes] + [1] * (logp.dim() - class_dim - 1))
-    loss = -product.sum(class_dim)
-    if reduction == "mean":
-        return loss.sum() / (logp.numel() // classes) if logp.numel() else loss.sum() / 0.0
-    return loss.sum() if reduction == "sum" else loss
+    if reduction == "none":
+        return -product.sum(class_dim)
+    # Negated after the whole sum, as torch: the sign of a zero loss follows it.
+    if reduction == "sum":
+        return -product.sum()
+    return -product.sum() / (logp.numel() // classes) if logp.numel() else -product.sum().fill_(float("nan"))
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
