@@ -913,3 +913,86 @@ def test_zero_results_carry_torchs_sign(source, n, dt, k):
         result = eval(source, {"T": T, "F": F, "n": n, "dt": dt_, "k": k})
         return 1 / result
     same_program(program)
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("params", [
+    "weight=T.tensor([1.0, 2.0]), bias=T.tensor([1, 2])", "bias=T.tensor([1, 2])",
+    "weight=T.tensor([1.0, 2.0]), bias=T.tensor([True, False])",
+])
+@pytest.mark.parametrize("mean_dtype", ["float32", "float64"])
+def test_batch_norm_refuses_a_bias_dtype_where_torch_does(training, params, mean_dtype):
+    """torch updates the running statistics before its kernel refuses the bias's dtype (in training),
+    and compares the bias before the statistics in evaluation: the statistics after the error differ."""
+    def program(T):
+        F = functional(T)
+        mean, var = T.tensor([-0.75, -2.5], dtype=getattr(T, mean_dtype)), T.tensor([3.0, 1.0])
+        try:
+            eval(f"F.batch_norm(x, mean, var, {params}, training={training})",
+                 {"T": T, "F": F, "x": T.tensor([[0.9, 0.3], [0.1, 0.7]]), "mean": mean, "var": var})
+        except RuntimeError as e:
+            return str(e), mean, var
+    same_program(program)
+
+
+@pytest.mark.parametrize("make", [
+    "a.repeat(1, 0)", "T.zeros((2, 0), requires_grad=True).repeat(1, 3)", "a.repeat(2, 1, 3)", "a.repeat(1, 1)",
+    "a.tile((0,))", "T.tensor(2.0, requires_grad=True).repeat(3, 2)",
+])
+def test_repeat_gradient_is_formed_as_torchs(make):
+    """A zero repeat gives zeros outside the graph (its double-backward result does not require grad)."""
+    def program(T):
+        a = T.arange(6.0).reshape(2, 3).requires_grad_()
+        b = eval(make, {"T": T, "a": a})
+        leaf = a if make.count("a.") else b.grad_fn.next_functions[0][0].variable
+        (g,) = T.autograd.grad((b * b).sum(), leaf, create_graph=True)
+        return g, g.requires_grad
+    same_program(program)
+
+
+@pytest.mark.parametrize("p", [0.5, -1.0, 1.5, 3.0, float("inf"), -float("inf")])
+@pytest.mark.parametrize("values", [
+    [[float("inf"), 2.25, 2.5], [-0.25, 2.25, 1.5]], [[0.0, 2.5, -1.5], [0.0, 0.0, 0.0]],
+    [[float("nan"), 1.0, -2.0], [1.0, -1.0, 0.5]],
+])
+def test_vector_norm_gradient_at_zeros_and_infinities_is_torchs(p, values):
+    """torch masks |x|^(p-1) where x is 0 (p < 1) and the scale where the norm is 0: NaN was returned."""
+    def program(T):
+        x = T.tensor(values, requires_grad=True)
+        return T.autograd.grad(x.norm(p, dim=1), x, T.tensor([1.0, -0.5]))
+    same_program(program)
+
+
+@pytest.mark.parametrize("loss", ["huber_loss(a, t, reduction=r, delta=d)", "smooth_l1_loss(a, t, reduction=r, beta=d)"])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("bound", [1.0, 0.5])
+def test_huber_and_smooth_l1_double_backward_is_torchs(loss, reduction, bound):
+    """Their first gradient gets torch's own node: its derivative is the mask |d| < bound (strict: at
+    |d| == bound it is 0) times the upstream gradient, as a product (an infinite one gives NaN)."""
+    def program(T):
+        F = functional(T)
+        a = T.tensor([1.75, 1.25, 0.75, -1.25, float("nan"), 1.0], dtype=T.float64, requires_grad=True)
+        t = T.tensor([1.0, 0.25, -1.75, 1.0, 0.0, 1.0], dtype=T.float64, requires_grad=True)
+        h = eval("F." + loss, {"F": F, "a": a, "t": t, "r": reduction, "d": bound})
+        go = (T.tensor([0.75, -2.75, 1.25, -1.0, 1.0, 2.0], dtype=T.float64) if reduction == "none"
+              else T.tensor(0.75, dtype=T.float64, requires_grad=True))
+        g = T.autograd.grad(h, [a, t], go, create_graph=True)
+        wrt = [a, t] + ([go] if go.requires_grad else [])
+        ups = T.tensor([2.75, -0.75, float("inf"), 0.25, 1.0, 1.0], dtype=T.float64)
+        return g, T.autograd.grad(g[0], wrt, ups, allow_unused=True)
+    same_program(program)
+
+
+@pytest.mark.parametrize("loss", ["smooth_l1_loss(a, t, reduction='none', beta=1.5)", "huber_loss(a, t, reduction='none')",
+                                  "mse_loss(a, t, reduction='none')", "l1_loss(a, t, reduction='none')",
+                                  "smooth_l1_loss(a, t, reduction='none', beta=0.0)", "mse_loss(a, t)"])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_loss_target_gradient_at_zero_difference_has_torchs_sign(loss, create_graph):
+    """torch computes the target's gradient from target - input (not as the input's negated) for mse,
+    huber and smooth_l1: at equal values it is +0.0, seen as +inf after a division."""
+    def program(T):
+        F = functional(T)
+        a, t = T.tensor([1.0, 2.0, 0.5], requires_grad=True), T.tensor([1.0, 0.0, 3.0], requires_grad=True)
+        out = eval("F." + loss, {"F": F, "a": a, "t": t})
+        return [1 / v for v in T.autograd.grad(out, [a, t], T.ones_like(out), create_graph=create_graph)]
+    same_program(program)

@@ -109,8 +109,15 @@ void save_norm(FormulaNode& n, const Tensor& xhat, const Tensor& rstd, const Ten
 // torch's refusal of a norm's weight, bias or running statistic whose dtype is not the input's.
 // When the first one given differs from the input, torch takes the call for a mixed-precision one:
 // every parameter must then be float32, and the input a half type (which tapegrad has not).
-// Otherwise each parameter is compared with the input. Integer inputs have no kernel (`kernel`).
-void check_norm_dtypes(const Tensor& x, std::initializer_list<const Tensor*> params, const char* kernel) {
+// Otherwise each parameter is compared with the input (but `later`, which the caller compares itself,
+// with check_same_dtype). Integer inputs have no kernel (`kernel`).
+void check_same_dtype(const Tensor& x, const Tensor& p) {
+  TG_CHECK(!p || p->dtype() == x->dtype(), "expected scalar type ", dtype_scalar_type_name(x->dtype()), " but found ",
+           dtype_scalar_type_name(p->dtype()));
+}
+
+void check_norm_dtypes(const Tensor& x, std::initializer_list<const Tensor*> params, const char* kernel,
+                       const Tensor* later = nullptr) {
   const Tensor* first = nullptr;
   for (const Tensor* p : params)
     if (*p && !first) first = p;
@@ -120,8 +127,7 @@ void check_norm_dtypes(const Tensor& x, std::initializer_list<const Tensor*> par
     fail(ErrorKind::Runtime, "mixed dtype (CPU): all inputs must share same datatype.");
   }
   for (const Tensor* p : params)
-    TG_CHECK(!*p || (*p)->dtype() == x->dtype(), "expected scalar type ", dtype_scalar_type_name(x->dtype()),
-             " but found ", dtype_scalar_type_name((*p)->dtype()));
+    if (p != later) check_same_dtype(x, *p);
   if (!is_floating(x->dtype())) not_for_dtype(kernel, x->dtype());
 }
 
@@ -179,7 +185,8 @@ static void check_batch_norm(const Tensor& x, int64_t channels, const Tensor& ru
     fail(ErrorKind::Value, "running_mean and running_var must either both be None or neither be None");
   TG_CHECK_KIND(x->dim() >= 2, Index, "Dimension out of range (expected to be in range of [-1, 0], but got 1)");
   if (!is_floating(x->dtype())) not_for_dtype("batch_norm", x->dtype());  // the input's dtype before the others'
-  check_norm_dtypes(x, {&weight, &bias, &running_mean, &running_var}, "batch_norm");
+  // In training the bias is compared in the kernel, after the running statistics have been updated.
+  check_norm_dtypes(x, {&weight, &bias, &running_mean, &running_var}, "batch_norm", training ? &bias : nullptr);
 }
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
@@ -214,6 +221,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
       mu = reshape(running_mean, channel_shape);
       rstd = rdiv(sqrt(add(reshape(running_var, channel_shape), Scalar(eps))), Scalar(1.0));
     }
+    check_same_dtype(x, bias);  // after the update, as torch's kernel
     xhat = mul(sub(x, mu), rstd);
     // torch's CPU kernel computes x * alpha + beta with alpha = rstd * w and beta = b - mean * alpha, which
     // decides the result where the terms are infinite (e.g. an infinite weight: inf - inf = NaN).

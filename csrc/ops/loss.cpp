@@ -37,9 +37,43 @@ Tensor record_pair(const char* name, BackwardFormula rule, const Tensor& out, co
 
 int64_t broadcast_numel(const Tensor& x, const Tensor& y) { return numel_of(broadcast_shapes(x->sizes(), y->sizes())); }
 
-// A gradient for input and its negation for target (losses of input - target).
-TensorList of_difference(FormulaNode& n, const Tensor& gd) {
-  return {n.needs_grad(0) ? gd : Tensor(), n.needs_grad(1) ? neg(gd) : Tensor()};
+// The gradients of a loss of d = input - target, given grad_of(d): the target's is grad_of(target -
+// input), as torch computes it (so a zero difference gives +0.0 on both sides, not -0.0).
+template <class GradOf>
+TensorList by_side(FormulaNode& n, GradOf grad_of) {
+  Tensor x = n.saved(0), y = n.saved(1);
+  return {n.needs_grad(0) ? grad_of(sub(x, y)) : Tensor(), n.needs_grad(1) ? grad_of(sub(y, x)) : Tensor()};
+}
+
+// The gradient slope * gs (gs: the spread upstream gradient) of a loss piecewise quadratic in
+// d = x - y (huber, smooth_l1). Under create_graph each side gets torch's own double-backward node
+// (the target's as the same function with x and y swapped), whose derivative in its own input is
+// upstream * gs * curvature, curvature = (|d| < bound) / scale: strict, and a product, so an
+// infinite upstream gives NaN outside the bound as in torch.
+template <class SlopeOf>
+TensorList piecewise_quadratic_grad(FormulaNode& n, const char* name, SlopeOf slope_of, const Tensor& gs, double bound,
+                                    double scale) {
+  if (!GradMode::is_enabled()) return by_side(n, [&](const Tensor& diff) { return mul(slope_of(diff), gs); });
+  Tensor x = n.saved(0), y = n.saved(1), d = sub(x, y);
+  Tensor inside = cast_for_compute(compare(abs(d), Scalar(bound), int(CompareOp::Lt)), d->dtype());
+  Tensor curvature = scale == 1 ? inside : div_scalar(inside, scale);
+  auto side = [&](const Tensor& own_slope, const Tensor& own, const Tensor& other) {
+    Tensor grad_in;
+    {
+      AutoGradMode off(false);
+      grad_in = as_new(mul(own_slope, gs));
+    }
+    if (FormulaNode* h = record(name, [](FormulaNode& h, const Tensor& gg) -> TensorList {
+          Tensor d_own = mul(mul(gg, h.saved(2)), h.saved(1));
+          return {h.needs_grad(0) ? mul(gg, h.saved(0)) : Tensor(), d_own, h.needs_grad(2) ? neg(d_own) : Tensor()};
+        }, grad_in, {&gs, &own, &other})) {
+      h->save(own_slope);
+      h->save(curvature);
+      h->save(gs);
+    }
+    return grad_in;
+  };
+  return {n.needs_grad(0) ? side(slope_of(d), x, y) : Tensor(), n.needs_grad(1) ? side(slope_of(sub(y, x)), y, x) : Tensor()};
 }
 
 }  // namespace
@@ -54,7 +88,8 @@ Tensor mse_loss(const Tensor& x, const Tensor& y, int64_t reduction) {
   return record_pair("MseLossBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0), y = n.saved(1);
     int64_t r = n.ints[0];
-    return of_difference(n, mul(mul_scalar(sub(x, y), 2.0), spread(g, r, broadcast_numel(x, y))));
+    Tensor gs = spread(g, r, broadcast_numel(x, y));
+    return by_side(n, [&](const Tensor& d) { return mul(mul_scalar(d, 2.0), gs); });
   }, out, x, y, reduction);
 }
 
@@ -75,8 +110,9 @@ Tensor huber_loss(const Tensor& x, const Tensor& y, int64_t reduction, double de
     TG_CHECK(y->dtype() == x->dtype(), "Found dtype ", dtype_scalar_type_name(y->dtype()), " but expected ",
              dtype_scalar_type_name(x->dtype()));  // torch's backward refuses a target of another dtype
     double delta = n.scalars[0];
-    Tensor d = clamp(sub(x, y), Scalar(-delta), Scalar(delta));
-    return of_difference(n, mul(d, spread(g, n.ints[0], broadcast_numel(x, y))));
+    auto slope_of = [delta](const Tensor& d) { return clamp(d, Scalar(-delta), Scalar(delta)); };
+    Tensor gs = spread(g, n.ints[0], broadcast_numel(x, y));
+    return piecewise_quadratic_grad(n, "HuberLossBackwardBackward0", slope_of, gs, delta, 1.0);
   }, out, x, y, reduction, delta);
 }
 
@@ -97,9 +133,13 @@ Tensor smooth_l1_loss(const Tensor& x, const Tensor& y, int64_t reduction, doubl
   return record_pair("SmoothL1LossBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0), y = n.saved(1);
     double beta = n.scalars[0];
-    Tensor d = sub(x, y);
-    Tensor slope = beta == 0 ? sign(d) : clamp(div_scalar(d, beta), Scalar(-1.0), Scalar(1.0));
-    return of_difference(n, mul(slope, spread(g, n.ints[0], broadcast_numel(x, y))));
+    Tensor gs = spread(g, n.ints[0], broadcast_numel(x, y));
+    if (beta == 0) {  // torch's l1 form: the target's gradient is the input's negated
+      Tensor gd = mul(sign(sub(x, y)), gs);
+      return {n.needs_grad(0) ? gd : Tensor(), n.needs_grad(1) ? neg(gd) : Tensor()};
+    }
+    auto slope_of = [beta](const Tensor& diff) { return clamp(div_scalar(diff, beta), Scalar(-1.0), Scalar(1.0)); };
+    return piecewise_quadratic_grad(n, "SmoothL1LossBackwardBackward0", slope_of, gs, beta, beta);
   }, out, x, y, reduction, beta);
 }
 

@@ -377,20 +377,23 @@ Tensor norm(const Tensor& x, double p, const Shape& dims, bool keepdim) {
         double p = n.scalars[0];
         Tensor x = n.saved(0), r = keep_dims(n.saved(1), n), gk = keep_dims(g, n);
         if (p == 0) return {Tensor()};  // torch: no gradient at all (a leaf keeps grad None)
-        if (std::isinf(p)) {
+        // torch's formulas per p (their masks decide the result at zeros, infinities and NaN).
+        Tensor zero = full({}, 0.0, x->dtype(), x->device());
+        if (std::isinf(p)) {  // the elements equal to the norm (or NaN) share the gradient
           Tensor a = abs(x);
-          Tensor hits = cast_for_compute(compare(a, r, 0 /* Eq */), x->dtype());
-          return {div(mul(mul(sign(x), hits), gk), sum(hits, n.ints, true))};
+          Tensor hits = cast_for_compute(logical_or(compare(a, r, 0 /* Eq */), isnan(a)), x->dtype());
+          return {mul(sign(x), mul(div(gk, sum(hits, n.ints, true)), hits))};
         }
         if (p == 1) return {mul(sign(x), gk)};
         Tensor zero_norm = compare(r, Scalar(0.0), 0 /* Eq */);
-        if (p == 2) {
-          Tensor scale = keep_where(div(gk, r), cast_for_compute(logical_not(zero_norm), x->dtype()));
-          return {mul(x, scale)};
+        if (p == 2) return {mul(gk, masked_fill(div(x, r), zero_norm, zero, true))};
+        if (p < 1) {  // sgn(x) |x|^(p-1) g norm^(1-p), 0 where x is 0
+          Tensor scaled = masked_fill(pow(abs(x), Scalar(p - 1)), compare(x, Scalar(0.0), 0 /* Eq */), zero, true);
+          return {mul(mul(mul(sign(x), scaled), gk), pow(r, Scalar(1 - p)))};
         }
-        // x |x|^(p-2) g / norm^(p-1)
-        Tensor scale = keep_where(div(gk, pow(r, Scalar(p - 1))), cast_for_compute(logical_not(zero_norm), x->dtype()));
-        return {mul(mul(x, pow(abs(x), Scalar(p - 2))), scale)};
+        // sgn(x) |x|^(p-1) (or x |x|^(p-2) from p = 2 on) times g / norm^(p-1), 0 where the norm is 0
+        Tensor scaled = p < 2 ? mul(sign(x), pow(abs(x), Scalar(p - 1))) : mul(x, pow(abs(x), Scalar(p - 2)));
+        return {mul(scaled, masked_fill(div(gk, pow(r, Scalar(p - 1))), zero_norm, zero, true))};
       }, out, x, rd, keepdim)) {
     n->save(x);
     n->save(out, true);

@@ -144,15 +144,24 @@ Tensor repeat(const Tensor& x, const Shape& repeats) {
     out = as_new(reshape(e->is_contiguous() ? clone(e) : contiguous(e), result));
   }
   if (FormulaNode* n = record("RepeatBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-        // Each input element's gradient is the sum over its copies: the even dims of [r0, s0, r1, s1, ...].
-        Shape sizes(n.shape.begin(), n.shape.end()), reps(n.ints.begin(), n.ints.end());
-        Shape padded(reps.size() - sizes.size(), 1), split, copies;
-        padded.insert(padded.end(), sizes.begin(), sizes.end());
-        for (size_t i = 0; i < reps.size(); ++i) {
-          split.insert(split.end(), {reps[i], padded[i]});
-          copies.push_back(int64_t(2 * i));
+        // Each input element's gradient is the sum over its copies, as torch forms it: a zero repeat
+        // leaves no copy (zeros, outside the graph); leading new dims are summed one by one; then each
+        // repeated dim is split into [repeat, size] and all repeat dims summed in one call.
+        const Shape& sizes = n.shape;
+        const Shape reps(n.ints.begin(), n.ints.end());
+        if (std::find(reps.begin(), reps.end(), 0) != reps.end()) return {full(sizes, 0.0, g->dtype(), g->device())};
+        Tensor grad = g;
+        const size_t leading = reps.size() - sizes.size();
+        for (size_t i = 0; i < leading; ++i) grad = sum(grad, {0}, false);
+        Shape split, copies;
+        for (size_t d = 0; d < sizes.size(); ++d) {
+          if (reps[leading + d] != 1) {
+            split.push_back(reps[leading + d]);
+            copies.push_back(int64_t(split.size()) - 1);
+          }
+          split.push_back(sizes[d]);
         }
-        return {reshape(sum(reshape(g, split), copies, false), sizes)};
+        return {copies.empty() ? grad : sum(reshape(grad, split), copies, false)};
       }, out, {&x})) {
     n->shape = x->sizes();
     n->ints = repeats;
