@@ -996,3 +996,32 @@ def test_loss_target_gradient_at_zero_difference_has_torchs_sign(loss, create_gr
         out = eval("F." + loss, {"F": F, "a": a, "t": t})
         return [1 / v for v in T.autograd.grad(out, [a, t], T.ones_like(out), create_graph=create_graph)]
     same_program(program)
+
+
+@pytest.mark.parametrize("write", ["v7[None] = v3", "v7[...] = v3", "v7[:] = v3", "v7[0] = v3[0]", "v7.copy_(v3)",
+                                   "v7.add_(v3)", "v7.mul_(v3)", "v7.div_(v3)", "v7[None].copy_(v3)"])
+def test_writes_of_an_inference_value_into_a_normal_tensor_track_as_torch(write):
+    """torch views a value of another shape before copying it (a view of an inference tensor has no
+    history), writes x[...] and x[:] with copy_ (CopyBackwards), and mul_/div_ save only the operand
+    another's gradient reads (so an inference tensor is not saved)."""
+    def program(T):
+        with T.inference_mode():
+            v3 = T.tensor([3.0, -2.0], requires_grad=True)
+        with T.no_grad():
+            v7 = T.tensor([1.0, 0.5]).asin()
+        exec(write, {"v3": v3, "v7": v7})
+        return v7, v7.requires_grad, v7.grad_fn.name() if v7.grad_fn else None
+    same_program(program)
+
+
+@pytest.mark.parametrize("program_text", [
+    "a = x * 1; y = a * w; a.add_(1); y.sum().backward()", "a = x * 1; y = a * w; w.add_(1); y.sum().backward()",
+    "a = x * 1; y = a / w; a.add_(1); y.sum().backward()", "a = x * 1; y = w / a; w.add_(1); y.sum().backward()",
+])
+def test_operands_no_gradient_reads_may_change_in_place(program_text):
+    """mul and div save an operand only for the gradient that reads it: changing the other is no error."""
+    def program(T):
+        x, w = T.tensor([1.0, 2.0], requires_grad=True), T.tensor([3.0, 4.0])
+        exec(program_text.replace("; ", "\n"), {"x": x, "w": w})
+        return x.grad
+    same_program(program)

@@ -140,7 +140,7 @@ GradHook retain_grad_hook(std::weak_ptr<TensorImpl> tensor) {
       // outside the lock, installed only if no other thread changed .grad meanwhile.
       for (;;) {
         Tensor old = t->grad();
-        Tensor next = old ? ops::add(old, g) : ops::clone(ops::detach(g));
+        Tensor next = old ? ops::add(old, g) : ops::clone(g);  // under create_graph both keep a graph, as torch
         if (t->replace_grad_if(old, std::move(next))) break;
       }
     }

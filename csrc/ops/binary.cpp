@@ -169,8 +169,10 @@ Tensor rsub(const Tensor& a, const Scalar& b) {
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = run_binary(BinaryOp::Mul, a, b, result_type(a, b));
   if (FormulaNode* n = record("MulBackward0", mul_rule, out, {&a, &b})) {
-    n->save(a);
-    n->save(b);
+    // Each operand is saved only for the other's gradient, as torch does: an in-place change to an
+    // operand that no gradient reads is no error, and an unneeded inference tensor is not saved.
+    n->save(n->needs_grad(1) ? a : Tensor());
+    n->save(n->needs_grad(0) ? b : Tensor());
   }
   return out;
 }
@@ -187,7 +189,7 @@ Tensor mul(const Tensor& a, const Scalar& b) {
   Tensor bt = scalar_tensor(b, dt, a->device());
   Tensor out = run_binary(BinaryOp::Mul, a, bt, dt);
   if (FormulaNode* n = record("MulBackward0", mul_rule, out, {&a, nullptr})) {
-    n->save(a);
+    n->save(Tensor());  // the number needs no gradient, so a is not saved
     n->save(bt);
   }
   return out;
@@ -198,7 +200,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
   if (!is_floating(dt)) dt = default_dtype();  // true division
   Tensor out = run_binary(BinaryOp::Div, a, b, dt);
   if (FormulaNode* n = record("DivBackward0", div_rule, out, {&a, &b})) {
-    n->save(a);
+    n->save(n->needs_grad(1) ? a : Tensor());  // a is read only by b's gradient (as in torch)
     n->save(b);
   }
   return out;

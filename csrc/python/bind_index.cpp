@@ -370,6 +370,7 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
   const Tensor& base = x->view_base() ? x->view_base() : x;
   // torch writes a 0-d value with fill_, which tracks any dtype; a larger one with copy_, which
   // tracks only floating destinations.
+  bool value_tracked = v->requires_grad();
   bool track = GradMode::is_enabled() && (is_floating(x->dtype()) || v->dim() == 0) &&
                (base->requires_grad() || x->requires_grad() || v->requires_grad());
   std::vector<IndexItem> items = parse_index(key, x->dim());
@@ -392,7 +393,13 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
     if (everything && base == x) {
       if (!adv.empty()) rule = "IndexPutBackward0";
       else if (!is_tensor(value)) rule = "FillBackward3";
+      else rule = "torch::autograd::CopyBackwards";  // torch's x[...] = v and x[:] = v are x.copy_(v)
     }
+    // torch views a tensor value of another shape before its copy_; a view of an inference tensor
+    // made outside inference mode has no history, so the value's gradient is not tracked.
+    if (adv.empty() && is_tensor(value) && v->dim() != 0 && v->sizes() != region->sizes() && v->is_inference() &&
+        !InferenceMode::is_enabled())
+      value_tracked = false;
     // torch fills a larger region from a 0-d value (tracked for any dtype) but copies one of the
     // same shape (tracked only into floats): x[0] = v on a 1-d integer x carries no history.
     if (!is_floating(x->dtype()) && region->sizes() == v->sizes()) track = false;
@@ -425,12 +432,12 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
       ops::index_put_(region, adv, vs, false);
     }
   }
-  if (!track) return;
+  if (!track || !(value_tracked || base->requires_grad() || x->requires_grad())) return;
   auto node = std::make_shared<CopySlices>();
   node->items = items;
   node->name_ = rule;
   place_in_base(*node, base, x);
-  node->next_edges = {base_edge(base), v->requires_grad() ? gradient_edge(v) : Edge()};
+  node->next_edges = {base_edge(base), value_tracked ? gradient_edge(v) : Edge()};
   base->set_grad_fn(std::move(node), 0);
   if (base != x) rebase_view_history(x);  // the view now reads the rewritten base
 }
