@@ -1025,3 +1025,10 @@ def test_operands_no_gradient_reads_may_change_in_place(program_text):
         exec(program_text.replace("; ", "\n"), {"x": x, "w": w})
         return x.grad
     same_program(program)
+
+
+@pytest.mark.parametrize("op", ["neg()", "abs()", "__neg__()", "abs_()", "neg_()"])
+@pytest.mark.parametrize("dtype", ["int64", "int32"])
+def test_integer_neg_and_abs_are_exact(op, dtype):
+    """They went through double: int64 values past 2**53 lost their low bits, 2**63 - 1 became -2**63."""
+    same_program(lambda T: eval(f"T.tensor([2**63 - 1, -2**63, -2**53 - 1, 0, 5]).to(T.{dtype}).{op}", {"T": T}))

@@ -42,7 +42,12 @@ void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, d
   const bool has_lo = !std::isnan(a_), has_hi = !std::isnan(b_);
   auto m = [&](auto f) { map1<T>(in, out, [f](T x) { return T(f(M(x))); }); };
   switch (op) {
-    case UnaryOp::Neg: m([](M x) { return -x; }); break;
+    case UnaryOp::Neg:
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)  // in T, wrapping: int64 does not survive a double
+        map1<T>(in, out, [](T x) { return T(wrap_t<T>(0) - wrap_t<T>(x)); });
+      else
+        m([](M x) { return -x; });
+      break;
     case UnaryOp::Exp: m([](M x) { return std::exp(x); }); break;
     case UnaryOp::Log: m([](M x) { return std::log(x); }); break;
     case UnaryOp::Sin: m([](M x) { return std::sin(x); }); break;
@@ -55,7 +60,12 @@ void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, d
       else
         m([](M x) { return x < M(0) ? M(0) : x; });  // NaN and -0.0 pass, as torch's clamp_min
       break;
-    case UnaryOp::Abs: m([](M x) { return std::abs(x); }); break;
+    case UnaryOp::Abs:
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)  // in T: the most negative stays itself
+        map1<T>(in, out, [](T x) { return x < T(0) ? T(wrap_t<T>(0) - wrap_t<T>(x)) : x; });
+      else
+        m([](M x) { return std::abs(x); });
+      break;
     case UnaryOp::Sqrt: m([](M x) { return std::sqrt(x); }); break;
     case UnaryOp::Reciprocal: m([](M x) { return M(1) / x; }); break;
     case UnaryOp::Sign: m([](M x) { return M((x > M(0)) - (x < M(0))); }); break;
