@@ -1032,3 +1032,20 @@ def test_operands_no_gradient_reads_may_change_in_place(program_text):
 def test_integer_neg_and_abs_are_exact(op, dtype):
     """They went through double: int64 values past 2**53 lost their low bits, 2**63 - 1 became -2**63."""
     same_program(lambda T: eval(f"T.tensor([2**63 - 1, -2**63, -2**53 - 1, 0, 5]).to(T.{dtype}).{op}", {"T": T}))
+
+
+@pytest.mark.parametrize("source", ["0 ** T.tensor([-3, 0, 2])", "T.pow(0, T.tensor([-3]))", "2 ** T.tensor([-1, 62, 63, 64])",
+                                    "(-1) ** T.tensor([-3, -2])", "3 ** T.tensor([40], dtype=T.int32)"])
+def test_number_to_an_integer_tensor_power_is_exact(source):
+    """A number base went through double: 0 ** -3 gave inf, cast to -2**63 (torch: 0)."""
+    same_program(lambda T: eval(source, {"T": T}))
+
+
+@pytest.mark.parametrize("fn", ["elu", "celu"])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_elu_gradient_at_nan_passes_the_upstream_gradient(fn, create_graph):
+    """torch's kernel takes the exponential side only where x <= 0: at NaN the gradient is g (was NaN)."""
+    def program(T):
+        x = T.tensor([float("nan"), -1.0, 1.0], requires_grad=True)
+        return T.autograd.grad(getattr(functional(T), fn)(x).sum(), x, create_graph=create_graph)[0].detach()
+    same_program(program)

@@ -69,7 +69,8 @@ Tensor elu(const Tensor& x, double alpha) {
   return activation(UnaryOp::Elu, x, "elu_cpu", "EluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (!GradMode::is_enabled()) return {unary_grad(int(UnaryOp::Elu), g, x, n.scalars[0])};
-    return {where(positive(x), g, mul(g, mul_scalar(exp(x), n.scalars[0])))};
+    Tensor exp_side = compare(x, Scalar(0.0), int(CompareOp::Le));  // NaN takes g, as torch's kernel
+    return {where(exp_side, mul(g, mul_scalar(exp(x), n.scalars[0])), g)};
   }, alpha);
 }
 
@@ -172,7 +173,8 @@ Tensor celu(const Tensor& x, double alpha) {
   return activation(UnaryOp::Celu, x, "elu_cpu", "CeluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Celu), g, x, n.scalars[0])};
-    return {where(positive(x), g, mul(g, exp(div_scalar(x, n.scalars[0]))))};
+    Tensor exp_side = compare(x, Scalar(0.0), int(CompareOp::Le));  // NaN takes g, as torch's kernel
+    return {where(exp_side, mul(g, exp(div_scalar(x, n.scalars[0]))), g)};
   }, alpha);
 }
 

@@ -86,7 +86,8 @@ void unary_grad_typed(UnaryOp op, const TensorImpl& g, const TensorImpl& s, Tens
     case UnaryOp::Tanh: m([](T gv, T y) { return gv * (T(1) - y * y); }); break;
     case UnaryOp::Sigmoid: m([](T gv, T y) { return gv * (T(1) - y) * y; }); break;
     case UnaryOp::LeakyRelu: m([a](T gv, T x) { return x > T(0) ? gv : gv * a; }); break;
-    case UnaryOp::Elu: m([a](T gv, T x) { return x > T(0) ? gv : gv * a * std::exp(x); }); break;
+    // x <= 0 picks the exponential side, as torch's kernel: NaN passes the gradient unchanged.
+    case UnaryOp::Elu: m([a](T gv, T x) { return x <= T(0) ? gv * a * std::exp(x) : gv; }); break;
     case UnaryOp::Softplus:
       m([a, b](T gv, T x) {
         T z = std::exp(x * a);
@@ -145,7 +146,7 @@ void unary_grad_typed(UnaryOp op, const TensorImpl& g, const TensorImpl& s, Tens
     case UnaryOp::Celu:
       m([a](T gv, T x) {
         T inv = T(1) / a;
-        return x > T(0) ? gv : gv * inv * a * std::exp(x * inv);
+        return x <= T(0) ? gv * inv * a * std::exp(x * inv) : gv;
       });
       break;
     case UnaryOp::Hardshrink:

@@ -75,7 +75,12 @@ void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, d
       else
         with_power<M>(a, [&](auto pw) { m(pw); });
       break;
-    case UnaryOp::RPowScalar: m([a](M x) { return std::pow(a, x); }); break;
+    case UnaryOp::RPowScalar:
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)  // exact, as torch's integer pow
+        map1<T>(in, out, [base = T(a_)](T x) { return int_pow(base, x); });
+      else
+        m([a](M x) { return std::pow(a, x); });
+      break;
     case UnaryOp::Clamp:
       if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {  // compared in T, as relu
         const T lo = saturate<T>(a_), hi = saturate<T>(b_);
