@@ -1049,3 +1049,16 @@ def test_elu_gradient_at_nan_passes_the_upstream_gradient(fn, create_graph):
         x = T.tensor([float("nan"), -1.0, 1.0], requires_grad=True)
         return T.autograd.grad(getattr(functional(T), fn)(x).sum(), x, create_graph=create_graph)[0].detach()
     same_program(program)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_soft_margin_loss_gradients_are_torchs_at_the_extremes(reduction):
+    """torch's backward is -y e / (1 + e) g with e = exp(-y x) (NaN at an infinite e, where the sigmoid
+    form gave a finite value), and its double backward keeps g y^2 e / (1 + e)^2 (about 1e-13 at -30)."""
+    def program(T):
+        x = T.tensor([1.25, -float("inf"), 2.0, float("inf"), -30.0], requires_grad=True)
+        loss = functional(T).soft_margin_loss(x, T.tensor([-1.0, 1.0, 1.0, -1.0, 1.0]), reduction=reduction)
+        go = T.ones_like(loss, requires_grad=True)
+        g = T.autograd.grad(loss, x, go, create_graph=True)[0]
+        return g, T.autograd.grad(g.sum(), [x, go])
+    same_program(program)

@@ -233,9 +233,30 @@ Tensor soft_margin_loss(const Tensor& x, const Tensor& y, int64_t reduction) {
   }
   return record_pair("SoftMarginLossBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0), y = n.saved(1);
-    Tensor s = sigmoid(neg(mul(x, y)));  // d/dz log1p(exp(-z)) = -sigmoid(-z), z = x y
-    Tensor scale = neg(mul(s, spread(g, n.ints[0], broadcast_numel(x, y))));
-    return {mul(scale, y), Tensor()};
+    // torch's form: -norm * y * e / (1 + e) * g with e = exp(-y x), so an infinite e gives NaN as there.
+    double norm = n.ints[0] == kMean ? 1.0 / double(broadcast_numel(x, y)) : 1.0;
+    Tensor e = exp(neg(mul(y, x)));
+    Tensor slope = div(mul_scalar(mul(y, e), -norm), add(e, Scalar(1.0)));
+    if (!GradMode::is_enabled()) return {mul(slope, g), Tensor()};
+    // Under create_graph, torch's own node: its second derivative g y^2 e / (1 + e)^2 keeps e^-30-sized
+    // values that differentiating the form above would cancel to 0.
+    Tensor grad_in;
+    {
+      AutoGradMode off(false);
+      grad_in = as_new(mul(slope, g));
+    }
+    if (FormulaNode* h = record("SoftMarginLossBackwardBackward0", [](FormulaNode& h, const Tensor& gg) -> TensorList {
+          Tensor e = h.saved(2), y = h.saved(3), e1 = add(e, Scalar(1.0));
+          Tensor dx = mul_scalar(div(mul(mul(mul(gg, h.saved(1)), mul(y, y)), e), mul(e1, e1)), h.scalars[0]);
+          return {h.needs_grad(0) ? mul(gg, h.saved(0)) : Tensor(), dx};
+        }, grad_in, {&g, &x})) {
+      h->save(slope);
+      h->save(g);
+      h->save(e);
+      h->save(y);
+      h->scalars[0] = norm;
+    }
+    return {grad_in, Tensor()};
   }, out, x, y, reduction);
 }
 
