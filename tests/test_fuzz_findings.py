@@ -1062,3 +1062,15 @@ def test_soft_margin_loss_gradients_are_torchs_at_the_extremes(reduction):
         g = T.autograd.grad(loss, x, go, create_graph=True)[0]
         return g, T.autograd.grad(g.sum(), [x, go])
     same_program(program)
+
+
+@pytest.mark.parametrize("source", [
+    "T.zeros(3, dtype=T.int32).index_add_(0, T.tensor([0, 0]), T.tensor([-4, -2**31], dtype=T.int32))",
+    "T.zeros(3, dtype=T.int32).scatter_add(0, T.tensor([0, 0]), T.tensor([-4, -2**31], dtype=T.int32))",
+    "T.tensor([1234.5, -2.5]).round(decimals=-2**31)", "T.tensor([1234.5, -2.5]).round(decimals=2**63 - 1)",
+    "T.tensor([1234.5, -2.5], dtype=T.float64).round(decimals=-400)",
+])
+def test_found_under_ubsan_integer_accumulation_and_round_decimals(source):
+    """The fuzzer under UBSan stopped on index_add_'s int32 accumulation (signed overflow) and on
+    round(decimals=-2**31) (negating INT_MIN); both now give torch's values with defined arithmetic."""
+    same_program(lambda T: eval(source, {"T": T}))

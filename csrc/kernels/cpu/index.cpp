@@ -4,6 +4,7 @@
 #include "kernels/cpu/dispatch_types.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/loop.h"
+#include "kernels/cpu/wrapping.h"
 
 namespace tapegrad::cpu {
 namespace {
@@ -94,7 +95,7 @@ void index_put_typed(TensorImpl& dst, const TensorList& idx, const TensorImpl& v
                         T* out = reinterpret_cast<T*>(p[0] + i * st[0]);
                         T in = *reinterpret_cast<const T*>(p[1] + i * st[1]);
                         if constexpr (std::is_same_v<T, bool>) *out = accumulate ? (*out || in) : in;
-                        else *out = accumulate ? T(*out + in) : in;
+                        else *out = accumulate ? wrapping_add(*out, in) : in;
                       }
                     });
   });

@@ -1,4 +1,5 @@
 // CPU kernels for the rounding, inverse-trigonometric, hyperbolic and base-2/10 math ops.
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/cpu/dispatch_types.h"
@@ -30,7 +31,9 @@ void math_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, T a) {
     case UnaryOp::Trunc: m([](T x) { return std::trunc(x); }); break;
     case UnaryOp::Frac: m([](T x) { return x - std::trunc(x); }); break;
     case UnaryOp::Round: {
-      int decimals = int(a);
+      // Past +-1000 places every scale is infinite anyway (NaN results, as torch's); clamping first keeps
+      // the int conversion and the negation in round_at defined for any int64.
+      int decimals = int(std::clamp(double(a), -1000.0, 1000.0));
       m([decimals](T x) { return round_at(x, decimals); });
       break;
     }
