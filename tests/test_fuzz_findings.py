@@ -1074,3 +1074,17 @@ def test_found_under_ubsan_integer_accumulation_and_round_decimals(source):
     """The fuzzer under UBSan stopped on index_add_'s int32 accumulation (signed overflow) and on
     round(decimals=-2**31) (negating INT_MIN); both now give torch's values with defined arithmetic."""
     same_program(lambda T: eval(source, {"T": T}))
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 4), (2, 3, 2, 3), (5, 3), (2, 9), (4, 17), (6, 1)])
+@pytest.mark.parametrize("value", [3.0, 0.1, -7.25, 1e4])
+@pytest.mark.parametrize("affine", [False, True])
+def test_batch_norm_of_a_constant_channel_rounds_as_torchs_fused_kernel(shape, value, affine):
+    """torch's float32 kernel computes x * alpha + beta with one fused multiply-add per element: a
+    constant channel gives x * alpha's rounding error (3.05e-05 for 3.0), not 0 (found by the fuzzer)."""
+    def program(T):
+        c = shape[1]
+        w = T.linspace(-1.5, 2.0, c) if affine else None
+        b = T.linspace(0.25, -3.0, c) if affine else None
+        return functional(T).batch_norm(T.full(shape, value), None, None, w, b, training=True).tolist()
+    same_program(program)

@@ -6,7 +6,6 @@
 
 #include "autograd/function.h"
 #include "autograd/grad_mode.h"
-#include "kernels/cpu/torch_loops.h"  // torch's SIMD width, which decides batch_norm's rounding
 #include "ops/helpers.h"
 
 namespace tapegrad::ops {
@@ -81,22 +80,14 @@ TensorList affine_norm_grads(FormulaNode& n, const Tensor& g, const Shape& dims,
   return {gx, n.needs_grad(1) ? mul(g, xhat) : Tensor(), n.needs_grad(2) ? g : Tensor()};
 }
 
-// batch_norm's output x * alpha + beta as torch's CPU kernel rounds it. A 2-d input takes its
-// channels-last loop, whose scalar tail (the channels after the last whole SIMD vector) the
-// compiler fuses into one multiply-add: with a constant channel (alpha = 1/sqrt(eps)) that leaves
-// x * alpha's rounding error where the SIMD body gives 0. float32's product is exact in double, so
-// one double add and a cast round as the fused one (but for rare double-rounding ties).
+// batch_norm's output x * alpha + beta as torch's CPU kernel rounds it for float32: one fused
+// multiply-add per element (with a constant channel, alpha = 1/sqrt(eps), that leaves x * alpha's
+// rounding error where separate operations give 0). float32's product is exact in double, so one
+// double add and a cast round as the fused one (but for rare double-rounding ties).
 Tensor batch_norm_affine(const Tensor& x, const Tensor& alpha, const Tensor& beta) {
-  if (x->dim() != 2 || x->dtype() != DType::Float32 || !x->device().is_cpu()) return add(mul(x, alpha), beta);
-  const int64_t channels = x->sizes()[1], lanes = cpu::torch_vector_bytes() / 4, body = channels - channels % lanes;
-  auto fused = [&](int64_t from) {
-    auto part = [&](const Tensor& t) { return to_dtype(narrow(t, 1, from, channels - from), DType::Float64); };
-    return to_dtype(add(mul(part(x), part(alpha)), part(beta)), DType::Float32);
-  };
-  if (body == 0) return fused(0);
-  auto plain = [&](const Tensor& t) { return narrow(t, 1, 0, body); };
-  Tensor simd = add(mul(plain(x), plain(alpha)), plain(beta));
-  return body == channels ? simd : cat({simd, fused(body)}, 1);
+  if (x->dtype() != DType::Float32 || !x->device().is_cpu()) return add(mul(x, alpha), beta);
+  auto in_double = [](const Tensor& t) { return to_dtype(t, DType::Float64); };
+  return to_dtype(add(mul(in_double(x), in_double(alpha)), in_double(beta)), DType::Float32);
 }
 
 // Saves what affine_norm_grads reads.
@@ -230,8 +221,12 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
       w_view = reshape(weight, channel_shape);
       alpha = mul(rstd, w_view);
     }
-    Tensor beta = mul(mu, alpha);
-    beta = bias ? sub(reshape(bias, channel_shape), beta) : neg(beta);
+    // beta = b - mean * alpha is itself one fused multiply-add in torch's float32 kernel (the product
+    // is exact in double, so computing there and rounding once matches it).
+    const bool fused = x->dtype() == DType::Float32;
+    Tensor mu_alpha = fused ? mul(to_dtype(mu, DType::Float64), to_dtype(alpha, DType::Float64)) : mul(mu, alpha);
+    Tensor beta = bias ? sub(reshape(bias, channel_shape), mu_alpha) : neg(mu_alpha);
+    if (fused) beta = to_dtype(beta, DType::Float32);
     // torch's contiguous kernels compute x * alpha + beta; other layouts take its generic loop.
     out = x->is_contiguous() ? batch_norm_affine(x, alpha, beta)
                              : add(w_view ? mul(xhat, w_view) : xhat, bias ? reshape(bias, channel_shape) : zeros_like(xhat));
