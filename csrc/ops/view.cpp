@@ -74,10 +74,10 @@ Tensor view_as_shape(const Tensor& x, const Shape& shape, const Shape& strides, 
 
 Tensor make_view(const Tensor& x, Shape sizes, Shape strides, int64_t offset) {
   Tensor v = TensorImpl::view_of(x->storage(), std::move(sizes), std::move(strides), offset, x->dtype());
-  // As torch: a view is an inference tensor exactly when its base is one. Outside inference_mode a
-  // view of an inference tensor is no view and gets no history (record() leaves inference tensors alone).
+  // As torch: a view is an inference tensor exactly when its base is one, and a view of an inference
+  // tensor (in or out of inference_mode) is no tracked view: no _base, no history, no requires_grad.
   v->set_inference(x->is_inference());
-  if (x->is_inference() && !InferenceMode::is_enabled()) return v;
+  if (x->is_inference()) return v;
   v->set_view_base(x->view_base() ? x->view_base() : x);
   // How the view was made decides which in-place writes torch allows on it later. A view of a view
   // keeps what was special about the first (torch's propagate_creation_meta): a view of split()'s
