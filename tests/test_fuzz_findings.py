@@ -1088,3 +1088,28 @@ def test_batch_norm_of_a_constant_channel_rounds_as_torchs_fused_kernel(shape, v
         b = T.linspace(0.25, -3.0, c) if affine else None
         return functional(T).batch_norm(T.full(shape, value), None, None, w, b, training=True).tolist()
     same_program(program)
+
+
+@pytest.mark.parametrize("make", ["v.movedim(-1, 0)", "v.view(2)", "v[0]", "v.t()"])
+@pytest.mark.parametrize("inside", [True, False])
+def test_views_of_inference_tensors_are_untracked(make, inside):
+    """In or out of inference_mode, a view of an inference tensor has no _base and no requires_grad."""
+    def program(T):
+        with T.inference_mode():
+            v = T.tensor([-1.75, -1.0], requires_grad=True)
+        with T.inference_mode(inside):
+            w = eval(make, {"v": v})
+        return w.requires_grad, w._base is v, w.is_leaf, w.is_inference()
+    same_program(program)
+
+
+@pytest.mark.parametrize("index", ["4:-1", "0:1", "0", ":, 1"])
+def test_in_place_comparison_through_an_integer_view_records_as_torch(index):
+    """gt_ with an operand that requires grad records for any dtype; through a view of an integer tensor
+    torch wraps it in the base's CopySlices (the base then requires grad)."""
+    def program(T):
+        base = T.tensor([[1, 0, -5, 0]])
+        view = eval(f"base[{index}]", {"base": base})
+        view.gt_(T.tensor(3.0, dtype=T.float64, requires_grad=True))
+        return base, base.requires_grad, view.requires_grad, view.grad_fn.name() if view.grad_fn else None
+    same_program(program)

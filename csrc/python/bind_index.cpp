@@ -519,7 +519,12 @@ Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* cons
          " can't be cast to the desired output type ", dtype_scalar_type_name(self->dtype()));  // see assign_inplace
   if (base != self && track) {
     // Through a view: the base's history is rewritten (CopySlices).
-    if (continues_history_of(result, self)) write_through_view(self, result);
+    // An integer view without history written by an op recorded for any dtype (gt_ with an operand
+    // that requires grad): its node is wrapped as torch does, where a plain copy would track nothing.
+    bool untracked_integer_write = !is_floating(self->dtype()) && !self->requires_grad() && result->grad_fn() &&
+                                   result->output_nr() == 0 && !result->grad_fn()->next_edges.empty() &&
+                                   !result->grad_fn()->next_edges[0].fn;
+    if (continues_history_of(result, self) || untracked_integer_write) write_through_view(self, result);
     else setitem(self, pyb::ellipsis(), pyb::cast(result));
     return self;
   }
