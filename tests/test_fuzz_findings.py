@@ -1113,3 +1113,37 @@ def test_in_place_comparison_through_an_integer_view_records_as_torch(index):
         view.gt_(T.tensor(3.0, dtype=T.float64, requires_grad=True))
         return base, base.requires_grad, view.requires_grad, view.grad_fn.name() if view.grad_fn else None
     same_program(program)
+
+
+@pytest.mark.parametrize("second", ["grad", "grad_unused", "backward"])
+def test_evaluation_batch_norm_gradient_under_create_graph_requires_grad(second):
+    """torch's double-backward node reads the input, so the input's gradient requires grad even in
+    evaluation (where it does not depend on the input); its own gradient to the input is None."""
+    def program(T):
+        w = T.tensor([[0.0, 1.25], [-0.25, 2.25]], requires_grad=True)
+        out = functional(T).batch_norm(T.ones(2, 2) @ w, T.tensor([-0.75, 0.0]), T.tensor([2.0, 4.0]),
+                                       weight=T.tensor([3.0, 0.75]), training=False)
+        g = T.autograd.grad(out.sum(), w, create_graph=True)[0]
+        if second == "backward":
+            g.sum().backward()
+            return g, g.requires_grad, w.grad
+        return g, g.requires_grad, T.autograd.grad(g.sum(), w, allow_unused=second == "grad_unused")
+    same_program(program)
+
+
+@pytest.mark.parametrize("source", [
+    "v.index_select(0, T.tensor([0]))", "v[T.tensor([0])]", "v[v > 0]", "v.masked_fill(v > 0, 1.0)",
+    "v.gather(0, T.tensor([0]))", "v.masked_select(v > 0)", "T.where(v > 0, v, v)", "v.where(v > 0, 0.0)",
+    "v.fmod(0.25)", "v.remainder(0.25)", "2 - v", "T.nn.functional.embedding(T.tensor([1]), v.reshape(2, 1))",
+    "v.index_select(0, v.long().detach())",
+])
+def test_normal_non_differentiable_arguments_make_inference_operands_record(source):
+    """torch runs an op's autograd when any tensor argument is a normal tensor: an index, a mask, a
+    condition, or a Python number it wraps. Then an inference tensor that requires grad records (or is
+    refused where torch would save it)."""
+    def program(T):
+        with T.inference_mode():
+            v = T.tensor([3.0, -2.0], requires_grad=True)
+        out = eval(source, {"T": T, "v": v})
+        return out, out.requires_grad, out.is_inference()
+    same_program(program)

@@ -113,8 +113,12 @@ void claim_output(const Tensor& out) {
 // torch runs an op's autograd only when one of its tensors carries the autograd dispatch key, which
 // inference tensors lack: an op whose tensors are all inference tensors records nothing, even when
 // they require grad. A Python number torch wraps as a tensor (a null input here) carries the key.
+// Normal tensors among the running op's other arguments (AutogradKeyFrom) carry it too.
+thread_local int normal_arguments_held = 0;
+
 template <class Inputs>
 bool reaches_autograd(const Inputs& inputs) {
+  if (normal_arguments_held > 0) return true;
   for (const Tensor* t : inputs)
     if (!t || (*t && !(*t)->is_inference())) return true;
   return false;
@@ -132,6 +136,18 @@ void link_edges(FormulaNode& node, const Inputs& inputs) {
   }
 }
 }  // namespace
+
+AutogradKeyFrom::AutogradKeyFrom(std::initializer_list<const Tensor*> args) {
+  for (const Tensor* t : args) counted_ = counted_ || (t && *t && !(*t)->is_inference());
+  if (counted_) ++normal_arguments_held;
+}
+AutogradKeyFrom::AutogradKeyFrom(const TensorList& args) {
+  for (const Tensor& t : args) counted_ = counted_ || (t && !t->is_inference());
+  if (counted_) ++normal_arguments_held;
+}
+AutogradKeyFrom::~AutogradKeyFrom() {
+  if (counted_) --normal_arguments_held;
+}
 
 FormulaNode* record(const char* name, BackwardFormula formula, const Tensor& out,
                     std::initializer_list<const Tensor*> inputs) {

@@ -107,4 +107,19 @@ FormulaNode* record_any_dtype(const char* name, BackwardFormula formula, const T
 FormulaNode* record_multi(const char* name, MultiBackwardFormula formula, const TensorList& outs,
                           const std::vector<const Tensor*>& inputs);
 
+// An op's tensor arguments that take no gradient (indices, masks) still decide in torch whether its
+// autograd runs: an inference tensor that requires grad, indexed by a normal tensor, records (and
+// so may refuse to be saved). Held for the op's duration, this marks such arguments for record().
+class AutogradKeyFrom {
+ public:
+  explicit AutogradKeyFrom(std::initializer_list<const Tensor*> args);
+  explicit AutogradKeyFrom(const TensorList& args);
+  ~AutogradKeyFrom();
+  AutogradKeyFrom(const AutogradKeyFrom&) = delete;
+  AutogradKeyFrom& operator=(const AutogradKeyFrom&) = delete;
+
+ private:
+  bool counted_ = false;
+};
+
 }  // namespace tapegrad

@@ -37,11 +37,13 @@ Tensor activation(UnaryOp op, const Tensor& x, const char* kernel, const char* n
 
 }  // namespace
 
-Tensor tie_to_input(const Tensor& grad_in, const Tensor& x, const char* node_name) {
+Tensor tie_to_input(const Tensor& grad_in, const Tensor& x, const char* node_name, bool input_gets_zeros) {
   if (!GradMode::is_enabled() || !x->requires_grad()) return grad_in;
   Tensor out = as_new(detach(grad_in));
-  record(node_name, [](FormulaNode&, const Tensor& g) -> TensorList { return {g, zeros_like(g)}; }, out,
-         {&grad_in, &x});
+  if (input_gets_zeros)
+    record(node_name, [](FormulaNode&, const Tensor& g) -> TensorList { return {g, zeros_like(g)}; }, out, {&grad_in, &x});
+  else
+    record(node_name, [](FormulaNode&, const Tensor& g) -> TensorList { return {g, Tensor()}; }, out, {&grad_in, &x});
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "autograd/function.h"
+#include "core/inference_mode.h"
 #include "ops/helpers.h"
 
 namespace tapegrad::ops {
@@ -160,6 +161,9 @@ Tensor rsub(const Tensor& a, const Tensor& b) {
 Tensor rsub(const Tensor& a, const Scalar& b) {
   check_sub_operands(a->dtype() == DType::Bool, b.kind == Scalar::Kind::Bool);
   DType dt = result_type(a, b);
+  // torch subtracts from the wrapped number, a normal tensor: on an inference tensor outside
+  // inference_mode that is what records (SubBackward0).
+  if (a->is_inference() && !InferenceMode::is_enabled()) return sub(scalar_tensor(b, dt, a->device()), a);
   Tensor out = scalar_fast_path(dt) ? run_scalar(UnaryOp::RSubScalar, a, b.value, dt)
                                     : run_binary(BinaryOp::Sub, scalar_tensor(b, dt, a->device()), a, dt);
   record("RsubBackward1", [](FormulaNode&, const Tensor& g) -> TensorList { return {neg(g)}; }, out, {&a});

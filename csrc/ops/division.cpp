@@ -1,6 +1,7 @@
 // The division family beyond `/`: remainder (%), fmod, floor_divide (//) and atan2, with torch's
 // type promotion, its integer division-by-zero error and its backward rules (or its refusals).
 #include "autograd/function.h"
+#include "core/inference_mode.h"
 #include "ops/helpers.h"
 
 namespace tapegrad::ops {
@@ -54,8 +55,8 @@ Tensor remainder_like(BinaryOp op, Rounding quotient, const Tensor& a, const Ten
         return {g, mul(neg(g), q)};
       }, out, {&a, &b})) {
     n->scalars[0] = double(int(quotient));
-    n->save(a);
-    n->save(b);
+    n->save(n->needs_grad(1) ? a : Tensor());  // only b's gradient reads them (as torch saves them)
+    n->save(n->needs_grad(1) ? b : Tensor());
   }
   return out;
 }
@@ -70,6 +71,9 @@ Tensor remainder(const Tensor& a, const Tensor& b) {
 
 Tensor remainder(const Tensor& a, const Scalar& b) {
   Tensor bt = with_number(a, b);
+  // torch's number overload runs the tensor one on the wrapped number, a normal tensor: on an
+  // inference tensor outside inference_mode that is what records (RemainderBackward1).
+  if (a->is_inference() && !InferenceMode::is_enabled()) return remainder(a, bt);
   DType dt = division_type(a, bt, "remainder_cpu");
   check_divisor(a, bt, dt);
   Tensor out = run_binary(BinaryOp::Remainder, a, bt, dt);
@@ -92,6 +96,9 @@ Tensor fmod(const Tensor& a, const Tensor& b) {
 
 Tensor fmod(const Tensor& a, const Scalar& b) {
   Tensor bt = with_number(a, b);
+  // torch's number overload runs the tensor one on the wrapped number, a normal tensor: on an
+  // inference tensor outside inference_mode that is what records (FmodBackward1).
+  if (a->is_inference() && !InferenceMode::is_enabled()) return fmod(a, bt);
   DType dt = division_type(a, bt, "fmod_cpu");
   check_divisor(a, bt, dt);
   Tensor out = run_binary(BinaryOp::Fmod, a, bt, dt);

@@ -66,13 +66,14 @@ Tensor run_binary(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype);
 // Math like sin() on an integer tensor computes in the default float dtype, as torch does.
 inline DType float_result_type(const Tensor& t) { return is_floating(t->dtype()) ? t->dtype() : default_dtype(); }
 
-// torch's double backward of a piecewise activation (hardtanh_backward, threshold_backward, ...)
-// is a function of the input too, with a zero gradient: under create_graph the gradient it gives
-// requires grad whenever the input does. Returns grad_in itself when no graph is being built.
 // A view of x (same storage) that knows its base, with torch's inference and no_grad marks (view.cpp).
 Tensor make_view(const Tensor& x, Shape sizes, Shape strides, int64_t offset);
 
-Tensor tie_to_input(const Tensor& grad_in, const Tensor& x, const char* node_name);
+// torch's double backward of a piecewise activation (hardtanh_backward, threshold_backward, ...) or
+// of an evaluation-mode batch_norm is a function of the input too, with a zero gradient (or none,
+// input_gets_zeros false): under create_graph the gradient it gives requires grad whenever the input
+// does. Returns grad_in itself when no graph is being built.
+Tensor tie_to_input(const Tensor& grad_in, const Tensor& x, const char* node_name, bool input_gets_zeros = true);
 
 // torch's NotImplementedError for a kernel that has no version for dtype.
 [[noreturn]] inline void not_for_dtype(const char* kernel, DType dtype) {

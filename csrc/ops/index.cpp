@@ -93,6 +93,7 @@ TensorList unpack_indices(FormulaNode& n, size_t first, size_t ndims) {
 }  // namespace
 
 Tensor index(const Tensor& x, const TensorList& indices) {
+  AutogradKeyFrom key(indices);  // normal index tensors make torch record
   TG_CHECK_KIND(int64_t(indices.size()) <= x->dim(), Index, "too many indices for tensor of dimension ", x->dim());
   IndexPlan p = plan(x, indices);
   Tensor out = run_index(x, p);
@@ -239,6 +240,7 @@ void check_scatter_shapes(const Tensor& x, int64_t dim, const Tensor& index, con
 }  // namespace
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+  AutogradKeyFrom key({&index});
   int64_t d = wrap_dim(dim, x->dim());
   TG_CHECK_KIND(index->dim() <= 1, Index, "index_select(): Index is supposed to be a vector");
   TG_CHECK(index->dtype() == DType::Int64 || index->dtype() == DType::Int32,
@@ -278,6 +280,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
+  AutogradKeyFrom key({&index});
   int64_t d = wrap_dim(dim, x->dim());
   check_index_dtype(index, "gather");
   check_gather_index(x, d, index);
@@ -299,6 +302,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
     n->shape = x->sizes();
     n->ints = {d};
     n->save(index);
+    n->save(x);  // unread, but torch saves self here: an inference x is refused as there
   }
   return out;
 }

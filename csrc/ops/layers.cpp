@@ -76,6 +76,9 @@ TensorList affine_norm_grads(FormulaNode& n, const Tensor& g, const Shape& dims,
          : norm == Norm::BatchTraining ? batch_norm_input_grad(g, w, x, mu, rstd, dims)
          : w                           ? mul(mul(g, rstd), w)
                                        : mul(g, rstd);
+    // torch's double-backward node reads the input even where (evaluation) the input's gradient does
+    // not depend on it: under create_graph that gradient still requires grad.
+    if (norm == Norm::BatchEvaluation && GradMode::is_enabled()) gx = tie_to_input(gx, x, "NativeBatchNormBackwardBackward0", false);
   }
   return {gx, n.needs_grad(1) ? mul(g, xhat) : Tensor(), n.needs_grad(2) ? g : Tensor()};
 }
@@ -245,6 +248,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
 }
 
 Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx) {
+  AutogradKeyFrom key({&indices});
   TG_CHECK_KIND(indices->dtype() == DType::Int64 || indices->dtype() == DType::Int32, Runtime,
                 "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but "
                 "got torch.", dtype_scalar_type_name(indices->dtype()), "Tensor instead (while checking arguments for embedding)");

@@ -187,6 +187,7 @@ Tensor trace(const Tensor& x) {
 }
 
 Tensor masked_select(const Tensor& x, const Tensor& mask) {
+  AutogradKeyFrom key({&mask});
   TG_CHECK(mask->dtype() == DType::Bool, "masked_select: expected BoolTensor for mask");
   Shape shape = broadcast_shapes(x->sizes(), mask->sizes());
   if (shape.empty()) shape = {1};  // a 0-dim pair selects from one element, as a 1-dim tensor
@@ -195,8 +196,10 @@ Tensor masked_select(const Tensor& x, const Tensor& mask) {
         Tensor mask = n.saved(0);
         Tensor zeros = full(mask->sizes(), 0.0, g->dtype(), g->device());
         return {index_put(zeros, mask_indices(mask), g, false)};  // the engine sums broadcast dims back to x's shape
-      }, out, {&x}))
+      }, out, {&x})) {
     n->save(expand(mask, shape));
+    n->save(x);  // unread, but torch saves self here: an inference x is refused as there
+  }
   return out;
 }
 

@@ -85,6 +85,7 @@ Tensor isfinite(const Tensor& a) {
 }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  AutogradKeyFrom key({&cond});  // a normal condition makes torch record for inference operands
   TG_CHECK(cond->dtype() == DType::Bool, "where expected condition to be a boolean tensor, but got a tensor with dtype ",
            dtype_scalar_type_name(cond->dtype()));
   check_same_device(cond, a);
@@ -105,6 +106,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 }
 
 Tensor masked_fill(const Tensor& x, const Tensor& mask, const Tensor& value, bool value_is_number) {
+  AutogradKeyFrom key({&mask});
   // Out of place, x and the mask broadcast together (torch's expand_outplace(mask, x)), checked first.
   Shape shape = broadcast_shapes(mask->sizes(), x->sizes());
   TG_CHECK(mask->dtype() == DType::Bool, "masked_fill_ only supports boolean masks, but got mask with dtype ",
