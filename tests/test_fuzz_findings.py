@@ -1147,3 +1147,16 @@ def test_normal_non_differentiable_arguments_make_inference_operands_record(sour
         out = eval(source, {"T": T, "v": v})
         return out, out.requires_grad, out.is_inference()
     same_program(program)
+
+
+@pytest.mark.parametrize("write", ["v[T.tensor([False])] = v", "w[T.tensor([True, False])] = w[:1]",
+                                   "w[T.tensor([True, True])] = w[1:]", "w[T.tensor([0])] = w[1:]",
+                                   "m[T.tensor([True])] = m[:, :1]"])
+def test_one_value_through_a_mask_is_a_masked_fill_without_overlap_check(write):
+    """torch writes a one-element value through one boolean mask with masked_fill_ of its item, which
+    skips index_put_'s overlap refusal (the fuzzer's x[mask] = x with one element)."""
+    def program(T):
+        env = {"T": T, "v": T.tensor([1.0]), "w": T.tensor([1.0, 2.0]), "m": T.tensor([[1.0, 2.0]])}
+        exec(write, env)
+        return env["v"], env["w"], env["m"]
+    same_program(program)

@@ -419,9 +419,11 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
       }
       ops::copy_into(region, expanded);
     } else {
-      // torch turns a write of one value through one boolean mask into masked_fill_, which casts it.
-      check_no_overlap(region, v, false);
-      if (vs->numel() == 1 && single_mask_index(items) && vs->dtype() != x->dtype())
+      // torch turns a write of one value through one boolean mask into masked_fill_ of the value's
+      // item, which casts it and never meets index_put_'s overlap check.
+      const bool masked_fill = vs->numel() == 1 && single_mask_index(items);
+      if (!masked_fill) check_no_overlap(region, v, false);
+      if (masked_fill && vs->dtype() != x->dtype())
         vs = ops::to_dtype(ops::detach(vs), x->dtype());
       TG_CHECK(vs->dtype() == x->dtype(), "Index put requires the source and destination dtypes match, got ",
                dtype_scalar_type_name(x->dtype()), " for the destination and ", dtype_scalar_type_name(v->dtype()),
