@@ -1160,3 +1160,24 @@ def test_one_value_through_a_mask_is_a_masked_fill_without_overlap_check(write):
         exec(write, env)
         return env["v"], env["w"], env["m"]
     same_program(program)
+
+
+@pytest.mark.parametrize("source", [
+    "F.nll_loss(T.tensor([[64.0], [0.0], [-1.0]], dtype=T.float64), T.tensor([-100, 0, 0]), reduction='none')",
+    "F.cross_entropy(T.tensor([[64.0]], dtype=T.float64), T.tensor([-100]), reduction='none', weight=T.tensor([2.0], dtype=T.float64))",
+])
+def test_ignored_rows_of_nll_loss_are_positive_zero(source):
+    """torch writes 0 for an ignored row (atan2 and 1/x of it differed: -0.0 was negated from the mask)."""
+    def program(T):
+        out = eval(source, {"T": T, "F": functional(T)})
+        return out, 1 / out
+    same_program(program)
+
+
+@pytest.mark.parametrize("source", [
+    "T.lerp(T.tensor(-1.25), T.tensor(3.0), T.tensor(-1.5, dtype=T.float64))",
+    "T.lerp(T.tensor([-1.25]), T.tensor([3.0]), T.tensor(-1.5, dtype=T.float64))",
+    "T.lerp(T.tensor(-1.25, dtype=T.float64), T.tensor(3.0, dtype=T.float64), T.tensor(0.5))",
+])
+def test_lerp_of_three_0d_tensors_takes_their_common_dtype(source):
+    same_program(lambda T: eval(source, {"T": T}))

@@ -299,7 +299,7 @@ Tensor nll_loss(const Tensor& logp, const Tensor& target, const Tensor& weight, 
     rows = unsqueeze(safe, 1);
     // An ignored row contributes nothing, even when its log-probability is -inf or NaN.
     Tensor picked = mul(squeeze(gather(lp2, 1, rows), {1}), row_weight);
-    Tensor l = neg(where(valid, picked, full({}, 0.0, picked->dtype(), picked->device())));
+    Tensor l = where(valid, neg(picked), full({}, 0.0, picked->dtype(), picked->device()));  // ignored: +0.0, as torch
     if (reduction == kMean) out = div(sum(l), sum(row_weight));
     else if (reduction == kSum) out = sum(l);
     else out = batched ? l : reshape(l, {});

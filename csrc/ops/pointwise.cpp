@@ -61,9 +61,12 @@ Tensor lerp(const Tensor& self, const Tensor& end, const Scalar& weight) {
 
 Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight_in) {
   check_float_operands(self, end, "lerp_kernel_tensor", &weight_in);
-  // torch takes a 0-d weight of any dtype as a number in self's dtype
-  const Tensor weight = weight_in->dim() == 0 ? to_dtype(weight_in, self->dtype()) : weight_in;
-  Tensor out = untracked([&] { return lerp_values(self, end, weight); });
+  // torch takes a 0-d weight of any dtype as a number in self's dtype, but where all three are 0-d
+  // its common dtype decides (a float64 weight makes the result float64).
+  const bool all_0d = self->dim() == 0 && end->dim() == 0 && weight_in->dim() == 0;
+  const DType dt = all_0d ? promote_types(self->dtype(), weight_in->dtype()) : self->dtype();
+  const Tensor weight = weight_in->dim() == 0 ? to_dtype(weight_in, dt) : weight_in;
+  Tensor out = untracked([&] { return lerp_values(to_dtype(self, dt), to_dtype(end, dt), weight); });
   if (FormulaNode* n = record("LerpBackward1", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Tensor self = n.saved(0), end = n.saved(1), w = n.saved(2);
         return {n.needs_grad(0) ? mul(g, rsub(w, Scalar(1.0))) : Tensor(), n.needs_grad(1) ? mul(g, w) : Tensor(),
