@@ -1181,3 +1181,26 @@ def test_ignored_rows_of_nll_loss_are_positive_zero(source):
 ])
 def test_lerp_of_three_0d_tensors_takes_their_common_dtype(source):
     same_program(lambda T: eval(source, {"T": T}))
+
+
+@pytest.mark.parametrize("source", [
+    "F.pad(v, (2, 2), mode='constant')", "T.scatter(v, -1, T.tensor([1]), value=0.25)",
+    "T.scatter(v, -1, T.tensor([1]), T.tensor([5.0]))", "T.scatter_add(v, -1, T.tensor([1]), T.tensor([5.0]))",
+])
+def test_pad_and_scatter_of_an_inference_tensor_record_as_torch(source):
+    """torch pads by copying into a fresh normal tensor and scatters with a normal index: both record."""
+    def program(T):
+        with T.inference_mode():
+            v = T.tensor([2.25, 1.0, -2.75], requires_grad=True)
+        out = eval(source, {"T": T, "F": functional(T), "v": v})
+        return out.detach(), out.requires_grad
+    same_program(program)
+
+
+def test_dropout_of_an_empty_tensor_returns_it():
+    def program(T):
+        x = T.zeros(0, requires_grad=True)
+        with T.no_grad():
+            out = functional(T).dropout(x, p=1.0)
+        return out.requires_grad, out is x
+    same_program(program)

@@ -336,6 +336,7 @@ Tensor scatter_into(const Tensor& x, int64_t d, const Tensor& index, const Tenso
 }
 
 Tensor scatter(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
+  AutogradKeyFrom key({&index});
   int64_t d = wrap_dim(dim, x->dim());
   check_index_dtype(index, "scatter");
   TG_CHECK(src->dtype() == x->dtype(), "scatter(): Expected self.dtype to be equal to src.dtype");
@@ -353,6 +354,7 @@ Tensor scatter(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& 
 }
 
 Tensor scatter(const Tensor& x, int64_t dim, const Tensor& index, const Scalar& value) {
+  AutogradKeyFrom key({&index});
   int64_t d = wrap_dim(dim, x->dim());
   check_index_dtype(index, "scatter");
   check_scatter_shapes(x, d, index, Tensor());
@@ -367,6 +369,7 @@ Tensor scatter(const Tensor& x, int64_t dim, const Tensor& index, const Scalar& 
 }
 
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
+  AutogradKeyFrom key({&index});
   int64_t d = wrap_dim(dim, x->dim());
   check_index_dtype(index, "scatter");
   TG_CHECK(src->dtype() == x->dtype(), "scatter(): Expected self.dtype to be equal to src.dtype");

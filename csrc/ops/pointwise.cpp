@@ -237,6 +237,7 @@ Tensor constant_pad(const Tensor& x, const Shape& pad, double value) {
     copy_into(dst, src);
     return o;
   });
+  AutogradKeyFrom key({&out});  // torch copies x into its fresh output: an inference x records through it
   if (FormulaNode* n = record("ConstantPadNdBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Shape back(n.ints.begin(), n.ints.end());
         for (int64_t& p : back) p = -p;

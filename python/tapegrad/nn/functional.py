@@ -106,7 +106,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     # torch hands the rest to its C++ dropout, whose parser checks them
     _tensor_arg("dropout_" if inplace else "dropout", input, "input", 1)
     _bool_arg("dropout_" if inplace else "dropout", training, "train", 3)
-    if not training or p == 0.0:
+    if not training or p == 0.0 or input.numel() == 0:  # torch returns an empty input itself
         return input
     if p == 1.0:  # a zero of input's own dtype: integer inputs stay integers, as in torch
         zero = tapegrad.zeros((), dtype=input.dtype)
