@@ -1204,3 +1204,10 @@ def test_dropout_of_an_empty_tensor_returns_it():
             out = functional(T).dropout(x, p=1.0)
         return out.requires_grad, out is x
     same_program(program)
+
+
+@pytest.mark.parametrize("dims", [0, -1, 1, (0,), (0, 0), (5,)])
+def test_roll_of_a_0d_tensor_along_a_dim_is_an_index_error_not_a_crash(dims):
+    """Found by the fuzzer: T.roll(0-d, 1, -1) read past the tensor's sizes and killed the process."""
+    shifts = (1,) * len(dims) if isinstance(dims, tuple) else 1
+    same_program(lambda T: T.roll(T.tensor(1.0, requires_grad=True), shifts, dims))

@@ -100,8 +100,10 @@ Tensor roll(const Tensor& x, const Shape& shifts, const Shape& dims_in) {
     if (dims_in.empty()) {
       out = view(rotate(reshape(x, {x->numel()}), 0, shifts[0]), x->sizes());
     } else {
+      // A 0-d tensor has no dim to roll along (rotate would read past its sizes): torch's IndexError.
+      TG_CHECK_KIND(x->dim() > 0, Index, "Dimension specified as ", dims_in[0], " but tensor has no dimensions");
       out = x;
-      for (size_t i = 0; i < dims_in.size(); ++i) out = rotate(out, wrap_dim(dims_in[i], std::max<int64_t>(x->dim(), 1)), shifts[i]);
+      for (size_t i = 0; i < dims_in.size(); ++i) out = rotate(out, wrap_dim(dims_in[i], x->dim()), shifts[i]);
     }
     // A shift by nothing moved no element: the result is still a copy, never x's memory.
     out = out->storage() == x->storage() ? clone(x) : as_new(out);
