@@ -1211,3 +1211,18 @@ def test_roll_of_a_0d_tensor_along_a_dim_is_an_index_error_not_a_crash(dims):
     """Found by the fuzzer: T.roll(0-d, 1, -1) read past the tensor's sizes and killed the process."""
     shifts = (1,) * len(dims) if isinstance(dims, tuple) else 1
     same_program(lambda T: T.roll(T.tensor(1.0, requires_grad=True), shifts, dims))
+
+
+@pytest.mark.parametrize("source", [
+    "T.zeros(0).reshape(2**62, 2, 0).shape", "T.zeros(0).reshape(2**40, 2**40).shape",
+    "T.zeros(0).reshape(2**40, -1, 2**40)", "T.zeros(0).reshape(-1, 0)", "T.zeros(6).reshape(2**63 - 1, 2, -1)",
+])
+def test_reshape_size_products_wrap_as_torchs(source):
+    """A zero size makes the product 0 even past an overflow (reshape(2**62, 2, 0) of an empty tensor is
+    valid in torch; an overflow check refused it)."""
+    same_program(lambda T: eval(source, {"T": T}))
+
+
+def test_an_empty_tensor_whose_size_product_overflows_prints_as_torchs():
+    """numpy cannot hold shape (2**62, 2, 0) (its size check overflows before the 0): repr raised."""
+    same_program(lambda T: repr(T.zeros(0).reshape(2**62, 2, 0)))

@@ -14,8 +14,9 @@ namespace {
 // Resolves one -1 and checks the element count, with torch's messages.
 Shape infer_size(const Shape& shape, int64_t numel) {
   Shape out = shape;
-  int64_t known = 1;
-  bool overflow = false;  // a product past int64 cannot match any tensor's size
+  // The product wraps as torch's does (in unsigned arithmetic, where wrapping is defined): a zero size
+  // still makes it 0 after an overflow, and a wrapped product matches no real size.
+  uint64_t product = 1;
   int infer = -1;
   for (size_t i = 0; i < out.size(); ++i) {
     if (out[i] == -1) {
@@ -23,14 +24,17 @@ Shape infer_size(const Shape& shape, int64_t numel) {
       infer = int(i);
     } else {
       TG_CHECK(out[i] >= 0, "invalid shape dimension ", out[i]);
-      overflow |= __builtin_mul_overflow(known, out[i], &known);
+      product *= uint64_t(out[i]);
     }
   }
+  const int64_t known = int64_t(product);
   if (infer >= 0) {
-    TG_CHECK(!overflow && known != 0 && numel % known == 0, "shape '", shape_str(shape), "' is invalid for input of size ", numel);
+    TG_CHECK(!(known == 0 && numel == 0), "cannot reshape tensor of 0 elements into shape ", shape_str(shape),
+             " because the unspecified dimension size -1 can be any value and is ambiguous");
+    TG_CHECK(known > 0 && numel % known == 0, "shape '", shape_str(shape), "' is invalid for input of size ", numel);
     out[size_t(infer)] = numel / known;
   } else {
-    TG_CHECK(!overflow && known == numel, "shape '", shape_str(shape), "' is invalid for input of size ", numel);
+    TG_CHECK(known == numel, "shape '", shape_str(shape), "' is invalid for input of size ", numel);
   }
   return out;
 }

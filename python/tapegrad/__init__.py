@@ -268,13 +268,15 @@ def _repr(self, *, tensor_contents=None):
     from tapegrad._tensor_str import format_tensor
 
     dev = self.device
+    empty = self.numel() == 0
     return format_tensor(
-        self.detach().numpy() if dev.type == "cpu" else self.detach().cpu().numpy(),
+        None if empty else self.detach().numpy() if dev.type == "cpu" else self.detach().cpu().numpy(),
         repr(self.dtype)[len("torch."):],
         default_dtype=repr(get_default_dtype())[len("torch."):],
         device=None if dev.type == "cpu" else str(dev),
         requires_grad=self.requires_grad,
         grad_fn_name=self.grad_fn.name().rsplit('::', 1)[-1] if self.grad_fn is not None else None,
+        empty_shape=tuple(self.shape) if empty else None,
     )
 
 

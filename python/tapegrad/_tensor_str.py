@@ -177,13 +177,17 @@ def _add_suffixes(text, suffixes, indent):
 
 
 def format_tensor(values, dtype, *, default_dtype="float32", device=None,
-                  requires_grad=False, grad_fn_name=None):
+                  requires_grad=False, grad_fn_name=None, empty_shape=None):
     """Return exactly what torch 2.13 prints for ``repr`` of such a tensor.
 
     ``values`` is a numpy array (any shape), ``dtype`` one of "float32",
     "float64", "int64", "int32", "bool"; ``device`` is None (or "cpu") for the
-    CPU, otherwise a string such as "cuda:0".
+    CPU, otherwise a string such as "cuda:0". An empty tensor may come as its
+    ``empty_shape`` alone (with ``values`` None): numpy cannot hold shapes such
+    as (2**62, 2, 0), whose product overflows before the 0.
     """
+    if empty_shape is not None:
+        values = np.empty(0)
     if dtype not in _NUMPY_DTYPES:
         raise ValueError(f"unsupported dtype {dtype!r}")
     # Casting like torch.tensor(values, dtype=...) does: silently (1e300 -> inf in float32).
@@ -197,8 +201,9 @@ def format_tensor(values, dtype, *, default_dtype="float32", device=None,
     if a.size == 0:
         # Empty tensors show the shape unless it is (0,), and any non-default
         # dtype (even int64/bool, since no element hints at the type).
-        if a.ndim != 1:
-            suffixes.append(f"size={tuple(a.shape)}")
+        shape = tuple(a.shape) if empty_shape is None else tuple(empty_shape)
+        if len(shape) != 1:
+            suffixes.append(f"size={shape}")
         if dtype != default_dtype:
             suffixes.append(f"dtype=torch.{dtype}")
         body = "[]"
