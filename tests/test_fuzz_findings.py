@@ -1226,3 +1226,11 @@ def test_reshape_size_products_wrap_as_torchs(source):
 def test_an_empty_tensor_whose_size_product_overflows_prints_as_torchs():
     """numpy cannot hold shape (2**62, 2, 0) (its size check overflows before the 0): repr raised."""
     same_program(lambda T: repr(T.zeros(0).reshape(2**62, 2, 0)))
+
+
+@pytest.mark.parametrize("source", ["T.zeros(0).var(dim=-1, correction=-3)", "T.zeros(0).var(correction=-3)",
+                                    "T.zeros(0, 3).var(0, correction=-1)", "T.zeros(0).std(0, correction=-2)",
+                                    "T.zeros(0, 3).var(1, correction=-1)"])
+def test_variance_over_nothing_is_nan_whatever_the_correction(source):
+    """A negative correction gave sum(empty) / (0 - correction) = 0; torch gives NaN (fuzzer)."""
+    same_program(lambda T: eval(source, {"T": T}))

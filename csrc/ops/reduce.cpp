@@ -316,8 +316,10 @@ Tensor var(const Tensor& x, const Shape& dims, double correction, bool keepdim) 
   {
     AutoGradMode off(false);
     Tensor c = centered(x, rd);
-    // Degrees of freedom below zero count as zero (torch gives inf or nan, never a negative variance).
-    out = div_scalar(sum(mul(c, c), rd, keepdim), std::max(0.0, double(count_of(x, rd)) - correction));
+    // Degrees of freedom below zero count as zero (torch gives inf or nan, never a negative variance);
+    // nothing to reduce over is NaN whatever the correction (0 / 0), as torch's.
+    const int64_t count = count_of(x, rd);
+    out = div_scalar(sum(mul(c, c), rd, keepdim), count == 0 ? 0.0 : std::max(0.0, double(count) - correction));
   }
   if (FormulaNode* n = record_reduction("VarBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {var_backward(keep_dims(g, n), n.saved(0), n)};
