@@ -44,7 +44,7 @@ void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, d
   switch (op) {
     case UnaryOp::Neg:
       if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)  // in T, wrapping: int64 does not survive a double
-        map1<T>(in, out, [](T x) { return T(wrap_t<T>(0) - wrap_t<T>(x)); });
+        map1<T>(in, out, [](T x) { return wrapping_sub(T(0), x); });
       else
         m([](M x) { return -x; });
       break;
@@ -62,7 +62,7 @@ void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, d
       break;
     case UnaryOp::Abs:
       if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)  // in T: the most negative stays itself
-        map1<T>(in, out, [](T x) { return x < T(0) ? T(wrap_t<T>(0) - wrap_t<T>(x)) : x; });
+        map1<T>(in, out, [](T x) { return x < T(0) ? wrapping_sub(T(0), x) : x; });
       else
         m([](M x) { return std::abs(x); });
       break;
@@ -157,13 +157,12 @@ T floor_divide_of(T a, T b) {
 template <class T>
 void binary_typed(BinaryOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl& out) {
   using M = math_t<T>;
-  using W = wrap_t<T>;
   switch (op) {
     case BinaryOp::Add:
       if constexpr (std::is_same_v<T, bool>) map2<T>(x, y, out, [](T a, T b) { return T(a || b); });
       else map2<T>(x, y, out, [](T a, T b) { return wrapping_add(a, b); });
       break;
-    case BinaryOp::Sub: map2<T>(x, y, out, [](T a, T b) { return T(W(a) - W(b)); }); break;
+    case BinaryOp::Sub: map2<T>(x, y, out, [](T a, T b) { return wrapping_sub(a, b); }); break;
     case BinaryOp::Mul:
       if constexpr (std::is_same_v<T, bool>) map2<T>(x, y, out, [](T a, T b) { return T(a && b); });
       else map2<T>(x, y, out, [](T a, T b) { return wrapping_mul(a, b); });

@@ -16,6 +16,8 @@ using wrap_t = typename wrapping<T>::type;
 template <class T>
 T wrapping_add(T a, T b) { return T(wrap_t<T>(a) + wrap_t<T>(b)); }
 template <class T>
+T wrapping_sub(T a, T b) { return T(wrap_t<T>(a) - wrap_t<T>(b)); }
+template <class T>
 T wrapping_mul(T a, T b) { return T(wrap_t<T>(a) * wrap_t<T>(b)); }
 
 }  // namespace tapegrad::cpu
