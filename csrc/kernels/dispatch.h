@@ -84,6 +84,12 @@ struct KernelTable {
   void (*compare)(CompareOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl& out);
   // out = cond ? x : y; cond is bool, x/y/out share a dtype, all broadcast to out's shape.
   void (*where)(const TensorImpl& cond, const TensorImpl& x, const TensorImpl& y, TensorImpl& out);
+  // out = x * y + z rounded once (a fused multiply-add); floating x/y/z/out share a dtype and
+  // broadcast to out's shape.
+  void (*fused_multiply_add)(const TensorImpl& x, const TensorImpl& y, const TensorImpl& z, TensorImpl& out);
+  // batch_norm's statistics of a contiguous floating (N, C, *) x: per channel, the mean and the sum of
+  // squared deviations from it (both contiguous [C], x's dtype), accumulated as torch's CPU kernel.
+  void (*batch_norm_stats)(const TensorImpl& x, TensorImpl& mean, TensorImpl& var_sum);
   // out = op over in's elements along the dims where out (broadcast against in) has size 1 or
   // is missing; in and out share a dtype (Max/Min propagate NaN).
   void (*reduce)(ReduceOp op, const TensorImpl& in, TensorImpl& out);

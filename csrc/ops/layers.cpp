@@ -51,16 +51,35 @@ Tensor inverse_std(const Tensor& var, double eps, DType dtype) {
   return to_dtype(rdiv(sqrt(add(to_dtype(var, DType::Float64), Scalar(eps))), Scalar(1.0)), dtype);
 }
 
-// The mean and inverse std a norm normalises with: batch_norm's CPU kernel takes the batch's in
-// double, layer_norm's the variance in the input's dtype.
+// torch's CPU batch_norm statistics over `dims`: the mean summed in double and rounded to x's dtype,
+// then the squared deviations (in x's dtype) summed in double and rounded (var_sum).
+std::pair<Tensor, Tensor> batch_mean_and_var_sum(const Tensor& x, const Shape& dims) {
+  if (x->device().is_cpu() && x->is_contiguous() && !GradMode::is_enabled()) {  // one kernel, same numbers
+    Shape channel_shape(size_t(x->dim()), 1);
+    channel_shape[1] = x->sizes()[1];
+    Tensor mu = empty(channel_shape, x->dtype(), x->device()), var_sum = empty(channel_shape, x->dtype(), x->device());
+    kernels(x).batch_norm_stats(*x, *mu, *var_sum);
+    return {mu, var_sum};
+  }
+  auto in_double = [](const Tensor& t) { return to_dtype(t, DType::Float64); };
+  Tensor mu = to_dtype(div_scalar(sum(in_double(x), dims, true), count_over(x, dims)), x->dtype());
+  Tensor centred = sub(x, mu);
+  return {mu, to_dtype(sum(in_double(mul(centred, centred)), dims, true), x->dtype())};
+}
+
+// The mean and inverse std a norm normalises with: batch_norm's as its CPU kernel computes them,
+// layer_norm's variance in the input's dtype.
 std::pair<Tensor, Tensor> norm_statistics(const Tensor& x, const Shape& dims, double eps, Norm norm) {
-  Tensor xs = norm == Norm::BatchTraining ? to_dtype(x, DType::Float64) : x;
-  return {to_dtype(mean(xs, dims, true), x->dtype()), inverse_std(var(xs, dims, 0.0, true), eps, x->dtype())};
+  if (norm == Norm::BatchTraining) {
+    auto [mu, var_sum] = batch_mean_and_var_sum(x, dims);
+    return {mu, inverse_std(div_scalar(var_sum, count_over(x, dims)), eps, x->dtype())};
+  }
+  return {mean(x, dims, true), inverse_std(var(x, dims, 0.0, true), eps, x->dtype())};
 }
 
 // Input's (gx), weight's and bias's gradients of y = xhat * w + b; weight/bias gradients are
-// summed to their shape by the engine's fit step. Saved: 0 xhat, 1 rstd, 2 weight (channel view
-// or null), 3 x, 4 mean; scalars[0] = eps.
+// summed to their shape by the engine's fit step. Saved: 0 xhat (or null: made here), 1 rstd,
+// 2 weight (channel view or null), 3 x, 4 mean; scalars[0] = eps.
 TensorList affine_norm_grads(FormulaNode& n, const Tensor& g, const Shape& dims, Norm norm) {
   // torch's rule unpacks the saved input whatever it needs, so an in-place edit of it is refused.
   Tensor xhat = n.saved(0), rstd = n.saved(1), w = n.saved(2), x = n.saved(3), mu = n.saved(4);
@@ -80,17 +99,17 @@ TensorList affine_norm_grads(FormulaNode& n, const Tensor& g, const Shape& dims,
     // not depend on it: under create_graph that gradient still requires grad.
     if (norm == Norm::BatchEvaluation && GradMode::is_enabled()) gx = tie_to_input(gx, x, "NativeBatchNormBackwardBackward0", false);
   }
+  if (n.needs_grad(1) && !xhat) xhat = mul(sub(x, mu), rstd);  // batch_norm's forward did not need it
   return {gx, n.needs_grad(1) ? mul(g, xhat) : Tensor(), n.needs_grad(2) ? g : Tensor()};
 }
 
-// batch_norm's output x * alpha + beta as torch's CPU kernel rounds it for float32: one fused
-// multiply-add per element (with a constant channel, alpha = 1/sqrt(eps), that leaves x * alpha's
-// rounding error where separate operations give 0). float32's product is exact in double, so one
-// double add and a cast round as the fused one (but for rare double-rounding ties).
-Tensor batch_norm_affine(const Tensor& x, const Tensor& alpha, const Tensor& beta) {
-  if (x->dtype() != DType::Float32 || !x->device().is_cpu()) return add(mul(x, alpha), beta);
-  auto in_double = [](const Tensor& t) { return to_dtype(t, DType::Float64); };
-  return to_dtype(add(mul(in_double(x), in_double(alpha)), in_double(beta)), DType::Float32);
+// x * y + z rounded once, as torch's vectorized CPU kernels compute batch_norm's affine steps (with a
+// constant channel, alpha = 1/sqrt(eps), a fused multiply-add keeps x * alpha's rounding error where
+// separate operations give 0). y and z broadcast against x; all share x's floating dtype.
+Tensor fused_multiply_add(const Tensor& x, const Tensor& y, const Tensor& z) {
+  Tensor out = empty_like_layout(x, broadcast_shapes(x->sizes(), broadcast_shapes(y->sizes(), z->sizes())), x->dtype());
+  kernels(x).fused_multiply_add(*x, *y, *z, *out);
+  return out;
 }
 
 // Saves what affine_norm_grads reads.
@@ -202,21 +221,25 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   {
     AutoGradMode off(false);
     if (use_batch_stats) {
-      std::tie(mu, rstd) = norm_statistics(x, dims, eps, Norm::BatchTraining);
-      Tensor xd = to_dtype(x, DType::Float64);
-      auto update = [&](const Tensor& running, const Tensor& batch) {  // momentum * batch + (1 - momentum) * running
-        Tensor mixed = add(mul_scalar(reshape(batch, {channels}), momentum),
-                           mul_scalar(to_dtype(running, DType::Float64), 1 - momentum));
-        copy_into(running, mixed);
-      };
-      if (running_mean) update(running_mean, mean(xd, dims, true));
-      if (running_var) update(running_var, var(xd, dims, 1.0, true));
+      Tensor var_sum;
+      std::tie(mu, var_sum) = batch_mean_and_var_sum(x, dims);
+      const double n = count_over(x, dims);
+      rstd = inverse_std(div_scalar(var_sum, n), eps, x->dtype());
+      // momentum * batch + (1 - momentum) * running as torch: momentum in the parameters' dtype, the
+      // mean's update in that dtype, the variance's in double (its unbiased variance is a double there).
+      const bool single = x->dtype() == DType::Float32;
+      const double m = single ? double(float(momentum)) : momentum, keep = single ? double(1.0f - float(momentum)) : 1 - momentum;
+      if (running_mean)
+        copy_into(running_mean, add(mul_scalar(reshape(mu, {channels}), m), mul_scalar(running_mean, keep)));
+      if (running_var) {
+        Tensor unbiased = to_dtype(reshape(div_scalar(var_sum, n - 1), {channels}), DType::Float64);
+        copy_into(running_var, add(mul_scalar(unbiased, m), to_dtype(mul_scalar(running_var, keep), DType::Float64)));
+      }
     } else {
       mu = reshape(running_mean, channel_shape);
       rstd = rdiv(sqrt(add(reshape(running_var, channel_shape), Scalar(eps))), Scalar(1.0));
     }
     check_same_dtype(x, bias);  // after the update, as torch's kernel
-    xhat = mul(sub(x, mu), rstd);
     // torch's CPU kernel computes x * alpha + beta with alpha = rstd * w and beta = b - mean * alpha, which
     // decides the result where the terms are infinite (e.g. an infinite weight: inf - inf = NaN).
     Tensor alpha = rstd;
@@ -224,15 +247,17 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
       w_view = reshape(weight, channel_shape);
       alpha = mul(rstd, w_view);
     }
-    // beta = b - mean * alpha is itself one fused multiply-add in torch's float32 kernel (the product
-    // is exact in double, so computing there and rounding once matches it).
-    const bool fused = x->dtype() == DType::Float32;
-    Tensor mu_alpha = fused ? mul(to_dtype(mu, DType::Float64), to_dtype(alpha, DType::Float64)) : mul(mu, alpha);
-    Tensor beta = bias ? sub(reshape(bias, channel_shape), mu_alpha) : neg(mu_alpha);
-    if (fused) beta = to_dtype(beta, DType::Float32);
+    // beta = b - mean * alpha is itself one fused multiply-add in torch's float32 kernel.
+    const bool fused = x->device().is_cpu();
+    Tensor beta = fused ? fused_multiply_add(neg(mu), alpha, bias ? reshape(bias, channel_shape) : zeros_like(mu))
+                        : bias ? sub(reshape(bias, channel_shape), mul(mu, alpha)) : neg(mul(mu, alpha));
     // torch's contiguous kernels compute x * alpha + beta; other layouts take its generic loop.
-    out = x->is_contiguous() ? batch_norm_affine(x, alpha, beta)
-                             : add(w_view ? mul(xhat, w_view) : xhat, bias ? reshape(bias, channel_shape) : zeros_like(xhat));
+    if (x->is_contiguous()) {
+      out = fused ? fused_multiply_add(x, alpha, beta) : add(mul(x, alpha), beta);
+    } else {
+      xhat = mul(sub(x, mu), rstd);
+      out = add(w_view ? mul(xhat, w_view) : xhat, bias ? reshape(bias, channel_shape) : zeros_like(xhat));
+    }
   }
   // weight and bias enter as channel-shaped views so the engine's fit step sums the rest away.
   Tensor w_in = weight ? reshape(weight, channel_shape) : Tensor();

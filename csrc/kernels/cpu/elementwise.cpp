@@ -247,7 +247,27 @@ void where_typed(const TensorImpl& cond, const TensorImpl& x, const TensorImpl& 
                   });
 }
 
+template <typename T>
+void fused_multiply_add_typed(const TensorImpl& x, const TensorImpl& y, const TensorImpl& z, TensorImpl& out) {
+  const Shape& shape = out.sizes();
+  strided_loop<4>(shape, {byte_strides(out, shape), byte_strides(x, shape), byte_strides(y, shape), byte_strides(z, shape)},
+                  {out.data_ptr(), x.data_ptr(), y.data_ptr(), z.data_ptr()}, [](char** p, const int64_t* s, int64_t n) {
+                    for (int64_t i = 0; i < n; ++i)
+                      *reinterpret_cast<T*>(p[0] + i * s[0]) = std::fma(*reinterpret_cast<const T*>(p[1] + i * s[1]),
+                                                                        *reinterpret_cast<const T*>(p[2] + i * s[2]),
+                                                                        *reinterpret_cast<const T*>(p[3] + i * s[3]));
+                  });
+}
+
 }  // namespace
+
+void fused_multiply_add(const TensorImpl& x, const TensorImpl& y, const TensorImpl& z, TensorImpl& out) {
+  switch (out.dtype()) {
+    case DType::Float32: return fused_multiply_add_typed<float>(x, y, z, out);
+    case DType::Float64: return fused_multiply_add_typed<double>(x, y, z, out);
+    default: fail(ErrorKind::Runtime, "fused_multiply_add: floating dtypes only");
+  }
+}
 
 void compare(CompareOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl& out) {
   TG_DISPATCH_ALL(x.dtype(), compare_typed<scalar_t>(op, x, y, out));

@@ -10,6 +10,8 @@ void unary_grad(UnaryOp op, const TensorImpl& grad, const TensorImpl& saved, Ten
 void binary(BinaryOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl& out);
 void compare(CompareOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl& out);
 void where(const TensorImpl& cond, const TensorImpl& x, const TensorImpl& y, TensorImpl& out);
+void fused_multiply_add(const TensorImpl& x, const TensorImpl& y, const TensorImpl& z, TensorImpl& out);
+void batch_norm_stats(const TensorImpl& x, TensorImpl& mean, TensorImpl& var_sum);
 void reduce(ReduceOp op, const TensorImpl& in, TensorImpl& out);
 void reduce_arg(ReduceOp op, const TensorImpl& in, int64_t dim, TensorImpl& values, TensorImpl& indices);
 void scan(ReduceOp op, const TensorImpl& in, int64_t dim, TensorImpl& out, bool exclusive, bool reverse);
