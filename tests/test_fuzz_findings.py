@@ -1263,3 +1263,102 @@ def test_batch_norm_of_random_data_equals_torchs_bit_for_bit(shape, dtype, train
         same_program(program)
     finally:
         torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("source", [
+    "T.lerp(T.tensor(-2), T.tensor(-5), T.tensor(-1.75))",
+    "T.lerp(T.tensor([-2, 4]), T.tensor([-5, 1]), T.tensor(-1.75, dtype=T.float64))",
+    "T.lerp(T.tensor([-2.0]), T.tensor([-5.0]), T.tensor(0.25, dtype=T.float64))",
+    "T.lerp(T.tensor([-2]), T.tensor([-5]), T.tensor(3))",
+    "T.lerp(T.tensor(-2.0), T.tensor(-5.0), T.tensor([-1.75], dtype=T.float64))",
+])
+def test_lerp_computes_in_the_common_dtype_of_its_three_operands(source):
+    """A 0-d float weight of integer operands makes a float result (tapegrad looked for an integer kernel)."""
+    same_program(lambda T: eval(source, {"T": T}))
+
+
+@pytest.mark.parametrize("weight_requires_grad", [False, True])
+def test_in_place_lerp_with_a_tensor_weight_keeps_self_for_the_weights_gradient(weight_requires_grad):
+    """lerp_ saved self, then overwrote it: backward refused a modification torch never sees (it saves
+    self only for the weight's gradient, and then a copy)."""
+    def program(T):
+        w = T.tensor(0.5, requires_grad=weight_requires_grad)
+        x = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 2
+        y.lerp_(T.tensor(-0.75), w)
+        y.sum().backward()
+        return x.grad, w.grad, y.grad_fn.name()
+    same_program(program)
+
+
+def test_grad_of_an_input_viewed_under_no_grad_is_unused_not_refused():
+    """A view made under no_grad of a tensor that requires grad reports requires_grad but has no edge:
+    torch treats it as an unused input."""
+    def program(T):
+        a = T.tensor([[1.0, 2.0]], requires_grad=True) * 1
+        with T.no_grad():
+            seen = a.expand((3, 1, 2))
+        used = a * 2
+        return T.autograd.grad(used.sum(), [used, seen], allow_unused=True)
+    same_program(program)
+    same_program(lambda T: T.autograd.grad(
+        (T.tensor([1.0], requires_grad=True) * 1).sum(), [T.tensor([1.0], requires_grad=True).expand(2)]))
+
+
+@pytest.mark.parametrize("source", [
+    "F.linear(T.zeros((5, 5, 0), dtype=T.int32), T.zeros((2, 0), dtype=T.int32), T.tensor([-5, -1], dtype=T.int32))",
+    "T.ones(3).sum((0, 0))", "T.tensor(1.0).logsumexp((0, 0))", "T.tensor(1.0).nansum((0, -1))",
+    "T.tensor(1.0).mean((0, 0))", "T.ones(3, requires_grad=True).sum(dtype=T.int64)",
+    "T.ones(3, requires_grad=True).nansum(0, dtype=T.int64)", "T.ones(3, requires_grad=True).sum(dtype=T.bool)",
+    "T.ones(3, requires_grad=True).prod(0, dtype=T.int64)", "T.ones(3, requires_grad=True).cumsum(0, dtype=T.int64)",
+    "T.ones(3).repeat(True)", "T.zeros(True)", "T.ones(1).reshape(True)", "T.ones(1).repeat(2, True)",
+    "T.full_like(T.tensor([1]), float('nan'))", "T.full_like(T.tensor([1], dtype=T.int32), 1e10)",
+    "T.full_like(T.tensor([1]), 2**62 + 1)", "T.full((2,), 2**63 - 1)", "T.zeros(1, dtype=T.int64).fill_(-2**62 - 1)",
+    "T.full((1,), 3.5e38)", "T.zeros(1).fill_(1e300)", "T.full((1,), float('-inf'))",
+    "F.soft_margin_loss(T.ones(5), T.zeros(7, 5))",
+    "T.bmm(T.ones(2, 3, 3, dtype=T.int32), T.zeros((2, 3, 0), dtype=T.float64))",
+    "T.bmm(T.ones(2, 3, 0, dtype=T.float64), T.zeros((2, 0, 2), dtype=T.int32))",
+    "T.bmm(T.ones(2, 3, 1, dtype=T.float64), T.zeros((2, 1, 2), dtype=T.int32))",
+    "T.matmul(T.ones(0, 3, dtype=T.int64), T.ones(2, 3, 2, dtype=T.float64))",
+    "T.ones(2, 0, 2**40, dtype=T.int32).flip((0, 1, 2))",
+])
+def test_edge_arguments_found_by_the_fuzzer_behave_as_torch(source):
+    """Empty shapes, duplicate dims of 0-d tensors, integer dtype= on inputs that require grad, a bool
+    for a size, fill values beyond the dtype, broadcasting past the input's shape, empty products of
+    mixed dtypes."""
+    same_program(lambda T: eval(source, {"T": T, "F": functional(T)}))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_over_no_classes_with_every_target_ignored(reduction):
+    def program(T):
+        x = T.ones(1, 0, requires_grad=True)
+        loss = functional(T).nll_loss(x, T.tensor([-100]), reduction=reduction, weight=T.ones(0))
+        loss.sum().backward()
+        return loss, x.grad
+    same_program(program)
+
+
+@pytest.mark.parametrize("use", ["v5.max(-2)", "v5.prod(dim=0)", "T.squeeze(v1)", "v1.float()", "v1.long()",
+                                 "v1 == 1", "v1[0]", "v1.sum()", "v1 + 1", "v1.clone()"])
+def test_ops_on_a_bool_tensor_that_requires_grad_refuse_its_dtype_as_torch(use):
+    """gt_ with an operand that requires grad makes a bool tensor require grad; torch then records every
+    differentiable op on it and refuses an integer or bool result ("Autograd not support dtype")."""
+    def program(T):
+        v1 = T.tensor([[True], [True], [True]]).index_select(1, T.tensor([0, 0, 0, 0]))
+        v2 = v1.expand_as(v1)
+        v5 = v1.unflatten(1, (4, -1))
+        v2.gt_(T.tensor([2.5, -1.5, -0.25, -1.75], requires_grad=True))
+        return eval(use, {"T": T, "v1": v1, "v5": v5})
+    same_program(program)
+
+
+def test_pow_with_a_tensor_exponent_refuses_backward_after_its_result_changed():
+    """PowBackward1 saves its result; torch unpacks it even for self's gradient alone."""
+    def program(T):
+        x = T.tensor([[-1.0], [0.0], [-0.5], [1.25]], dtype=T.float64, requires_grad=True)
+        y = x ** T.tensor(-2.0, dtype=T.float64)
+        y[1::2, None] = T.tensor([-3.0], dtype=T.float64)
+        (y.squeeze(1) * T.tensor([-1.0, 2.75, 64.0, -3.0], dtype=T.float64)).sum().backward()
+        return x.grad
+    same_program(program)

@@ -229,8 +229,10 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
 
   std::vector<Capture, PoolAllocator<Capture>> captures;
   for (const Tensor& in : inputs) {
+    // torch asks for requires_grad here; an input that has it but no edge (a view made under no_grad)
+    // is unreachable, so its gradient stays unset (unused).
+    if (!in->requires_grad()) fail(ErrorKind::Runtime, "One of the differentiated Tensors does not require grad");
     Edge e = gradient_edge(in);
-    if (!e.fn) fail(ErrorKind::Runtime, "One of the differentiated Tensors does not require grad");
     captures.push_back({e.fn.get(), e.input_nr, Tensor()});
   }
   const bool capturing = !inputs.empty();

@@ -152,7 +152,14 @@ AutogradKeyFrom::~AutogradKeyFrom() {
 FormulaNode* record(const char* name, BackwardFormula formula, const Tensor& out,
                     std::initializer_list<const Tensor*> inputs) {
   // Integer and bool results carry no gradient (torch's rule for every op, in-place writes included).
-  if (!is_floating(out->dtype())) return nullptr;
+  if (!is_floating(out->dtype())) {
+    // But an integer input that requires grad (written in place by a comparison with an operand that
+    // does) makes torch record, and its history check refuses the result's dtype.
+    for (const Tensor* t : inputs)
+      if (t && *t && (*t)->requires_grad() && !is_floating((*t)->dtype()) && GradMode::is_enabled() && !out->is_inference())
+        fail(ErrorKind::Runtime, "Autograd not support dtype: ", dtype_scalar_type_name(out->dtype()));
+    return nullptr;
+  }
   return record_any_dtype(name, formula, out, inputs);
 }
 

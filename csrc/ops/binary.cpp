@@ -279,14 +279,15 @@ Tensor pow(const Tensor& a, const Tensor& b) {
   if (result_type(a, b) == DType::Bool) fail(ErrorKind::NotImplemented, "\"pow\" not implemented for 'Bool'");
   Tensor out = run_binary(BinaryOp::Pow, a, b, result_type(a, b));
   if (FormulaNode* n = record("PowBackward1", [](FormulaNode& n, const Tensor& g) -> TensorList {
-        Tensor self = n.saved(0), ex = n.saved(1);
+        // torch unpacks every saved tensor first: an in-place change of the result is refused even
+        // where only self's gradient is asked for.
+        Tensor self = n.saved(0), ex = n.saved(1), r = n.saved(2);
         Tensor ga, gb;
         if (n.needs_grad(0)) {
           Tensor d = mul(g, mul(ex, pow(self, sub(ex, Scalar(1.0)))));
           ga = keep_where(d, mask(ex, int(UnaryOp::NeMask), 0.0));
         }
         if (n.needs_grad(1)) {
-          Tensor r = n.saved(2);
           gb = mul(g, keep_where(mul(r, log(self)), pow_exponent_mask(self, ex)));
         }
         return {ga, gb};

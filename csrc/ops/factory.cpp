@@ -15,14 +15,35 @@ Tensor full(const Shape& shape, double value, DType dtype, Device device) {
   return t;
 }
 
+namespace {
+// Fills t with a number checked against t's dtype: torch refuses inf, nan and out-of-range values
+// for integers, finite values beyond float's range for float32. An int64 a double cannot carry is copied from an exact 0-d tensor.
+void fill_checked(const Tensor& t, const Scalar& value) {
+  const DType dtype = t->dtype();
+  if (is_integral(dtype, false)) value.to_integer(dtype);
+  TG_CHECK(dtype != DType::Float32 || !std::isfinite(value.value) || std::fabs(value.value) <= std::numeric_limits<float>::max(),
+           "value cannot be converted to type float without overflow");
+  if (dtype == DType::Int64 && !value.is_floating() && int64_t(double(value.ivalue)) != value.ivalue)
+    kernels(t).copy(*scalar_tensor(value, dtype, t->device()), *t);
+  else
+    kernels(t).fill(*t, value.value);
+}
+}  // namespace
+
 Tensor full(const Shape& shape, const Scalar& value, DType dtype, Device device) {
-  if (is_integral(dtype, false)) value.to_integer(dtype);  // torch refuses inf, nan and out-of-range values
-  return full(shape, value.value, dtype, device);
+  Tensor t = TensorImpl::empty(shape, dtype, device);
+  fill_checked(t, value);
+  return t;
 }
 
 Tensor full_like(const Tensor& t, double value, DType dtype, Device device) {
   Tensor out = device == t->device() ? empty_like_layout(t, t->sizes(), dtype) : TensorImpl::empty(t->sizes(), dtype, device);
   kernels(out).fill(*out, value);
+  return out;
+}
+Tensor full_like(const Tensor& t, const Scalar& value, DType dtype, Device device) {
+  Tensor out = device == t->device() ? empty_like_layout(t, t->sizes(), dtype) : TensorImpl::empty(t->sizes(), dtype, device);
+  fill_checked(out, value);
   return out;
 }
 

@@ -114,8 +114,17 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   TG_CHECK(a->sizes()[0] == b->sizes()[0] && a->sizes()[2] == b->sizes()[1],
            "Expected size for first two dimensions of batch2 tensor to be: [", a->sizes()[0], ", ", a->sizes()[2],
            "] but got: [", b->sizes()[0], ", ", b->sizes()[1], "].");
-  check_matmul_dtypes(a, b, "bmm");
-  Tensor out = raw_bmm(a, b);
+  // torch's kernel returns an empty result, or zeros for an empty contraction, in batch2's dtype
+  // before it compares the dtypes.
+  const bool nothing_to_multiply = a->sizes()[1] * b->sizes()[2] * a->sizes()[0] == 0 || a->sizes()[2] == 0;
+  Tensor out;
+  if (nothing_to_multiply && a->dtype() != b->dtype() && a->dtype() != DType::Bool) {
+    check_same_device(a, b);
+    out = full({a->sizes()[0], a->sizes()[1], b->sizes()[2]}, 0.0, b->dtype(), a->device());
+  } else {
+    check_matmul_dtypes(a, b, "bmm");
+    out = raw_bmm(a, b);
+  }
   if (FormulaNode* n = record("BmmBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {n.needs_grad(0) ? bmm(g, transpose(n.saved(1), 1, 2)) : Tensor(),
                 n.needs_grad(1) ? bmm(transpose(n.saved(0), 1, 2), g) : Tensor()};

@@ -228,7 +228,10 @@ Tensor soft_margin_loss(const Tensor& x, const Tensor& y, int64_t reduction) {
   Tensor out;
   {
     AutoGradMode off(false);
-    // torch writes -x*y into a tensor of the input's dtype, then takes exp and log1p in place.
+    // torch writes -x*y into a tensor of the input's dtype (and shape), then takes exp and log1p in place.
+    const Shape shape = broadcast_shapes(x->sizes(), y->sizes());
+    TG_CHECK(shape == x->sizes(), "output with shape ", shape_str(x->sizes()), " doesn't match the broadcast shape ",
+             shape_str(shape));
     out = reduce_loss(log1p(exp(to_dtype(neg(mul(x, y)), x->dtype()))), reduction);
   }
   return record_pair("SoftMarginLossBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
@@ -295,10 +298,11 @@ Tensor nll_loss(const Tensor& logp, const Tensor& target, const Tensor& weight, 
       fail(ErrorKind::Index, "Target ", item_of(select(t2, 0, at)), " is out of bounds.");
     }
     row_weight = to_dtype(valid, logp->dtype());
-    if (weight) row_weight = mul(row_weight, index_select(weight, 0, safe));
+    // No classes: every row is ignored (a valid target was refused above), and there is nothing to pick.
+    if (weight && classes > 0) row_weight = mul(row_weight, index_select(weight, 0, safe));
     rows = unsqueeze(safe, 1);
     // An ignored row contributes nothing, even when its log-probability is -inf or NaN.
-    Tensor picked = mul(squeeze(gather(lp2, 1, rows), {1}), row_weight);
+    Tensor picked = classes > 0 ? mul(squeeze(gather(lp2, 1, rows), {1}), row_weight) : zeros_like(row_weight);
     Tensor l = where(valid, neg(picked), full({}, 0.0, picked->dtype(), picked->device()));  // ignored: +0.0, as torch
     if (reduction == kMean) out = div(sum(l), sum(row_weight));
     else if (reduction == kSum) out = sum(l);
@@ -313,7 +317,7 @@ Tensor nll_loss(const Tensor& logp, const Tensor& target, const Tensor& weight, 
         Tensor lp2 = lp->dim() == 2 ? lp : unsqueeze(lp, 0);
         // Ignored rows weigh 0 and get no gradient, even when g / sum(w) is inf (all ignored).
         Tensor row_grad = keep_where(neg(mul(unsqueeze(w, 1), scale)), unsqueeze(w, 1));
-        Tensor grad = scatter_add(zeros_like(lp2), 1, rows, row_grad);
+        Tensor grad = lp2->numel() ? scatter_add(zeros_like(lp2), 1, rows, row_grad) : zeros_like(lp2);
         return {lp->dim() == 2 ? grad : squeeze(grad, {0})};
       }, out, {&logp})) {
     n->save(logp);

@@ -15,7 +15,8 @@ Tensor full(const Shape& shape, double value, DType dtype, Device device = Devic
 Tensor full(const Shape& shape, const Scalar& value, DType dtype, Device device = Device());
 Tensor zeros_like(const Tensor& t);
 // `value` everywhere, laid out like t when t is dense (torch's preserve_format).
-Tensor full_like(const Tensor& t, double value, DType dtype, Device device);
+Tensor full_like(const Tensor& t, double value, DType dtype, Device device);  // unchecked: for rules' constants
+Tensor full_like(const Tensor& t, const Scalar& value, DType dtype, Device device);  // a user's number, checked
 Tensor ones_like(const Tensor& t);
 // A 0-dim tensor holding a Python number, in the dtype it will be used as.
 Tensor scalar_tensor(const Scalar& s, DType dtype, Device device = Device());

@@ -20,14 +20,17 @@ double largest_finite(DType dt) {
   return dt == DType::Float32 ? double(std::numeric_limits<float>::max()) : std::numeric_limits<double>::max();
 }
 
-// torch checks the operands' dtypes (end, then a tensor weight) before it looks for a kernel.
-void check_float_operands(const Tensor& a, const Tensor& b, const char* kernel, const Tensor* weight = nullptr) {
+// torch checks the operands' dtypes (end, then a tensor weight) before it looks for a kernel for
+// `computed` (the operands' common dtype).
+void check_float_operands(const Tensor& a, const Tensor& b, const char* kernel, const Tensor* weight = nullptr,
+                          DType computed = DType::Bool) {
   if (b->dtype() != a->dtype())
     fail(ErrorKind::Runtime, "expected dtype ", dtype_name(a->dtype()), " for `end` but got dtype ", dtype_name(b->dtype()));
   if (weight && (*weight)->dim() > 0 && (*weight)->dtype() != a->dtype())  // a 0-dim weight of any type is taken
     fail(ErrorKind::Runtime, "expected dtype ", dtype_name(a->dtype()), " for `weight` but got dtype ",
          dtype_name((*weight)->dtype()));
-  if (!is_floating(a->dtype())) fail(ErrorKind::NotImplemented, "\"", kernel, "\" not implemented for '", dtype_scalar_type_name(a->dtype()), "'");
+  if (!weight) computed = a->dtype();
+  if (!is_floating(computed)) fail(ErrorKind::NotImplemented, "\"", kernel, "\" not implemented for '", dtype_scalar_type_name(computed), "'");
 }
 
 // torch's lerp: self + w (end - self) below |w| = 0.5, else end - (end - self)(1 - w).
@@ -60,20 +63,20 @@ Tensor lerp(const Tensor& self, const Tensor& end, const Scalar& weight) {
 }
 
 Tensor lerp(const Tensor& self, const Tensor& end, const Tensor& weight_in) {
-  check_float_operands(self, end, "lerp_kernel_tensor", &weight_in);
-  // torch takes a 0-d weight of any dtype as a number in self's dtype, but where all three are 0-d
-  // its common dtype decides (a float64 weight makes the result float64).
-  const bool all_0d = self->dim() == 0 && end->dim() == 0 && weight_in->dim() == 0;
-  const DType dt = all_0d ? promote_types(self->dtype(), weight_in->dtype()) : self->dtype();
-  const Tensor weight = weight_in->dim() == 0 ? to_dtype(weight_in, dt) : weight_in;
+  // One iterator over the three: a 0-d weight of a higher kind (a float weight of integer operands)
+  // or all three 0-d decide the common dtype, which must have a kernel.
+  const DType dt = result_type({&self, &end, &weight_in});
+  check_float_operands(self, end, "lerp_kernel_tensor", &weight_in, dt);
+  const Tensor weight = to_dtype(weight_in, dt);
   Tensor out = untracked([&] { return lerp_values(to_dtype(self, dt), to_dtype(end, dt), weight); });
   if (FormulaNode* n = record("LerpBackward1", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Tensor self = n.saved(0), end = n.saved(1), w = n.saved(2);
         return {n.needs_grad(0) ? mul(g, rsub(w, Scalar(1.0))) : Tensor(), n.needs_grad(1) ? mul(g, w) : Tensor(),
                 n.needs_grad(2) ? mul(g, sub(end, self)) : Tensor()};
       }, out, {&self, &end, &weight})) {
-    n->save(self);
-    n->save(end);
+    // self and end are read only by the weight's gradient, as torch saves them.
+    n->save(n->needs_grad(2) ? self : Tensor());
+    n->save(n->needs_grad(2) ? end : Tensor());
     n->save(weight);
   }
   return out;

@@ -15,6 +15,13 @@ DType sum_dtype(const Tensor& x, std::optional<DType> dtype) {
   return is_floating(x->dtype()) ? x->dtype() : DType::Int64;
 }
 
+// torch refuses to record history on an integer or bool result (asked for with dtype=) of an input
+// that requires grad; it checks once the result is made, after the other checks.
+void check_differentiable_result(const Tensor& x, DType result) {
+  if (GradMode::is_enabled() && x->requires_grad() && !is_floating(result))
+    fail(ErrorKind::Runtime, "Autograd not support dtype: ", dtype_scalar_type_name(result));
+}
+
 // Which dims a reduction covers (all when `dims` is empty), as a sorted unique list.
 Shape reduced_dims(const Tensor& x, const Shape& dims) {
   Shape out;
@@ -26,8 +33,9 @@ Shape reduced_dims(const Tensor& x, const Shape& dims) {
     int64_t w = wrap_dim(d, x->dim());
     TG_CHECK(std::find(out.begin(), out.end(), w) == out.end(), "dim ", w,
              " appears multiple times in the list of dims");
-    if (x->dim() > 0) out.push_back(w);
+    out.push_back(w);
   }
+  if (x->dim() == 0) out.clear();  // a 0-d tensor's dim 0 (or -1) names the tensor itself
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -88,6 +96,7 @@ FormulaNode* record_reduction(const char* name, BackwardFormula rule, const Tens
 // ---------- full reductions ----------
 Tensor sum(const Tensor& x, std::optional<DType> dtype) {
   Tensor out = run_reduce(ReduceOp::Sum, x, reduced_dims(x, {}), false, sum_dtype(x, dtype));
+  check_differentiable_result(x, out->dtype());
   if (FormulaNode* n = record("SumBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {expand(g, n.shape)};
       }, out, {&x}))
@@ -120,6 +129,7 @@ Tensor mean(const Tensor& x, std::optional<DType> dtype) {
 Tensor sum(const Tensor& x, const Shape& dims, bool keepdim, std::optional<DType> dtype) {
   Shape rd = reduced_dims(x, dims);
   Tensor out = run_reduce(ReduceOp::Sum, x, rd, keepdim, sum_dtype(x, dtype));
+  check_differentiable_result(x, out->dtype());
   record_reduction("SumBackward1", [](FormulaNode& n, const Tensor& g) -> TensorList {
     return {expand(keep_dims(g, n), n.shape)};
   }, out, x, rd, keepdim);
@@ -135,6 +145,7 @@ Tensor nansum(const Tensor& x, const Shape& dims, bool keepdim, std::optional<DT
     kept = keep_where(x, logical_not(isnan(x)));
   }
   Tensor out = run_reduce(ReduceOp::Sum, kept, rd, keepdim, sum_dtype(x, dtype));
+  check_differentiable_result(x, out->dtype());
   if (FormulaNode* n = record_reduction("NansumBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {keep_where(expand(keep_dims(g, n), n.shape), logical_not(isnan(n.saved(0))))};
       }, out, x, rd, keepdim))
@@ -174,6 +185,7 @@ Tensor product_of_others(const Tensor& x, int64_t d) {
 Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim, std::optional<DType> dtype) {
   Shape rd = dim ? reduced_dims(x, {*dim}) : reduced_dims(x, {});
   Tensor out = run_reduce(ReduceOp::Prod, x, rd, dim ? keepdim : false, sum_dtype(x, dtype));
+  check_differentiable_result(x, out->dtype());
   auto rule = [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (x->dim() == 0) return {g};  // torch: the product of one number is that number, whatever it is (NaN)
@@ -472,6 +484,7 @@ Tensor log_softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype) { r
 Tensor cumsum(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
   int64_t d = wrap_dim(dim, x->dim());
   if (sum_dtype(x, dtype) == DType::Bool) fail(ErrorKind::NotImplemented, "\"cumsum_out_cpu\" not implemented for 'Bool'");
+  check_differentiable_result(x, sum_dtype(x, dtype));
   // A floating input converted to another float type keeps its history (ToCopyBackward0).
   return cumsum_impl(to_dtype(x, sum_dtype(x, dtype)), d, false);
 }

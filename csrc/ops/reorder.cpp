@@ -77,7 +77,8 @@ Tensor flip(const Tensor& x, const Shape& dims_in) {
     AutoGradMode off(false);
     out = clone(x);  // flip always returns a new tensor
     for (int64_t d : dims)
-      if (x->dim() && x->sizes()[size_t(d)] > 1)
+      if (x->dim() && x->sizes()[size_t(d)] > 1 && x->numel() > 0)  // nothing to move (and a huge dim's
+                                                                    // positions would not fit in memory)
         out = index_select(out, d, positions(x->sizes()[size_t(d)] - 1, -1, -1, x->device()));
   }
   if (FormulaNode* n = record("FlipBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {

@@ -163,7 +163,8 @@ Shape dims_of(pyb::handle h) { return h.is_none() ? Shape{} : int_list_of(h, "di
 
 Shape size_of(const pyb::args& args, const char* name) {
   // One argument that is not an int is the whole size: a sequence, or the wrong type.
-  if (args.size() == 1 && !PyLong_Check(args[0].ptr())) {
+  // (torch's parser takes no bool for the first size: True is then the whole, wrong, argument.)
+  if (args.size() == 1 && (!PyLong_Check(args[0].ptr()) || PyBool_Check(args[0].ptr()))) {
     pyb::handle only = args[0];
     if (is_int_sequence_type(only)) return ints_in(only, only, name);
     int64_t single = 0;

@@ -166,7 +166,7 @@ void bind_functions(Module& m) {
   m.def("full_like", [](pyb::handle input, pyb::handle value, pyb::handle dtype, pyb::handle requires_grad) {
     Tensor t = tensor_of(input);
     DType dt = optional_dtype_of(dtype).value_or(t->dtype());
-    return with_requires_grad(ops::full_like(t, real_number_of(value, dt).value, dt, t->device()), requires_grad);
+    return with_requires_grad(ops::full_like(t, real_number_of(value, dt), dt, t->device()), requires_grad);
   }, arg("input"), arg("fill_value"), pyb::kw_only(), arg("dtype") = pyb::none(), arg("requires_grad") = false);
   m.def("is_tensor", [](pyb::handle h) { return is_tensor(h); });
   m.def("numel", [](pyb::handle x) { return tensor_of(x)->numel(); });

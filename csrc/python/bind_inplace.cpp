@@ -319,9 +319,13 @@ void bind_inplace(Module& m) {
         return assign_inplace(self, past_copy(ops::pow(in, Scalar::from_int(2)), in, self));
       })
       .def("lerp_", [](const Tensor& t, const Tensor& end, pyb::handle w) {
-        check_inplace_leaf(t);
-        return assign_inplace(t, is_tensor(w) ? ops::lerp(t, end, w.cast<Tensor>())
-                                              : ops::lerp(t, end, real_number_of(w, t->dtype())));
+        if (!is_tensor(w)) {
+          check_inplace_leaf(t);
+          return assign_inplace(t, ops::lerp(t, end, real_number_of(w, t->dtype())));
+        }
+        Tensor weight = w.cast<Tensor>();
+        Tensor in = original(t, weight->requires_grad(), &weight);  // the weight's gradient reads self
+        return assign_inplace(t, past_copy(ops::lerp(in, end, weight), in, t));
       }, arg("end"), arg("weight"))
       .def("addcmul_", [](const Tensor& t, const Tensor& a, const Tensor& b, pyb::handle v) {
         return assign_inplace(t, ops::addcmul(t, a, b, real_number_of(v, t->dtype())));

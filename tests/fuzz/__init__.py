@@ -6,7 +6,8 @@ How it works
   seeded random walk over the public API that runs each statement in torch while writing it, so
   it knows every variable's real shape, dtype, requires_grad, aliasing and values and can pick
   valid arguments (and, for ~10% of statements, deliberately bad ones). Data are literals from a
-  grid of exactly representable values (plus nan, +-inf, -0.0), never RNG output. Statements
+  grid of exactly representable values (plus nan, +-inf, -0.0), never RNG output. No complex
+  values: tapegrad has no complex dtypes (and torch accepts them, so they are no bad argument). Statements
   are text over a module `T` (torch or tapegrad) and `F` (its nn.functional).
 * execute.py: runs a program in both libraries in lockstep in one process. Per statement the
   outcome is "ok" or the exception's type; when both succeed, what it defined and what it wrote

@@ -1,6 +1,7 @@
 """tapegrad.nn.functional: the functional forms of the layers and activations (losses come from
 _loss_functions.py), with torch's signatures, defaults and argument checks."""
 
+import math
 import tapegrad
 from tapegrad import _C
 from tapegrad._composites import _bool_arg, _float_arg, _ints_arg, _str_arg, _tensor_arg
@@ -30,7 +31,8 @@ def linear(input, weight, bias=None):
         return _C.addmm(bias, input, weight.t())
     if input.dim() > 2 and input.is_contiguous():
         # torch folds the leading dims into one matrix product and views the result back.
-        out = _C.addmm(bias, input.reshape(-1, input.shape[-1]), weight.t())
+        rows = math.prod(input.shape[:-1])  # not -1: ambiguous where the last dim is 0
+        out = _C.addmm(bias, input.reshape(rows, input.shape[-1]), weight.t())
         return out.view(*input.shape[:-1], weight.shape[0])
     return input.matmul(weight.t()) + bias
 
