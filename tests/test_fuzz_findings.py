@@ -1362,3 +1362,72 @@ def test_pow_with_a_tensor_exponent_refuses_backward_after_its_result_changed():
         (y.squeeze(1) * T.tensor([-1.0, 2.75, 64.0, -3.0], dtype=T.float64)).sum().backward()
         return x.grad
     same_program(program)
+
+
+def test_nonzero_lays_its_coordinates_out_column_by_column_as_torch():
+    """torch's nonzero has strides (1, N): .contiguous() copies, so an in-place write to the result
+    does not reach the copy (tapegrad's contiguous result was shared)."""
+    def program(T):
+        found = T.nonzero(T.tensor([[[2, -2, 0], [1, 0, -4]]]))
+        copy = found.contiguous()
+        found.clamp_max_(1)
+        return copy, found.stride(), [c.stride() for c in T.nonzero(T.ones(2, 3), as_tuple=True)], \
+            T.nonzero(T.zeros(0, 3)).stride(), T.nonzero(T.tensor(1)).stride()
+    same_program(program)
+
+
+@pytest.mark.parametrize("write", ["v.add_(1)", "v.mul_(2)", "F.silu(v, True)", "v.zero_()", "v.sin_()"])
+def test_in_place_write_to_an_inference_tensor_outside_inference_mode_lands_then_raises(write):
+    """torch runs the kernel, then refuses the version bump: the tensor holds the new values."""
+    def program(T):
+        with T.inference_mode():
+            v = T.tensor([-0.75, -2.5, 2.25, 3.0])
+        try:
+            eval(write, {"v": v, "F": functional(T)})
+            raised = None
+        except RuntimeError as e:
+            raised = type(e).__name__
+        return v, raised
+    same_program(program)
+
+
+def test_hardsigmoid_gradient_under_create_graph_has_torchs_not_implemented_node():
+    def program(T):
+        x = T.tensor([-2.0, 0.5], requires_grad=True)
+        g, = T.autograd.grad(functional(T).hardsigmoid(x).sum(), [x], create_graph=True)
+        try:
+            g.sum().backward()
+            raised = None
+        except RuntimeError as e:
+            raised = str(e)
+        return g, raised
+    same_program(program)
+
+
+@pytest.mark.parametrize("source", [
+    "T.var(T.tensor([-2.25, 3.0], requires_grad=True), -1, correction=3)",
+    "T.var(T.tensor([-2.25, 3.0], requires_grad=True), correction=3)",
+    "T.var(T.tensor([-2.25, 3.0], requires_grad=True), 0, correction=2)",
+    "T.var(T.tensor([float('nan'), 3.0], requires_grad=True), 0, correction=2)",
+    "T.std(T.tensor([-2.25, 3.0], requires_grad=True), -1, correction=3)",
+])
+def test_variance_gradient_without_degrees_of_freedom_follows_torchs_dim_rule(source):
+    """With dims torch takes 2 / (N - correction) as it is (negative, or inf times the centred x); only
+    a reduction without dims has the NaN-at-the-mean, else +inf rule."""
+    def program(T):
+        v = eval(source, {"T": T})
+        x = v.grad_fn.next_functions[0][0].variable
+        v.backward()
+        return v, x.grad
+    same_program(program)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_gradient_of_a_product_with_two_zeros(create_graph):
+    """torch's ProdBackward0 gives zeros for two zeros or more (NaN elsewhere does not spread), except
+    under create_graph, where it takes the product of the others."""
+    def program(T):
+        x = T.tensor([0.0, 1.0, float("nan"), 0.0, float("inf"), -2.0], requires_grad=True)
+        g, = T.autograd.grad(x.abs().prod(), [x], create_graph=create_graph)
+        return g
+    same_program(program)

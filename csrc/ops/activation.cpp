@@ -141,7 +141,16 @@ Tensor hardsigmoid(const Tensor& x) {
   return activation(UnaryOp::Hardsigmoid, x, "hardsigmoid_cpu", "HardsigmoidBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Hardsigmoid), g, x)};
-    return {grad_where(logical_and(is_cmp(x, CompareOp::Gt, -3), is_cmp(x, CompareOp::Lt, 3)), mul_scalar(g, double(1.0f / 6.0f)))};  // torch: the float 1/6
+    Tensor inside = logical_and(is_cmp(x, CompareOp::Gt, -3), is_cmp(x, CompareOp::Lt, 3));
+    Tensor gx = grad_where(inside, mul_scalar(g, double(1.0f / 6.0f)));  // torch: the float 1/6
+    // torch has no derivative of hardsigmoid_backward: under create_graph the result requires grad
+    // through a node that refuses a backward.
+    if (!GradMode::is_enabled() || !x->requires_grad()) return {gx};
+    Tensor out = as_new(detach(gx));
+    record("torch::autograd::NotImplemented", [](FormulaNode&, const Tensor&) -> TensorList {
+      fail(ErrorKind::Runtime, "derivative for aten::hardsigmoid_backward is not implemented");
+    }, out, {&gx, &x});
+    return {out};
   });
 }
 

@@ -193,6 +193,10 @@ Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim, std::opti
       // No zeros: d prod / d x_i = prod / x_i, written with ops so it differentiates again.
       return {mul(expand(keep_dims(g, n), n.shape), div(keep_dims(n.saved(1), n), x))};
     }
+    // torch's rule for the product of everything (without create_graph): two zeros or more make
+    // every gradient 0.
+    if (n.scalars[0] != 0 && !GradMode::is_enabled() && item_of(sum(compare(x, Scalar(0.0), 0 /* Eq */), {}, false)) > 1)
+      return {zeros_like(x)};
     // With zeros, the product of the others: exclusive running products from both ends.
     Tensor flat = n.ints.size() == 1 ? x : reshape(x, {-1});
     int64_t d = n.ints.size() == 1 ? n.ints[0] : 0;
@@ -212,6 +216,7 @@ Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim, std::opti
                                         dim ? keepdim : false)) {
     n->save(x);
     n->save(out, true);
+    n->scalars[0] = dim ? 0 : 1;  // the product of everything (ProdBackward0)
   }
   return out;
 }
@@ -309,15 +314,22 @@ Tensor centered(const Tensor& x, const Shape& rd) { return sub(x, mean(x, rd, tr
 
 Tensor var_backward(const Tensor& g_keep, const Tensor& x, const FormulaNode& n) {
   double dof = n.scalars[0];
-  if (dof <= 0 && int64_t(n.ints.size()) == x->dim()) {
-    // torch's rule over every element with no degrees of freedom: NaN where x is its mean, else +inf
-    // (constants: the result has no history of x).
+  if (dof <= 0 && n.scalars[1] != 0) {
+    // torch's rule for a reduction without dims and no degrees of freedom: NaN where x is its mean,
+    // else +inf (constants: the result has no history of x). With dims it takes 2 / dof as it is.
     Tensor at_mean = compare(x, mean(x, n.ints, true), int(CompareOp::Eq));
     auto constant = [&](double v) { return full({}, v, x->dtype(), x->device()); };
     return mul(g_keep, where(at_mean, constant(std::numeric_limits<double>::quiet_NaN()),
                              constant(std::numeric_limits<double>::infinity())));
   }
   return mul(mul_scalar(g_keep, 2.0 / dof), centered(x, n.ints));
+}
+
+// What var_backward reads: the degrees of freedom, and whether torch takes its rule for a reduction
+// without dims (none named, or a 0-d input).
+void set_degrees_of_freedom(FormulaNode& n, const Tensor& x, const Shape& rd, const Shape& dims, double correction) {
+  n.scalars[0] = double(count_of(x, rd)) - correction;
+  n.scalars[1] = dims.empty() || x->dim() == 0 ? 1 : 0;
 }
 }  // namespace
 
@@ -337,7 +349,7 @@ Tensor var(const Tensor& x, const Shape& dims, double correction, bool keepdim) 
         return {var_backward(keep_dims(g, n), n.saved(0), n)};
       }, out, x, rd, keepdim)) {
     n->save(x);
-    n->scalars[0] = std::max(0.0, double(count_of(x, rd)) - correction);
+    set_degrees_of_freedom(*n, x, rd, dims, correction);
   }
   return out;
 }
@@ -358,7 +370,7 @@ Tensor std(const Tensor& x, const Shape& dims, double correction, bool keepdim) 
       }, out, x, rd, keepdim)) {
     n->save(x);
     n->save(out, true);
-    n->scalars[0] = std::max(0.0, double(count_of(x, rd)) - correction);
+    set_degrees_of_freedom(*n, x, rd, dims, correction);
   }
   return out;
 }

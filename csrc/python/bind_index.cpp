@@ -452,6 +452,7 @@ void write_through_view(const Tensor& self, const Tensor& result) {
     AutoGradMode off(false);
     ops::copy_into(self, result->dtype() == self->dtype() ? result : ops::to_dtype(result, self->dtype()));
   }
+  check_inference_write(self);  // torch writes, then refuses to count the write on an inference tensor
   auto node = std::make_shared<CopySlices>();
   node->fn = result->grad_fn();
   node->fn->retarget_saved_output(result, self);
@@ -502,7 +503,6 @@ void check_inplace_leaf(const Tensor& self) {
 
 Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* constant_rule, bool allow_overlap) {
   if (!allow_overlap) check_no_internal_overlap(self);
-  check_inference_write(self);
   const Tensor& base = self->view_base() ? self->view_base() : self;
   // Any dtype: an integer result carries history only where the op recorded it for any dtype
   // (torch's in-place comparisons and fill_); copy_ decides for itself.
@@ -520,6 +520,7 @@ Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* cons
     fail(ErrorKind::Runtime, "result type ", dtype_scalar_type_name(result->dtype()),
          " can't be cast to the desired output type ", dtype_scalar_type_name(self->dtype()));  // see assign_inplace
   if (base != self && track) {
+    check_inference_write(self);
     // Through a view: the base's history is rewritten (CopySlices).
     // An integer view without history written by an op recorded for any dtype (gt_ with an operand
     // that requires grad): its node is wrapped as torch does, where a plain copy would track nothing.
@@ -534,6 +535,7 @@ Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* cons
     AutoGradMode off(false);
     ops::copy_into(self, result->dtype() == self->dtype() ? result : ops::to_dtype(result, self->dtype()));
   }
+  check_inference_write(self);  // torch writes, then refuses to count the write on an inference tensor
   // The in-place op's node (made by the out-of-place op from self's old history) becomes self's.
   if (track && result->grad_fn()) {
     result->grad_fn()->retarget_saved_output(result, self);

@@ -165,10 +165,16 @@ void bind_shape(Module& m) {
   }, arg("dim"), arg("index"), arg("source"), pyb::kw_only(), arg("alpha") = 1);
   def_both(m, cls, "nonzero", [](const Tensor& t, bool as_tuple) -> pyb::object {
     Tensor nz = ops::nonzero(t);
-    if (!as_tuple) return pyb::cast(nz);
-    if (t->dim() == 0) return pyb::make_tuple(ops::full({nz->sizes()[0]}, 0.0, DType::Int64, t->device()));
-    pyb::tuple out(size_t(t->dim()));
-    for (int64_t k = 0; k < t->dim(); ++k) out[size_t(k)] = ops::contiguous(ops::select(nz, 1, k));
+    // torch lays the coordinates out column by column, [N, dims] with strides (1, N) (so its
+    // .contiguous() copies), and as_tuple hands out those columns.
+    const int64_t n = nz->sizes()[0], dims = nz->sizes()[1];
+    Tensor columns = ops::empty({dims, n}, DType::Int64, t->device());
+    ops::copy_into(columns, ops::transpose(nz, 0, 1));
+    if (!as_tuple)
+      return pyb::cast(TensorImpl::view_of(columns->storage(), {n, dims}, {1, n}, 0, DType::Int64));
+    if (t->dim() == 0) return pyb::make_tuple(ops::full({n}, 0.0, DType::Int64, t->device()));
+    pyb::tuple out(static_cast<size_t>(dims));
+    for (int64_t k = 0; k < dims; ++k) out[size_t(k)] = ops::select(columns, 0, k);
     return std::move(out);
   }, pyb::kw_only(), arg("as_tuple") = false);
   for (const char* name : {"cat", "concat", "concatenate"}) {
