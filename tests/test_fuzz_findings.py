@@ -1431,3 +1431,38 @@ def test_gradient_of_a_product_with_two_zeros(create_graph):
         g, = T.autograd.grad(x.abs().prod(), [x], create_graph=create_graph)
         return g
     same_program(program)
+
+
+@pytest.mark.parametrize("op", ["exp_", "exp2_", "tanh_", "sigmoid_", "rsqrt_", "sqrt_"])
+def test_second_order_gradient_through_an_in_place_op_that_saves_its_result(op):
+    """The in-place op's saved result became self while self still had its old history: under
+    create_graph the result's own node was skipped (a silent wrong second derivative)."""
+    def program(T):
+        x = T.tensor([3.0, 1.5], requires_grad=True)
+        y = x * 1
+        getattr(y, op)()
+        g, = T.autograd.grad(y, [x], grad_outputs=T.tensor([-1.0, -1.25]), create_graph=True)
+        return T.autograd.grad((g * g).sum(), x)
+    same_program(program)
+
+
+def test_layer_norm_of_constant_rows_is_exactly_its_bias():
+    """torch's Welford moments give a constant row its value as mean and 0 variance: x - mean is 0
+    exactly (0 times an infinite weight is NaN); a mean of sum / n was off by an ulp."""
+    def program(T):
+        x = T.full((2, 3, 2), -1.25, dtype=T.float64).tanh()
+        w = T.tensor([[-2.0, 1.25], [2.5, float("inf")], [-1.75, -0.25]], dtype=T.float64)
+        b = T.tensor([[0.25, 3.0], [-2.25, 0.75], [-1.75, -2.75]], dtype=T.float64)
+        f = functional(T)
+        return [f.layer_norm(x, (3, 2), w, b, eps=1.0).tolist(), f.layer_norm(T.full((2, 7), 3.3), (7,)).tolist(),
+                f.layer_norm(T.full((3, 5), 0.1).t(), (3,)).tolist()]
+    same_program(program)
+
+
+def test_sort_of_a_0d_tensor_refuses_backward_after_its_indices_changed():
+    def program(T):
+        x = T.tensor(-1.0, requires_grad=True)
+        values, indices = x.sort()
+        indices.logical_xor_(indices)
+        values.backward()
+    same_program(program, message=True)

@@ -36,7 +36,7 @@ Tensor SavedTensor::unpack(const char* owner) const {
   if (!data_) return Tensor();  // a saved None
   if (data_->version() != saved_version_) {
     std::string which = "[torch." + std::string(dtype_scalar_type_name(data_->dtype())) + "Tensor";
-    if (data_->dim() > 0) which += " " + shape_str(data_->sizes());
+    which += " " + shape_str(data_->sizes());  // "[]" for a 0-d tensor
     which += "]";
     // torch names the op that last wrote the tensor, without the "Backward<n>" suffix.
     auto op_name = [](std::string n) {

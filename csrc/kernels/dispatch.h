@@ -90,6 +90,11 @@ struct KernelTable {
   // batch_norm's statistics of a contiguous floating (N, C, *) x: per channel, the mean and the sum of
   // squared deviations from it (both contiguous [C], x's dtype), accumulated as torch's CPU kernel.
   void (*batch_norm_stats)(const TensorImpl& x, TensorImpl& mean, TensorImpl& var_sum);
+  // layer_norm over each contiguous row of n elements of contiguous floating x: per row the mean and
+  // 1 / sqrt(var + eps) (contiguous [rows], x's dtype), and out = (x - mean) * rstd * w + b (w, b
+  // contiguous [n] or null; all in x's dtype).
+  void (*layer_norm)(const TensorImpl& x, const TensorImpl* w, const TensorImpl* b, int64_t n, double eps,
+                     TensorImpl& out, TensorImpl& mean, TensorImpl& rstd);
   // out = op over in's elements along the dims where out (broadcast against in) has size 1 or
   // is missing; in and out share a dtype (Max/Min propagate NaN).
   void (*reduce)(ReduceOp op, const TensorImpl& in, TensorImpl& out);

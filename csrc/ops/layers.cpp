@@ -74,7 +74,13 @@ std::pair<Tensor, Tensor> norm_statistics(const Tensor& x, const Shape& dims, do
     auto [mu, var_sum] = batch_mean_and_var_sum(x, dims);
     return {mu, inverse_std(div_scalar(var_sum, count_over(x, dims)), eps, x->dtype())};
   }
-  return {mean(x, dims, true), inverse_std(var(x, dims, 0.0, true), eps, x->dtype())};
+  // layer_norm: the mean refined by the mean deviation from it, so a constant row has its value as
+  // its mean exactly and a variance of 0, as torch's Welford moments give (x - mean is then 0, which
+  // decides the result: 0 times an infinite weight is NaN).
+  Tensor rough = mean(x, dims, true);
+  Tensor mu = add(rough, mean(sub(x, rough), dims, true));
+  Tensor centred = sub(x, mu);
+  return {mu, inverse_std(mean(mul(centred, centred), dims, true), eps, x->dtype())};
 }
 
 // Input's (gx), weight's and bias's gradients of y = xhat * w + b; weight/bias gradients are
@@ -166,11 +172,21 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized, const Tensor& weight
   Tensor out, xhat, rstd, mu;
   {
     AutoGradMode off(false);
-    std::tie(mu, rstd) = norm_statistics(x, dims, eps, Norm::Layer);
-    xhat = mul(sub(x, mu), rstd);
-    out = xhat;
-    if (weight) out = mul(out, weight);
-    if (bias) out = add(out, bias);
+    if (x->device().is_cpu() && x->is_contiguous()) {  // one pass per row, the same numbers
+      Shape stat_shape = x->sizes();
+      for (int64_t d : dims) stat_shape[size_t(d)] = 1;
+      out = empty(x->sizes(), x->dtype(), x->device());
+      mu = empty(stat_shape, x->dtype(), x->device());
+      rstd = empty(stat_shape, x->dtype(), x->device());
+      Tensor w = weight ? contiguous(weight) : Tensor(), b = bias ? contiguous(bias) : Tensor();
+      kernels(x).layer_norm(*x, w ? w.get() : nullptr, b ? b.get() : nullptr, numel_of(normalized), eps, *out, *mu, *rstd);
+    } else {
+      std::tie(mu, rstd) = norm_statistics(x, dims, eps, Norm::Layer);
+      xhat = mul(sub(x, mu), rstd);
+      out = xhat;
+      if (weight) out = mul(out, weight);
+      if (bias) out = add(out, bias);
+    }
   }
   if (FormulaNode* n = record("NativeLayerNormBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return affine_norm_grads(n, g, n.shape, Norm::Layer);

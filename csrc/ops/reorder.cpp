@@ -64,8 +64,9 @@ Tensor triangle_part(const Tensor& x, int64_t diagonal, bool lower) {
 
 TensorList scatter_back(FormulaNode& n, const Tensor& g) {
   Tensor zeros = full(n.shape, 0.0, g->dtype(), g->device());
+  Tensor indices = n.saved(0);  // unpacked for a 0-d input too: torch refuses a changed one there as well
   if (n.shape.size() == 0) return {add(zeros, reshape(g, {}))};
-  return {scatter_add(zeros, n.ints[0], n.saved(0), g)};
+  return {scatter_add(zeros, n.ints[0], indices, g)};
 }
 
 }  // namespace

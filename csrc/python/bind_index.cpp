@@ -455,11 +455,12 @@ void write_through_view(const Tensor& self, const Tensor& result) {
   check_inference_write(self);  // torch writes, then refuses to count the write on an inference tensor
   auto node = std::make_shared<CopySlices>();
   node->fn = result->grad_fn();
-  node->fn->retarget_saved_output(result, self);
+  const auto fn = node->fn;
   place_in_base(*node, base, self);
   node->next_edges.push_back(base_edge(base));
   for (size_t i = 1; i < node->fn->next_edges.size(); ++i) node->next_edges.push_back(node->fn->next_edges[i]);
   base->set_grad_fn(std::move(node), 0);
+  fn->retarget_saved_output(result, self);
   rebase_view_history(self);
 }
 
@@ -520,7 +521,6 @@ Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* cons
     fail(ErrorKind::Runtime, "result type ", dtype_scalar_type_name(result->dtype()),
          " can't be cast to the desired output type ", dtype_scalar_type_name(self->dtype()));  // see assign_inplace
   if (base != self && track) {
-    check_inference_write(self);
     // Through a view: the base's history is rewritten (CopySlices).
     // An integer view without history written by an op recorded for any dtype (gt_ with an operand
     // that requires grad): its node is wrapped as torch does, where a plain copy would track nothing.
@@ -538,8 +538,10 @@ Tensor assign_inplace(const Tensor& self, const Tensor& result, const char* cons
   check_inference_write(self);  // torch writes, then refuses to count the write on an inference tensor
   // The in-place op's node (made by the out-of-place op from self's old history) becomes self's.
   if (track && result->grad_fn()) {
-    result->grad_fn()->retarget_saved_output(result, self);
+    // self takes the node first: the saved output it becomes must unpack with that node as its
+    // history (under create_graph), not with self's old one.
     self->set_grad_fn(result->grad_fn(), result->output_nr());
+    result->grad_fn()->retarget_saved_output(result, self);
     if (self->view_base()) self->set_view_version(self->version());
   } else if (track && self->requires_grad()) {
     // Overwritten with a constant (fill_, zero_): the old history gets a zero gradient.

@@ -12,6 +12,8 @@ void compare(CompareOp op, const TensorImpl& x, const TensorImpl& y, TensorImpl&
 void where(const TensorImpl& cond, const TensorImpl& x, const TensorImpl& y, TensorImpl& out);
 void fused_multiply_add(const TensorImpl& x, const TensorImpl& y, const TensorImpl& z, TensorImpl& out);
 void batch_norm_stats(const TensorImpl& x, TensorImpl& mean, TensorImpl& var_sum);
+void layer_norm(const TensorImpl& x, const TensorImpl* w, const TensorImpl* b, int64_t n, double eps, TensorImpl& out,
+                TensorImpl& mean, TensorImpl& rstd);
 void reduce(ReduceOp op, const TensorImpl& in, TensorImpl& out);
 void reduce_arg(ReduceOp op, const TensorImpl& in, int64_t dim, TensorImpl& values, TensorImpl& indices);
 void scan(ReduceOp op, const TensorImpl& in, int64_t dim, TensorImpl& out, bool exclusive, bool reverse);

@@ -3,7 +3,7 @@
 
 namespace tapegrad::cpu {
 namespace {
-const KernelTable kTable = {unary, unary_grad, binary, compare, where, fused_multiply_add, batch_norm_stats, reduce, reduce_arg, scan, softmax, copy, fill, arange, linspace, index, index_put, bmm, random, nonzero, sort};
+const KernelTable kTable = {unary, unary_grad, binary, compare, where, fused_multiply_add, batch_norm_stats, layer_norm, reduce, reduce_arg, scan, softmax, copy, fill, arange, linspace, index, index_put, bmm, random, nonzero, sort};
 struct Register {
   Register() { register_kernels(DeviceType::CPU, &kTable); }
 } register_cpu_kernels;
