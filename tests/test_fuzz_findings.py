@@ -1466,3 +1466,21 @@ def test_sort_of_a_0d_tensor_refuses_backward_after_its_indices_changed():
         indices.logical_xor_(indices)
         values.backward()
     same_program(program, message=True)
+
+
+@pytest.mark.parametrize("source", [
+    "F.pad(T.ones(0, 2), (-1, 2, -1, 2))", "F.pad(T.ones(2, 2), (-1, 2, -3, 2))", "F.pad(T.ones(1, 2), (0, 0, -2, 0))",
+    "F.pad(T.ones(3, 2), (-1, -2, -2, 0))", "F.pad(T.ones(3, 2), (-1, -1, -2, 0))",
+    "F.pad(T.ones(2, 2, dtype=T.bool), (2, 0), mode='reflect')", "F.pad(T.ones(2, 2, dtype=T.bool), (1, 0), mode='reflect')",
+    "F.pad(T.ones(2, 2, 2, dtype=T.bool), (1, 0, 1, 1), mode='replicate')", "F.pad(T.tensor(1.0), (1, 0), mode='')",
+    "T.ones(2).repeat_interleave(2**63)", "T.repeat_interleave(T.ones(2), 2, dim=2**63)",
+    "T.tensor([-1.0, 1.25]).cumsum_(dim=3, dtype=T.float64)", "F.layer_norm(T.ones(20), 20)",
+    "T.linspace(T.zeros(2, 2), 0.0, 5)", "T.linspace(T.tensor(1.0), T.zeros(2), 5)", "T.linspace(1.0, T.zeros(2), 5)",
+    "T.linspace(1, T.tensor(3), 5)", "T.linspace(T.tensor(True), T.tensor(3.5), 5)", "T.linspace('a', 3, 5)",
+    "T.arange(-1.5, 1.5, 0.5).requires_grad_().narrow(0, 3, 3).lerp_(T.ones(3), [1.0, 2.0])",
+])
+def test_argument_checks_in_torchs_order(source):
+    """Which check speaks first: narrow's length before the padded size, the padding sizes before the
+    kernel's dtype, the mode before the dims, int64 overflow before expand, the dim before the dtype,
+    the parser before the leaf check."""
+    same_program(lambda T: eval(source, {"T": T, "F": functional(T)}))

@@ -213,7 +213,16 @@ Tensor constant_pad(const Tensor& x, const Shape& pad, double value) {
   TG_CHECK(pad.size() % 2 == 0, "Padding length must be divisible by 2");
   TG_CHECK(int64_t(pad.size()) / 2 <= x->dim(), "Padding length should be less than or equal to two times the input "
            "dimension but got padding length ", pad.size(), " and input of dimension ", x->dim());
-  // pad = (last dim: before, after, next-to-last: before, after, ...); negative amounts crop.
+  // pad = (last dim: before, after, next-to-last: before, after, ...); negative amounts crop, which
+  // torch does first, with narrow, from the first padded dim on.
+  for (size_t i = pad.size() / 2; i-- > 0;) {
+    int64_t size = x->sizes()[size_t(x->dim()) - 1 - i];
+    for (int64_t amount : {pad[2 * i], pad[2 * i + 1]})
+      if (amount < 0) {
+        size += amount;
+        TG_CHECK(size >= 0, "narrow(): length must be non-negative.");
+      }
+  }
   Shape out_shape = x->sizes();
   for (size_t i = 0; i < pad.size() / 2; ++i) {
     size_t d = size_t(x->dim()) - 1 - i;
@@ -262,6 +271,11 @@ Tensor positional_pad(const Tensor& x, const Shape& pad, bool reflect) {
                "corresponding input dimension, but got: padding (", pad[2 * i], ", ", pad[2 * i + 1], ") at dimension ", d,
                " of input ", shape_str(x->sizes()));
     }
+  // The kernels have no bool version; torch looks for one after checking the sizes.
+  if (x->dtype() == DType::Bool)
+    not_for_dtype(reflect ? (k == 1 ? "reflection_pad1d" : k == 2 ? "reflection_pad2d" : "reflection_pad3d")
+                          : (k == 1 ? "replication_pad1d" : k == 2 ? "replication_pad2d" : "replication_pad3d"),
+                  DType::Bool);
   // Output position j along a padded dim reads input position j - before, mirrored at the ends
   // (reflect) or held at the edge (replicate).
   TensorList sources;

@@ -220,7 +220,24 @@ void bind_creation(Module& m) {
     return with_requires_grad(ops::arange(start, end, step, dt, device_from(device)), rg);
   }, arg("start") = absent(), arg("end") = absent(), arg("step") = absent(), pyb::kw_only(), arg("dtype") = none,
         arg("device") = none, arg("requires_grad") = false);
-  m.def("linspace", [](double start, double end, int64_t steps, pyb::handle dtype, pyb::handle device, pyb::handle rg) {
+  m.def("linspace", [](pyb::handle start_arg, pyb::handle end_arg, int64_t steps, pyb::handle dtype, pyb::handle device,
+                       pyb::handle rg) {
+    // Tensor ends must be 0-d, in torch's words for whichever of them are tensors.
+    const bool ts = is_tensor(start_arg), te = is_tensor(end_arg);
+    const int64_t ds = ts ? start_arg.cast<Tensor>()->dim() : 0, de = te ? end_arg.cast<Tensor>()->dim() : 0;
+    if (ds || de) {
+      std::string got = ts && te ? "start with " + std::to_string(ds) + " dimension(s) and end with " + std::to_string(de)
+                        : ts     ? "start with " + std::to_string(ds)
+                                 : "end with " + std::to_string(de);
+      fail(ErrorKind::Runtime, "linspace only supports 0-dimensional start and end tensors, but got ", got, " dimension(s).");
+    }
+    auto real = [](pyb::handle h, bool tensor) {
+      if (!tensor) return float_of(h);
+      pyb::object number = pyb::reinterpret_steal<pyb::object>(PyNumber_Float(h.ptr()));  // a 0-d tensor's value
+      if (!number) throw pyb::error_already_set();
+      return PyFloat_AsDouble(number.ptr());
+    };
+    const double start = real(start_arg, ts), end = real(end_arg, te);
     return with_requires_grad(ops::linspace(start, end, steps, optional_dtype_of(dtype).value_or(default_dtype()),
                                 device_from(device)), rg);
   }, arg("start"), arg("end"), arg("steps"), pyb::kw_only(), arg("dtype") = none, arg("device") = none,

@@ -274,11 +274,11 @@ void bind_inplace(Module& m) {
       }, pyb::arg("other"))
       .def("cumsum_", [](const Tensor& t, int64_t dim, pyb::handle dtype) {
         std::optional<DType> dt = optional_dtype_of(dtype);
+        wrap_dim(dim, t->dim());  // a dim out of range first
         if (dt && *dt != t->dtype())
           fail(ErrorKind::Runtime, "Bad in-place call: input tensor dtype ", dtype_name(t->dtype()),
                " and output tensor dtype ", dtype_name(*dt), " should match");
         if (t->dtype() == DType::Bool) {  // torch looks for a kernel only when there is something to sum
-          wrap_dim(dim, t->dim());  // a dim out of range first
           if (t->numel() == 0 || t->dim() == 0) return t;  // (a 0-d tensor is its own cumulative sum)
           fail(ErrorKind::NotImplemented, "\"cumsum_out_cpu\" not implemented for 'Bool'");
         }
@@ -320,6 +320,8 @@ void bind_inplace(Module& m) {
       })
       .def("lerp_", [](const Tensor& t, const Tensor& end, pyb::handle w) {
         if (!is_tensor(w)) {
+          // A weight that is no number fails torch's parser first; a complex one only its kernel.
+          if (!PyComplex_Check(w.ptr())) real_number_of(w, t->dtype());
           check_inplace_leaf(t);
           return assign_inplace(t, ops::lerp(t, end, real_number_of(w, t->dtype())));
         }

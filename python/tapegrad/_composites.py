@@ -221,6 +221,9 @@ def repeat_interleave(input, repeats=_ABSENT, dim=None, *, output_size=None):
     """Each element (along dim, or of the flattened input) repeated; repeat_interleave(counts) gives the
     index each output position takes."""
     _repeat_interleave_args(input, repeats, dim, output_size)
+    for v in (repeats, dim, output_size):  # torch's parser unpacks each int as an int64 first
+        if v is not _ABSENT and v is not None and not isinstance(v, Tensor) and not -2**63 <= v.__index__() < 2**63:
+            raise ValueError("Overflow when unpacking long long")
     if dim is not None:
         _wrap_dim(dim, input.dim())
     if repeats is _ABSENT:

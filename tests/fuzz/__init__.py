@@ -41,15 +41,15 @@ so CI keeps running them (a seed names the same program only for the same genera
 version: prefer a regular test for anything that must never regress).
 """
 
-FUZZ_ROUND = 5
+FUZZ_ROUND = 6
 CI_PROGRAMS = 2000
 REGRESSION_SEEDS = ()
 # Where the project stands on this round's seeds, which CI holds as a ratchet until issue 12's bar
 # is met: never a crash or hang; at most this many wrong-result statements; at least this
 # exception-kind agreement. Lower the first and raise the second as bugs are fixed (measured for
-# round 5: 0 wrong results, 99.32% agreement); the bar itself is 0 and 99.5%.
+# round 6: 0 wrong results, 99.70% agreement); the bar itself is 0 and 99.5%.
 RATCHET_WRONG_RESULTS = 0
-RATCHET_AGREEMENT = 0.991
+RATCHET_AGREEMENT = 0.995
 
 
 def ci_seeds(round_=None):

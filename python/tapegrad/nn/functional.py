@@ -148,8 +148,8 @@ def _renorm_rows_(weight, indices, max_norm, norm_type):
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    if isinstance(normalized_shape, int):
-        normalized_shape = (normalized_shape,)
+    if isinstance(normalized_shape, int):  # torch takes a sequence only (nn.LayerNorm wraps an int itself)
+        raise TypeError(f"layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int")
     _ints_arg("layer_norm", normalized_shape, "normalized_shape", 2)
     return _C._nn.layer_norm(input, list(normalized_shape), weight, bias, eps)
 
@@ -173,6 +173,8 @@ def pad(input, pad, mode="constant", value=None):
     _str_arg("pad", mode, "mode", 3)
     if value is not None:
         _float_arg("pad", value, "value", 4)
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > input.dim():
@@ -180,8 +182,6 @@ def pad(input, pad, mode="constant", value=None):
                            f"padding length {len(pad)} and input of dimension {input.dim()}")
     if mode == "constant":
         return _C._constant_pad(input, pad, 0.0 if value is None else float(value))
-    if mode not in ("reflect", "replicate", "circular"):
-        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     if len(pad) % 2:
@@ -201,9 +201,6 @@ def pad(input, pad, mode="constant", value=None):
     if 0 in input.shape[1 if batched else 0:]:
         raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other "
                            f"non-zero dimensions for input, but got: {list(input.shape)}")
-    if input.dtype == tapegrad.bool:
-        kernel = "reflection" if mode == "reflect" else "replication"
-        raise NotImplementedError(f"\"{kernel}_pad{k}d\" not implemented for 'Bool'")
     return _C._positional_pad(input, pad, mode == "reflect")
 
 
