@@ -1484,3 +1484,39 @@ def test_argument_checks_in_torchs_order(source):
     kernel's dtype, the mode before the dims, int64 overflow before expand, the dim before the dtype,
     the parser before the leaf check."""
     same_program(lambda T: eval(source, {"T": T, "F": functional(T)}))
+
+
+@pytest.mark.parametrize("flag", ["allow_unused=1.5", "create_graph=1.5", "retain_graph=1.5", "allow_unused='a'",
+                                  "allow_unused=2", "create_graph=0"])
+def test_autograd_grad_reads_its_flags_as_integers(flag):
+    """torch's engine takes any int for its truth and refuses other types with Python's TypeError."""
+    def program(T):
+        x = T.ones(2, requires_grad=True)
+        return eval(f"T.autograd.grad(x.sum(), [x], {flag})", {"T": T, "x": x})
+    same_program(program, message=True)
+
+
+@pytest.mark.parametrize("source", ["T.tensor(1.0).flatten(3)", "T.tensor(1.0).flatten(0, -2)",
+                                    "T.tensor(1.0).flatten(-1, 0)", "T.tensor([1.0, 2.0]).flatten(2**40)"])
+def test_flatten_checks_a_0d_tensors_dims(source):
+    same_program(lambda T: eval(source, {"T": T}))
+
+
+def test_masked_select_refuses_backward_after_its_input_changed():
+    """MaskedSelectBackward0 saves self: torch refuses its backward once self was written in place
+    (here under no_grad, as a leaf may be)."""
+    def program(T):
+        x = T.zeros((4, 2, 1, 2), requires_grad=True)
+        picked = x.masked_select(T.tensor([[[[True, False]]], [[[True, True]]], [[[True, False]]], [[[True, False]]]]))
+        with T.no_grad():
+            x.clamp_max_(1.5)
+        picked.backward(T.ones(5))
+    same_program(program)
+
+
+@pytest.mark.parametrize("source", ["T.eye(2**62, 0).unbind()", "T.eye(2**40, 0).unbind()", "T.eye(2**40, 0).split(1)",
+                                    "T.eye(2**62, 0).split(1)", "T.zeros(0, 3).chunk(2**62)", "T.zeros(0, 3).chunk(2**40)"])
+def test_splitting_into_more_pieces_than_memory_holds_is_refused_not_fatal(source):
+    """unbind of a (2**62, 0) tensor grew its list of pieces until the process died (SIGABRT under the
+    fuzzer's memory limit, the OOM killer without): the room is asked for first, as torch's vector does."""
+    same_program(lambda T: len(eval(source, {"T": T})))

@@ -200,11 +200,12 @@ Tensor masked_select(const Tensor& x, const Tensor& mask) {
   Tensor out = untracked([&] { return index(expand(x, shape), mask_indices(expand(mask, shape))); });
   if (FormulaNode* n = record("MaskedSelectBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Tensor mask = n.saved(0);
+        n.saved(1);  // torch unpacks self too: an x changed in place since is refused
         Tensor zeros = full(mask->sizes(), 0.0, g->dtype(), g->device());
         return {index_put(zeros, mask_indices(mask), g, false)};  // the engine sums broadcast dims back to x's shape
       }, out, {&x})) {
     n->save(expand(mask, shape));
-    n->save(x);  // unread, but torch saves self here: an inference x is refused as there
+    n->save(x);  // only checked, as torch saves self here: an inference x is refused as there
   }
   return out;
 }

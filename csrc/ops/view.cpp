@@ -1,5 +1,6 @@
 // View ops: new sizes/strides/offset over the same storage, each with its backward rule.
 #include <algorithm>
+#include <new>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -129,8 +130,8 @@ Tensor unsafe_view(const Tensor& x, const Shape& shape_in) {
 }
 
 Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
+  int64_t s = wrap_dim(start_dim, x->dim()), e = wrap_dim(end_dim, x->dim());  // a 0-d tensor's dims: 0 and -1
   if (x->dim() == 0) return reshape(x, {1});
-  int64_t s = wrap_dim(start_dim, x->dim()), e = wrap_dim(end_dim, x->dim());
   TG_CHECK(s <= e, "flatten() has invalid args: start_dim cannot come after end_dim");
   if (s == e) return x;
   Shape shape(x->sizes().begin(), x->sizes().begin() + s);
@@ -297,6 +298,18 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
 
 namespace {
 // Gradients of split pieces, zeros where a piece got none, joined back along the dim.
+// Room for the n pieces of a split or unbind, refused as torch refuses it: a count no vector can hold,
+// or one the memory cannot (which would otherwise grow until the process is killed).
+template <class List>
+void reserve_pieces(List& list, int64_t n) {
+  TG_CHECK(uint64_t(n) <= (uint64_t(1) << 60), "cannot create std::vector larger than max_size()");
+  try {
+    list.reserve(size_t(n));
+  } catch (const std::bad_alloc&) {
+    fail(ErrorKind::Runtime, "std::bad_alloc");
+  }
+}
+
 TensorList split_rule(FormulaNode& n, const TensorList& grads) {
   int64_t dim = n.ints[0];
   TensorList parts;
@@ -328,6 +341,7 @@ TensorList split_impl(const Tensor& x, const Shape& sizes, int64_t dim, const ch
   TG_CHECK(!overflow && total == x->sizes()[size_t(d)], "split_with_sizes expects split_sizes to sum exactly to ",
            x->sizes()[size_t(d)], " (input tensor's size at dimension ", d, "), but got split_sizes=", shape_str(sizes));
   TensorList outs;
+  reserve_pieces(outs, int64_t(sizes.size()));
   int64_t start = 0;
   {
     AutoGradMode off(false);  // the pieces share one SplitBackward0 node, made below
@@ -354,6 +368,7 @@ TensorList split(const Tensor& x, int64_t split_size, int64_t dim) {
   TG_CHECK(split_size > 0 || size == 0, "split_size can only be 0 if dimension size is 0, but got dimension size of ",
            size);
   Shape sizes;
+  if (split_size > 0) reserve_pieces(sizes, size / split_size + 1);
   for (int64_t s = 0; s < size; s += split_size) sizes.push_back(std::min(split_size, size - s));
   if (sizes.empty()) sizes.push_back(0);
   return split_impl(x, sizes, d, "SplitBackward0");
@@ -363,7 +378,12 @@ TensorList chunk(const Tensor& x, int64_t chunks, int64_t dim) {
   TG_CHECK(x->dim() > 0, "chunk expects at least a 1-dimensional tensor");
   TG_CHECK(chunks > 0, "chunk expects `chunks` to be greater than 0, got: ", chunks);
   int64_t size = x->sizes()[size_t(wrap_dim(dim, x->dim()))];
-  if (size == 0) return split_with_sizes(x, Shape(size_t(chunks), 0), dim);  // torch: `chunks` empty pieces
+  if (size == 0) {  // torch: `chunks` empty pieces
+    Shape empty_pieces;
+    reserve_pieces(empty_pieces, chunks);
+    empty_pieces.assign(size_t(chunks), 0);
+    return split_with_sizes(x, empty_pieces, dim);
+  }
   // torch's ceil(size / chunks) wraps around for a huge chunks (and then fails in split): the same
   // wrap here, made well defined through unsigned arithmetic
   int64_t each = int64_t(uint64_t(size) + uint64_t(chunks) - 1) / chunks;
@@ -374,6 +394,7 @@ TensorList unbind(const Tensor& x, int64_t dim) {
   TG_CHECK_KIND(x->dim() > 0, Index, "Dimension specified as 0 but tensor has no dimensions");
   int64_t d = wrap_dim(dim, x->dim());
   TensorList outs;
+  reserve_pieces(outs, x->sizes()[size_t(d)]);
   {
     AutoGradMode off(false);
     for (int64_t i = 0; i < x->sizes()[size_t(d)]; ++i) outs.push_back(select(x, d, i));

@@ -1,4 +1,5 @@
 """tapegrad.autograd: backward() and grad() over the C++ engine, and the grad-mode switches."""
+import operator
 import warnings
 
 import tapegrad
@@ -30,8 +31,9 @@ def _as_tuple(x):
 
 
 def _flag(value):
-    """torch's engine reads its flags as C integers: any int is taken for its truth, anything else refused."""
-    return bool(value) if isinstance(value, int) else value
+    """torch's engine reads its flags as C integers: any int is taken for its truth, anything else is
+    refused with Python's own TypeError ("'float' object cannot be interpreted as an integer")."""
+    return bool(operator.index(value))
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -68,7 +70,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     retain_graph, create_graph = _flag(retain_graph), _flag(create_graph)
-    result = _C._run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs, bool(allow_unused))
+    result = _C._run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs, _flag(allow_unused))
     if materialize_grads:
         result = tuple(g if g is not None else tapegrad.zeros_like(x, requires_grad=create_graph)
                        for g, x in zip(result, inputs))
