@@ -1520,3 +1520,15 @@ def test_splitting_into_more_pieces_than_memory_holds_is_refused_not_fatal(sourc
     """unbind of a (2**62, 0) tensor grew its list of pieces until the process died (SIGABRT under the
     fuzzer's memory limit, the OOM killer without): the room is asked for first, as torch's vector does."""
     same_program(lambda T: len(eval(source, {"T": T})))
+
+
+@pytest.mark.parametrize("inside", [False, True])
+def test_detach_in_place_leaves_an_inference_tensor_as_it_is(inside):
+    """An inference tensor has no autograd state for detach_ to clear: it keeps requires_grad."""
+    def program(T):
+        with T.inference_mode():
+            v = T.arange(-2.0, -0.5, 0.25).requires_grad_()
+        with T.inference_mode(inside):
+            v.detach_()
+        return v.requires_grad, v.is_leaf, v.grad_fn
+    same_program(program)

@@ -179,7 +179,8 @@ void bind_tensor(Module& m) {
                       t->set_requires_grad(r.ptr() == Py_True);
                     })
       .def("detach_", [](const Tensor& t) {
-        if (InferenceMode::is_enabled()) return t;  // torch's inference mode skips autograd: nothing is detached
+        // torch's inference mode skips autograd, and an inference tensor has none: nothing is detached
+        if (InferenceMode::is_enabled() || t->is_inference()) return t;
         if (t->view_base())
           fail(ErrorKind::Runtime, "Can't detach views in-place. Use detach() instead. If you are using "
                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as True, gradients are "
