@@ -1532,3 +1532,18 @@ def test_detach_in_place_leaves_an_inference_tensor_as_it_is(inside):
             v.detach_()
         return v.requires_grad, v.is_leaf, v.grad_fn
     same_program(program)
+
+
+@pytest.mark.parametrize("source", ["T.sort(v)", "T.sort(v, descending=True)", "T.sort(v, stable=True)", "v.sort(0)",
+                                    "v.topk(1)"])
+def test_sort_of_an_inference_tensor_that_requires_grad_records_torchs_copy(source):
+    """An inference tensor has no autograd key: torch's sort kernel copies it into a normal result
+    (CopyBackwards, gradient passed back unpermuted) before sorting in place; topk records nothing."""
+    def program(T):
+        with T.inference_mode():
+            v = T.tensor([-2.75, 0.25, 1.0], requires_grad=True)
+        values = eval(source, {"T": T, "v": v})[0]
+        if values.requires_grad:
+            (values * T.tensor([1.0, 2.0, 3.0])).sum().backward()
+        return values, v.grad
+    same_program(program)

@@ -201,6 +201,13 @@ std::pair<Tensor, Tensor> sort(const Tensor& x, int64_t dim, bool descending, co
       n->ints = {d};
       n->save(indices);
     }
+  if (node_name && x->is_inference()) {
+    // An inference input has no autograd key, so torch runs its kernel directly, which copies x into
+    // the normal result before sorting it in place: that copy records (CopyBackwards, the gradient
+    // passed back unpermuted).
+    AutogradKeyFrom key({&values});
+    record("torch::autograd::CopyBackwards", [](FormulaNode&, const Tensor& g) -> TensorList { return {g}; }, values, {&x});
+  }
   return {values, indices};
 }
 
