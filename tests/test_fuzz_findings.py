@@ -1487,9 +1487,11 @@ def test_argument_checks_in_torchs_order(source):
 
 
 @pytest.mark.parametrize("flag", ["allow_unused=1.5", "create_graph=1.5", "retain_graph=1.5", "allow_unused='a'",
-                                  "allow_unused=2", "create_graph=0"])
+                                  "allow_unused=2", "create_graph=0", "allow_unused=2**62", "allow_unused=-1",
+                                  "allow_unused=255", "retain_graph=256"])
 def test_autograd_grad_reads_its_flags_as_integers(flag):
-    """torch's engine takes any int for its truth and refuses other types with Python's TypeError."""
+    """torch's engine reads its flags as unsigned bytes: an int in [0, 255] for its truth, others
+    overflow, other types are Python's TypeError."""
     def program(T):
         x = T.ones(2, requires_grad=True)
         return eval(f"T.autograd.grad(x.sum(), [x], {flag})", {"T": T, "x": x})

@@ -263,7 +263,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
       w_view = reshape(weight, channel_shape);
       alpha = mul(rstd, w_view);
     }
-    // beta = b - mean * alpha is itself one fused multiply-add in torch's float32 kernel.
+    // beta = b - mean * alpha is itself one fused multiply-add in torch's CPU kernels (float32 and float64).
     const bool fused = x->device().is_cpu();
     Tensor beta = fused ? fused_multiply_add(neg(mu), alpha, bias ? reshape(bias, channel_shape) : zeros_like(mu))
                         : bias ? sub(reshape(bias, channel_shape), mul(mu, alpha)) : neg(mul(mu, alpha));

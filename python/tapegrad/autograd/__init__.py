@@ -31,9 +31,13 @@ def _as_tuple(x):
 
 
 def _flag(value):
-    """torch's engine reads its flags as C integers: any int is taken for its truth, anything else is
-    refused with Python's own TypeError ("'float' object cannot be interpreted as an integer")."""
-    return bool(operator.index(value))
+    """torch's engine reads its flags as unsigned bytes: an int in [0, 255] is taken for its truth,
+    others overflow, and anything else is refused with Python's own TypeError ("'float' object
+    cannot be interpreted as an integer")."""
+    number = operator.index(value)
+    if not 0 <= number <= 255:
+        raise OverflowError(f"unsigned byte integer is {'less than minimum' if number < 0 else 'greater than maximum'}")
+    return bool(number)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
