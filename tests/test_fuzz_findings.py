@@ -1,8 +1,12 @@
 """What the differential fuzzer found (issue 12), pinned as programs compared with torch: values, dtypes,
 requires_grad, grad_fn names, and the exception type where torch raises."""
+import os
+import subprocess
+import sys
+
 import pytest
 
-from conftest import same_program
+from conftest import package_root, same_program
 
 
 def functional(T):
@@ -898,6 +902,7 @@ def test_reshape_whose_size_product_overflows_is_refused(shape):
     "F.softshrink(T.tensor([-0.0, -0.3, float('nan'), 0.2] * n, dtype=dt)[::2], 0.5)",
     "F.gelu(T.tensor([-0.0, -7.0, -12.0, 1.0] * n, dtype=dt))",
     "F.gelu(T.tensor([-0.0, -7.0, -12.0, 1.0] * n, dtype=dt)[::2])",
+    "F.gelu(T.tensor([-0.0] * n, dtype=dt))",
     "F.cross_entropy(T.zeros(2, k), T.softmax(T.zeros(2, k), dim=1), reduction='sum')",
     "F.cross_entropy(T.zeros(2, k), T.softmax(T.zeros(2, k), dim=1))",
     "F.cross_entropy(T.zeros(k, 2), T.softmax(T.zeros(k, 2), dim=1), weight=T.ones(2))",
@@ -913,6 +918,21 @@ def test_zero_results_carry_torchs_sign(source, n, dt, k):
         result = eval(source, {"T": T, "F": F, "n": n, "dt": dt_, "k": k})
         return 1 / result
     same_program(program)
+
+
+@pytest.mark.parametrize("isa", ["AVX2", "AVX512_CORE"])
+def test_gelu_zero_sign_follows_onednns_isa(isa):
+    """oneDNN's AVX2 code sums gelu's halves (+0.0), its AVX-512 code multiplies (-0.0); capping its
+    ISA checks the other code on any machine (AVX512_CORE gives AVX2's on a machine without it)."""
+    script = ("import sys, torch, tapegrad\n"
+              "for T in (torch, tapegrad):\n"
+              "    print((1 / T.nn.functional.gelu(T.tensor([-0.0, -12.0, 1.0]))).tolist())\n")
+    env = dict(os.environ, ONEDNN_MAX_CPU_ISA=isa)
+    env["PYTHONPATH"] = os.pathsep.join([package_root()] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    theirs, ours = proc.stdout.splitlines()
+    assert ours == theirs
 
 
 @pytest.mark.parametrize("training", [True, False])

@@ -28,9 +28,11 @@ void activation_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, T a, T 
       map1<T>(in, out, [a, b](T x) { return x * a > b ? x : std::log1p(std::exp(x * a)) / a; });
       break;
     case UnaryOp::Gelu:
-      if (std::is_same_v<T, float> && in.is_contiguous() && out.is_contiguous())
-        // torch hands contiguous float32 to oneDNN, which sums the halves: x/2 + x/2 * erf gives +0.0
-        // where the product form gives -0.0 (at -0.0, and where erf rounds to -1).
+      if (std::is_same_v<T, float> && in.numel() > 1 && in.is_contiguous() && out.is_contiguous() &&
+          !onednn_runs_avx512())
+        // torch hands contiguous float32 of two or more elements to oneDNN, whose AVX2 code sums the
+        // halves: x/2 + x/2 * erf gives +0.0 where the product form gives -0.0 (at -0.0, and where
+        // erf rounds to -1).
         map1<T>(in, out, [](T x) { T h = x * T(0.5); return h + h * std::erf(x * kSqrtHalf<T>); });
       else
         map1<T>(in, out, [](T x) { return x * T(0.5) * (T(1) + std::erf(x * kSqrtHalf<T>)); });

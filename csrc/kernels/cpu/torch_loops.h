@@ -10,21 +10,30 @@
 
 namespace tapegrad::cpu {
 
-// Bytes in one of torch's SIMD vectors for its CPU capability: 64 with AVX-512, 32 otherwise
-// (AVX2, and its portable fallback, which also counts in 32-byte vectors). ATEN_CPU_CAPABILITY
-// overrides the choice in torch, so it does here. Only AVX2 has been checked against torch.
-inline int64_t torch_vector_bytes() {
-  static const int64_t bytes = [] {
-    const char* forced = std::getenv("ATEN_CPU_CAPABILITY");
-    if (forced && *forced) return std::strncmp(forced, "avx512", 6) == 0 ? int64_t(64) : int64_t(32);
+// Bytes in one of the SIMD vectors of the torch kernels modelled here (arange, hardtanh's
+// gradient): 32, AVX2's width, on every x86 machine. AVX-512 kernels are opt-in in torch
+// (ALSO_REGISTER_AVX512_DISPATCH); neither of these opts in, so an AVX-512 machine runs their
+// AVX2 copies (checked on one: the splits and roundings are AVX2's).
+inline int64_t torch_vector_bytes() { return 32; }
+
+// Whether oneDNN, which torch hands contiguous float32 gelu, runs its AVX-512 code here: that code
+// forms x/2 * (1 + erf) where its AVX2 code sums the halves, so the sign of a zero result differs.
+// ONEDNN_MAX_CPU_ISA (or its old name DNNL_MAX_CPU_ISA) caps the choice in oneDNN, so it does here.
+inline bool onednn_runs_avx512() {
+  static const bool avx512 = [] {
+    const char* cap = std::getenv("ONEDNN_MAX_CPU_ISA");
+    if (!cap || !*cap) cap = std::getenv("DNNL_MAX_CPU_ISA");
+    if (cap && *cap && std::strncmp(cap, "AVX512", 6) != 0 && std::strncmp(cap, "AVX10", 5) != 0 &&
+        std::strcmp(cap, "ALL") != 0 && std::strncmp(cap, "DEFAULT", 7) != 0)
+      return false;
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
-      return int64_t(64);
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+#else
+    return false;
 #endif
-    return int64_t(32);
   }();
-  return bytes;
+  return avx512;
 }
 
 // torch's vectorized loop takes two vectors at a time: of a contiguous run of n elements the
