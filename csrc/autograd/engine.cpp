@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <optional>
+#include <queue>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -256,10 +257,13 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
   }
 
   AutoGradMode mode(create_graph);
-  NodeList ready{root.get()};
+  // torch's ready queue: the node created last runs first (leaves' accumulators before all).
+  auto created_earlier = [](const Node* a, const Node* b) { return a->sequence_nr < b->sequence_nr; };
+  std::priority_queue<Node*, NodeList, decltype(created_earlier)> ready(created_earlier);
+  ready.push(root.get());
   while (!ready.empty()) {
-    Node* node = ready.back();
-    ready.pop_back();
+    Node* node = ready.top();
+    ready.pop();
     NodeTaskState& ns = state.at(node);
     TensorList grads_in = std::move(ns.buffer);
 
@@ -314,7 +318,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
         Tensor& slot = next.buffer[e.input_nr];
         slot = slot ? ops::add(slot, g) : std::move(g);
       }
-      if (--next.dependencies == 0) ready.push_back(e.fn.get());
+      if (--next.dependencies == 0) ready.push(e.fn.get());
     }
   }
 

@@ -34,6 +34,11 @@ Node::~Node() {
   for (auto& e : next_edges) release_node(std::move(e.fn));
 }
 
+uint64_t next_sequence_nr() {
+  thread_local uint64_t counter = 0;
+  return counter++;
+}
+
 std::shared_ptr<Node> make_accumulate_grad(Tensor leaf) { return std::make_shared<AccumulateGrad>(std::move(leaf)); }
 
 TensorList AccumulateGrad::apply(TensorList&& grads) {

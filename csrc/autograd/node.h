@@ -1,6 +1,7 @@
 // Node (a grad_fn): its edges to the nodes of its inputs, and the iterative release that frees long graphs.
 #pragma once
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -58,6 +59,10 @@ struct NodeHooks {
   std::string forward_trace;  // under anomaly detection: where the forward op ran
 };
 
+// Numbers nodes in creation order, per thread (as torch's sequence_nr): the engine runs the ready
+// node created last first, so hooks, accumulation order and what ran before an error are torch's.
+uint64_t next_sequence_nr();
+
 struct Node {
   virtual ~Node();
   virtual const char* name() const = 0;
@@ -73,13 +78,15 @@ struct Node {
   virtual AccumulateGrad* as_accumulate_grad() { return nullptr; }
 
   std::vector<Edge, PoolAllocator<Edge>> next_edges;
+  uint64_t sequence_nr = next_sequence_nr();
   NodeTaskState task_state;
   LazyOwned<NodeHooks> hooks;  // also holds the forward trace under anomaly detection
 };
 
 // Adds gradients into a leaf's .grad.
 struct AccumulateGrad final : Node {
-  explicit AccumulateGrad(Tensor v) : variable(std::move(v)) {}
+  // torch numbers leaves' accumulators last of all, so they run as soon as they are ready.
+  explicit AccumulateGrad(Tensor v) : variable(std::move(v)) { sequence_nr = UINT64_MAX; }
   const char* name() const override { return "torch::autograd::AccumulateGrad"; }
   TensorList apply(TensorList&& grads) override;
   AccumulateGrad* as_accumulate_grad() override { return this; }

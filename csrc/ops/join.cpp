@@ -82,8 +82,8 @@ Tensor cat(const TensorList& ts, int64_t dim) {
       for (size_t i = 0; i < n.shape.size(); ++i) {
         int64_t s = n.shape[i];
         if (!n.needs_grad(i)) grads.emplace_back();
-        else if (s > 0) grads.push_back(slice(g, n.ints[0], off, off + s, 1));
-        else grads.push_back(full(n.next_edges[i].shape, 0.0, g->dtype(), g->device()));
+        else if (n.next_edges[i].shape.size() == 1 && s == 0) grads.push_back(full({0}, 0.0, g->dtype(), g->device()));
+        else grads.push_back(slice(g, n.ints[0], off, off + s, 1));  // torch narrows empty pieces too
         off += s;
       }
       return grads;

@@ -188,11 +188,14 @@ Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y, const 
   Tensor out;
   {
     AutoGradMode off(false);
-    // (1 - y) x + (1 + (pw - 1) y) softplus(-x), with softplus(-x) = log1p(exp(-|x|)) + max(-x, 0).
+    // (1 - y) x + (1 + (pw - 1) y) softplus(-x), with softplus(-x) = log1p(exp(-|x|)) + max(-x, 0),
+    // rounded where torch's in-place steps round: softplus(-x) in x's dtype (also once scaled by
+    // pos_weight), the loss in y's dtype, from (1 - y).mul_(x) on.
     Tensor sp = add(log1p(exp(neg(abs(x)))), clamp(neg(x), Scalar(0.0), std::nullopt));
-    Tensor coef = pos_weight ? add(mul(sub(pos_weight, Scalar(1.0)), y), Scalar(1.0)) : Tensor();
-    Tensor l = add(mul(rsub(y, Scalar(1.0)), x), coef ? mul(coef, sp) : sp);
-    if (weight) l = to_dtype(mul(l, weight), l->dtype());  // torch scales the loss in place: its dtype stays
+    if (pos_weight) sp = to_dtype(mul(add(mul(sub(pos_weight, Scalar(1.0)), y), Scalar(1.0)), sp), sp->dtype());
+    Tensor l = to_dtype(mul(rsub(y, Scalar(1.0)), x), y->dtype());
+    l = to_dtype(add(l, sp), l->dtype());
+    if (weight) l = to_dtype(mul(l, weight), l->dtype());
     out = reduce_loss(l, reduction);
   }
   FormulaNode* n = record("BinaryCrossEntropyWithLogitsBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {

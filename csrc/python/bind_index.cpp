@@ -371,9 +371,12 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
   // torch writes a 0-d value with fill_, which tracks any dtype; a larger one with copy_, which
   // tracks only floating destinations.
   bool value_tracked = v->requires_grad();
-  bool track = GradMode::is_enabled() && (is_floating(x->dtype()) || v->dim() == 0) &&
-               (base->requires_grad() || x->requires_grad() || v->requires_grad());
   std::vector<IndexItem> items = parse_index(key, x->dim());
+  // torch turns a write of one value through one boolean mask into masked_fill_ of the value's
+  // item, which casts it, never meets index_put_'s overlap check, and is tracked for any dtype.
+  const bool masked_fill = v->numel() == 1 && single_mask_index(items);
+  bool track = GradMode::is_enabled() && (is_floating(x->dtype()) || v->dim() == 0 || masked_fill) &&
+               (base->requires_grad() || x->requires_grad() || v->requires_grad());
   if (track && base != x) check_inplace_on_view(x);
   if (track && base->is_leaf() && (base->requires_grad() || x->requires_grad())) {
     // Basic indexing writes through a view of the leaf; pure advanced indexing writes the leaf itself.
@@ -402,7 +405,7 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
       value_tracked = false;
     // torch fills a larger region from a 0-d value (tracked for any dtype) but copies one of the
     // same shape (tracked only into floats): x[0] = v on a 1-d integer x carries no history.
-    if (!is_floating(x->dtype()) && region->sizes() == v->sizes()) track = false;
+    if (!is_floating(x->dtype()) && region->sizes() == v->sizes() && !masked_fill) track = false;
     // torch drops the value's leading size-1 dims before writing (x[0:2] = ones(1, 1, 2)).
     Tensor vs = v;
     int64_t ones = 0;
@@ -419,9 +422,6 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
       }
       ops::copy_into(region, expanded);
     } else {
-      // torch turns a write of one value through one boolean mask into masked_fill_ of the value's
-      // item, which casts it and never meets index_put_'s overlap check.
-      const bool masked_fill = vs->numel() == 1 && single_mask_index(items);
       if (!masked_fill) check_no_overlap(region, v, false);
       if (masked_fill && vs->dtype() != x->dtype())
         vs = ops::to_dtype(ops::detach(vs), x->dtype());

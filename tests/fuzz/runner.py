@@ -21,6 +21,10 @@ def _context():
     """A forkserver context that imports torch and tapegrad once: a restart after a crash is a fork."""
     global _CTX
     if _CTX is None:
+        # On an AVX-512 machine torch's float32 gelu runs oneDNN's AVX-512 approximation, whose tail
+        # is off by up to 20% (and gelu(inf) is nan); pin oneDNN to its AVX2 code, the reference
+        # tapegrad follows, before the server (and so torch) starts. Set it yourself to see the other.
+        os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
         ctx = multiprocessing.get_context("forkserver")
         # torch imports sympy (autograd.grad) and dynamo (optimizers) lazily, a second of CPU per
         # process: do it once, before forking, or every restart after a crash pays again
