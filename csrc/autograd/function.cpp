@@ -163,6 +163,12 @@ FormulaNode* record(const char* name, BackwardFormula formula, const Tensor& out
   return record_any_dtype(name, formula, out, inputs);
 }
 
+FormulaNode* record_inference_write(const char* name, BackwardFormula formula, const Tensor& out, const Tensor& x) {
+  if (!x->is_inference() || out->is_inference()) return nullptr;
+  AutogradKeyFrom key({&out});
+  return record(name, std::move(formula), out, {&x});
+}
+
 FormulaNode* record_any_dtype(const char* name, BackwardFormula formula, const Tensor& out,
                               std::initializer_list<const Tensor*> inputs) {
   // Inference tensors keep no history.

@@ -107,6 +107,11 @@ FormulaNode* record_any_dtype(const char* name, BackwardFormula formula, const T
 FormulaNode* record_multi(const char* name, MultiBackwardFormula formula, const TensorList& outs,
                           const std::vector<const Tensor*>& inputs);
 
+// An op whose only tensor is an inference tensor has no autograd key in torch, so torch runs its
+// kernel directly; a kernel that copies or fills x into its fresh (normal) result records that write
+// (torch's CopyBackwards, FillBackward3, CopySlices). Records `name` with `formula` in that case.
+FormulaNode* record_inference_write(const char* name, BackwardFormula formula, const Tensor& out, const Tensor& x);
+
 // An op's tensor arguments that take no gradient (indices, masks) still decide in torch whether its
 // autograd runs: an inference tensor that requires grad, indexed by a normal tensor, records (and
 // so may refuse to be saved). Held for the op's duration, this marks such arguments for record().

@@ -24,6 +24,11 @@ Tensor to_dtype(const Tensor& t, DType dtype) {
   if (t->dtype() == dtype) return t;
   Tensor out = cast_for_compute(t, dtype);
   if (!is_floating(dtype)) return out;  // integer results never carry history
+  // torch's _to_copy copies an inference tensor into a new normal one: that copy_ records.
+  if (record_inference_write("torch::autograd::CopyBackwards", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {to_dtype(g, n.next_edges[0].dtype)};
+      }, out, t))
+    return out;
   record("ToCopyBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     return {to_dtype(g, n.next_edges[0].dtype)};
   }, out, {&t});

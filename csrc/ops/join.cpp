@@ -73,9 +73,9 @@ Tensor cat(const TensorList& ts, int64_t dim) {
   }
   std::vector<const Tensor*> inputs;
   for (const Tensor& t : ts) inputs.push_back(&t);
-  bool needs = false;
-  for (const Tensor& t : ts) needs = needs || t->requires_grad();
-  if (needs && GradMode::is_enabled()) {
+  bool needs = false, normal = false;  // an op on inference tensors alone records nothing
+  for (const Tensor& t : ts) needs = needs || t->requires_grad(), normal = normal || !t->is_inference();
+  if (needs && normal && GradMode::is_enabled()) {
     auto node = std::make_shared<FormulaNode>("CatBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
       TensorList grads;
       int64_t off = 0;

@@ -200,18 +200,23 @@ Tensor binary_cross_entropy_with_logits(const Tensor& x, const Tensor& y, const 
   }
   FormulaNode* n = record("BinaryCrossEntropyWithLogitsBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0), y = n.saved(1), w = n.saved(2), pw = n.saved(3);
-    Tensor scale = spread(g, n.ints[0], broadcast_numel(x, y));
-    if (w) scale = mul(scale, w);
+    // torch's order: times g, then the weight, then divided by the count (in the gradient's dtype,
+    // which may be wider than g's).
+    auto finish = [&](Tensor t) {
+      t = mul(t, g);
+      if (w) t = mul(t, w);
+      return n.ints[0] == kMean ? div_scalar(t, double(x->numel())) : t;
+    };
     Tensor gx, gy;
     if (n.needs_grad(0)) {
       Tensor s = sigmoid(x);
       gx = pw ? sub(mul(add(mul(sub(pw, Scalar(1.0)), y), Scalar(1.0)), s), mul(pw, y)) : sub(s, y);
-      gx = mul(gx, scale);
+      gx = finish(gx);
     }
     if (n.needs_grad(1)) {
       Tensor d = neg(x);
       if (pw) d = add(d, mul(sub(pw, Scalar(1.0)), softplus(neg(x), 1.0, 20.0)));
-      gy = mul(d, scale);
+      gy = finish(d);
     }
     return {gx, gy};
   }, out, {&x, &y});

@@ -1,6 +1,7 @@
 // Compound elementwise ops with their own node in torch: lerp, addcmul, addcdiv, logaddexp,
 // nan_to_num; and trace, masked_select and constant padding. The forward composes existing ops
 // without history; each rule is derivatives.yaml's, written with ops.
+#include <algorithm>
 #include <limits>
 
 #include "autograd/function.h"
@@ -186,7 +187,8 @@ Tensor trace(const Tensor& x) {
     return sum(diagonal, std::nullopt);
   });
   if (FormulaNode* n = record("TraceBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-        return {mul(eye(n.shape[0], n.shape[1], g->dtype(), g->device()), g)};
+        // g written onto the diagonal of zeros (torch's index_fill_): a NaN g stays off the rest.
+        return {diagonal_backward(expand(g, {std::min(n.shape[0], n.shape[1])}), n.shape, 0, 0, 1)};
       }, out, {&x}))
     n->shape = x->sizes();
   return out;
@@ -250,13 +252,22 @@ Tensor constant_pad(const Tensor& x, const Shape& pad, double value) {
     copy_into(dst, src);
     return o;
   });
-  AutogradKeyFrom key({&out});  // torch copies x into its fresh output: an inference x records through it
-  if (FormulaNode* n = record("ConstantPadNdBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-        Shape back(n.ints.begin(), n.ints.end());
-        for (int64_t& p : back) p = -p;
-        return {constant_pad(g, back, 0.0)};
-      }, out, {&x}))
-    n->ints = pad;
+  auto rule = [](FormulaNode& n, const Tensor& g) -> TensorList {
+    Shape back(n.ints.begin(), n.ints.end());
+    for (int64_t& p : back) p = -p;
+    return {constant_pad(g, back, 0.0)};
+  };
+  if (x->is_inference()) {
+    // torch's kernel copies x into a part of its fresh output (CopySlices), or all of it when
+    // nothing is padded (CopyBackwards); a cropped x is a view made without autograd: no record.
+    const bool cropped = std::any_of(pad.begin(), pad.end(), [](int64_t p) { return p < 0; });
+    const bool padded = std::any_of(pad.begin(), pad.end(), [](int64_t p) { return p > 0; });
+    const char* name = padded ? "torch::autograd::CopySlices" : "torch::autograd::CopyBackwards";
+    if (!cropped)
+      if (FormulaNode* n = record_inference_write(name, rule, out, x)) n->ints = pad;
+    return out;
+  }
+  if (FormulaNode* n = record("ConstantPadNdBackward0", rule, out, {&x})) n->ints = pad;
   return out;
 }
 

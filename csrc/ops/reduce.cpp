@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "autograd/function.h"
+#include "core/inference_mode.h"
 #include "ops/helpers.h"
 
 namespace tapegrad::ops {
@@ -281,6 +282,8 @@ std::pair<Tensor, Tensor> extreme_dim(const Tensor& x, int64_t dim, bool keepdim
                                         },
                                         values, x, rd, keepdim))
     n->save(indices);
+  if (x->dim() == 0)  // torch's kernel fills its result from a 0-d x
+    record_inference_write("FillBackward3", [](FormulaNode&, const Tensor& g) -> TensorList { return {g}; }, values, x);
   return {values, indices};
 }
 
@@ -462,6 +465,10 @@ Tensor softmax_impl(const Tensor& x_in, int64_t dim, std::optional<DType> dtype,
     not_for_dtype(log ? (last ? "log_softmax_lastdim_kernel_impl" : "log_softmax_kernel_impl")
                       : (last ? "softmax_lastdim_kernel_impl" : "softmax_kernel_impl"), dt);
   }
+  // torch converts first (input.toType(dtype)): an inference input's conversion records its copy,
+  // and the softmax of that normal tensor records in turn.
+  if (x_in->is_inference() && dt != x_in->dtype() && !InferenceMode::is_enabled())
+    return softmax_impl(to_dtype(x_in, dt), dim, std::nullopt, log);
   Tensor x = cast_for_compute(x_in, dt);
   Tensor out = empty_like_shape(x, x->sizes(), x->dtype());
   kernels(x).softmax(*x, x->dim() ? d : 0, *out, log);
@@ -497,6 +504,20 @@ Tensor cumsum(const Tensor& x, int64_t dim, std::optional<DType> dtype) {
   int64_t d = wrap_dim(dim, x->dim());
   if (sum_dtype(x, dtype) == DType::Bool) fail(ErrorKind::NotImplemented, "\"cumsum_out_cpu\" not implemented for 'Bool'");
   check_differentiable_result(x, sum_dtype(x, dtype));
+  if (x->is_inference() && !InferenceMode::is_enabled()) {
+    // torch runs the kernel directly (no autograd key), converting inside it; the kernel fills its
+    // result from a 0-d x, which records.
+    Tensor out;
+    {
+      AutoGradMode off(false);
+      out = cumsum_impl(to_dtype(x, sum_dtype(x, dtype)), d, false);
+    }
+    if (x->dim() == 0)
+      record_inference_write("FillBackward3", [](FormulaNode& n, const Tensor& g) -> TensorList {
+        return {to_dtype(g, n.next_edges[0].dtype)};
+      }, out, x);
+    return out;
+  }
   // A floating input converted to another float type keeps its history (ToCopyBackward0).
   return cumsum_impl(to_dtype(x, sum_dtype(x, dtype)), d, false);
 }

@@ -201,13 +201,12 @@ std::pair<Tensor, Tensor> sort(const Tensor& x, int64_t dim, bool descending, co
       n->ints = {d};
       n->save(indices);
     }
-  if (node_name && x->is_inference()) {
-    // An inference input has no autograd key, so torch runs its kernel directly, which copies x into
-    // the normal result before sorting it in place: that copy records (CopyBackwards, the gradient
-    // passed back unpermuted).
-    AutogradKeyFrom key({&values});
-    record("torch::autograd::CopyBackwards", [](FormulaNode&, const Tensor& g) -> TensorList { return {g}; }, values, {&x});
-  }
+  // torch's kernel copies x into the result before sorting it in place (the gradient passed back
+  // unpermuted).
+  if (node_name)
+    record_inference_write("torch::autograd::CopyBackwards", [](FormulaNode&, const Tensor& g) -> TensorList {
+      return {g};
+    }, values, x);
   return {values, indices};
 }
 
@@ -226,6 +225,10 @@ std::pair<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim, bool lar
   }
   // A narrow that needed no copy is a view of sort's temporaries: still a new tensor to the caller.
   for (const Tensor* t : {&values, &indices}) (*t)->forget_view_base();
+  if (x->dim() == 0)  // torch's kernel copies a 0-d x into its result
+    record_inference_write("torch::autograd::CopyBackwards", [](FormulaNode&, const Tensor& g) -> TensorList {
+      return {g};
+    }, values, x);
   if (FormulaNode* node = record("TopkBackward0", scatter_back, values, {&x})) {
     node->shape = x->sizes();
     node->ints = {d};

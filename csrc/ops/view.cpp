@@ -485,10 +485,10 @@ Tensor diag(const Tensor& x, int64_t k) {
     out = x->dim() == 1 ? diagonal_backward(x, {m, m}, k, 0, 1) : clone(diagonal(x, k, 0, 1));
   }
   if (x->dim() == 1) {
-    if (FormulaNode* n = record("DiagEmbedBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-          return {diagonal(g, n.ints[0], 0, 1)};
-        }, out, {&x}))
-      n->ints = {k};
+    auto rule = [](FormulaNode& n, const Tensor& g) -> TensorList { return {diagonal(g, n.ints[0], 0, 1)}; };
+    // torch's kernel writes an inference x into the diagonal of its zeros (CopySlices).
+    if (FormulaNode* n = record_inference_write("torch::autograd::CopySlices", rule, out, x)) n->ints = {k};
+    if (FormulaNode* n = record("DiagEmbedBackward0", rule, out, {&x})) n->ints = {k};
   } else if (FormulaNode* n = record("DiagonalBackward0_copy", [](FormulaNode& n, const Tensor& g) -> TensorList {
                return {diagonal_backward(g, n.shape, n.ints[0], 0, 1)};
              }, out, {&x})) {

@@ -214,10 +214,11 @@ void bind_shape(Module& m) {
   cls.def("tril_", [](const Tensor& t, int64_t k) { return assign_inplace(t, ops::tril(t, k), "FillBackward0", true); }, arg("diagonal") = 0);
   cls.def("triu_", [](const Tensor& t, int64_t k) { return assign_inplace(t, ops::triu(t, k), "FillBackward0", true); }, arg("diagonal") = 0);
   // _sort and _topk run under tapegrad.sort/topk (Python): their errors name those.
-  m.def("_sort", [](const Tensor& t, int64_t dim, bool descending) {
-    auto [values, indices] = ops::sort(t, dim, descending);
+  // torch names the node of its overload with `stable` (given at all) SortBackward1.
+  m.def("_sort", [](const Tensor& t, int64_t dim, bool descending, bool stable_given) {
+    auto [values, indices] = ops::sort(t, dim, descending, stable_given ? "SortBackward1" : "SortBackward0");
     return pyb::make_tuple(values, indices);
-  }, pyb::name("sort"), arg("input"), arg("dim"), arg("descending"));
+  }, pyb::name("sort"), arg("input"), arg("dim"), arg("descending"), arg("stable_given") = false);
   def_both(m, cls, "argsort", [](const Tensor& t, int64_t dim, bool descending, bool) {
     return ops::sort(t, dim, descending, nullptr).second;
   }, arg("dim") = -1, arg("descending") = false, pyb::kw_only(), arg("stable") = false);

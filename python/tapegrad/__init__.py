@@ -335,11 +335,15 @@ def _extreme_function(method, pair_type, name):
     return reduce
 
 
-def sort(input, dim=-1, descending=False, stable=False):
+_STABLE_NOT_GIVEN = object()
+
+
+def sort(input, dim=-1, descending=False, stable=_STABLE_NOT_GIVEN):
     """(values, indices) along dim; stable in every case, NaN above every number (as torch)."""
-    if stable is not None and not isinstance(stable, type(True)):  # `bool` here is tapegrad.bool
+    given = stable is not _STABLE_NOT_GIVEN
+    if given and stable is not None and not isinstance(stable, type(True)):  # `bool` here is tapegrad.bool
         raise TypeError(f"sort(): argument 'stable' must be bool, not {type(stable).__name__}")
-    return return_types.sort(_C._sort(input, dim, descending))
+    return return_types.sort(_C._sort(input, dim, descending, given))
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002  (torch's name)

@@ -92,7 +92,7 @@ def broadcast_to(input, size):
 
 
 def broadcast_tensors(*tensors):
-    """Views of tensors expanded to their common shape (torch's message for shapes that clash)."""
+    """The tensors expanded to their common shape (torch's message for shapes that clash)."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     for k, t in enumerate(tensors):
@@ -108,7 +108,8 @@ def broadcast_tensors(*tensors):
                 raise RuntimeError(f"The size of tensor a ({a[d]}) must match the size of tensor b ({b[d]}) at "
                                    f"non-singleton dimension {d}")
         shape = [max(x, y) if 0 not in (x, y) else 0 for x, y in zip(a, b)]
-    return tuple(t.expand(shape) for t in tensors)
+    # torch hands back a tensor already of that shape itself, no view (so no ExpandBackward0).
+    return tuple(t if list(t.shape) == shape else t.expand(shape) for t in tensors)
 
 
 def _wrap_dim(d, ndim):
