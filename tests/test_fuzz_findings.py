@@ -1723,3 +1723,18 @@ def test_trace_gradient_leaves_the_off_diagonal_zero_at_nan(shape):
         gg, = T.autograd.grad(g.sum(), x)
         return x.grad, g, gg
     same_program(program)
+
+
+@pytest.mark.parametrize("source", ["T.zeros(2, 3).t()", "T.zeros(4)[::2][:0]", "T.zeros(4)[::2][:1]",
+                                    "T.zeros(4, 6)[:0, ::2]", "T.zeros(6, 4).t()[:, :0]", "T.zeros(4, 6)[:1, ::2]",
+                                    "T.zeros(3, 1).t()", "T.zeros(2, 3, 4).permute(2, 0, 1)", "T.zeros(3, 4)[::2, ::2][:1]"])
+@pytest.mark.parametrize("make", ["x.clone()", "T.clone(x)", "T.zeros_like(x)", "T.empty_like(x)", "T.ones_like(x)",
+                                  "T.full_like(x, 2.5)", "T.rand_like(x)", "x.contiguous()"])
+def test_preserve_format_keeps_torchs_strides(source, make):
+    """torch's preserve_format: a non-overlapping and dense tensor's exact strides (a transposed
+    clone stays transposed, an empty tensor keeps its strides), else its dims' memory order."""
+    def program(T):
+        x = eval(source, {"T": T})
+        y = eval(make, {"T": T, "x": x})
+        return y.shape, y.stride(), y.is_contiguous()
+    same_program(program)

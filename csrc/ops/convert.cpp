@@ -5,8 +5,8 @@
 
 namespace tapegrad::ops {
 
-Tensor clone(const Tensor& t) {
-  Tensor out = empty_like_shape(t, t->sizes(), t->dtype());
+namespace {
+Tensor clone_into(const Tensor& t, Tensor out) {
   kernels(t).copy(*t, *out);
   if (t->is_inference() && !InferenceMode::is_enabled()) {
     // torch clones an inference tensor by copy_ into a new normal tensor, which its autograd sees.
@@ -17,6 +17,10 @@ Tensor clone(const Tensor& t) {
   record("CloneBackward0", [](FormulaNode&, const Tensor& g) -> TensorList { return {g}; }, out, {&t});
   return out;
 }
+}  // namespace
+
+Tensor clone(const Tensor& t) { return clone_into(t, empty_like_shape(t, t->sizes(), t->dtype())); }
+Tensor clone_preserving(const Tensor& t) { return clone_into(t, empty_preserving(t, t->dtype(), t->device())); }
 
 Tensor contiguous(const Tensor& t) { return t->is_contiguous() ? t : clone(t); }
 

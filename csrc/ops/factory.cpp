@@ -37,12 +37,12 @@ Tensor full(const Shape& shape, const Scalar& value, DType dtype, Device device)
 }
 
 Tensor full_like(const Tensor& t, double value, DType dtype, Device device) {
-  Tensor out = device == t->device() ? empty_like_layout(t, t->sizes(), dtype) : TensorImpl::empty(t->sizes(), dtype, device);
+  Tensor out = empty_preserving(t, dtype, device);
   kernels(out).fill(*out, value);
   return out;
 }
 Tensor full_like(const Tensor& t, const Scalar& value, DType dtype, Device device) {
-  Tensor out = device == t->device() ? empty_like_layout(t, t->sizes(), dtype) : TensorImpl::empty(t->sizes(), dtype, device);
+  Tensor out = empty_preserving(t, dtype, device);
   fill_checked(out, value);
   return out;
 }

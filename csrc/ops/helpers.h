@@ -84,4 +84,23 @@ Tensor tie_to_input(const Tensor& grad_in, const Tensor& x, const char* node_nam
 // refuses an inference tensor that requires grad (an op on inference tensors alone skips autograd).
 void check_out_form_grad(const Tensor& x, const char* op);
 
+// torch's preserve_format (clone, *_like): like's exact strides when it is non-overlapping and
+// dense (gaps of size-1 dims and empty tensors' strides included), else its dims' memory order.
+inline Tensor empty_preserving(const Tensor& like, DType dtype, Device device) {
+  if (device != like->device()) return TensorImpl::empty(like->sizes(), dtype, device);
+  if (!like->is_dense()) return empty_like_layout(like, like->sizes(), dtype);
+  const Shape& sizes = like->sizes();
+  const Shape& strides = like->strides();
+  int64_t span = 1;  // elements the strides reach
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    if (sizes[d] == 0) {
+      span = 0;
+      break;
+    }
+    span += (sizes[d] - 1) * strides[d];
+  }
+  Tensor flat = TensorImpl::empty({span}, dtype, device);
+  return TensorImpl::view_of(flat->storage(), sizes, strides, 0, dtype);
+}
+
 }  // namespace tapegrad::ops

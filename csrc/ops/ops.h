@@ -22,7 +22,8 @@ Tensor ones_like(const Tensor& t);
 Tensor scalar_tensor(const Scalar& s, DType dtype, Device device = Device());
 
 // --- conversion and aliasing (convert.cpp) ---
-Tensor clone(const Tensor& t);                 // CloneBackward0
+Tensor clone(const Tensor& t);                 // CloneBackward0; contiguous
+Tensor clone_preserving(const Tensor& t);      // torch's clone: x's strides when dense, else its dims' order
 Tensor to_dtype(const Tensor& t, DType dtype);  // ToCopyBackward0; returns t itself when nothing changes
 Tensor detach(const Tensor& t);                // shares storage and version, no history
 Tensor contiguous(const Tensor& t);

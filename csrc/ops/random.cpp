@@ -17,7 +17,7 @@ Tensor random(int dist, const Shape& shape, double a, double b, DType dtype, Dev
 
 Tensor random_like(const Tensor& like, int dist, double a, double b, DType dtype) {
   // A dense permuted layout is still one contiguous block: the kernel fills it in memory order.
-  Tensor t = empty_like_layout(like, like->sizes(), dtype);
+  Tensor t = empty_preserving(like, dtype, like->device());
   auto gen = default_generator();
   kernels(t).random(RandomDist(dist), *t, a, b, *gen);
   return t;

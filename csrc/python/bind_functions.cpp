@@ -207,7 +207,7 @@ void bind_functions(Module& m) {
   }, arg("input"), pyb::kw_only(), arg("decimals") = absent());
   m.def("square", [](pyb::handle x) { return ops::pow(tensor_of(x), Scalar::from_int(2)); },
         arg("input"));
-  def_unary<&ops::clone>(m, "clone");
+  def_unary<&ops::clone_preserving>(m, "clone");
   def_unary<&ops::detach>(m, "detach");
 
   m.def("clamp_min", [](pyb::handle x, pyb::handle lo) {

@@ -267,7 +267,7 @@ void bind_tensor(Module& m) {
            arg("requires_grad") = true)
       .def("detach", &ops::detach)
       // --- copies and dtype ---
-      .def("clone", &ops::clone)
+      .def("clone", &ops::clone_preserving)
       .def("contiguous", &ops::contiguous)
       .def("to", &to)
       .def("float", [](const Tensor& t) { return ops::to_dtype(t, DType::Float32); })

@@ -54,6 +54,12 @@ def dname(dtype):
     return str(dtype).replace("torch.", "")
 
 
+def _oversized(v):
+    """Too big to feed to later statements: many elements, or an empty tensor with a huge dim (the
+    generators size their literals from its dims, and one of 2**62 rows would never be written)."""
+    return is_tensor(v) and (v.numel() > MAX_INPUT_NUMEL or any(s > MAX_INPUT_NUMEL for s in v.shape))
+
+
 def is_float(t):
     return dname(t.dtype) in FLOATS
 
@@ -277,10 +283,10 @@ class Gen:
             v = self.ns.get(d)
             if isinstance(v, (tuple, list)):
                 self.exact[d] = [bool(exact(x) if callable(exact) else exact) for x in v]
-                big = any(is_tensor(x) and x.numel() > MAX_INPUT_NUMEL for x in v)
+                big = any(_oversized(x) for x in v)
             else:
                 self.exact[d] = bool(exact(v) if callable(exact) else exact)
-                big = is_tensor(v) and v.numel() > MAX_INPUT_NUMEL
+                big = _oversized(v)
             if big:
                 self.huge.add(d)
             if canon and is_tensor(v):
