@@ -1574,7 +1574,7 @@ def test_sort_of_an_inference_tensor_that_requires_grad_records_torchs_copy(sour
 @pytest.mark.parametrize("source", [
     "T.diag(v)", "T.diag(v, 1)", "v.double()", "T.softmax(v, 0, dtype=T.float64)", "T.log_softmax(v, 0, dtype=T.float64)",
     "T.cumsum(v0, 0)", "T.cumsum(v0, 0, dtype=T.float64)", "T.cumsum(v, 0, dtype=T.float64)", "v0.max(-1, keepdim=True)[0]",
-    "v0.min(0)[0]", "T.topk(v0, 1, -1, largest=False)[0]", "T.topk(v, 1)[0]", "T.cat([v, v])",
+    "v0.min(0)[0]", "T.topk(v0, 1, -1, largest=False)[0]", "T.topk(v, 1)[0]", "T.cat([v, v])", "T.stack((v,), dim=-1)",
     "F.l1_loss(v, T.tensor([1.0, 2.0]))", "F.smooth_l1_loss(v, T.tensor([1.0, 2.0]), beta=0.0)",
 ])
 def test_ops_on_an_inference_tensor_that_requires_grad_record_torchs_inner_writes(source):
@@ -1737,4 +1737,61 @@ def test_preserve_format_keeps_torchs_strides(source, make):
         x = eval(source, {"T": T})
         y = eval(make, {"T": T, "x": x})
         return y.shape, y.stride(), y.is_contiguous()
+    same_program(program)
+
+
+@pytest.mark.parametrize("legacy", [(None, None), (-1, None), (True, None), (0, None), (None, False), (0.0, 1)])
+@pytest.mark.parametrize("reduction", ["batchmean", "mean", "sum"])
+def test_kl_div_legacy_arguments_follow_torch(legacy, reduction):
+    """Legacy size_average/reduce pick the reduction (read for truth), yet a 'batchmean' string
+    still divides by the batch size afterwards, as torch does."""
+    def program(T):
+        x = T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        t = T.tensor([[0.5, 1.0], [2.0, 0.25]])
+        loss = functional(T).kl_div(x, t, *legacy, reduction=reduction)
+        loss.sum().backward()
+        return loss, x.grad, functional(T).mse_loss(x, t, *legacy)
+    same_program(program, quiet=True)
+
+
+@pytest.mark.parametrize("weight", [None, [3.0]])
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_nll_loss_of_a_1d_input_sums_its_row_from_zero(weight, reduction):
+    """torch takes a 1-d input through its summing path even without reduction: a zero loss is +0.0
+    (1/x gives inf), where a batch keeps -0.0 per row."""
+    def program(T):
+        lp = T.zeros(1, 1, requires_grad=True)
+        w = T.tensor(weight) if weight else None
+        F = functional(T)
+        one = F.nll_loss(lp[0], T.tensor(0), weight=w, reduction=reduction)
+        batch = F.nll_loss(lp, T.tensor([0]), weight=w, reduction=reduction)
+        one.sum().backward()
+        return 1 / one, 1 / batch, lp.grad
+    same_program(program)
+
+
+@pytest.mark.parametrize("source", ["T.sort(x, dim=2)", "T.sort(x, dim=0, stable=True)", "T.sort(x.transpose(1, 2), dim=1)",
+                                    "T.topk(x, 1, dim=0)", "T.sort(T.zeros(4, 6)[:, ::2])"])
+def test_sort_results_are_laid_out_like_their_input(source):
+    """torch sorts into results laid out like the input (preserve_format), so a later reshape views
+    or copies as in torch (a += through it wrote the sort's indices here)."""
+    def program(T):
+        x = T.arange(24.0).reshape(3, 4, 1, 2).swapaxes(-4, -1)
+        values, indices = eval(source, {"T": T, "x": x})
+        flat = indices.reshape(-1)
+        flat += 1
+        return values.stride(), indices.stride(), indices
+    same_program(program)
+
+
+@pytest.mark.parametrize("source", ["v.unflatten(0, (-1,))", "v.view(5, 1)", "v.reshape(5, 1, 1)", "e.view(0, 3)",
+                                    "e.view(3, 0)", "e.reshape(0, 3)"])
+def test_view_keeps_the_strides_torch_computes(source):
+    """torch's computeStride keeps a size-1 dim's stride from its chunk (a diagonal's 6 here) and an
+    empty tensor's own strides for its own shape; canonical strides were assumed for both."""
+    def program(T):
+        v = T.arange(15).reshape(3, 5, 1).diagonal(offset=-2, dim1=2, dim2=0)
+        e = T.zeros(6, 3)[::2][:0]
+        y = eval(source, {"T": T, "v": v, "e": e})
+        return y.shape, y.stride()
     same_program(program)

@@ -111,9 +111,9 @@ Tensor stack(const TensorList& ts, int64_t dim) {
     AutoGradMode off(false);
     for (size_t i = 0; i < ts.size(); ++i) copy_into(select(out, d, int64_t(i)), ts[i]);
   }
-  bool needs = false;
-  for (const Tensor& t : ts) needs = needs || t->requires_grad();
-  if (needs && GradMode::is_enabled()) {
+  bool needs = false, normal = false;  // an op on inference tensors alone records nothing
+  for (const Tensor& t : ts) needs = needs || t->requires_grad(), normal = normal || !t->is_inference();
+  if (needs && normal && GradMode::is_enabled()) {
     auto node = std::make_shared<FormulaNode>("StackBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
       TensorList grads;
       for (size_t i = 0; i < n.next_edges.size(); ++i)

@@ -314,7 +314,7 @@ Tensor nll_loss(const Tensor& logp, const Tensor& target, const Tensor& weight, 
     Tensor l = where(valid, neg(picked), full({}, 0.0, picked->dtype(), picked->device()));  // ignored: +0.0, as torch
     if (reduction == kMean) out = div(sum(l), sum(row_weight));
     else if (reduction == kSum) out = sum(l);
-    else out = batched ? l : reshape(l, {});
+    else out = batched ? l : sum(l);  // torch sums a 1-d input's one row from 0 (so -0.0 gives +0.0)
   }
   // The rule scatters each row's weighted gradient to its target's column.
   if (FormulaNode* n = record("NllLossBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {

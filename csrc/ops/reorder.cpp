@@ -186,8 +186,12 @@ std::pair<Tensor, Tensor> sort(const Tensor& x, int64_t dim, bool descending, co
     indices = TensorImpl::empty(rows->sizes(), DType::Int64, x->device());
     kernels(x).sort(*rows, descending, *values, *indices);
     if (x->dim()) {
-      values = contiguous(transpose(values, d, -1));
-      indices = contiguous(transpose(indices, d, -1));
+      // torch sorts into results laid out like x (its preserve_format).
+      Tensor v = empty_preserving(x, x->dtype(), x->device()), i = empty_preserving(x, DType::Int64, x->device());
+      copy_into(v, transpose(values, d, -1));
+      copy_into(i, transpose(indices, d, -1));
+      values = v;
+      indices = i;
     } else {
       values = reshape(values, {});
       indices = reshape(indices, {});

@@ -42,9 +42,12 @@ Shape infer_size(const Shape& shape, int64_t numel) {
 
 // Strides that view `old` memory as `shape`, if they exist (torch's computeStride).
 std::optional<Shape> view_strides(const Tensor& x, const Shape& shape) {
-  if (x->is_contiguous() || x->numel() == 0) return contiguous_strides(shape);
   const Shape& os = x->sizes();
   const Shape& ost = x->strides();
+  // torch keeps an empty tensor's strides for its own shape; a contiguous one with canonical
+  // strides (the common case) needs no walk, but one whose size-1 dims have other strides keeps them.
+  if (x->numel() == 0) return shape == os ? ost : contiguous_strides(shape);
+  if (x->is_contiguous() && ost == contiguous_strides(os)) return contiguous_strides(shape);
   Shape st(shape.size(), 0);
   int64_t view_d = int64_t(shape.size()) - 1;
   int64_t chunk_base = ost.back(), tensor_numel = 1, view_numel = 1;

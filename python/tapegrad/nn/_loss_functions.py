@@ -12,8 +12,11 @@ _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
 def _reduction_code(reduction, size_average=None, reduce=None):
     if size_average is not None or reduce is not None:
-        # torch's legacy pair: reduce=False means none; size_average=False means sum.
-        reduction = "none" if reduce is False else ("sum" if size_average is False else "mean")
+        # torch's legacy pair, read for truth (None counts as True): reduce false means none,
+        # size_average false means sum.
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
     return _REDUCTIONS[reduction]
@@ -220,16 +223,21 @@ def _cross_entropy_with_probabilities(logp, target, weight, reduction, label_smo
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    # torch: legacy arguments pick the reduction, yet a 'batchmean' string still divides by the batch
+    # size afterwards (so batchmean with size_average=True is the mean over the batch size again).
+    batchmean = reduction == "batchmean"
     if size_average is not None or reduce is not None:
-        reduction = ["none", "mean", "sum"][_reduction_code(reduction, size_average, reduce)]
+        reduced_by = ["none", "mean", "sum"][_reduction_code("mean", size_average, reduce)]
     elif reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    else:
+        reduced_by = "sum" if batchmean else reduction
     _tensor_arg("kl_div", input, "input", 1)
     _tensor_arg("kl_div", target, "target", 2)
     _bool_arg("kl_div", log_target, "log_target")
     if not input.is_floating_point() or not target.is_floating_point():
         raise RuntimeError("kl_div: Integral inputs not supported.")
-    if reduction == "mean":
+    if reduction == "mean" and size_average is None and reduce is None:
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
@@ -240,9 +248,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         # xlogy(t, t): 0 where t == 0.
         t_log_t = tapegrad.where(target == 0, tapegrad.zeros_like(target), target * target.log())
         loss = t_log_t - target * input
-    if reduction == "batchmean":
-        return loss.sum() / input.shape[0] if input.dim() else loss.sum()
-    return _reduce(loss, reduction)
+    loss = _reduce(loss, reduced_by)
+    return loss / input.shape[0] if batchmean and input.dim() else loss
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
