@@ -279,7 +279,9 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
     };
     // torch's order: a captured input whose node must run on (to reach another input) is read
     // before the tensor's hooks, which then run as part of that node; otherwise after them.
-    const bool runs = !capturing || must_run.count(node);
+    // The root always hands its seeds on: torch starts at the output's own node, whose tensor
+    // pre-hooks (retain_grad) run even when no input is reached through it.
+    const bool runs = !capturing || node == root.get() || must_run.count(node);
     const bool capture_before_hooks = capturing && runs;
     if (capture_before_hooks) capture();
     if (hooks) run_pre_hooks(*hooks, grads_in);

@@ -2,6 +2,8 @@
 // indexing, and the autograd rule of a write (also through a view of another tensor).
 #include <pybind11/stl.h>
 
+#include <cstring>
+
 #include "autograd/function.h"
 #include "core/error.h"
 #include "ops/ops.h"
@@ -290,7 +292,12 @@ struct CopySlices final : Node {
       res[0] = ops::view(ops::index_put(flat, {at}, res[0] ? res[0] : zero, false), base_sizes);
       return res;
     }
-    Tensor gx = next_edges[0].fn ? ops::view(ops::index_put(flat, {at}, zero, false), base_sizes) : Tensor();
+    Tensor gx;
+    // A write of the whole tensor is torch's copy_, whose gradient for self is zeros_like (no history).
+    if (next_edges[0].fn && std::strcmp(name_, "torch::autograd::CopyBackwards") == 0)
+      gx = ops::full(base_sizes, 0.0, g->dtype(), g->device());
+    else if (next_edges[0].fn)
+      gx = ops::view(ops::index_put(flat, {at}, zero, false), base_sizes);
     Tensor gv = next_edges[1].fn ? ops::index(flat, {at}) : Tensor();
     return {gx, gv};
   }

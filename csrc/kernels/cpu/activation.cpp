@@ -5,7 +5,6 @@
 
 #include "kernels/cpu/dispatch_types.h"
 #include "kernels/cpu/kernels.h"
-#include "kernels/cpu/vector_math.h"
 #include "kernels/cpu/map.h"
 
 namespace tapegrad::cpu {
@@ -24,9 +23,9 @@ template <class T>
 void activation_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, T a, T b) {
   switch (op) {
     case UnaryOp::LeakyRelu: map1<T>(in, out, [a](T x) { return x > T(0) ? x : x * a; }); break;
-    case UnaryOp::Elu: map1<T>(in, out, [a](T x) { return x > T(0) ? x : a * vm::expm1(x); }); break;
+    case UnaryOp::Elu: map1<T>(in, out, [a](T x) { return x > T(0) ? x : a * std::expm1(x); }); break;
     case UnaryOp::Softplus:
-      map1<T>(in, out, [a, b](T x) { return x * a > b ? x : vm::log1p(vm::exp(x * a)) / a; });
+      map1<T>(in, out, [a, b](T x) { return x * a > b ? x : std::log1p(std::exp(x * a)) / a; });
       break;
     case UnaryOp::Gelu:
       if (std::is_same_v<T, float> && in.numel() > 1 && in.is_contiguous() && out.is_contiguous() &&
@@ -34,19 +33,19 @@ void activation_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, T a, T 
         // torch hands contiguous float32 of two or more elements to oneDNN, whose AVX2 code sums the
         // halves: x/2 + x/2 * erf gives +0.0 where the product form gives -0.0 (at -0.0, and where
         // erf rounds to -1).
-        map1<T>(in, out, [](T x) { T h = x * T(0.5); return h + h * vm::erf(x * kSqrtHalf<T>); });
+        map1<T>(in, out, [](T x) { T h = x * T(0.5); return h + h * std::erf(x * kSqrtHalf<T>); });
       else
-        map1<T>(in, out, [](T x) { return x * T(0.5) * (T(1) + vm::erf(x * kSqrtHalf<T>)); });
+        map1<T>(in, out, [](T x) { return x * T(0.5) * (T(1) + std::erf(x * kSqrtHalf<T>)); });
       break;
     case UnaryOp::GeluTanh:
       map1<T>(in, out, [](T x) {
         T inner = kSqrt2OverPi<T> * (x + kGeluKappa<T> * x * x * x);
-        return T(0.5) * x * (T(1) + vm::tanh(inner));
+        return T(0.5) * x * (T(1) + std::tanh(inner));
       });
       break;
-    case UnaryOp::Silu: map1<T>(in, out, [](T x) { return x / (T(1) + vm::exp(-x)); }); break;
-    case UnaryOp::Log1p: map1<T>(in, out, [](T x) { return vm::log1p(x); }); break;
-    case UnaryOp::Erf: map1<T>(in, out, [](T x) { return vm::erf(x); }); break;
+    case UnaryOp::Silu: map1<T>(in, out, [](T x) { return x / (T(1) + std::exp(-x)); }); break;
+    case UnaryOp::Log1p: map1<T>(in, out, [](T x) { return std::log1p(x); }); break;
+    case UnaryOp::Erf: map1<T>(in, out, [](T x) { return std::erf(x); }); break;
     case UnaryOp::Hardtanh: map1<T>(in, out, [a, b](T x) { return x < a ? a : (x > b ? b : x); }); break;
     case UnaryOp::Hardsigmoid:
       map1<T>(in, out, [](T x) { return std::min(std::max(x + T(3), T(0)), T(6)) / T(6); });
@@ -54,11 +53,11 @@ void activation_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, T a, T 
     case UnaryOp::Hardswish:
       map1<T>(in, out, [](T x) { return x * std::min(std::max(x + T(3), T(0)), T(6)) / T(6); });
       break;
-    case UnaryOp::Mish: map1<T>(in, out, [](T x) { return x * vm::tanh(vm::log1p(vm::exp(x))); }); break;
+    case UnaryOp::Mish: map1<T>(in, out, [](T x) { return x * std::tanh(std::log1p(std::exp(x))); }); break;
     case UnaryOp::LogSigmoid:
-      map1<T>(in, out, [](T x) { return std::min(x, T(0)) - vm::log1p(vm::exp(-std::abs(x))); });
+      map1<T>(in, out, [](T x) { return std::min(x, T(0)) - std::log1p(std::exp(-std::abs(x))); });
       break;
-    case UnaryOp::Celu: map1<T>(in, out, [a](T x) { return x > T(0) ? x : vm::expm1(x * (T(1) / a)) * a; }); break;
+    case UnaryOp::Celu: map1<T>(in, out, [a](T x) { return x > T(0) ? x : std::expm1(x * (T(1) / a)) * a; }); break;
     case UnaryOp::Hardshrink: map1<T>(in, out, [a](T x) { return x >= -a && x <= a ? T(0) : x; }); break;
     case UnaryOp::Softshrink:
       // Inside the band torch's SIMD body gives +0.0 (NaN kept), its scalar tail x * 0 (-0.5 gives -0.0).
@@ -78,8 +77,8 @@ void unary_grad_typed(UnaryOp op, const TensorImpl& g, const TensorImpl& s, Tens
     // The math ops, in the order their composed rules round (so both paths agree).
     case UnaryOp::Exp: m([](T gv, T y) { return gv * y; }); break;
     case UnaryOp::Log: m([](T gv, T x) { return gv / x; }); break;
-    case UnaryOp::Sin: m([](T gv, T x) { return gv * vm::cos(x); }); break;
-    case UnaryOp::Cos: m([](T gv, T x) { return gv * -vm::sin(x); }); break;
+    case UnaryOp::Sin: m([](T gv, T x) { return gv * std::cos(x); }); break;
+    case UnaryOp::Cos: m([](T gv, T x) { return gv * -std::sin(x); }); break;
     case UnaryOp::Sqrt: m([](T gv, T y) { return gv / (y * T(2)); }); break;
     case UnaryOp::Reciprocal: m([](T gv, T y) { return -gv * (y * y); }); break;
     case UnaryOp::Relu: m([](T gv, T y) { return y <= T(0) ? T(0) : gv; }); break;  // NaN passes, as torch
@@ -90,24 +89,24 @@ void unary_grad_typed(UnaryOp op, const TensorImpl& g, const TensorImpl& s, Tens
     case UnaryOp::Sigmoid: m([](T gv, T y) { return gv * (T(1) - y) * y; }); break;
     case UnaryOp::LeakyRelu: m([a](T gv, T x) { return x > T(0) ? gv : gv * a; }); break;
     // x <= 0 picks the exponential side, as torch's kernel: NaN passes the gradient unchanged.
-    case UnaryOp::Elu: m([a](T gv, T x) { return x <= T(0) ? gv * a * vm::exp(x) : gv; }); break;
+    case UnaryOp::Elu: m([a](T gv, T x) { return x <= T(0) ? gv * a * std::exp(x) : gv; }); break;
     case UnaryOp::Softplus:
       m([a, b](T gv, T x) {
-        T z = vm::exp(x * a);
+        T z = std::exp(x * a);
         return x * a > b ? gv : gv * z / (z + T(1));
       });
       break;
     case UnaryOp::Gelu:
       m([](T gv, T x) {
-        T cdf = T(0.5) * (T(1) + vm::erf(x * kSqrtHalf<T>));
-        T pdf = kInvSqrt2Pi<T> * vm::exp(T(-0.5) * x * x);
+        T cdf = T(0.5) * (T(1) + std::erf(x * kSqrtHalf<T>));
+        T pdf = kInvSqrt2Pi<T> * std::exp(T(-0.5) * x * x);
         return gv * (cdf + x * pdf);
       });
       break;
     case UnaryOp::GeluTanh:
       m([](T gv, T x) {
         T x2 = x * x;
-        T t = vm::tanh(kSqrt2OverPi<T> * (x + kGeluKappa<T> * x2 * x));
+        T t = std::tanh(kSqrt2OverPi<T> * (x + kGeluKappa<T> * x2 * x));
         T left = T(0.5) * (T(1) + t);
         T right = T(0.5) * x * (T(1) - t * t) * kSqrt2OverPi<T> * (T(1) + T(3) * kGeluKappa<T> * x2);
         return gv * (left + right);
@@ -115,12 +114,12 @@ void unary_grad_typed(UnaryOp op, const TensorImpl& g, const TensorImpl& s, Tens
       break;
     case UnaryOp::Silu:
       m([](T gv, T x) {
-        T sig = T(1) / (T(1) + vm::exp(-x));
+        T sig = T(1) / (T(1) + std::exp(-x));
         return gv * sig * (T(1) + x * (T(1) - sig));
       });
       break;
     case UnaryOp::Log1p: m([](T gv, T x) { return gv / (T(1) + x); }); break;
-    case UnaryOp::Erf: m([](T gv, T x) { return gv * T(1.12837916709551257390) * vm::exp(-x * x); }); break;
+    case UnaryOp::Erf: m([](T gv, T x) { return gv * T(1.12837916709551257390) * std::exp(-x * x); }); break;
     // torch's backward kernels, condition for condition.
     // At NaN torch's SIMD body gives 0 (x > a && x < b fails), its scalar tail the gradient.
     case UnaryOp::Hardtanh:
@@ -134,22 +133,22 @@ void unary_grad_typed(UnaryOp op, const TensorImpl& g, const TensorImpl& s, Tens
       break;
     case UnaryOp::Mish:
       m([](T gv, T x) {
-        T sig = T(1) / (T(1) + vm::exp(-x));
-        T t = vm::tanh(vm::log1p(vm::exp(x)));
+        T sig = T(1) / (T(1) + std::exp(-x));
+        T t = std::tanh(std::log1p(std::exp(x)));
         return gv * (t + x * sig * (T(1) - t * t));
       });
       break;
     case UnaryOp::LogSigmoid:
       m([](T gv, T x) {
         bool negative = x < T(0);
-        T z = vm::exp(-std::abs(x));
+        T z = std::exp(-std::abs(x));
         return gv * (T(negative ? 1 : 0) - T(negative ? 1 : -1) * (z / (T(1) + z)));
       });
       break;
     case UnaryOp::Celu:
       m([a](T gv, T x) {
         T inv = T(1) / a;
-        return x <= T(0) ? gv * inv * a * vm::exp(x * inv) : gv;
+        return x <= T(0) ? gv * inv * a * std::exp(x * inv) : gv;
       });
       break;
     case UnaryOp::Hardshrink:

@@ -6,7 +6,6 @@
 
 #include "kernels/cpu/dispatch_types.h"
 #include "kernels/cpu/kernels.h"
-#include "kernels/cpu/vector_math.h"
 #include "kernels/cpu/map.h"
 #include "kernels/cpu/wrapping.h"
 
@@ -49,12 +48,12 @@ void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, d
       else
         m([](M x) { return -x; });
       break;
-    case UnaryOp::Exp: m([](M x) { return vm::exp(x); }); break;
-    case UnaryOp::Log: m([](M x) { return vm::log(x); }); break;
-    case UnaryOp::Sin: m([](M x) { return vm::sin(x); }); break;
-    case UnaryOp::Cos: m([](M x) { return vm::cos(x); }); break;
-    case UnaryOp::Tanh: m([](M x) { return vm::tanh(x); }); break;
-    case UnaryOp::Sigmoid: m([](M x) { return M(1) / (M(1) + vm::exp(-x)); }); break;
+    case UnaryOp::Exp: m([](M x) { return std::exp(x); }); break;
+    case UnaryOp::Log: m([](M x) { return std::log(x); }); break;
+    case UnaryOp::Sin: m([](M x) { return std::sin(x); }); break;
+    case UnaryOp::Cos: m([](M x) { return std::cos(x); }); break;
+    case UnaryOp::Tanh: m([](M x) { return std::tanh(x); }); break;
+    case UnaryOp::Sigmoid: m([](M x) { return M(1) / (M(1) + std::exp(-x)); }); break;
     case UnaryOp::Relu:
       if constexpr (std::is_integral_v<T>)  // in T itself: int64's extremes do not survive a double
         map1<T>(in, out, [](T x) { return x > T(0) ? x : T(0); });
@@ -80,7 +79,7 @@ void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, d
       if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)  // exact, as torch's integer pow
         map1<T>(in, out, [base = T(a_)](T x) { return int_pow(base, x); });
       else
-        m([a](M x) { return vm::pow(a, x); });
+        m([a](M x) { return std::pow(a, x); });
       break;
     case UnaryOp::Clamp:
       if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {  // compared in T, as relu
@@ -173,7 +172,7 @@ void binary_typed(BinaryOp op, const TensorImpl& x, const TensorImpl& y, TensorI
       if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
         map2<T>(x, y, out, [](T a, T b) { return int_pow(a, b); });
       else
-        map2<T>(x, y, out, [](T a, T b) { return T(vm::pow(M(a), M(b))); });
+        map2<T>(x, y, out, [](T a, T b) { return T(std::pow(M(a), M(b))); });
       break;
     case BinaryOp::Maximum:
       map2<T>(x, y, out, [](T a, T b) {

@@ -5,7 +5,6 @@
 
 #include "kernels/cpu/dispatch_types.h"
 #include "kernels/cpu/kernels.h"
-#include "kernels/cpu/vector_math.h"
 #include "kernels/cpu/loop.h"
 #include "kernels/cpu/wrapping.h"
 
@@ -88,12 +87,12 @@ void softmax_typed(const TensorImpl& in, int64_t dim, TensorImpl& out, bool log)
     for (int64_t i = 0; i < n; ++i) mx = std::max(mx, x(i));
     // As torch: a lane whose max is infinite (or that holds a NaN) is NaN throughout (inf - inf).
     T sum = 0;
-    for (int64_t i = 0; i < n; ++i) sum += vm::exp(x(i) - mx);
+    for (int64_t i = 0; i < n; ++i) sum += std::exp(x(i) - mx);
     if (log) {
-      T lse = vm::log(sum);
+      T lse = std::log(sum);
       for (int64_t i = 0; i < n; ++i) y(i) = x(i) - mx - lse;
     } else {
-      for (int64_t i = 0; i < n; ++i) y(i) = vm::exp(x(i) - mx) / sum;
+      for (int64_t i = 0; i < n; ++i) y(i) = std::exp(x(i) - mx) / sum;
     }
   });
 }

@@ -4,7 +4,6 @@
 
 #include "kernels/cpu/dispatch_types.h"
 #include "kernels/cpu/kernels.h"
-#include "kernels/cpu/vector_math.h"
 #include "kernels/cpu/map.h"
 
 namespace tapegrad::cpu {
@@ -38,7 +37,7 @@ void math_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, T a) {
       m([decimals](T x) { return round_at(x, decimals); });
       break;
     }
-    case UnaryOp::Expm1: m([](T x) { return vm::expm1(x); }); break;
+    case UnaryOp::Expm1: m([](T x) { return std::expm1(x); }); break;
     case UnaryOp::Log2: m([](T x) { return std::log2(x); }); break;
     case UnaryOp::Log10: m([](T x) { return std::log10(x); }); break;
     case UnaryOp::Exp2: m([](T x) { return std::exp2(x); }); break;

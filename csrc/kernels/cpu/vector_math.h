@@ -31,28 +31,6 @@ double pow(double, double) TG_SIMD_DECL;
 
 namespace tapegrad::cpu {
 
-// The transcendentals kernels call (vm::exp, ...). A float is evaluated in double and rounded once,
-// so it is correctly rounded but for rare double roundings, as torch's Sleef results mostly are:
-// libmvec's float versions are up to 4 ULP off (on x86, exp(-1.0f) and about half of all exp
-// results by one), which differences near a cancellation (a loss, a softplus) turn into wrong
-// digits. Double versions cost twice the vector lanes; they are accurate to within one double ULP.
-namespace vm {
-#define TG_VECTOR_MATH_1(name) \
-  inline float name(float x) { return float(::name(double(x))); } \
-  inline double name(double x) { return ::name(x); }
-TG_VECTOR_MATH_1(exp)
-TG_VECTOR_MATH_1(log)
-TG_VECTOR_MATH_1(sin)
-TG_VECTOR_MATH_1(cos)
-TG_VECTOR_MATH_1(tanh)
-TG_VECTOR_MATH_1(log1p)
-TG_VECTOR_MATH_1(expm1)
-TG_VECTOR_MATH_1(erf)
-#undef TG_VECTOR_MATH_1
-inline float pow(float x, float y) { return float(::pow(double(x), double(y))); }
-inline double pow(double x, double y) { return ::pow(x, y); }
-}  // namespace vm
-
 // Calls apply(f) with f(x) = x ** e, picking torch's special cases (squares, cubes, square roots,
 // reciprocals computed directly, so they round as torch's do) before the loop, so each loop body
 // is branch-free and vectorises; std::pow (libmvec's powf/pow) otherwise.
@@ -65,7 +43,7 @@ void with_power(T e, Apply apply) {
   else if (e == T(-0.5)) apply([](T x) { return T(1) / std::sqrt(x); });
   else if (e == T(-1)) apply([](T x) { return T(1) / x; });
   else if (e == T(-2)) apply([](T x) { return T(1) / (x * x); });
-  else apply([e](T x) { return vm::pow(x, e); });
+  else apply([e](T x) { return std::pow(x, e); });
 }
 
 }  // namespace tapegrad::cpu
