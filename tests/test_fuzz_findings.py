@@ -1814,3 +1814,43 @@ def test_gradient_through_a_whole_tensor_write_has_no_history():
         g_part, = T.autograd.grad((part * part).sum(), [a], create_graph=True)
         return g_whole, g_whole.requires_grad, g_part, g_part.requires_grad
     same_program(program)
+
+
+@pytest.mark.parametrize("source", ["v[T.tensor([0])] = v", "w[0:3, T.zeros((0,), dtype=T.bool)] = w",
+                                    "x[T.tensor([0])] = x", "y[0:1, T.tensor([0])] = y"])
+def test_index_write_of_a_tensor_into_itself_is_refused_as_torch_refuses_it(source):
+    """torch compares the value (leading size-1 dims dropped: a new view) with the sliced tensor (a
+    new view after a slice): an empty tensor written into itself passes; a non-empty one overlaps."""
+    def program(T):
+        ns = {"T": T, "v": T.zeros((1, 0, 3, 2), dtype=T.int64), "w": T.zeros((1, 0), dtype=T.int64),
+              "x": T.arange(6.0).reshape(3, 2), "y": T.arange(4.0).reshape(1, 4)}
+        exec(source, ns)
+        return ns["v"], ns["w"], ns["x"], ns["y"]
+    same_program(program)
+
+
+@pytest.mark.parametrize("source", ["T.zeros(0).tile(-4)", "T.zeros(3, 0).repeat(2, -4)", "T.zeros(0, 2).repeat(-1, 3)",
+                                    "T.zeros(0).repeat(-4, 2)", "T.zeros(3, 0).repeat(-4, 2)", "T.zeros(0, 2).tile(0, -2)"])
+def test_repeat_checks_only_the_result_sizes(source):
+    """torch multiplies each size by its repeat and refuses a negative product only: a negative
+    repeat of an empty dim gives an empty result."""
+    def program(T):
+        x = eval(source.split(".repeat")[0].split(".tile")[0], {"T": T}).requires_grad_()
+        y = eval("x" + source[len(source.split(".repeat")[0].split(".tile")[0]):], {"x": x})
+        y.sum().backward()
+        return y, x.grad
+    same_program(program, message=True)
+
+
+@pytest.mark.parametrize("source", [
+    "T.clamp(T.tensor(3), min=T.tensor([1, 2], dtype=T.int32), max=T.tensor(4))",
+    "T.clip(T.tensor(3), min=T.tensor(4), max=T.tensor([1, 2], dtype=T.int32))",
+    "T.tensor(1.0, dtype=T.float64).clamp(min=T.tensor(1.5, dtype=T.float64), max=T.zeros(7, 5))",
+    "T.clamp(T.tensor(3.0, dtype=T.float64), min=T.tensor(1.0), max=T.tensor([1.0, 2.0]))",
+    "T.clamp(T.tensor([3.0], dtype=T.float64), min=T.tensor(1.0), max=T.tensor([1.0, 2.0]))",
+    "T.clamp(T.tensor([3]), min=T.tensor(1.5), max=T.tensor([1, 2], dtype=T.int32))",
+])
+def test_clamp_promotes_all_three_operands_at_once(source):
+    """torch's one iterator over x, min and max: a dimensioned bound outranks the 0-d operands of
+    its category (an int32 bound with dims keeps a 0-d int64 x and bound int32)."""
+    same_program(lambda T: eval(source, {"T": T}))

@@ -325,9 +325,8 @@ Tensor positional_pad(const Tensor& x, const Shape& pad, bool reflect) {
 // result is max, and max takes the gradient.
 Tensor clamp(const Tensor& x, const Tensor& min, const Tensor& max, const char* node_name) {
   TG_CHECK(min || max, "torch.clamp: At least one of 'min' or 'max' must not be None");
-  // Each bound against x (a 0-d x does not widen bounds with dims, as torch's promotion rules say).
-  DType dt = min ? result_type(x, min) : result_type(x, max);
-  if (min && max) dt = promote_types(dt, result_type(x, max));
+  // One promotion over all operands, as torch's one iterator: a dimensioned bound outranks 0-d ones.
+  DType dt = min && max ? result_type({&x, &min, &max}) : min ? result_type(x, min) : result_type(x, max);
   if (dt == DType::Bool && min && max) fail(ErrorKind::NotImplemented, "\"clamp_cpu\" not implemented for 'Bool'");
   Tensor out = untracked([&] {
     Tensor r = to_dtype(x, dt);

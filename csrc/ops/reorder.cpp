@@ -143,9 +143,14 @@ Tensor repeat(const Tensor& x, const Shape& repeats) {
   Tensor out;
   {
     AutoGradMode off(false);
-    // Always a copy: all-ones repeats of a contiguous x would otherwise share x's memory.
-    Tensor e = expand(reshape(x, pairs), expanded);
-    out = as_new(reshape(e->is_contiguous() ? clone(e) : contiguous(e), result));
+    if (numel_of(result) == 0) {
+      // torch returns an empty result before it expands (a negative repeat of an empty dim is fine).
+      out = TensorImpl::empty(result, x->dtype(), x->device());
+    } else {
+      // Always a copy: all-ones repeats of a contiguous x would otherwise share x's memory.
+      Tensor e = expand(reshape(x, pairs), expanded);
+      out = as_new(reshape(e->is_contiguous() ? clone(e) : contiguous(e), result));
+    }
   }
   if (FormulaNode* n = record("RepeatBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         // Each input element's gradient is the sum over its copies, as torch forms it: a zero repeat

@@ -24,7 +24,7 @@ Shape infer_size(const Shape& shape, int64_t numel) {
       TG_CHECK(infer < 0, "only one dimension can be inferred");
       infer = int(i);
     } else {
-      TG_CHECK(out[i] >= 0, "invalid shape dimension ", out[i]);
+      TG_CHECK(out[i] >= 0, "invalid shape dimension ", out[i], " at index ", i, " of shape ", shape_str(shape));
       product *= uint64_t(out[i]);
     }
   }

@@ -429,7 +429,16 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
       }
       ops::copy_into(region, expanded);
     } else {
-      if (!masked_fill) check_no_overlap(region, v, false);
+      if (!masked_fill) {
+        // torch compares the value, its leading size-1 dims dropped, with the sliced tensor: a new
+        // view after any slice or integer, so only an empty value that is x itself is refused.
+        bool sliced = false;
+        for (const auto& it : items) sliced = sliced || it.kind == IndexItem::Int || it.kind == IndexItem::Slice;
+        Tensor written = region;
+        if (sliced && region.get() == x.get())
+          written = TensorImpl::view_of(x->storage(), x->sizes(), x->strides(), x->storage_offset(), x->dtype());
+        check_no_overlap(written, vs, false);
+      }
       if (masked_fill && vs->dtype() != x->dtype())
         vs = ops::to_dtype(ops::detach(vs), x->dtype());
       TG_CHECK(vs->dtype() == x->dtype(), "Index put requires the source and destination dtypes match, got ",
