@@ -1575,6 +1575,7 @@ def test_sort_of_an_inference_tensor_that_requires_grad_records_torchs_copy(sour
     "T.diag(v)", "T.diag(v, 1)", "v.double()", "T.softmax(v, 0, dtype=T.float64)", "T.log_softmax(v, 0, dtype=T.float64)",
     "T.cumsum(v0, 0)", "T.cumsum(v0, 0, dtype=T.float64)", "T.cumsum(v, 0, dtype=T.float64)", "v0.max(-1, keepdim=True)[0]",
     "v0.min(0)[0]", "T.topk(v0, 1, -1, largest=False)[0]", "T.topk(v, 1)[0]", "T.cat([v, v])", "T.stack((v,), dim=-1)",
+    "v[:0].roll(0, 0)", "v.roll(1, 0)",
     "F.l1_loss(v, T.tensor([1.0, 2.0]))", "F.smooth_l1_loss(v, T.tensor([1.0, 2.0]), beta=0.0)",
 ])
 def test_ops_on_an_inference_tensor_that_requires_grad_record_torchs_inner_writes(source):
@@ -1808,11 +1809,14 @@ def test_gradient_through_a_whole_tensor_write_has_no_history():
         a = T.tensor([[0.0], [-0.5]], dtype=T.float64, requires_grad=True)
         whole = T.hstack([T.ones(2, 2, dtype=T.float64), a])
         whole[...] = T.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=T.float64)
+        filled = T.hstack([T.ones(2, 2, dtype=T.float64), a])
+        filled[...] = 0.25
+        g_filled, = T.autograd.grad((filled * filled).sum(), [a], create_graph=True)
         part = T.hstack([T.ones(2, 2, dtype=T.float64), a])
         part[:, :1] = 2.0
         g_whole, = T.autograd.grad(whole.relu().sum(), [a], create_graph=True)
         g_part, = T.autograd.grad((part * part).sum(), [a], create_graph=True)
-        return g_whole, g_whole.requires_grad, g_part, g_part.requires_grad
+        return g_whole, g_whole.requires_grad, g_part, g_part.requires_grad, g_filled, g_filled.requires_grad
     same_program(program)
 
 
@@ -1854,3 +1858,26 @@ def test_clamp_promotes_all_three_operands_at_once(source):
     """torch's one iterator over x, min and max: a dimensioned bound outranks the 0-d operands of
     its category (an int32 bound with dims keeps a 0-d int64 x and bound int32)."""
     same_program(lambda T: eval(source, {"T": T}))
+
+
+@pytest.mark.parametrize("mode", ["floor", "trunc"])
+def test_rounded_division_gradient_is_zeros_whatever_the_incoming_one(mode):
+    """torch's rule for div with a rounding mode is zeros_like(grad): an infinite grad gives 0, not NaN."""
+    def program(T):
+        x = T.tensor([[[0.0, -0.25], [-0.5, -1.5]]], requires_grad=True)
+        y = T.tensor([2.0, -3.0], requires_grad=True)
+        q = x.div(y, rounding_mode=mode)
+        (q * T.tensor([[[-0.0, -2.75], [float("nan"), -float("inf")]]])).sum().backward()
+        return x.grad, y.grad
+    same_program(program)
+
+
+@pytest.mark.parametrize("exponent", [0, 0.0, False, True])
+def test_pow_gradient_at_a_bool_false_exponent_is_not_the_zero_shortcut(exponent):
+    """torch's zero-exponent shortcut compares the exponent with 0.0, which False is not: its
+    gradient is 0 * x ** -1 (-0.0 for a negative x, NaN at NaN)."""
+    def program(T):
+        x = T.tensor([-2.0, float("nan"), 3.0], dtype=T.float64, requires_grad=True)
+        (x ** exponent).sum().backward()
+        return 1 / x.grad
+    same_program(program)

@@ -240,13 +240,17 @@ Tensor pow(const Tensor& a, const Scalar& e) {
   kernels(a).unary(UnaryOp::PowScalar, *ac, *out, e.value, 0);
   if (FormulaNode* n = record("PowBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         double ex = n.scalars[0];
-        if (ex == 0.0) return {zeros_like(g)};
+        // torch's shortcut for a zero exponent compares it with 0.0, which a bool False is not: then
+        // 0 * x ** -1 (-0.0 for a negative x, NaN for NaN).
+        const bool boolean = n.scalars[1] != 0;
+        if (ex == 0.0 && !boolean) return {zeros_like(g)};
         Tensor x = n.saved(0);
-        if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::PowScalar), g, x, ex)};
+        if (can_fuse_grad(g, x) && !boolean) return {unary_grad(int(UnaryOp::PowScalar), g, x, ex)};
         return {mul(g, mul_scalar(pow(x, Scalar(ex - 1.0)), ex))};
       }, out, {&a})) {
     n->save(a);
     n->scalars[0] = e.value;
+    n->scalars[1] = e.kind == Scalar::Kind::Bool ? 1 : 0;
   }
   return out;
 }

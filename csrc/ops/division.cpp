@@ -133,7 +133,8 @@ Tensor div_rounded(const Tensor& a, const Tensor& b, bool floor, const char* nod
     else out = run_binary(BinaryOp::FloorDivide, run_binary(BinaryOp::Sub, a, run_binary(BinaryOp::Fmod, a, b, dt), dt), b, dt);
   }
   record(node_name, [](FormulaNode& n, const Tensor& g) -> TensorList {
-    Tensor zero = n.needs_grad(0) || n.needs_grad(1) ? mul(g, Scalar::from_int(0)) : Tensor();
+    // torch's rule returns zeros_like(grad), not grad * 0: an infinite or NaN grad still gives 0.
+    Tensor zero = n.needs_grad(0) || n.needs_grad(1) ? zeros_like(g) : Tensor();
     return {n.needs_grad(0) ? zero : Tensor(), n.needs_grad(1) ? zero : Tensor()};
   }, out, {&a, &b});
   return out;

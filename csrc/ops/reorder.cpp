@@ -110,6 +110,11 @@ Tensor roll(const Tensor& x, const Shape& shifts, const Shape& dims_in) {
     // A shift by nothing moved no element: the result is still a copy, never x's memory.
     out = out->storage() == x->storage() ? clone(x) : as_new(out);
   }
+  // torch's kernel clones an empty x: for an inference x that clone's copy records (CopyBackwards).
+  if (x->numel() == 0)
+    record_inference_write("torch::autograd::CopyBackwards", [](FormulaNode&, const Tensor& g) -> TensorList {
+      return {g};
+    }, out, x);
   if (FormulaNode* n = record("RollBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Shape back(n.shape.begin(), n.shape.end());
         for (int64_t& s : back) s = -s;

@@ -293,8 +293,11 @@ struct CopySlices final : Node {
       return res;
     }
     Tensor gx;
-    // A write of the whole tensor is torch's copy_, whose gradient for self is zeros_like (no history).
-    if (next_edges[0].fn && std::strcmp(name_, "torch::autograd::CopyBackwards") == 0)
+    // A write of the whole tensor is torch's copy_ or fill_, whose gradient for self is zeros_like
+    // (no history).
+    const bool whole = std::strcmp(name_, "torch::autograd::CopyBackwards") == 0 ||
+                       std::strncmp(name_, "FillBackward", 12) == 0;
+    if (next_edges[0].fn && whole)
       gx = ops::full(base_sizes, 0.0, g->dtype(), g->device());
     else if (next_edges[0].fn)
       gx = ops::view(ops::index_put(flat, {at}, zero, false), base_sizes);
