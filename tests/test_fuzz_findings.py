@@ -1881,3 +1881,24 @@ def test_pow_gradient_at_a_bool_false_exponent_is_not_the_zero_shortcut(exponent
         (x ** exponent).sum().backward()
         return 1 / x.grad
     same_program(program)
+
+
+@pytest.mark.parametrize("source", ["T.sub(3.5, y, alpha=0.5)", "T.add(3.5, y, alpha=0.5)", "T.sub(3, y, alpha=2)",
+                                    "T.add(True, y, alpha=3)"])
+def test_number_first_add_sub_scale_in_the_promoted_type(source):
+    """torch wraps the number as a tensor: alpha * y is taken in the promoted type (an int32 y with
+    3.5 and alpha 0.5 gives 5.0, where scaling in int32 first gave 4.5)."""
+    same_program(lambda T: eval(source, {"T": T, "y": T.tensor([-3, 4], dtype=T.int32)}))
+
+
+@pytest.mark.parametrize("source", ["T.isnan(x)", "T.isinf(x)", "T.isfinite(x)", "x.nan_to_num()", "T.isnan(x).sinh()"])
+def test_integer_shortcuts_are_laid_out_like_their_input(source):
+    """torch answers these for an integer tensor with clone/zeros_like/ones_like or an elementwise
+    op, all laid out like the input: a later flatten or reshape copies (or views) as in torch."""
+    def program(T):
+        x = T.sort(T.zeros(1, 4, 4), dim=-3)[1].permute(2, 1, 0)
+        y = eval(source, {"T": T, "x": x})
+        flat = y.flatten()
+        flat.zero_() if flat.dtype == T.bool else flat.add_(1)
+        return y.stride(), y
+    same_program(program)

@@ -162,7 +162,7 @@ Tensor logaddexp(const Tensor& a, const Tensor& b) {
 
 Tensor nan_to_num(const Tensor& x, std::optional<double> nan, std::optional<double> posinf,
                   std::optional<double> neginf) {
-  if (!is_floating(x->dtype())) return clone(x);
+  if (!is_floating(x->dtype())) return clone_preserving(x);  // torch's self.clone(): x's layout
   Tensor out = untracked([&] {
     auto fill = [&](double v) { return full({}, v, x->dtype(), x->device()); };
     double big = largest_finite(x->dtype());

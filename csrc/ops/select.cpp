@@ -68,17 +68,17 @@ Tensor bitwise_not(const Tensor& a) {
 }
 
 Tensor isnan(const Tensor& a) {
-  if (!is_floating(a->dtype())) return full(a->sizes(), 0.0, DType::Bool, a->device());
+  if (!is_floating(a->dtype())) return full_like(a, 0.0, DType::Bool, a->device());  // laid out like a, as torch's
   return run_compare(CompareOp::Ne, a, a, a->dtype());
 }
 Tensor isinf(const Tensor& a) {
-  if (!is_floating(a->dtype())) return full(a->sizes(), 0.0, DType::Bool, a->device());
+  if (!is_floating(a->dtype())) return full_like(a, 0.0, DType::Bool, a->device());  // laid out like a, as torch's
   check_out_form_grad(a, "abs");
   AutoGradMode off(false);
   return compare(abs(a), Scalar(std::numeric_limits<double>::infinity()), int(CompareOp::Eq));
 }
 Tensor isfinite(const Tensor& a) {
-  if (!is_floating(a->dtype())) return full(a->sizes(), 1.0, DType::Bool, a->device());
+  if (!is_floating(a->dtype())) return full_like(a, 1.0, DType::Bool, a->device());  // laid out like a, as torch's
   AutoGradMode off(false);
   // x - x is 0 for finite x and NaN for inf/NaN.
   return compare(sub(a, a), Scalar(0.0), int(CompareOp::Eq));
