@@ -1902,3 +1902,15 @@ def test_integer_shortcuts_are_laid_out_like_their_input(source):
         flat.zero_() if flat.dtype == T.bool else flat.add_(1)
         return y.stride(), y
     same_program(program)
+
+
+@pytest.mark.parametrize("n", [5, 16, 17, 33])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_minimum_maximum_of_signed_zeros_follow_torchs_simd_split(n, dtype):
+    """Between 0.0 and -0.0 torch's SIMD body picks the second operand, its scalar tail the first."""
+    def program(T):
+        neg = T.full((n,), -0.0, dtype=getattr(T, dtype))
+        pos = T.zeros(n, dtype=getattr(T, dtype))
+        return (1 / T.minimum(neg, pos), 1 / T.maximum(pos, neg), 1 / T.minimum(neg, T.tensor(0.0)),
+                1 / T.maximum(neg, T.tensor([float("nan")] + [0.0] * (n - 1), dtype=getattr(T, dtype))))
+    same_program(program)

@@ -175,21 +175,25 @@ void binary_typed(BinaryOp op, const TensorImpl& x, const TensorImpl& y, TensorI
         map2<T>(x, y, out, [](T a, T b) { return T(std::pow(M(a), M(b))); });
       break;
     case BinaryOp::Maximum:
-      map2<T>(x, y, out, [](T a, T b) {
-        if constexpr (std::is_floating_point_v<T>) {
-          if (std::isnan(a) || std::isnan(b)) return std::isnan(a) ? a : b;
-        }
-        return a > b ? a : b;
-      });
+    case BinaryOp::Minimum: {
+      const bool is_max = op == BinaryOp::Maximum;
+      if constexpr (std::is_floating_point_v<T>) {
+        // Between equal values (0.0 and -0.0) torch's SIMD body (max_ps/min_ps) picks b, its scalar
+        // tail (std::max/std::min) a: the sign of a zero result follows the element's place.
+        auto nan = [](T a, T b) { return std::isnan(a) ? a : b; };
+        if (is_max)
+          map2_torch_split<T>(x, y, out, [nan](T a, T b) { return a != a || b != b ? nan(a, b) : (a > b ? a : b); },
+                              [nan](T a, T b) { return a != a || b != b ? nan(a, b) : (a < b ? b : a); });
+        else
+          map2_torch_split<T>(x, y, out, [nan](T a, T b) { return a != a || b != b ? nan(a, b) : (a < b ? a : b); },
+                              [nan](T a, T b) { return a != a || b != b ? nan(a, b) : (b < a ? b : a); });
+      } else if (is_max) {
+        map2<T>(x, y, out, [](T a, T b) { return a > b ? a : b; });
+      } else {
+        map2<T>(x, y, out, [](T a, T b) { return a < b ? a : b; });
+      }
       break;
-    case BinaryOp::Minimum:
-      map2<T>(x, y, out, [](T a, T b) {
-        if constexpr (std::is_floating_point_v<T>) {
-          if (std::isnan(a) || std::isnan(b)) return std::isnan(a) ? a : b;
-        }
-        return a < b ? a : b;
-      });
-      break;
+    }
     case BinaryOp::BitAnd:
     case BinaryOp::BitOr:
     case BinaryOp::BitXor:
