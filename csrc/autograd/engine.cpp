@@ -42,7 +42,8 @@ struct Capture {
 // side table. Claims are released when the pass ends, also when it fails.
 class TaskStates {
  public:
-  TaskStates() : id_(next_id_.fetch_add(1) + 1) {}
+  // Ids of passes running at once differ (a claim ends with its pass); 0 means unclaimed.
+  TaskStates() : id_(next_id()) {}
   TaskStates(const TaskStates&) = delete;
   TaskStates& operator=(const TaskStates&) = delete;
   ~TaskStates() {
@@ -55,7 +56,7 @@ class TaskStates {
 
   // During the counting pass: the state of n, claimed now if nobody holds it.
   NodeTaskState& visit(Node* n, bool* fresh) {
-    uint64_t cur = n->task_state.owner.load(std::memory_order_acquire);
+    uint32_t cur = n->task_state.owner.load(std::memory_order_acquire);
     if (cur == id_) {
       *fresh = false;
       return n->task_state;
@@ -76,13 +77,18 @@ class TaskStates {
   }
 
  private:
-  static std::atomic<uint64_t> next_id_;
-  uint64_t id_;
+  static uint32_t next_id() {
+    uint32_t id;
+    do id = next_id_.fetch_add(1) + 1; while (id == 0);
+    return id;
+  }
+  static std::atomic<uint32_t> next_id_;
+  uint32_t id_;
   NodeList claimed_;
   std::unordered_map<Node*, NodeTaskState> side_;
 };
 
-std::atomic<uint64_t> TaskStates::next_id_{0};
+std::atomic<uint32_t> TaskStates::next_id_{0};
 
 // The central check: a gradient must match its input's shape (summing broadcast dims) and dtype.
 Tensor fit_to_edge(Tensor g, const Edge& e, const Node& producer, size_t index) {
@@ -149,7 +155,7 @@ thread_local PassFrame* PassFrame::t_innermost = nullptr;
 // node whose turn an outer pass on its own thread holds: waiting would never end, so it goes on.
 class ApplyTurn {
  public:
-  ApplyTurn(Node& node, PassFrame& pass) : flag_(node.task_state.applying), pass_(pass) {
+  ApplyTurn(Node& node, PassFrame& pass) : flag_(node.applying), pass_(pass) {
     if (flag_.exchange(true, std::memory_order_acquire)) {
       for (PassFrame* p = pass.outer; p; p = p->outer)
         if (p->applying == &flag_) {

@@ -34,9 +34,9 @@ Node::~Node() {
   for (auto& e : next_edges) release_node(std::move(e.fn));
 }
 
-uint64_t next_sequence_nr() {
-  thread_local uint64_t counter = 0;
-  return counter++;
+uint32_t next_sequence_nr() {
+  thread_local uint32_t counter = 0;
+  return counter == UINT32_MAX - 1 ? counter : counter++;  // below the accumulators' UINT32_MAX
 }
 
 std::shared_ptr<Node> make_accumulate_grad(Tensor leaf) { return std::make_shared<AccumulateGrad>(std::move(leaf)); }

@@ -33,12 +33,8 @@ struct Edge {
 // a million nodes touches each node's memory, not a side table; a pass claims it through
 // `owner` and another pass running at the same time over the same node uses a side table.
 struct NodeTaskState {
-  std::atomic<uint64_t> owner{0};
+  std::atomic<uint32_t> owner{0};  // the claiming pass's id (ids of passes running at once differ)
   int dependencies = 0;
-  // Set while some pass runs the node's apply: passes sharing a node take turns, so one cannot
-  // free the saved tensors another is reading (it gets torch's "backward a second time" error).
-  // It sits here, in what would be padding, because every node carries it.
-  std::atomic<bool> applying{false};
   TensorList buffer;  // summed gradients, one per forward output of the node
 };
 
@@ -61,7 +57,9 @@ struct NodeHooks {
 
 // Numbers nodes in creation order, per thread (as torch's sequence_nr): the engine runs the ready
 // node created last first, so hooks, accumulation order and what ran before an error are torch's.
-uint64_t next_sequence_nr();
+// 32 bits, to fit beside `applying` in what would be padding (a million-node graph costs no more
+// memory); the order is off only for a graph straddling a thread's 4-billionth node.
+uint32_t next_sequence_nr();
 
 struct Node {
   virtual ~Node();
@@ -78,7 +76,10 @@ struct Node {
   virtual AccumulateGrad* as_accumulate_grad() { return nullptr; }
 
   std::vector<Edge, PoolAllocator<Edge>> next_edges;
-  uint64_t sequence_nr = next_sequence_nr();
+  uint32_t sequence_nr = next_sequence_nr();
+  // Set while some pass runs the node's apply: passes sharing a node take turns, so one cannot
+  // free the saved tensors another is reading (it gets torch's "backward a second time" error).
+  std::atomic<bool> applying{false};
   NodeTaskState task_state;
   LazyOwned<NodeHooks> hooks;  // also holds the forward trace under anomaly detection
 };
@@ -86,7 +87,7 @@ struct Node {
 // Adds gradients into a leaf's .grad.
 struct AccumulateGrad final : Node {
   // torch numbers leaves' accumulators last of all, so they run as soon as they are ready.
-  explicit AccumulateGrad(Tensor v) : variable(std::move(v)) { sequence_nr = UINT64_MAX; }
+  explicit AccumulateGrad(Tensor v) : variable(std::move(v)) { sequence_nr = UINT32_MAX; }
   const char* name() const override { return "torch::autograd::AccumulateGrad"; }
   TensorList apply(TensorList&& grads) override;
   AccumulateGrad* as_accumulate_grad() override { return this; }
