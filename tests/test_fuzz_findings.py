@@ -1914,3 +1914,9 @@ def test_minimum_maximum_of_signed_zeros_follow_torchs_simd_split(n, dtype):
         return (1 / T.minimum(neg, pos), 1 / T.maximum(pos, neg), 1 / T.minimum(neg, T.tensor(0.0)),
                 1 / T.maximum(neg, T.tensor([float("nan")] + [0.0] * (n - 1), dtype=getattr(T, dtype))))
     same_program(program)
+
+
+def test_number_first_sub_checks_alpha_as_torch():
+    """The wrapped number makes torch run the tensor form, which refuses a float alpha for an integer
+    result (scaling y by hand skipped that check)."""
+    same_program(lambda T: T.sub(3, T.tensor([1]), alpha=0.5), message=True)

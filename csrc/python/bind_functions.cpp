@@ -41,10 +41,10 @@ void def_filled_like(Module& m, const char* name, double value) {
         pyb::arg("requires_grad") = false);
 }
 
-// alpha * y for number (op) alpha * y: torch wraps the number as a tensor, so the product is taken
-// in the promoted type (an int32 y with 3.5 and alpha 0.5 multiplies in float, not in int32).
-Tensor scaled_in_result_type(const Tensor& y, const Scalar& s, const Scalar& alpha) {
-  return ops::mul_scalar(ops::to_dtype(y, ops::result_type(y, s)), alpha.value);
+// number (op) alpha * y: torch wraps the number as a tensor, so the tensor form runs: alpha is
+// checked and y scaled in the promoted type (int32 y, 3.5 and alpha 0.5 multiply in float).
+Tensor wrapped_number(const Scalar& s, const Tensor& y) {
+  return ops::scalar_tensor(s, ops::result_type(y, s), y->device());
 }
 
 // f(input, other): tensor/tensor, tensor/number, or number/tensor via the reflected form.
@@ -234,13 +234,13 @@ void bind_functions(Module& m) {
     Scalar al = alpha_of(alpha, is_tensor(a) ? held_tensor(a.ptr()) : nullptr, b);
     return binary_call(a, b, "add", [&](const Tensor& x, const Tensor& y) { return ops::add(x, y, al); },
                        [&](const Tensor& x, const Scalar& s) { return ops::add(x, s, al); },
-                       [&](const Scalar& s, const Tensor& y) { return ops::add(scaled_in_result_type(y, s, al), s); });
+                       [&](const Scalar& s, const Tensor& y) { return ops::add(wrapped_number(s, y), y, al); });
   }, arg("input"), arg("other"), pyb::kw_only(), arg("alpha") = 1);
   m.def("sub", [](pyb::handle a, pyb::handle b, pyb::handle alpha) {
     Scalar al = alpha_of(alpha, is_tensor(a) ? held_tensor(a.ptr()) : nullptr, b);
     return binary_call(a, b, "sub", [&](const Tensor& x, const Tensor& y) { return ops::sub(x, y, al); },
                        [&](const Tensor& x, const Scalar& s) { return ops::sub(x, s, al); },
-                       [&](const Scalar& s, const Tensor& y) { return ops::rsub(scaled_in_result_type(y, s, al), s); });
+                       [&](const Scalar& s, const Tensor& y) { return ops::sub(wrapped_number(s, y), y, al); });
   }, arg("input"), arg("other"), pyb::kw_only(), arg("alpha") = 1);
   // other - alpha * input. With alpha other than 1 the tensor form runs as sub(other, input, alpha),
   // which checks alpha as torch does (its node is SubBackward0 where torch's is RsubBackward0).

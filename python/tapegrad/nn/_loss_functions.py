@@ -232,16 +232,16 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         raise ValueError(f"{reduction} is not a valid value for reduction")
     else:
         reduced_by = "sum" if batchmean else reduction
-    _tensor_arg("kl_div", input, "input", 1)
-    _tensor_arg("kl_div", target, "target", 2)
-    _bool_arg("kl_div", log_target, "log_target")
-    if not input.is_floating_point() or not target.is_floating_point():
-        raise RuntimeError("kl_div: Integral inputs not supported.")
     if reduction == "mean" and size_average is None and reduce is None:
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                       UserWarning, stacklevel=2)
+    _tensor_arg("kl_div", input, "input", 1)
+    _tensor_arg("kl_div", target, "target", 2)
+    _bool_arg("kl_div", log_target, "log_target")
+    if not input.is_floating_point() or not target.is_floating_point():
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
         loss = target.exp() * (target - input)
     else:
