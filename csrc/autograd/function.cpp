@@ -54,9 +54,14 @@ void rebase_view_history(const Tensor& t) {
   t->set_view_version(t->version());
 }
 
-void check_inplace_on_view(const Tensor& t) {
-  // Callers write with history (self or the written value requires grad), as torch's check_inplace asks.
-  if (!t->view_base() || !GradMode::is_enabled()) return;
+namespace {
+// torch's handle_view_on_rebase: a view made without grad (or in inference mode, or as one output of a
+// multi-view op) may not take history from an in-place write, whether the write hits the view itself
+// or, `indirect`, its base or another view of it (noticed when the view's history is next read).
+void refuse_view_rebase(const Tensor& t, bool indirect) {
+  using Kind = TensorImpl::ViewKind;
+  const Kind kind = t->view_kind();
+  if (kind == Kind::Plain || (kind == Kind::OutputOfMultiViewOp && !t->grad_fn())) return;
   // torch names the view by its node ("Output 0 of Slice") when it has one: then it is a view
   // made with grad of a view made without.
   std::string output;
@@ -65,26 +70,33 @@ void check_inplace_on_view(const Tensor& t) {
     auto pos = op.rfind("Backward");
     output = "Output " + std::to_string(t->output_nr()) + " of " + (pos == std::string::npos ? op : op.substr(0, pos));
   }
-  if (t->view_kind() == TensorImpl::ViewKind::OutputOfMultiViewOp && t->grad_fn())
-    fail(ErrorKind::Runtime, output,
-         " is a view and is being modified inplace. This view is the output of a function that returns multiple "
-         "views. Such functions do not allow the output views to be modified inplace. You should replace the "
-         "inplace operation by an out-of-place one.");
-  auto made_in = [&](const char* mode, const char* now, const char* block) {
-    fail(ErrorKind::Runtime, output.empty() ? std::string("A view was") : output + " is a view of a view which was",
-         " created in ", mode, " and is being modified inplace ", now, ". Given that this use case is ambiguous and "
-         "error-prone, it is forbidden. You can clarify your code by moving both the view and the inplace either both "
-         "inside the ", block, " block (if you don't want the inplace to be tracked) or both outside (if you want the "
-         "inplace to be tracked).");
-  };
-  if (t->view_kind() == TensorImpl::ViewKind::MadeWithoutGrad || t->view_kind() == TensorImpl::ViewKind::OfViewMadeWithoutGrad)
-    made_in("no_grad mode", "with grad mode enabled", "no_grad");
-  if (t->view_kind() == TensorImpl::ViewKind::MadeInInferenceMode) made_in("inference mode", "in normal mode", "inference_mode");
+  const char* modified = indirect ? " its base or another view of its base has been modified inplace"
+                                  : " is being modified inplace";
+  if (kind == Kind::OutputOfMultiViewOp)
+    fail(ErrorKind::Runtime, output, " is a view and", modified, ". This view is the output of a function that "
+         "returns multiple views. Such functions do not allow the output views to be modified inplace. You should "
+         "replace the inplace operation by an out-of-place one.");
+  const bool inference = kind == Kind::MadeInInferenceMode;
+  fail(ErrorKind::Runtime, output.empty() ? std::string("A view was") : output + " is a view of a view which was",
+       " created in ", inference ? "inference mode" : "no_grad mode", " and", modified,
+       inference ? " in normal mode" : " with grad mode enabled", ". Given that this use case is ambiguous and "
+       "error-prone, it is forbidden. You can clarify your code by moving both the view and the inplace either both "
+       "inside the ", inference ? "inference_mode" : "no_grad", " block (if you don't want the inplace to be "
+       "tracked) or both outside (if you want the inplace to be tracked).");
+}
+}  // namespace
+
+void check_inplace_on_view(const Tensor& t) {
+  // Callers write with history (self or the written value requires grad), as torch's check_inplace asks.
+  if (t->view_base() && GradMode::is_enabled()) refuse_view_rebase(t, false);
 }
 
 void refresh_view_history(const Tensor& t) {
+  // As torch's grad_fn getter, in any grad mode: a view whose base was written since its history
+  // was made gets new history, unless nothing about it is differentiable.
   const Tensor& base = t->view_base();
-  if (!base || t->version() == t->view_version() || !base->requires_grad() || !GradMode::is_enabled()) return;
+  if (!base || t->version() == t->view_version() || (!t->grad_fn() && !base->requires_grad())) return;
+  refuse_view_rebase(t, true);
   rebase_view_history(t);
 }
 

@@ -304,19 +304,26 @@ Tensor positional_pad(const Tensor& x, const Shape& pad, bool reflect) {
     return r;
   });
   if (FormulaNode* node = record(kNames[reflect][k - 1], [](FormulaNode& n, const Tensor& g) -> TensorList {
+        static const char* const kGradNames[2][3] = {
+            {"ReplicationPad1DBackwardBackward0", "ReplicationPad2DBackwardBackward0", "ReplicationPad3DBackwardBackward0"},
+            {"ReflectionPad1DBackwardBackward0", "ReflectionPad2DBackwardBackward0", "ReflectionPad3DBackwardBackward0"}};
         // Each output position sends its gradient back to the input position it read.
+        const int64_t k = n.ints[0];
         Tensor grad = g;
-        for (int64_t i = n.ints[0] - 1; i >= 0; --i) {
+        for (int64_t i = k - 1; i >= 0; --i) {
           int64_t d = int64_t(n.shape.size()) - 1 - i;
           Shape sizes = grad->sizes();
           sizes[size_t(d)] = n.shape[size_t(d)];
           grad = index_add(full(sizes, 0.0, g->dtype(), g->device()), d, n.saved(size_t(i)), grad, Scalar::from_int(1));
         }
-        return {grad};
+        // torch's pad backward reads the input too (a zero gradient): under create_graph the result
+        // depends on it and requires grad when it does.
+        return {tie_to_input(grad, n.saved(size_t(k)), kGradNames[n.ints[1]][k - 1])};
       }, out, {&x})) {
     node->shape = x->sizes();
-    node->ints = {int64_t(k)};
+    node->ints = {int64_t(k), int64_t(reflect)};
     for (const Tensor& src : sources) node->save(src);
+    node->save(x);
   }
   return out;
 }

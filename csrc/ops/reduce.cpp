@@ -190,6 +190,8 @@ Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim, std::opti
   auto rule = [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (x->dim() == 0) return {g};  // torch: the product of one number is that number, whatever it is (NaN)
+    // Likewise along a dim of one: the gradient passes as it is (no x/x, which is NaN at inf).
+    if (n.scalars[0] == 0 && n.shape[size_t(n.ints[0])] == 1) return {keep_dims(g, n)};
     if (!item_of(any(compare(x, Scalar(0.0), 0 /* Eq */), {}, false))) {
       // No zeros: d prod / d x_i = prod / x_i, written with ops so it differentiates again.
       return {mul(expand(keep_dims(g, n), n.shape), div(keep_dims(n.saved(1), n), x))};
@@ -486,11 +488,15 @@ Tensor softmax_impl(const Tensor& x_in, int64_t dim, std::optional<DType> dtype,
   return out;
 }
 
-Tensor cumsum_impl(const Tensor& x, int64_t d, bool reverse) {
+// A running sum from the front, or from the back (a cumsum's gradient, which torch writes as
+// flip(cumsum(flip(g))) and so names FlipBackward0).
+Tensor cumsum_impl(const Tensor& x, int64_t d, bool reverse, const char* node_name = "CumsumBackward0") {
   Tensor out = empty_like_shape(x, x->sizes(), x->dtype());
   kernels(x).scan(ReduceOp::Sum, *x, x->dim() ? d : 0, *out, false, reverse);
-  if (FormulaNode* n = record("CumsumBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
-        return {cumsum_impl(g, n.ints[0], n.ints[1] == 0)};
+  if (FormulaNode* n = record(node_name, [](FormulaNode& n, const Tensor& g) -> TensorList {
+        // torch's cumsum_backward passes a gradient of one element, or along a dim of one, as it is.
+        if (g->numel() <= 1 || g->sizes()[size_t(n.ints[0])] == 1) return {g};
+        return {cumsum_impl(g, n.ints[0], n.ints[1] == 0, "FlipBackward0")};
       }, out, {&x}))
     n->ints = {d, reverse ? 1 : 0};
   return out;

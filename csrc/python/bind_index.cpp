@@ -403,6 +403,10 @@ void setitem(const Tensor& x, pyb::handle key, pyb::handle value) {
     Tensor region = apply_basic(x, items, adv);
     bool everything = region->sizes() == x->sizes() && region->strides() == x->strides() &&
                       region->storage_offset() == x->storage_offset();
+    // torch skips a slice only when it is written from 0 to at least the end with step 1: x[-3:] on
+    // 3 rows, or x[0:-1] on none, cover everything yet are real slices (CopySlices).
+    for (const auto& it : items)
+      if (it.kind == IndexItem::Slice && !is_full_slice(it, 0)) everything = false;
     if (everything && base == x) {
       if (!adv.empty()) rule = "IndexPutBackward0";
       else if (!is_tensor(value)) rule = "FillBackward3";
