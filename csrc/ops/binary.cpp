@@ -90,7 +90,7 @@ Tensor add_impl(const Tensor& a, const Tensor& b, const Tensor* b_edge, const Sc
 Tensor run_binary(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype) {
   check_same_device(a, b);
   Shape shape = broadcast_shapes(a->sizes(), b->sizes());
-  Tensor out = empty_like_layout(a->sizes() == shape ? a : b, shape, dtype);
+  Tensor out = empty_elementwise(shape, dtype, a->device(), {a.get(), b.get()});
   kernels(a).binary(op, *cast_for_compute(a, dtype), *cast_for_compute(b, dtype), *out);
   return out;
 }

@@ -1,6 +1,7 @@
 // Small pieces every op file uses: kernel lookup, output allocation, casting without history.
 #pragma once
 #include <algorithm>
+#include <initializer_list>
 #include <vector>
 
 #include "core/error.h"
@@ -15,28 +16,17 @@ inline Tensor empty_like_shape(const Tensor& like, const Shape& shape, DType dty
   return TensorImpl::empty(shape, dtype, like->device());
 }
 
-// A fresh tensor shaped like `like` whose dims are laid out in like's memory order (a transposed
-// or permuted input gives a transposed result), as torch's elementwise results are; contiguous
-// when like is contiguous or broadcast (stride 0). Elementwise kernels then walk every operand
-// in contiguous runs.
+// The strides torch's TensorIterator gives a new elementwise result of `shape` computed from these
+// operands (null ones ignored): their common layout when they share one, else their dims ordered by
+// stride, the first operand that tells two dims apart deciding (ops/layout.cpp).
+Shape elementwise_strides(const Shape& shape, std::initializer_list<const TensorImpl*> operands);
+Tensor empty_elementwise(const Shape& shape, DType dtype, Device device, std::initializer_list<const TensorImpl*> operands);
+
+// A fresh tensor of `shape` laid out as torch lays out an elementwise result of the one operand `like`
+// (a permuted input gives a permuted result); contiguous when like has another shape.
 inline Tensor empty_like_layout(const Tensor& like, const Shape& shape, DType dtype) {
-  if (like->sizes() != shape || like->is_contiguous() || like->dim() < 2) return TensorImpl::empty(shape, dtype, like->device());
-  const int64_t nd = like->dim();
-  std::vector<int64_t> order(static_cast<size_t>(nd));
-  for (int64_t d = 0; d < nd; ++d) order[size_t(d)] = d;
-  const Shape& st = like->strides();
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return st[size_t(a)] > st[size_t(b)]; });
-  for (int64_t d = 0; d < nd; ++d)
-    if (st[size_t(d)] <= 0 && shape[size_t(d)] > 1) return TensorImpl::empty(shape, dtype, like->device());
-  Shape strides(static_cast<size_t>(nd));
-  int64_t run = 1;
-  for (int64_t i = nd - 1; i >= 0; --i) {
-    int64_t d = order[size_t(i)];
-    strides[size_t(d)] = run;
-    run *= std::max<int64_t>(shape[size_t(d)], 1);
-  }
-  Tensor flat = TensorImpl::empty({numel_of(shape)}, dtype, like->device());
-  return TensorImpl::view_of(flat->storage(), shape, strides, 0, dtype);
+  if (like->sizes() != shape || like->is_contiguous()) return TensorImpl::empty(shape, dtype, like->device());
+  return empty_elementwise(shape, dtype, like->device(), {like.get()});
 }
 
 // An op's result that it computed as a view of its own temporaries, returned as a tensor of its

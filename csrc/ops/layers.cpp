@@ -113,7 +113,8 @@ TensorList affine_norm_grads(FormulaNode& n, const Tensor& g, const Shape& dims,
 // constant channel, alpha = 1/sqrt(eps), a fused multiply-add keeps x * alpha's rounding error where
 // separate operations give 0). y and z broadcast against x; all share x's floating dtype.
 Tensor fused_multiply_add(const Tensor& x, const Tensor& y, const Tensor& z) {
-  Tensor out = empty_like_layout(x, broadcast_shapes(x->sizes(), broadcast_shapes(y->sizes(), z->sizes())), x->dtype());
+  Shape shape = broadcast_shapes(x->sizes(), broadcast_shapes(y->sizes(), z->sizes()));
+  Tensor out = empty_elementwise(shape, x->dtype(), x->device(), {x.get(), y.get(), z.get()});
   kernels(x).fused_multiply_add(*x, *y, *z, *out);
   return out;
 }

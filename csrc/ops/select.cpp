@@ -10,7 +10,7 @@ namespace {
 Tensor run_compare(CompareOp op, const Tensor& a, const Tensor& b, DType dt) {
   check_same_device(a, b);
   Shape shape = broadcast_shapes(a->sizes(), b->sizes());
-  Tensor out = empty_like_layout(a->sizes() == shape ? a : b, shape, DType::Bool);  // in torch's dim order
+  Tensor out = empty_elementwise(shape, DType::Bool, a->device(), {a.get(), b.get()});
   kernels(a).compare(op, *cast_for_compute(a, dt), *cast_for_compute(b, dt), *out);
   return out;
 }
@@ -92,9 +92,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_same_device(a, b);
   DType dt = result_type(a, b);
   Shape shape = broadcast_shapes(b->sizes(), broadcast_shapes(cond->sizes(), a->sizes()));
-  // Laid out as the first full-shaped operand, as torch's TensorIterator orders the result's dims.
-  const Tensor& like = cond->sizes() == shape ? cond : a->sizes() == shape ? a : b;
-  Tensor out = empty_like_layout(like, shape, dt);
+  Tensor out = empty_elementwise(shape, dt, a->device(), {cond.get(), a.get(), b.get()});
   kernels(a).where(*cond, *cast_for_compute(a, dt), *cast_for_compute(b, dt), *out);
   if (FormulaNode* n = record("WhereBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         Tensor c = n.saved(0);
