@@ -1920,3 +1920,37 @@ def test_number_first_sub_checks_alpha_as_torch():
     """The wrapped number makes torch run the tensor form, which refuses a float alpha for an integer
     result (scaling y by hand skipped that check)."""
     same_program(lambda T: T.sub(3, T.tensor([1]), alpha=0.5), message=True)
+
+
+@pytest.mark.parametrize("source", [
+    "a.mm(b)", "a @ b", "T.bmm(a[None], b[None])", "a[None] @ b", "a[None].expand(3, 2, 1) @ b[None].expand(3, 1, 2)",
+    "F.linear(a, b.t())", "T.addmm(T.zeros(2, 2), a, b)", "T.addmm(-T.zeros(2, 2), a, b)",
+    "T.addmm(T.zeros(2, 2), a, b, beta=0)", "a.double().mm(b.double())", "T.zeros(64, 1).mm(-T.ones(1, 64))",
+    "T.zeros(4, 1) @ -T.ones(1, 1)", "T.zeros(1, 1) @ -T.ones(1, 4)", "T.bmm(T.zeros(1, 20, 1), -T.ones(1, 1, 20))",
+    "T.bmm(T.zeros(1, 19, 1), -T.ones(1, 1, 21))", "T.bmm(T.zeros(2, 64, 1), -T.ones(2, 1, 64))",
+    "T.mv(b.t(), T.tensor([0.0]))", "T.tensor([[0.0, 0.0]]).mm(T.tensor([[-1.0], [-1.0]]))",
+])
+def test_contraction_of_one_keeps_the_sign_of_zero_where_torchs_gemm_does(source):
+    """torch's BLAS gemm writes a K=1 product of two matrices (M, N > 1) as the plain products
+    (0 * -1.5 = -0.0); its gemv-like shapes, small-bmm loop and batched gemm start from +0.0."""
+    def program(T):
+        a, b = T.tensor([[0.0], [1.0]]), T.tensor([[-1.5, 0.5]])
+        return 1 / eval(source, {"T": T, "F": functional(T), "a": a, "b": b})
+    same_program(program)
+
+
+@pytest.mark.parametrize("source", ["T.cumsum(T.tensor(-0.0), 0)", "T.cumsum(T.tensor([-0.0, 1.0]), 0)",
+                                    "T.cumsum(T.tensor(-0.0), 0, dtype=T.float64)", "c.cumsum_(0)"])
+def test_cumsum_of_a_zero_dim_tensor_is_its_value(source):
+    """torch fills a 0-d cumsum with the value (-0.0 stays -0.0); a running sum starts from +0.0."""
+    same_program(lambda T: 1 / eval(source, {"T": T, "c": T.tensor(-0.0)}))
+
+
+@pytest.mark.parametrize("x", [[0.0, -0.0], [-0.0, -0.0], [-0.0, 0.0, 1.0]])
+@pytest.mark.parametrize("weight", [False, True])
+def test_layer_norm_without_bias_adds_positive_zero(x, weight):
+    """torch's kernel adds a bias of +0 when there is none, so a -0.0 result comes out +0.0."""
+    def program(T):
+        w = T.tensor([2.0] * len(x)) if weight else None
+        return 1 / functional(T).layer_norm(T.tensor(x), (len(x),), weight=w, eps=0.1)
+    same_program(program)

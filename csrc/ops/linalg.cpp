@@ -32,11 +32,21 @@ void check_matmul_dtypes(const Tensor& a, const Tensor& b, const char* fn) {
        dtype_name(b->dtype()));
 }
 
+// Which matrix product torch's CPU gemm computes: mm goes to BLAS gemm, bmm too for one large matrix,
+// other bmm to a loop or a batched gemm.
+enum class Gemm { Mm, Bmm };
+
 // a [B, M, K] @ b [B, K, N] with batch dims of size 1 broadcasting, no history.
-Tensor raw_bmm(const Tensor& a, const Tensor& b) {
-  int64_t batch = std::max(a->sizes()[0], b->sizes()[0]);
-  Tensor out = empty_like_shape(a, {batch, a->sizes()[1], b->sizes()[2]}, a->dtype());
-  kernels(a).bmm(*a, *b, *out);
+Tensor raw_bmm(const Tensor& a, const Tensor& b, Gemm gemm) {
+  const int64_t batch = std::max(a->sizes()[0], b->sizes()[0]), M = a->sizes()[1], K = a->sizes()[2],
+                N = b->sizes()[2];
+  Tensor out = empty_like_shape(a, {batch, M, N}, a->dtype());
+  // torch's BLAS gemm writes a contraction of one (M, N > 1) as the plain products, so 0 * -1 stays
+  // -0.0; its gemv-like cases, small-bmm loop and batched gemm start from +0.0. One rounding either way.
+  const bool plain_products = is_floating(a->dtype()) && K == 1 && batch == 1 && M > 1 && N > 1 &&
+                              (gemm == Gemm::Mm || M * N >= 400);
+  if (plain_products) kernels(a).binary(BinaryOp::Mul, *a, *b, *out);
+  else kernels(a).bmm(*a, *b, *out);
   return out;
 }
 
@@ -53,7 +63,7 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   TG_CHECK(a->sizes()[1] == b->sizes()[0], "mat1 and mat2 shapes cannot be multiplied (", a->sizes()[0], "x",
            a->sizes()[1], " and ", b->sizes()[0], "x", b->sizes()[1], ")");
   check_matmul_dtypes(a, b, "mm");
-  Tensor r = raw_bmm(as3d(a), as3d(b));
+  Tensor r = raw_bmm(as3d(a), as3d(b), Gemm::Mm);
   Tensor out = TensorImpl::view_of(r->storage(), {a->sizes()[0], b->sizes()[1]},
                                    contiguous_strides({a->sizes()[0], b->sizes()[1]}), 0, r->dtype());
   if (FormulaNode* n = record("MmBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
@@ -123,7 +133,7 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
     out = full({a->sizes()[0], a->sizes()[1], b->sizes()[2]}, 0.0, b->dtype(), a->device());
   } else {
     check_matmul_dtypes(a, b, "bmm");
-    out = raw_bmm(a, b);
+    out = raw_bmm(a, b, Gemm::Bmm);
   }
   if (FormulaNode* n = record("BmmBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {n.needs_grad(0) ? bmm(g, transpose(n.saved(1), 1, 2)) : Tensor(),
@@ -144,7 +154,7 @@ Tensor mv(const Tensor& a, const Tensor& v) {
   check_matmul_dtypes(a, v, "mv");
   Tensor col = TensorImpl::view_of(v->storage(), {1, v->sizes()[0], 1}, {0, v->strides()[0], 1}, v->storage_offset(),
                                    v->dtype());
-  Tensor r = raw_bmm(as3d(a), col);
+  Tensor r = raw_bmm(as3d(a), col, Gemm::Mm);
   Tensor out = TensorImpl::view_of(r->storage(), {a->sizes()[0]}, {1}, 0, r->dtype());
   if (FormulaNode* n = record("MvBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {n.needs_grad(0) ? outer(g, n.saved(1)) : Tensor(), n.needs_grad(1) ? mv(t(n.saved(0)), g) : Tensor()};
@@ -165,7 +175,7 @@ Tensor dot(const Tensor& a, const Tensor& b) {
                                    a->dtype());
   Tensor col = TensorImpl::view_of(b->storage(), {1, b->sizes()[0], 1}, {0, b->strides()[0], 1}, b->storage_offset(),
                                    b->dtype());
-  Tensor r = raw_bmm(row, col);
+  Tensor r = raw_bmm(row, col, Gemm::Mm);
   Tensor out = TensorImpl::view_of(r->storage(), {}, {}, 0, r->dtype());
   if (FormulaNode* n = record("DotBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {n.needs_grad(0) ? mul(g, n.saved(1)) : Tensor(), n.needs_grad(1) ? mul(g, n.saved(0)) : Tensor()};

@@ -492,7 +492,9 @@ Tensor softmax_impl(const Tensor& x_in, int64_t dim, std::optional<DType> dtype,
 // flip(cumsum(flip(g))) and so names FlipBackward0).
 Tensor cumsum_impl(const Tensor& x, int64_t d, bool reverse, const char* node_name = "CumsumBackward0") {
   Tensor out = empty_like_shape(x, x->sizes(), x->dtype());
-  kernels(x).scan(ReduceOp::Sum, *x, x->dim() ? d : 0, *out, false, reverse);
+  // torch fills a 0-d result with the value (-0.0 stays -0.0); a running sum starts from +0.0.
+  if (x->dim() == 0) kernels(x).copy(*x, *out);
+  else kernels(x).scan(ReduceOp::Sum, *x, d, *out, false, reverse);
   if (FormulaNode* n = record(node_name, [](FormulaNode& n, const Tensor& g) -> TensorList {
         // torch's cumsum_backward passes a gradient of one element, or along a dim of one, as it is.
         if (g->numel() <= 1 || g->sizes()[size_t(n.ints[0])] == 1) return {g};

@@ -227,6 +227,13 @@ Tensor fill_from_tensor(const Tensor& self, const Tensor& value) {
 
 void bind_inplace(Module& m) {
   using pyb::arg;
+  // nn.functional's inplace=True activations: op(self) written back into self with the op's own
+  // node (MishBackward0, ...), as torch's in-place kernels are, not a copy_ of its result.
+  m.def("_apply_inplace", [](const Tensor& self, const pyb::function& op) {
+    Tensor in = original(self, true);
+    Tensor result = op(in).cast<Tensor>();
+    return assign_inplace(self, past_copy(result, in, self));
+  });
   TensorClass cls = tensor_class(m);
   cls.def("add_", [](const Tensor& t, pyb::handle o, pyb::handle alpha) {
        return add_inplace(t, o, alpha, false);

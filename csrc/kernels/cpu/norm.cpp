@@ -84,7 +84,7 @@ void layer_norm_typed(const TensorImpl& x, const TensorImpl* w, const TensorImpl
       for (int64_t i = 0; i < n; ++i) {
         T v = (row[i] - mu) * inv;
         if (wd) v = v * wd[i];
-        if (bd) v = v + bd[i];
+        v = v + (bd ? bd[i] : T(0));  // torch adds a bias of +0 when there is none: -0.0 comes out +0.0
         yr[i] = v;
       }
     }

@@ -40,9 +40,9 @@ def linear(input, weight, bias=None):
 def _maybe_inplace(fn, input, inplace):
     if not inplace or not isinstance(input, tapegrad.Tensor):  # a non-tensor gets the op's own TypeError
         return fn(input)
-    # The in-place form writes into input with torch's in-place autograd rules; the op's backward
-    # reads its input, which the write changes, so it runs on a copy.
-    return input.copy_(fn(input.clone()))
+    # The in-place form writes into input with torch's in-place autograd rules, the op's own node
+    # reading a copy of the input as it was.
+    return _C._apply_inplace(input, fn)
 
 
 def relu(input, inplace=False):
