@@ -1954,3 +1954,34 @@ def test_layer_norm_without_bias_adds_positive_zero(x, weight):
         w = T.tensor([2.0] * len(x)) if weight else None
         return 1 / functional(T).layer_norm(T.tensor(x), (len(x),), weight=w, eps=0.1)
     same_program(program)
+
+
+@pytest.mark.parametrize("source", ["T.addmm(b, m, m, beta=2, alpha=-1)", "T.addmm(b, m, m, beta=1, alpha=3)",
+                                    "T.addmm(T.tensor([-2147483648, 5], dtype=T.int32), m, m, beta=2, alpha=-1)"])
+def test_integer_addmm_scales_with_wrapping(source):
+    """torch scales an integer bias and product in their own type: 2 * (2**31 - 1) wraps in int32."""
+    same_program(lambda T: eval(source, {"T": T, "b": T.tensor(2147483647, dtype=T.int32),
+                                         "m": T.tensor([[1, 2], [3, -4]], dtype=T.int32)}))
+
+
+@pytest.mark.parametrize("call", ["F.elu(x, alpha=0.5)", "F.celu(x, alpha=0.5)", "F.elu(x)", "F.celu(x, 1.5)"])
+def test_elu_second_derivative_is_masked_by_x_below_zero(call):
+    """torch's elu_double_backward multiplies by (x < 0): at x = 0 (and -0.0) the second derivative is 0."""
+    def program(T):
+        x = T.tensor([[2.75, 0.5, 0.0], [-0.0, 1.5, -1.5]], dtype=T.float64, requires_grad=True)
+        s = T.tensor([[1.0, 2, 3], [4, 5, 6]], dtype=T.float64, requires_grad=True)
+        g, = T.autograd.grad(eval(call, {"F": functional(T), "x": x}), x, s, create_graph=True)
+        return g, T.autograd.grad((g * g).sum(), [x, s], create_graph=True)
+    same_program(program)
+
+
+def test_division_gradient_at_a_zero_denominator_differentiates_as_torchs():
+    """torch writes the denominator's gradient -g * ((a / b) / b): its derivative at b = -0.0 is inf, not
+    the 0 / 0 of a b * b form."""
+    def program(T):
+        v1 = T.ones(2, 3, requires_grad=True)
+        q = T.tensor(-2.5, dtype=T.float64) / T.full((2, 3), -1.0).remainder(v1)
+        g, = T.autograd.grad(q, [v1], T.tensor([[2.0, 1.0, 3.0], [float("nan"), 2.75, -1.5]]), create_graph=True)
+        g.sum().backward()
+        return g, v1.grad
+    same_program(program)

@@ -67,12 +67,47 @@ Tensor leaky_relu(const Tensor& x, double slope) {
   }, slope);
 }
 
+// elu's and celu's gradient g * d/dx (written with ops), the exponential side where x <= 0 (NaN takes g,
+// as torch's kernel).
+Tensor elu_family_grad(const Tensor& g, const Tensor& x, double alpha, bool celu) {
+  Tensor exp_side = compare(x, Scalar(0.0), int(CompareOp::Le));
+  return where(exp_side, celu ? mul(g, exp(div_scalar(x, alpha))) : mul(g, mul_scalar(exp(x), alpha)), g);
+}
+
+// That gradient under create_graph: torch's EluBackwardBackward0, whose derivative for x is masked by
+// x < 0 (elu_double_backward), so at x = 0 the second derivative is 0, not the exponential side's.
+Tensor elu_family_grad_tracked(const Tensor& g, const Tensor& x, double alpha, bool celu) {
+  Tensor out;
+  {
+    AutoGradMode off(false);
+    out = elu_family_grad(g, x, alpha, celu);
+  }
+  if (FormulaNode* n = record("EluBackwardBackward0", [](FormulaNode& n, const Tensor& gg) -> TensorList {
+        Tensor g = n.saved(0), x = n.saved(1);
+        const double alpha = n.scalars[0];
+        const bool celu = n.scalars[1] != 0;
+        Tensor gx;
+        if (n.needs_grad(1)) {
+          Tensor scaled = mul(gg, g);
+          if (celu) scaled = mul_scalar(scaled, 1.0 / alpha);  // torch's input_scale, 1 / alpha
+          gx = mul(elu_family_grad_tracked(scaled, x, alpha, celu),
+                   to_dtype(compare(x, Scalar(0.0), int(CompareOp::Lt)), x->dtype()));
+        }
+        return {n.needs_grad(0) ? elu_family_grad_tracked(gg, x, alpha, celu) : Tensor(), gx};
+      }, out, {&g, &x})) {
+    n->save(g);
+    n->save(x);
+    n->scalars[0] = alpha;
+    n->scalars[1] = celu;
+  }
+  return out;
+}
+
 Tensor elu(const Tensor& x, double alpha) {
   return activation(UnaryOp::Elu, x, "elu_cpu", "EluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (!GradMode::is_enabled()) return {unary_grad(int(UnaryOp::Elu), g, x, n.scalars[0])};
-    Tensor exp_side = compare(x, Scalar(0.0), int(CompareOp::Le));  // NaN takes g, as torch's kernel
-    return {where(exp_side, mul(g, mul_scalar(exp(x), n.scalars[0])), g)};
+    return {elu_family_grad_tracked(g, x, n.scalars[0], false)};
   }, alpha);
 }
 
@@ -184,8 +219,8 @@ Tensor celu(const Tensor& x, double alpha) {
   return activation(UnaryOp::Celu, x, "elu_cpu", "CeluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Celu), g, x, n.scalars[0])};
-    Tensor exp_side = compare(x, Scalar(0.0), int(CompareOp::Le));  // NaN takes g, as torch's kernel
-    return {where(exp_side, mul(g, exp(div_scalar(x, n.scalars[0]))), g)};
+    if (!GradMode::is_enabled()) return {elu_family_grad(g, x, n.scalars[0], true)};
+    return {elu_family_grad_tracked(g, x, n.scalars[0], true)};
   }, alpha);
 }
 

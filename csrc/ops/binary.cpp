@@ -63,7 +63,8 @@ TensorList mul_rule(FormulaNode& n, const Tensor& g) {
 TensorList div_rule(FormulaNode& n, const Tensor& g) {
   Tensor b = n.saved(1);
   Tensor ga = n.needs_grad(0) ? div(g, b) : Tensor();
-  Tensor gb = n.needs_grad(1) ? div(mul(neg(g), n.saved(0)), mul(b, b)) : Tensor();
+  // torch's -g * ((a / b) / b): no b * b, whose derivative at b = 0 is 0 / 0.
+  Tensor gb = n.needs_grad(1) ? mul(neg(g), div(div(n.saved(0), b), b)) : Tensor();
   return {ga, gb};
 }
 

@@ -90,15 +90,21 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, const Scalar&
              shape_str(out->sizes()), ".  Tensor sizes: ", shape_str(bias->sizes()));
     // Integer products take beta and alpha as integers, as torch casts them to the result's type.
     if (!is_floating(out->dtype())) beta = std::trunc(beta), alpha = std::trunc(alpha);
-    if (alpha != 1) kernels(out).unary(UnaryOp::MulScalar, *out, *out, alpha, 0);
+    // Integers scale in their own type, wrapping as torch's do (a double product would saturate).
+    auto times = [&](const Tensor& t, double s) {
+      if (is_floating(out->dtype())) {
+        Tensor r = empty_like_shape(t, t->sizes(), out->dtype());
+        kernels(out).unary(UnaryOp::MulScalar, *t, *r, s, 0);
+        return r;
+      }
+      return run_binary(BinaryOp::Mul, t, scalar_tensor(Scalar::from_int(int64_t(s)), out->dtype(), out->device()),
+                        out->dtype());
+    };
+    if (alpha != 1) out = times(out, alpha);
     // beta == 0 ignores the bias: its NaN and inf do not reach the result.
     if (beta != 0) {
       Tensor scaled = cast_for_compute(bias, out->dtype());
-      if (beta != 1) {
-        Tensor times_beta = empty_like_shape(scaled, scaled->sizes(), out->dtype());
-        kernels(out).unary(UnaryOp::MulScalar, *scaled, *times_beta, beta, 0);
-        scaled = times_beta;
-      }
+      if (beta != 1) scaled = times(scaled, beta);
       kernels(out).binary(BinaryOp::Add, *out, *scaled, *out);
     }
   }
