@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from conftest import package_root, same_program
 
@@ -1984,4 +1985,32 @@ def test_division_gradient_at_a_zero_denominator_differentiates_as_torchs():
         g, = T.autograd.grad(q, [v1], T.tensor([[2.0, 1.0, 3.0], [float("nan"), 2.75, -1.5]]), create_graph=True)
         g.sum().backward()
         return g, v1.grad
+    same_program(program)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_layer_norm_rows_match_torch_bit_for_bit(dtype):
+    """torch's Welford moments per SIMD lane, in its AVX2 build's order and roundings: rows shorter
+    than 17 vectors of lanes match exactly (longer ones to rounding: a merge detail differs)."""
+    import numpy as np
+    import tapegrad
+    rng = np.random.default_rng(3)
+    for n in list(range(1, 40)) + [63, 64, 100, 127, 128, 135]:
+        x = (rng.normal(size=(3, n)) * 3).astype(dtype)
+        w = rng.normal(size=n).astype(dtype)
+        for weight in (None, w):
+            theirs = torch.nn.functional.layer_norm(torch.tensor(x), (n,), None if weight is None else torch.tensor(weight))
+            ours = tapegrad.nn.functional.layer_norm(tapegrad.tensor(x), (n,),
+                                                     None if weight is None else tapegrad.tensor(weight))
+            limit = 136 if dtype == "float32" else 68
+            if n < limit:
+                assert np.array_equal(ours.numpy(), theirs.numpy()), f"row of {n}"
+
+
+def test_layer_norm_of_overflowing_deviations_is_nan_as_torchs():
+    """torch's moment merge multiplies an infinite squared deviation by 0: the row becomes NaN."""
+    def program(T):
+        v2 = T.tensor(-2.0, dtype=T.float64) ** T.tensor([[1, 1000, 1000], [1, 5, 5]])
+        return functional(T).layer_norm(v2, (3,), weight=T.tensor([2.5, -2.75, 0.75], dtype=T.float64),
+                                        bias=T.tensor([1.75, 2.0, 1.75], dtype=T.float64))
     same_program(program)

@@ -293,7 +293,9 @@ Tensor pow(const Tensor& a, const Tensor& b) {
           ga = keep_where(d, mask(ex, int(UnaryOp::NeMask), 0.0));
         }
         if (n.needs_grad(1)) {
-          gb = mul(g, keep_where(mul(r, log(self)), pow_exponent_mask(self, ex)));
+          // torch takes the log of self converted to the result's type (a float32 0-d base with a
+          // float64 exponent: the log in float64).
+          gb = mul(g, keep_where(mul(r, log(to_dtype(self, r->dtype()))), pow_exponent_mask(self, ex)));
         }
         return {ga, gb};
       }, out, {&a, &b})) {
