@@ -43,7 +43,13 @@ void activation_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, T a, T 
         return T(0.5) * x * (T(1) + std::tanh(inner));
       });
       break;
-    case UnaryOp::Silu: map1<T>(in, out, [](T x) { return x / (T(1) + std::exp(-x)); }); break;
+    case UnaryOp::Silu:
+      if constexpr (std::is_same_v<T, float>)  // torch's SIMD body and scalar tail take e^-x differently
+        map2_torch_split<T>(in, in, out, [](T x, T) { return x / (1.0f + torch_vec_expf(-x)); },
+                            [](T x, T) { return x / (1.0f + scalar_expf(-x)); }, torch_native_vector_bytes());
+      else
+        map1<T>(in, out, [](T x) { return x / (T(1) + std::exp(-x)); });
+      break;
     case UnaryOp::Log1p: map1<T>(in, out, [](T x) { return std::log1p(x); }); break;
     case UnaryOp::Erf: map1<T>(in, out, [](T x) { return std::erf(x); }); break;
     case UnaryOp::Hardtanh: map1<T>(in, out, [a, b](T x) { return x < a ? a : (x > b ? b : x); }); break;
@@ -113,10 +119,24 @@ void unary_grad_typed(UnaryOp op, const TensorImpl& g, const TensorImpl& s, Tens
       });
       break;
     case UnaryOp::Silu:
-      m([](T gv, T x) {
-        T sig = T(1) / (T(1) + std::exp(-x));
-        return gv * sig * (T(1) + x * (T(1) - sig));
-      });
+      if constexpr (std::is_same_v<T, float>) {
+        map2_torch_split<T>(
+            g, s, out,
+            [](T gv, T x) {
+              const T sig = 1.0f / (1.0f + torch_vec_expf(-x));
+              return gv * sig * std::fma(x, 1.0f - sig, 1.0f);  // fused in torch's build
+            },
+            [](T gv, T x) {
+              const T sig = 1.0f / (1.0f + scalar_expf(-x));
+              return gv * sig * std::fma(x, 1.0f - sig, 1.0f);
+            },
+            torch_native_vector_bytes());
+      } else {
+        m([](T gv, T x) {
+          T sig = T(1) / (T(1) + std::exp(-x));
+          return gv * sig * (T(1) + x * (T(1) - sig));
+        });
+      }
       break;
     case UnaryOp::Log1p: m([](T gv, T x) { return gv / (T(1) + x); }); break;
     case UnaryOp::Erf: m([](T gv, T x) { return gv * T(1.12837916709551257390) * std::exp(-x * x); }); break;

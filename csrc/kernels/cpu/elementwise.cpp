@@ -53,7 +53,13 @@ void unary_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, double a_, d
     case UnaryOp::Sin: m([](M x) { return std::sin(x); }); break;
     case UnaryOp::Cos: m([](M x) { return std::cos(x); }); break;
     case UnaryOp::Tanh: m([](M x) { return std::tanh(x); }); break;
-    case UnaryOp::Sigmoid: m([](M x) { return M(1) / (M(1) + std::exp(-x)); }); break;
+    case UnaryOp::Sigmoid:
+      if constexpr (std::is_same_v<T, float>)  // torch's SIMD body and scalar tail take e^-x differently
+        map2_torch_split<T>(in, in, out, [](T x, T) { return 1.0f / (1.0f + torch_vec_expf(0.0f - x)); },
+                            [](T x, T) { return 1.0f / (1.0f + scalar_expf(-x)); }, torch_native_vector_bytes());
+      else
+        m([](M x) { return M(1) / (M(1) + std::exp(-x)); });
+      break;
     case UnaryOp::Relu:
       if constexpr (std::is_integral_v<T>)  // in T itself: int64's extremes do not survive a double
         map1<T>(in, out, [](T x) { return x > T(0) ? x : T(0); });

@@ -100,24 +100,32 @@ void map2(const TensorImpl& x, const TensorImpl& y, TensorImpl& out, F f) {
                   });
 }
 
+// o[i] = f(u[i], v[i]) over [b, e) as one SIMD loop. Flattened: GCC otherwise leaves a functor as
+// large as torch_vec_expf's a call per element, and the loop scalar.
+template <class T, class F>
+[[gnu::flatten]] void simd_range(T* o, const T* u, const T* v, int64_t b, int64_t e, const F& f) {
+#pragma omp simd
+  for (int64_t i = b; i < e; ++i) o[i] = f(u[i], v[i]);
+}
+
 // map2 for the few ops whose torch kernel answers differently in its SIMD body than in its scalar
 // tail (hardtanh's gradient at NaN): `body` where torch's loop would take the element in a vector,
 // `tail` elsewhere. Runs are split as torch splits them (torch_loops.h): a contiguous run, or one
 // with a broadcast input, vectorizes its first torch_simd_part elements; any other run is all tail.
+// `vector_bytes`: the width of the torch build that runs the op (torch_loops.h).
 template <class T, class Body, class Tail>
-void map2_torch_split(const TensorImpl& x, const TensorImpl& y, TensorImpl& out, Body body, Tail tail) {
+void map2_torch_split(const TensorImpl& x, const TensorImpl& y, TensorImpl& out, Body body, Tail tail,
+                      int64_t vector_bytes = torch_vector_bytes()) {
   constexpr int64_t e = sizeof(T);
   auto run = [&](char** p, const int64_t* s, int64_t n) {
     const bool simd = s[0] == e && ((s[1] == e && s[2] == e) || (s[1] == 0 && s[2] == e) || (s[1] == e && s[2] == 0));
-    const int64_t split = simd ? torch_simd_part(n, e) : 0;
+    const int64_t split = simd ? torch_simd_part(n, e, vector_bytes) : 0;
     if (s[0] == e && s[1] == e && s[2] == e) {
       T* o = reinterpret_cast<T*>(p[0]);
       const T* u = reinterpret_cast<const T*>(p[1]);
       const T* v = reinterpret_cast<const T*>(p[2]);
-#pragma omp simd
-      for (int64_t i = 0; i < split; ++i) o[i] = body(u[i], v[i]);
-#pragma omp simd
-      for (int64_t i = split; i < n; ++i) o[i] = tail(u[i], v[i]);
+      simd_range<T>(o, u, v, 0, split, body);
+      simd_range<T>(o, u, v, split, n, tail);
       return;
     }
     auto at = [&](int64_t i, int k) { return *reinterpret_cast<const T*>(p[k] + i * s[k]); };

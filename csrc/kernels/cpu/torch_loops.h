@@ -36,10 +36,28 @@ inline bool onednn_runs_avx512() {
   return avx512;
 }
 
+// Bytes in one SIMD vector of the torch kernels that do run their AVX-512 build here (sigmoid and
+// silu, checked on an AVX-512 machine: their splits come in 32 floats): 64 where the CPU has the
+// AVX-512 set torch asks for and ATEN_CPU_CAPABILITY does not cap it at AVX2, else 32.
+inline int64_t torch_native_vector_bytes() {
+  static const int64_t bytes = [] {
+    const char* cap = std::getenv("ATEN_CPU_CAPABILITY");
+    if (cap && *cap && std::strncmp(cap, "avx512", 6) != 0) return int64_t(32);
+#if defined(__x86_64__) && defined(__GNUC__)
+    const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    return int64_t(avx512 ? 64 : 32);
+#else
+    return int64_t(32);
+#endif
+  }();
+  return bytes;
+}
+
 // torch's vectorized loop takes two vectors at a time: of a contiguous run of n elements the
 // first torch_simd_part(n, itemsize) go through the SIMD body, the rest through the scalar tail.
-inline int64_t torch_simd_part(int64_t n, int64_t itemsize) {
-  const int64_t pair = 2 * torch_vector_bytes() / itemsize;
+inline int64_t torch_simd_part(int64_t n, int64_t itemsize, int64_t vector_bytes = torch_vector_bytes()) {
+  const int64_t pair = 2 * vector_bytes / itemsize;
   return n / pair * pair;
 }
 
