@@ -2014,3 +2014,17 @@ def test_layer_norm_of_overflowing_deviations_is_nan_as_torchs():
         return functional(T).layer_norm(v2, (3,), weight=T.tensor([2.5, -2.75, 0.75], dtype=T.float64),
                                         bias=T.tensor([1.75, 2.0, 1.75], dtype=T.float64))
     same_program(program)
+
+
+@pytest.mark.parametrize("fn", ["hardshrink", "softshrink"])
+@pytest.mark.parametrize("n", [17, 27, 33, 65])
+def test_shrink_gradient_at_nan_follows_torchs_simd_split(fn, n):
+    """At NaN torch's SIMD body gives a zero gradient (x < -l or x > l fails), its scalar tail the
+    incoming gradient; the body takes the first n // 16 * 16 floats (AVX2 pairs)."""
+    def program(T):
+        x = T.zeros(n)
+        x[::3] = float("nan")
+        x.requires_grad_()
+        getattr(functional(T), fn)(x, 0.5).backward(T.full((n,), 3.0))
+        return x.grad
+    same_program(program)

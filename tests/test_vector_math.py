@@ -87,3 +87,30 @@ def test_float32_sigmoid_and_silu_match_torch_bit_for_bit(name, n):
         torch.nn.functional.silu(tx).backward(torch.ones(n))
         tapegrad.nn.functional.silu(gx).backward(tapegrad.ones(n))
         np.testing.assert_array_equal(gx.grad.numpy(), tx.grad.numpy())
+
+
+def test_float32_gelu_matches_onednn_avx2_bit_for_bit():
+    """torch hands contiguous float32 gelu to oneDNN; under its AVX2 code (what tests/fuzz pins with
+    ONEDNN_MAX_CPU_ISA) tapegrad reproduces its arithmetic: erf by Abramowitz & Stegun with oneDNN's
+    exp, and the last step fused, which keeps the far negative tail (x/2 * (1 + erf) is all rounding
+    there) equal too. Run in a child with the ISA pinned, since oneDNN reads it once per process."""
+    import subprocess
+    import sys
+    import os
+    code = """
+import sys, numpy as np, torch
+sys.path.insert(0, sys.argv[1])
+import tapegrad
+rng = np.random.default_rng(0)
+x = np.concatenate([np.linspace(-12, 12, 200001), rng.normal(size=100000) * 3,
+                    [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30, -1e-30, 3e38, -3e38]]).astype(np.float32)
+theirs = torch.nn.functional.gelu(torch.tensor(x)).numpy()
+ours = tapegrad.nn.functional.gelu(tapegrad.tensor(x)).numpy()
+bad = ~((theirs == ours) & (np.signbit(theirs) == np.signbit(ours)) | (np.isnan(theirs) & np.isnan(ours)))
+print(int(bad.sum()), x[bad][:5], theirs[bad][:5], ours[bad][:5])
+"""
+    package = os.path.dirname(os.path.dirname(tapegrad.__file__))
+    env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX2")
+    out = subprocess.run([sys.executable, "-c", code, package], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[0] == "0", out.stdout

@@ -6,6 +6,7 @@
 #include "kernels/cpu/dispatch_types.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/map.h"
+#include "kernels/cpu/onednn_gelu.h"
 
 namespace tapegrad::cpu {
 namespace {
@@ -28,14 +29,14 @@ void activation_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, T a, T 
       map1<T>(in, out, [a, b](T x) { return x * a > b ? x : std::log1p(std::exp(x * a)) / a; });
       break;
     case UnaryOp::Gelu:
-      if (std::is_same_v<T, float> && in.numel() > 1 && in.is_contiguous() && out.is_contiguous() &&
-          !onednn_runs_avx512())
-        // torch hands contiguous float32 of two or more elements to oneDNN, whose AVX2 code sums the
-        // halves: x/2 + x/2 * erf gives +0.0 where the product form gives -0.0 (at -0.0, and where
-        // erf rounds to -1).
-        map1<T>(in, out, [](T x) { T h = x * T(0.5); return h + h * std::erf(x * kSqrtHalf<T>); });
-      else
-        map1<T>(in, out, [](T x) { return x * T(0.5) * (T(1) + std::erf(x * kSqrtHalf<T>)); });
+      if constexpr (std::is_same_v<T, float>) {
+        // torch hands contiguous float32 of two or more elements to oneDNN: its AVX2 arithmetic.
+        if (in.numel() > 1 && in.is_contiguous() && out.is_contiguous() && !onednn_runs_avx512()) {
+          map1<T>(in, out, [](T x) { return onednn_avx2_gelu(x); });
+          break;
+        }
+      }
+      map1<T>(in, out, [](T x) { return x * T(0.5) * (T(1) + std::erf(x * kSqrtHalf<T>)); });
       break;
     case UnaryOp::GeluTanh:
       map1<T>(in, out, [](T x) {
@@ -172,7 +173,11 @@ void unary_grad_typed(UnaryOp op, const TensorImpl& g, const TensorImpl& s, Tens
       });
       break;
     case UnaryOp::Hardshrink:
-    case UnaryOp::Softshrink: m([a](T gv, T x) { return x >= -a && x <= a ? T(0) : gv; }); break;
+    case UnaryOp::Softshrink:
+      // At NaN torch's SIMD body gives 0 (x < -a || x > a fails), its scalar tail the gradient.
+      map2_torch_split<T>(g, s, out, [a](T gv, T x) { return x < -a || x > a ? gv : T(0); },
+                          [a](T gv, T x) { return x >= -a && x <= a ? T(0) : gv; });
+      break;
     case UnaryOp::Threshold: m([a](T gv, T x) { return x <= a ? T(0) : gv; }); break;
     default: fail(ErrorKind::Runtime, "no fused backward kernel for this op");
   }
