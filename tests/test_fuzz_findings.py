@@ -2028,3 +2028,18 @@ def test_shrink_gradient_at_nan_follows_torchs_simd_split(fn, n):
         getattr(functional(T), fn)(x, 0.5).backward(T.full((n,), 3.0))
         return x.grad
     same_program(program)
+
+
+@pytest.mark.parametrize("n", [17, 33, 65, 100])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_hardswish_gradient_at_nan_follows_torchs_simd_split(n, dtype):
+    """torch's SIMD body (its AVX-512 build on such machines) gives NaN at NaN, its scalar tail the
+    incoming gradient."""
+    def program(T):
+        x = T.zeros(n, dtype=getattr(T, dtype))
+        x[::3] = float("nan")
+        x[1::3] = 3.0
+        x.requires_grad_()
+        functional(T).hardswish(x).backward(T.full((n,), 2.0, dtype=getattr(T, dtype)))
+        return x.grad
+    same_program(program)

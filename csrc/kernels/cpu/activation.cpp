@@ -150,7 +150,11 @@ void unary_grad_typed(UnaryOp op, const TensorImpl& g, const TensorImpl& s, Tens
     // torch multiplies by the float constant 1/6 for every dtype.
     case UnaryOp::Hardsigmoid: m([](T gv, T x) { return x > T(-3) && x < T(3) ? gv * T(1.0f / 6.0f) : T(0); }); break;
     case UnaryOp::Hardswish:
-      m([](T gv, T x) { return x <= T(-3) ? T(0) : (x < T(3) ? gv * ((x / T(3)) + T(0.5)) : gv); });
+      // At NaN torch's SIMD body (its AVX-512 build here) gives NaN, its scalar tail the gradient.
+      map2_torch_split<T>(
+          g, s, out, [](T gv, T x) { return x <= T(-3) ? T(0) : (x >= T(3) ? gv : gv * ((x / T(3)) + T(0.5))); },
+          [](T gv, T x) { return x <= T(-3) ? T(0) : (x < T(3) ? gv * ((x / T(3)) + T(0.5)) : gv); },
+          torch_native_vector_bytes());
       break;
     case UnaryOp::Mish:
       m([](T gv, T x) {
