@@ -2043,3 +2043,20 @@ def test_hardswish_gradient_at_nan_follows_torchs_simd_split(n, dtype):
         functional(T).hardswish(x).backward(T.full((n,), 2.0, dtype=getattr(T, dtype)))
         return x.grad
     same_program(program)
+
+
+@pytest.mark.parametrize("call", ["F.elu(x)", "F.elu(x, alpha=0.5)", "F.celu(x, alpha=0.7)", "F.celu(x)"])
+@pytest.mark.parametrize("n", [17, 33, 100])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_elu_family_at_nan_and_celus_float_input_scale(call, n, dtype):
+    """torch's SIMD body (AVX-512 build) gives a NaN gradient at NaN, its scalar tail the incoming
+    gradient; celu's derivative scales the input by 1 / alpha taken in float, in float64 too (0.7 is
+    no float), its forward by 1 / alpha in double."""
+    def program(T):
+        x = T.linspace(-4, 3, n, dtype=getattr(T, dtype))
+        x[::5] = float("nan")
+        x.requires_grad_()
+        y = eval(call, {"F": functional(T), "x": x})
+        y.backward(T.linspace(-1, 2, n, dtype=getattr(T, dtype)))
+        return y, x.grad
+    same_program(program)

@@ -66,11 +66,12 @@ def test_padding_gradient_refuses_an_input_written_after_the_pad():
 
 
 @pytest.mark.parametrize("keepdim", [False, True])
-def test_product_along_a_dim_of_one_passes_the_gradient_as_it_is(keepdim):
-    """torch's prod_backward returns the gradient itself along a dim of size 1 (no x / x: no NaN at inf
-    or 0, and no history from x under create_graph)."""
+@pytest.mark.parametrize("values", [[3.0, float("inf"), 0.0, -1.0], [3.0, float("inf"), 2.0, -1.0]])
+def test_product_along_a_dim_of_one_passes_the_gradient_as_it_is(keepdim, values):
+    """With a zero in the input torch's safe path returns the gradient itself along a dim of size 1
+    (no history from x under create_graph); without one it is g * prod / x (NaN at inf)."""
     def program(T):
-        x = T.tensor([[3.0, float("inf"), 0.0, -1.0]], requires_grad=True)
+        x = T.tensor([values], requires_grad=True)
         p = x.prod(0, keepdim=keepdim, dtype=T.float32)
         g, = T.autograd.grad(T.frac(p).sum(), x, create_graph=True)
         return g, g.requires_grad

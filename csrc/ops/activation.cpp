@@ -71,7 +71,10 @@ Tensor leaky_relu(const Tensor& x, double slope) {
 // as torch's kernel).
 Tensor elu_family_grad(const Tensor& g, const Tensor& x, double alpha, bool celu) {
   Tensor exp_side = compare(x, Scalar(0.0), int(CompareOp::Le));
-  return where(exp_side, celu ? mul(g, exp(div_scalar(x, alpha))) : mul(g, mul_scalar(exp(x), alpha)), g);
+  if (!celu) return where(exp_side, mul(g, mul_scalar(exp(x), alpha)), g);
+  // celu is elu with the input scaled by 1 / alpha, taken in float as torch does.
+  const double inv = 1.0 / double(float(alpha));
+  return where(exp_side, mul(mul_scalar(mul_scalar(g, inv), alpha), exp(mul_scalar(x, inv))), g);
 }
 
 // That gradient under create_graph: torch's EluBackwardBackward0, whose derivative for x is masked by
@@ -89,7 +92,7 @@ Tensor elu_family_grad_tracked(const Tensor& g, const Tensor& x, double alpha, b
         Tensor gx;
         if (n.needs_grad(1)) {
           Tensor scaled = mul(gg, g);
-          if (celu) scaled = mul_scalar(scaled, 1.0 / alpha);  // torch's input_scale, 1 / alpha
+          if (celu) scaled = mul_scalar(scaled, 1.0 / double(float(alpha)));  // torch's input_scale
           gx = mul(elu_family_grad_tracked(scaled, x, alpha, celu),
                    to_dtype(compare(x, Scalar(0.0), int(CompareOp::Lt)), x->dtype()));
         }

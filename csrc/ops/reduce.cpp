@@ -190,8 +190,6 @@ Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim, std::opti
   auto rule = [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (x->dim() == 0) return {g};  // torch: the product of one number is that number, whatever it is (NaN)
-    // Likewise along a dim of one: the gradient passes as it is (no x/x, which is NaN at inf).
-    if (n.scalars[0] == 0 && n.shape[size_t(n.ints[0])] == 1) return {keep_dims(g, n)};
     if (!item_of(any(compare(x, Scalar(0.0), 0 /* Eq */), {}, false))) {
       // No zeros: d prod / d x_i = prod / x_i, written with ops so it differentiates again.
       return {mul(expand(keep_dims(g, n), n.shape), div(keep_dims(n.saved(1), n), x))};
@@ -200,6 +198,8 @@ Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim, std::opti
     // every gradient 0.
     if (n.scalars[0] != 0 && !GradMode::is_enabled() && item_of(sum(compare(x, Scalar(0.0), 0 /* Eq */), {}, false)) > 1)
       return {zeros_like(x)};
+    // With zeros along a dim of one, torch's safe path passes the gradient as it is (no history from x).
+    if (n.scalars[0] == 0 && n.shape[size_t(n.ints[0])] == 1) return {keep_dims(g, n)};
     // With zeros, the product of the others: exclusive running products from both ends.
     Tensor flat = n.ints.size() == 1 ? x : reshape(x, {-1});
     int64_t d = n.ints.size() == 1 ? n.ints[0] : 0;

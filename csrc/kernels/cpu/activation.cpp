@@ -20,6 +20,14 @@ constexpr T kSqrt2OverPi = T(0.79788456080286535588);
 template <class T>
 constexpr T kGeluKappa = T(0.044715);
 
+// e^x as torch's SIMD bodies take it: its vectorized exp for float32 (torch_vec_expf), for float64
+// the library's (SLEEF's double exp is not reproduced; it differs from it in rare last bits).
+template <class T>
+[[gnu::always_inline]] inline T simd_body_exp(T x) {
+  if constexpr (std::is_same_v<T, float>) return torch_vec_expf(x);
+  else return std::exp(x);
+}
+
 template <class T>
 void activation_typed(UnaryOp op, const TensorImpl& in, TensorImpl& out, T a, T b) {
   switch (op) {
@@ -96,7 +104,12 @@ void unary_grad_typed(UnaryOp op, const TensorImpl& g, const TensorImpl& s, Tens
     case UnaryOp::Sigmoid: m([](T gv, T y) { return gv * (T(1) - y) * y; }); break;
     case UnaryOp::LeakyRelu: m([a](T gv, T x) { return x > T(0) ? gv : gv * a; }); break;
     // x <= 0 picks the exponential side, as torch's kernel: NaN passes the gradient unchanged.
-    case UnaryOp::Elu: m([a](T gv, T x) { return x <= T(0) ? gv * a * std::exp(x) : gv; }); break;
+    case UnaryOp::Elu:
+      // torch's SIMD body (its AVX-512 build here, its vectorized exp) takes the exponential side
+      // unless x > 0, so NaN gives NaN; its scalar tail passes the gradient at NaN.
+      map2_torch_split<T>(g, s, out, [a](T gv, T x) { return x > T(0) ? gv : gv * a * simd_body_exp(x); },
+                          [a](T gv, T x) { return x <= T(0) ? gv * a * std::exp(x) : gv; }, torch_native_vector_bytes());
+      break;
     case UnaryOp::Softplus:
       m([a, b](T gv, T x) {
         T z = std::exp(x * a);
@@ -170,11 +183,13 @@ void unary_grad_typed(UnaryOp op, const TensorImpl& g, const TensorImpl& s, Tens
         return gv * (T(negative ? 1 : 0) - T(negative ? 1 : -1) * (z / (T(1) + z)));
       });
       break;
-    case UnaryOp::Celu:
-      m([a](T gv, T x) {
-        T inv = T(1) / a;
-        return x <= T(0) ? gv * inv * a * std::exp(x * inv) : gv;
-      });
+    case UnaryOp::Celu: {  // split as elu's; torch's derivative takes 1 / alpha in float (its forward in double)
+      const T inv = T(1.0 / double(float(a)));
+      map2_torch_split<T>(
+          g, s, out, [a, inv](T gv, T x) { return x > T(0) ? gv : gv * inv * a * simd_body_exp(x * inv); },
+          [a, inv](T gv, T x) { return x <= T(0) ? gv * inv * a * std::exp(x * inv) : gv; }, torch_native_vector_bytes());
+      break;
+    }
       break;
     case UnaryOp::Hardshrink:
     case UnaryOp::Softshrink:
