@@ -2060,3 +2060,30 @@ def test_elu_family_at_nan_and_celus_float_input_scale(call, n, dtype):
         y.backward(T.linspace(-1, 2, n, dtype=getattr(T, dtype)))
         return y, x.grad
     same_program(program)
+
+
+def test_std_of_float32_accumulates_in_double():
+    """torch's Welford accumulates float32's in double: squares past float32's range do not overflow."""
+    def program(T):
+        x = T.arange(-4, 11).cumsum(0).exp()
+        return x.std(dim=(-1,)), x.var(), x.std(), T.tensor([3e19, -3e19, 1.0]).var(0)
+    same_program(program)
+
+
+def test_embedding_padding_rows_are_skipped_not_multiplied():
+    """torch skips indices at padding_idx: a NaN in their gradient leaves the weight's gradient 0."""
+    def program(T):
+        w = T.tensor([[0.5, 0.25], [1.0, 2.0]], requires_grad=True)
+        out = functional(T).embedding(T.tensor([[0, 1, 0]]), w, padding_idx=0)
+        (out * T.tensor([[[float("nan"), 1.0], [2.0, 3.0], [4.0, float("inf")]]])).sum().backward()
+        return w.grad
+    same_program(program)
+
+
+def test_power_gradient_takes_exponent_minus_one_in_its_own_type():
+    """torch's exponent - 1 for an int32 -2**31 wraps to 2**31 - 1: (-3) ** that is -inf."""
+    def program(T):
+        x = T.tensor([-3.0, 0.0, -0.25], dtype=T.float64, requires_grad=True)
+        (x ** T.tensor(-2147483648, dtype=T.int32)).backward(T.tensor([-2.5, 0.75, -0.25], dtype=T.float64))
+        return x.grad
+    same_program(program)

@@ -289,7 +289,8 @@ Tensor pow(const Tensor& a, const Tensor& b) {
         Tensor self = n.saved(0), ex = n.saved(1), r = n.saved(2);
         Tensor ga, gb;
         if (n.needs_grad(0)) {
-          Tensor d = mul(g, mul(ex, pow(self, sub(ex, Scalar(1.0)))));
+          // exponent - 1 in the exponent's own type, as torch's: an int32 -2**31 wraps to 2**31 - 1.
+          Tensor d = mul(g, mul(ex, pow(self, sub(ex, Scalar::from_int(1)))));
           ga = keep_where(d, mask(ex, int(UnaryOp::NeMask), 0.0));
         }
         if (n.needs_grad(1)) {

@@ -309,9 +309,10 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
         int64_t dim = n.ints[1];
         Tensor g2 = reshape(g, {-1, dim});
         if (n.ints[2] >= 0) {
-          // Rows looked up at padding_idx get no gradient.
+          // Rows looked up at padding_idx get no gradient: skipped, as torch skips them (a NaN there is
+          // no NaN in the weight's gradient).
           Tensor keep = compare(flat, Scalar::from_int(n.ints[2]), int(CompareOp::Ne));
-          g2 = mul(g2, unsqueeze(to_dtype(keep, g2->dtype()), 1));
+          g2 = keep_where(g2, unsqueeze(keep, 1));
         }
         return {index_add(full({n.ints[0], dim}, 0.0, g->dtype(), g->device()), 0, flat, g2, Scalar::from_int(1))};
       }, out, {&weight})) {

@@ -336,6 +336,17 @@ void set_degrees_of_freedom(FormulaNode& n, const Tensor& x, const Shape& rd, co
   n.scalars[0] = double(count_of(x, rd)) - correction;
   n.scalars[1] = dims.empty() || x->dim() == 0 ? 1 : 0;
 }
+
+// The variance over rd in float64 (torch accumulates float32's in double too: its squares do not
+// overflow, nor its cancellations lose float32's digits). Degrees of freedom below zero count as
+// zero (torch gives inf or nan, never a negative variance); nothing to reduce over is NaN whatever
+// the correction (0 / 0), as torch's. No history.
+Tensor wide_variance(const Tensor& x, const Shape& rd, double correction, bool keepdim) {
+  AutoGradMode off(false);
+  Tensor c = centered(to_dtype(x, DType::Float64), rd);
+  const int64_t count = count_of(x, rd);
+  return div_scalar(sum(mul(c, c), rd, keepdim), count == 0 ? 0.0 : std::max(0.0, double(count) - correction));
+}
 }  // namespace
 
 Tensor var(const Tensor& x, const Shape& dims, double correction, bool keepdim) {
@@ -344,11 +355,7 @@ Tensor var(const Tensor& x, const Shape& dims, double correction, bool keepdim) 
   Tensor out;
   {
     AutoGradMode off(false);
-    Tensor c = centered(x, rd);
-    // Degrees of freedom below zero count as zero (torch gives inf or nan, never a negative variance);
-    // nothing to reduce over is NaN whatever the correction (0 / 0), as torch's.
-    const int64_t count = count_of(x, rd);
-    out = div_scalar(sum(mul(c, c), rd, keepdim), count == 0 ? 0.0 : std::max(0.0, double(count) - correction));
+    out = to_dtype(wide_variance(x, rd, correction, keepdim), x->dtype());
   }
   if (FormulaNode* n = record_reduction("VarBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         return {var_backward(keep_dims(g, n), n.saved(0), n)};
@@ -360,11 +367,12 @@ Tensor var(const Tensor& x, const Shape& dims, double correction, bool keepdim) 
 }
 
 Tensor std(const Tensor& x, const Shape& dims, double correction, bool keepdim) {
+  TG_CHECK(is_floating(x->dtype()), "std and var only support floating point and complex dtypes");
   Shape rd = reduced_dims(x, dims);
   Tensor out;
   {
     AutoGradMode off(false);
-    out = sqrt(var(x, dims, correction, keepdim));
+    out = to_dtype(sqrt(wide_variance(x, rd, correction, keepdim)), x->dtype());  // the root in double too
   }
   if (FormulaNode* n = record_reduction("StdBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
         // Where std is 0 torch takes the gradient as 0 rather than g / 0.
