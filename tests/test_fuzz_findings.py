@@ -2087,3 +2087,19 @@ def test_power_gradient_takes_exponent_minus_one_in_its_own_type():
         (x ** T.tensor(-2147483648, dtype=T.int32)).backward(T.tensor([-2.5, 0.75, -0.25], dtype=T.float64))
         return x.grad
     same_program(program)
+
+
+@pytest.mark.parametrize("source", ["F.celu(T.tensor([1.0]), alpha=0.0)", "F.celu(T.tensor([1]), alpha=0.0)",
+                                    "F.celu(T.tensor([1.0]), alpha=0.0, inplace=True)"])
+def test_celu_refuses_a_zero_alpha_first(source):
+    same_program(lambda T: eval(source, {"T": T, "F": functional(T)}), message=True)
+
+
+def test_leaving_a_no_grad_never_entered_restores_no_grad():
+    """torch's no_grad starts with prev = False: its __exit__ alone disables grad (and returns None)."""
+    def program(T):
+        r = T.no_grad().__exit__(None, None, None)
+        enabled = T.is_grad_enabled()
+        T.set_grad_enabled(True)
+        return r, enabled
+    same_program(program)

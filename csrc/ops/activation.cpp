@@ -219,6 +219,7 @@ Tensor logsigmoid(const Tensor& x) {
 }
 
 Tensor celu(const Tensor& x, double alpha) {
+  TG_CHECK(alpha != 0, "ZeroDivisionError: alpha cannot be 0 for CELU");  // torch's first check
   return activation(UnaryOp::Celu, x, "elu_cpu", "CeluBackward0", [](FormulaNode& n, const Tensor& g) -> TensorList {
     Tensor x = n.saved(0);
     if (can_fuse_grad(g, x)) return {unary_grad(int(UnaryOp::Celu), g, x, n.scalars[0])};

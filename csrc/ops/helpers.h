@@ -2,8 +2,10 @@
 #pragma once
 #include <algorithm>
 #include <initializer_list>
+#include <optional>
 #include <vector>
 
+#include "autograd/grad_mode.h"
 #include "core/error.h"
 #include "kernels/dispatch.h"
 #include "ops/ops.h"
@@ -14,6 +16,19 @@ inline const KernelTable& kernels(const Tensor& t) { return kernels_for(t->devic
 
 inline Tensor empty_like_shape(const Tensor& like, const Shape& shape, DType dtype) {
   return TensorImpl::empty(shape, dtype, like->device());
+}
+
+// Integer and bool sums accumulate as int64, as torch's do.
+inline DType sum_dtype(const Tensor& x, std::optional<DType> dtype) {
+  if (dtype) return *dtype;
+  return is_floating(x->dtype()) ? x->dtype() : DType::Int64;
+}
+
+// torch refuses to record history on an integer or bool result (asked for with dtype=) of an input
+// that requires grad; it checks once the result is made, after the other checks.
+inline void check_differentiable_result(const Tensor& x, DType result) {
+  if (GradMode::is_enabled() && x->requires_grad() && !is_floating(result))
+    fail(ErrorKind::Runtime, "Autograd not support dtype: ", dtype_scalar_type_name(result));
 }
 
 // The strides torch's TensorIterator gives a new elementwise result of `shape` computed from these

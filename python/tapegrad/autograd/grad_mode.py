@@ -16,7 +16,6 @@ class _GradModeContext:
 
     def __exit__(self, exc_type, exc, tb):
         _C._set_grad_enabled(self._prev)
-        return False
 
     def __call__(self, fn):
         @functools.wraps(fn)
@@ -34,6 +33,7 @@ class no_grad(_GradModeContext):
     """Disables gradient recording in this thread: results have requires_grad=False."""
 
     _enabled = False
+    _prev = False  # as torch's: leaving a no_grad never entered enables nothing
 
     def __init__(self, orig_func=None):
         # Allows the bare decorator form `@no_grad` as well as `@no_grad()`.
@@ -73,7 +73,6 @@ class set_grad_enabled(_GradModeContext):
 
     def __exit__(self, exc_type, exc, tb):
         _C._set_grad_enabled(self._prev)
-        return False
 
     def __call__(self, fn):
         _C._set_grad_enabled(self._prev)
