@@ -2103,3 +2103,16 @@ def test_leaving_a_no_grad_never_entered_restores_no_grad():
         T.set_grad_enabled(True)
         return r, enabled
     same_program(program)
+
+
+@pytest.mark.parametrize("source", ["T.zeros(4, 2, 4).swapaxes(-3, 1).triu(1)", "T.zeros(4, 2, 4).swapaxes(-3, 1).tril()",
+                                    "T.zeros(3, 4).t().triu()", "T.zeros(2, 3, 4).permute(2, 0, 1).tril(-1)"])
+def test_triangles_are_contiguous_whatever_the_input_layout(source):
+    """torch's triu/tril results are contiguous: a later contiguous() is the same tensor, and a write
+    through it reaches the triangle."""
+    def program(T):
+        t = eval(source, {"T": T})
+        c = t.contiguous()
+        c[...] = -3.0
+        return t.stride(), t
+    same_program(program)

@@ -42,7 +42,8 @@ Tensor triangle(const Tensor& x, int64_t diagonal, bool lower) {
   Tensor c = view(positions(0, cols, 1, x->device()), {1, cols});
   Tensor offset = sub(c, r);  // col - row
   Tensor keep = compare(offset, Scalar::from_int(diagonal), int(lower ? CompareOp::Le : CompareOp::Ge));
-  return where(keep, x, full({}, 0.0, x->dtype(), x->device()));
+  // torch's result is contiguous whatever x's layout (a later contiguous() is the same tensor).
+  return contiguous(where(keep, x, full({}, 0.0, x->dtype(), x->device())));
 }
 
 // tril (lower) or triu: the other triangle zeroed; the gradient is the same triangle of g.
