@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include <unistd.h>
+
 #include "autograd/function.h"
 #include "autograd/grad_mode.h"
 #include "ops/helpers.h"
@@ -306,6 +308,10 @@ namespace {
 template <class List>
 void reserve_pieces(List& list, int64_t n) {
   TG_CHECK(uint64_t(n) <= (uint64_t(1) << 60), "cannot create std::vector larger than max_size()");
+  // More room than the machine's memory is refused before asking: the answer torch gets from its
+  // allocator, without depending on how the allocator fails (a sanitizer's aborts).
+  const double bytes = double(n) * double(sizeof(typename List::value_type));
+  if (bytes > double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE))) fail(ErrorKind::Runtime, "std::bad_alloc");
   try {
     list.reserve(size_t(n));
   } catch (const std::bad_alloc&) {
