@@ -31,10 +31,9 @@ inline void check_differentiable_result(const Tensor& x, DType result) {
     fail(ErrorKind::Runtime, "Autograd not support dtype: ", dtype_scalar_type_name(result));
 }
 
-// The strides torch's TensorIterator gives a new elementwise result of `shape` computed from these
-// operands (null ones ignored): their common layout when they share one, else their dims ordered by
-// stride, the first operand that tells two dims apart deciding (ops/layout.cpp).
-Shape elementwise_strides(const Shape& shape, std::initializer_list<const TensorImpl*> operands);
+// A new elementwise result of `shape` laid out as torch's TensorIterator lays it out from these operands
+// (null ones ignored): their common layout when they share one, else their dims ordered by stride, the
+// first operand that tells two dims apart deciding (ops/layout.cpp).
 Tensor empty_elementwise(const Shape& shape, DType dtype, Device device, std::initializer_list<const TensorImpl*> operands);
 
 // A fresh tensor of `shape` laid out as torch lays out an elementwise result of the one operand `like`

@@ -1,4 +1,5 @@
 // The memory layout of a new elementwise result, as torch's TensorIterator chooses it from its operands.
+#include <optional>
 #include <utility>
 
 #include "ops/helpers.h"
@@ -28,11 +29,11 @@ Shape channels_last_strides(const Shape& s) {
   return st;
 }
 
-}  // namespace
-
-Shape elementwise_strides(const Shape& shape, std::initializer_list<const TensorImpl*> operands) {
+// The strides torch's TensorIterator gives a new elementwise result of `shape`; nullopt for plain
+// contiguous ones (the common case, decided without building any stride list).
+std::optional<Shape> elementwise_strides(const Shape& shape, std::initializer_list<const TensorImpl*> operands) {
   const size_t nd = shape.size();
-  if (nd <= 1) return contiguous_strides(shape);
+  if (nd <= 1) return std::nullopt;
   // torch's fast set-up: operands all of the result's shape, all contiguous (or all channels-last,
   // or all dense with the same strides), give the result that layout.
   bool same_shape = true, contiguous = true;
@@ -44,7 +45,7 @@ Shape elementwise_strides(const Shape& shape, std::initializer_list<const Tensor
     contiguous = contiguous && t->is_contiguous();
   }
   if (same_shape && first) {
-    if (contiguous) return contiguous_strides(shape);
+    if (contiguous) return std::nullopt;
     bool channels_last = true, dense_alike = true;
     for (const TensorImpl* t : operands) {
       if (!t) continue;
@@ -85,7 +86,7 @@ Shape elementwise_strides(const Shape& shape, std::initializer_list<const Tensor
   }
   bool reversed = true;
   for (size_t i = 0; i < nd; ++i) reversed = reversed && perm[i] == nd - 1 - i;
-  if (reversed) return contiguous_strides(shape);
+  if (reversed) return std::nullopt;
   Shape out(nd);
   int64_t next = 1;  // as torch: no floor of 1 for an empty dim
   for (size_t i = 0; i < nd; ++i) {
@@ -95,12 +96,14 @@ Shape elementwise_strides(const Shape& shape, std::initializer_list<const Tensor
   return out;
 }
 
+}  // namespace
+
 Tensor empty_elementwise(const Shape& shape, DType dtype, Device device,
                          std::initializer_list<const TensorImpl*> operands) {
-  Shape strides = elementwise_strides(shape, operands);
-  if (strides == contiguous_strides(shape)) return TensorImpl::empty(shape, dtype, device);
+  std::optional<Shape> strides = elementwise_strides(shape, operands);
+  if (!strides || *strides == contiguous_strides(shape)) return TensorImpl::empty(shape, dtype, device);
   Tensor flat = TensorImpl::empty({numel_of(shape)}, dtype, device);
-  return TensorImpl::view_of(flat->storage(), shape, std::move(strides), 0, dtype);
+  return TensorImpl::view_of(flat->storage(), shape, std::move(*strides), 0, dtype);
 }
 
 }  // namespace tapegrad::ops
